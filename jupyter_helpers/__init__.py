@@ -1,0 +1,30 @@
+"""jupyter-helpers: notifications for long cells, per-project window titles, a WSL browser fix.
+
+This module is imported inside every kernel (by the profile's startup file), so it must stay
+cheap and import only the standard library at module level: kernels often run in environments
+that have IPython but not jupyter-helpers' own dependencies.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """`%load_ext jupyter_helpers`: registers %autonotify/%notify and the cell watcher."""
+    from .notify.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Removes every callback `load_ipython_extension` added, so %reload_ext never stacks them."""
+    from .notify.extension import unload
+
+    unload(ipython)
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    return [{"module": "jupyter_helpers.titles"}]

@@ -1,0 +1,1 @@
+"""Notifications for long-running cells (kernel event -> cell record -> message -> sender)."""

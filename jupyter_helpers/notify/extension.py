@@ -1,0 +1,53 @@
+"""Wires autonotify into one IPython shell and takes it out again, leaving no callback behind."""
+
+from __future__ import annotations
+
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .. import installation
+from .magics import NotifyMagics
+from .sender import Sender
+from .settings import AutoNotify
+from .watcher import CellWatcher
+
+
+@dataclass
+class Autonotify:
+    settings: AutoNotify
+    sender: Sender
+    watcher: CellWatcher
+
+
+_active: dict[int, Autonotify] = {}
+
+
+def sender_command(shell: Any) -> list[str]:
+    """The Python recorded by `jupyter-helpers install` (it has ntfy), else this kernel's own."""
+    record = installation.load(Path(shell.profile_dir.location))
+    python = record.python if record else sys.executable
+    return [python, "-P", "-m", "jupyter_helpers.notify.deliver"]
+
+
+def load(shell: Any) -> None:
+    if id(shell) in _active:
+        return
+    settings = AutoNotify(parent=shell)
+    sender = Sender(sender_command(shell), settings.send_timeout)
+    settings.observe(lambda change: setattr(sender, "timeout", change["new"]), names="send_timeout")
+    watcher = CellWatcher(shell, settings, sender, socket.gethostname())
+    shell.events.register("pre_run_cell", watcher.pre_run_cell)
+    shell.events.register("post_run_cell", watcher.post_run_cell)
+    shell.register_magics(NotifyMagics(shell, settings, watcher))
+    _active[id(shell)] = Autonotify(settings, sender, watcher)
+
+
+def unload(shell: Any) -> None:
+    state = _active.pop(id(shell), None)
+    if state is None:
+        return
+    shell.events.unregister("pre_run_cell", state.watcher.pre_run_cell)
+    shell.events.unregister("post_run_cell", state.watcher.post_run_cell)

@@ -1,0 +1,91 @@
+"""Sends messages off the kernel thread, each in a child process with a hard time limit.
+
+Why a child process: ntfy's Telegram backend calls `asyncio.run()`, which fails inside a kernel's
+running event loop; a hung server would block for ~30 s; and the kernel's environment may not have
+ntfy at all. The child is the Python that `jupyter-helpers install` recorded, running
+`jupyter_helpers.notify.deliver`. The kernel thread only enqueues: it never waits.
+"""
+
+from __future__ import annotations
+
+import json
+import queue
+import subprocess
+import threading
+from collections import deque
+
+QUEUE_LIMIT = 20
+
+
+class Sender:
+    """A bounded queue drained by one daemon thread, with a memory of the last failure so that a
+    broken channel is reported once per new kind of failure, not once per cell."""
+
+    def __init__(self, command: list[str], timeout: float) -> None:
+        self.command = command
+        self.timeout = timeout
+        self._queue: queue.Queue[bytes] = queue.Queue(QUEUE_LIMIT)
+        self._warnings: deque[str] = deque()
+        self._last_failure: str | None = None
+        self._worker: threading.Thread | None = None
+        self.sent = 0
+
+    def submit(self, text: str, title: str, backend: str = "") -> None:
+        payload = json.dumps({"text": text, "title": title, "backend": backend}).encode()
+        if self._worker is None:
+            self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
+            self._worker.start()
+        try:
+            self._queue.put_nowait(payload)
+        except queue.Full:
+            self._remember(f"{QUEUE_LIMIT} notifications are still waiting to be sent; dropped a new one")
+
+    def has_warnings(self) -> bool:
+        return bool(self._warnings)
+
+    def take_warnings(self) -> list[str]:
+        """Warnings for the kernel thread to print (the worker never writes to the notebook)."""
+        taken = []
+        while self._warnings:
+            taken.append(self._warnings.popleft())
+        return taken
+
+    @property
+    def last_failure(self) -> str | None:
+        return self._last_failure
+
+    def wait_idle(self, timeout: float) -> bool:
+        """For %notify --wait and tests: True once everything queued so far was handled."""
+        done = threading.Event()
+        waiter = threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True)
+        waiter.start()
+        return done.wait(timeout)
+
+    def _drain(self) -> None:
+        while True:
+            payload = self._queue.get()
+            try:
+                self._remember(self._deliver(payload))
+            finally:
+                self._queue.task_done()
+
+    def _deliver(self, payload: bytes) -> str | None:
+        try:
+            done = subprocess.run(
+                self.command, input=payload, capture_output=True, timeout=self.timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return f"no answer within {self.timeout:g} s (is the service reachable?)"
+        except OSError as exc:
+            return f"cannot run {self.command[0]} ({exc.strerror}); run `jupyter-helpers install` again"
+        if done.returncode == 0:
+            return None
+        lines = done.stderr.decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"the sender exited with code {done.returncode}"
+
+    def _remember(self, failure: str | None) -> None:
+        if failure is None:
+            self.sent += 1
+        elif failure != self._last_failure:
+            self._warnings.append(f"jupyter-helpers: notification not sent: {failure}")
+        self._last_failure = failure
