@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import socket
 import sys
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ def load(shell: Any) -> None:
     shell.events.register("pre_run_cell", watcher.pre_run_cell)
     shell.events.register("post_run_cell", watcher.post_run_cell)
     shell.register_magics(NotifyMagics(shell, settings, watcher))
+    atexit.register(sender.hand_off_pending)
     _active[id(shell)] = Autonotify(settings, sender, watcher)
 
 
@@ -51,3 +53,4 @@ def unload(shell: Any) -> None:
         return
     shell.events.unregister("pre_run_cell", state.watcher.pre_run_cell)
     shell.events.unregister("post_run_cell", state.watcher.post_run_cell)
+    atexit.unregister(state.sender.hand_off_pending)

@@ -61,6 +61,27 @@ class Sender:
         waiter.start()
         return done.wait(timeout)
 
+    def hand_off_pending(self) -> None:
+        """At kernel exit: start a detached child for every message still queued, without waiting.
+
+        Children run in their own session, so the kernel's shutdown (which may kill its process
+        group) does not take them along, and a notebook run by nbconvert or papermill still
+        reports its last cells."""
+        while True:
+            try:
+                payload = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            try:
+                child = subprocess.Popen(
+                    self.command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL, start_new_session=True,
+                )
+                child.stdin.write(payload)
+                child.stdin.close()
+            except OSError:
+                pass  # exiting: nowhere left to report it
+
     def _drain(self) -> None:
         while True:
             payload = self._queue.get()
@@ -72,7 +93,8 @@ class Sender:
     def _deliver(self, payload: bytes) -> str | None:
         try:
             done = subprocess.run(
-                self.command, input=payload, capture_output=True, timeout=self.timeout, check=False
+                self.command, input=payload, capture_output=True, timeout=self.timeout, check=False,
+                start_new_session=True,
             )
         except subprocess.TimeoutExpired:
             return f"no answer within {self.timeout:g} s (is the service reachable?)"

@@ -1,0 +1,60 @@
+"""Shared fixtures: an isolated home for every test that touches user files, the real CLI, and
+the fake Telegram service."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support.fake_telegram import FakeTelegram
+
+BIN = Path(sys.executable).parent
+TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl"
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """HOME, IPYTHONDIR, JUPYTER_* and XDG dirs under a temp dir, for this process and children."""
+    root = tmp_path / "home"
+    root.mkdir()
+    for name, value in {
+        "HOME": root,
+        "IPYTHONDIR": root / ".ipython",
+        "JUPYTER_CONFIG_DIR": root / ".jupyter",
+        "JUPYTER_DATA_DIR": root / ".local/share/jupyter",
+        "JUPYTER_RUNTIME_DIR": root / ".local/share/jupyter/runtime",
+        "XDG_CONFIG_HOME": root / ".config",
+        "XDG_DATA_HOME": root / ".local/share",
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    for name in ("JUPYTER_HELPERS_SYSROOT", "JPY_SESSION_NAME", "WSL_DISTRO_NAME", "WSL_INTEROP", "BROWSER"):
+        monkeypatch.delenv(name, raising=False)
+    return root
+
+
+def run_cli(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedProcess:
+    """The installed `jupyter-helpers` command, exactly as a user runs it."""
+    done = subprocess.run([str(BIN / "jupyter-helpers"), *args], capture_output=True, text=True, timeout=120, **kwargs)
+    if check and done.returncode != 0:
+        raise AssertionError(f"jupyter-helpers {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+    return done
+
+
+@pytest.fixture
+def telegram(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch):
+    """The fake Telegram service, with this home's ntfy credentials pointing at it."""
+    with FakeTelegram(tmp_path) as fake:
+        for name, value in fake.env().items():
+            monkeypatch.setenv(name, value)
+        ntfy_dir = home / ".config" / "ntfy"
+        ntfy_dir.mkdir(parents=True)
+        (ntfy_dir / "telegram.ini").write_text(f"[telegram]\ntoken = {TOKEN}\nchat_id = 4242\n")
+        yield fake

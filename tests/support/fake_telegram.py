@@ -1,0 +1,146 @@
+"""A local stand-in for api.telegram.org, reached the way the real one is.
+
+It is an HTTP proxy on 127.0.0.1: clients set HTTPS_PROXY to it, it answers CONNECT, terminates
+TLS with a certificate for api.telegram.org signed by a test CA (trustme), and then plays the Bot
+API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
+It records every sendMessage and can answer 401 or hang on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+import trustme
+
+HOST = "api.telegram.org"
+
+
+class _BotApi(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_ProxyServer"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        fake = self.server.fake
+        method = self.path.rsplit("/", 1)[-1]
+        if fake.mode == "hang":
+            fake.stopping.wait(60)
+            return
+        if fake.mode == "unauthorized":
+            self._answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
+            return
+        if method == "getMe":
+            self._answer(200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "t", "username": "t_bot"}})
+            return
+        fields = _fields(self.headers.get("Content-Type", ""), body)
+        fake.record(self.path, fields)
+        chat = {"id": int(fields.get("chat_id", 0) or 0), "type": "private"}
+        message = {"message_id": len(fake.messages), "date": int(time.time()), "chat": chat, "text": fields.get("text", "")}
+        self._answer(200, {"ok": True, "result": message})
+
+    def _answer(self, status: int, payload: dict) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _fields(content_type: str, body: bytes) -> dict[str, str]:
+    if "json" in content_type:
+        return {k: str(v) for k, v in json.loads(body).items()}
+    if "multipart" in content_type:
+        boundary = content_type.split("boundary=")[1].strip('"').encode()
+        fields = {}
+        for part in body.split(b"--" + boundary):
+            head, _, value = part.partition(b"\r\n\r\n")
+            if b'name="' in head:
+                name = head.split(b'name="')[1].split(b'"')[0].decode()
+                fields[name] = value.rsplit(b"\r\n", 1)[0].decode()
+        return fields
+    return {k: v[0] for k, v in parse_qs(body.decode()).items()}
+
+
+class _Proxy(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: "_ProxyServer"
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_CONNECT(self) -> None:
+        if not self.path.startswith(HOST + ":"):
+            self.send_error(502, "only api.telegram.org is played here")
+            return
+        self.send_response(200, "Connection established")
+        self.end_headers()
+        tls = self.server.tls.wrap_socket(self.connection, server_side=True)
+        _BotApi(tls, self.client_address, self.server)
+        self.close_connection = True
+
+
+class _ProxyServer(ThreadingHTTPServer):
+    daemon_threads = True
+    fake: "FakeTelegram"
+    tls: ssl.SSLContext
+
+
+class FakeTelegram:
+    """Use as a context manager; `env()` gives the variables that route a process through it."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.mode = "ok"
+        self.messages: list[dict] = []
+        self.stopping = threading.Event()
+        self._lock = threading.Lock()
+        ca = trustme.CA()
+        self.ca_file = workdir / "test-ca.pem"
+        ca.cert_pem.write_to_path(str(self.ca_file))
+        self._server = _ProxyServer(("127.0.0.1", 0), _Proxy)
+        self._server.fake = self
+        self._server.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert(HOST).configure_cert(self._server.tls)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    def env(self) -> dict[str, str]:
+        proxy = f"http://127.0.0.1:{self.port}"
+        return {"HTTPS_PROXY": proxy, "https_proxy": proxy, "SSL_CERT_FILE": str(self.ca_file),
+                "NO_PROXY": "", "no_proxy": ""}
+
+    def record(self, path: str, fields: dict[str, str]) -> None:
+        with self._lock:
+            self.messages.append({"path": path, **fields})
+
+    def texts(self) -> list[str]:
+        with self._lock:
+            return [message.get("text", "") for message in self.messages]
+
+    def wait_for(self, count: int, timeout: float = 30.0) -> list[str]:
+        """Bounded wait until at least `count` messages arrived; returns what arrived."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.messages) < count:
+            time.sleep(0.05)
+        return self.texts()
+
+    def __enter__(self) -> "FakeTelegram":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,170 @@
+"""%autonotify end to end: a real kernel (nbclient + ipykernel) with the startup file installed by
+the real CLI, sending through the real ntfy/Telegram chain to the fake Telegram service."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from conftest import TOKEN, run_cli
+from support.notebooks import error_names, run_notebook, stream_text
+
+MARKER = "%notify end-of-notebook"
+
+
+def the_one(texts: list[str], needle: str) -> str:
+    """Messages may arrive in any order (the last ones are handed off at kernel exit)."""
+    matching = [text for text in texts if needle in text]
+    assert len(matching) == 1, (needle, texts)
+    return matching[0]
+
+
+@pytest.fixture
+def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
+    run_cli("install")
+    workdir = home / "work" / "alpha"
+    workdir.mkdir(parents=True)
+    monkeypatch.setenv("JPY_SESSION_NAME", str(workdir / "analysis.ipynb"))  # as jupyter_server sets it
+    return workdir
+
+
+def test_long_cells_notify_with_value_error_and_notebook_name(kernel_home: Path, telegram) -> None:
+    nb = run_notebook(
+        [
+            "%autonotify -a 1",
+            "import time; time.sleep(1.5); 6 * 7",
+            "time.sleep(1.5); raise ValueError('boom')",
+            "time.sleep(0.1); 'short'",
+            MARKER,
+        ],
+        kernel_home,
+    )
+    texts = telegram.wait_for(3)
+    assert len(texts) == 3, texts
+    ok, failed = the_one(texts, "cell [2]"), the_one(texts, "cell [3]")
+    assert ok.startswith("✅ analysis.ipynb: cell [2] finished after 1.") and "Result: 42" in ok
+    assert failed.startswith("❌ analysis.ipynb: cell [3] failed after 1.") and "Error: ValueError: boom" in failed
+    the_one(texts, "end-of-notebook")
+    assert error_names(nb.cells[2]) == ["ValueError"]
+    assert all(message["path"] == f"/bot{TOKEN}/sendMessage" for message in telegram.messages)
+
+
+def test_autonotify_is_on_by_default_and_off_stops_it(kernel_home: Path, telegram, home: Path) -> None:
+    config = home / ".ipython" / "profile_default" / "ipython_kernel_config.py"
+    config.write_text("c.AutoNotify.after = 1\n")  # the documented way to change the default
+    run_notebook(
+        [
+            "import time; time.sleep(1.2); 'default-on'",
+            "%autonotify --off",
+            "time.sleep(1.2); 'while-off'",
+            MARKER,
+        ],
+        kernel_home,
+    )
+    texts = telegram.wait_for(2)
+    assert len(texts) == 2, texts
+    the_one(texts, "default-on")
+    the_one(texts, "end-of-notebook")
+
+
+def test_bad_arguments_give_one_usage_error_and_keep_settings(kernel_home: Path, telegram) -> None:
+    nb = run_notebook(["%autonotify -a -5", "%autonotify -a abc", "%autonotify --status"], kernel_home)
+    negative, word = (stream_text(cell, "stderr") for cell in nb.cells[:2])
+    assert negative == "UsageError: argument -a/--after: seconds must be a finite number >= 0, got '-5'\n"
+    assert word == "UsageError: argument -a/--after: expected a number of seconds, got 'abc' (e.g. -a 120)\n"
+    assert "autonotify: on for cells of 1 min 00 s or more" in stream_text(nb.cells[2])
+
+
+def test_reload_ext_keeps_exactly_one_set_of_callbacks(kernel_home: Path, telegram) -> None:
+    nb = run_notebook(
+        [
+            "%reload_ext jupyter_helpers\n%reload_ext jupyter_helpers\n%autonotify -a 1",
+            "import time; time.sleep(1.2); 'once'",
+            "ip = get_ipython(); print(sum(getattr(cb, '__self__', None).__class__.__name__ == 'CellWatcher'"
+            " for cb in ip.events.callbacks['post_run_cell']))",
+            MARKER,
+        ],
+        kernel_home,
+    )
+    assert stream_text(nb.cells[2]).strip() == "1"
+    texts = telegram.wait_for(2)
+    assert len(texts) == 2
+    the_one(texts, "'once'")
+
+
+@pytest.mark.parametrize("mode, reason", [("unauthorized", "rejected the bot token"), ("hang", "no answer within 3 s")])
+def test_failing_channel_warns_once_and_never_delays_cells(
+    kernel_home: Path, telegram, home: Path, mode: str, reason: str
+) -> None:
+    config = home / ".ipython" / "profile_default" / "ipython_kernel_config.py"
+    config.write_text("c.AutoNotify.send_timeout = 3\n")
+    telegram.mode = mode
+    nb = run_notebook(
+        [
+            "%autonotify -a 0.5",
+            "import time; time.sleep(0.6); 'first'",
+            "t0 = time.perf_counter(); time.sleep(0.2); print(f'took {time.perf_counter() - t0:.3f}')",
+            "time.sleep(0.6); 'second failure of the same kind'",
+            "for _ in range(100):\n    time.sleep(0.1)\n    if get_ipython().events.callbacks['post_run_cell'][-1].__self__.sender.sent"
+            " or get_ipython().events.callbacks['post_run_cell'][-1].__self__.sender.last_failure:\n        break",
+            "time.sleep(5)",
+            "print(1 + 1)",
+        ],
+        kernel_home,
+    )
+    took = float(stream_text(nb.cells[2]).split("took ")[1])
+    assert took < 0.2 + 0.5  # the hung or failing send costs the next cell nothing
+    warnings = "".join(stream_text(cell, "stderr") for cell in nb.cells)
+    lines = [line for line in warnings.splitlines() if "notification not sent" in line]
+    assert len(lines) == 1, warnings
+    assert reason in lines[0]
+    assert TOKEN not in warnings and TOKEN.split(":")[1] not in warnings
+    assert stream_text(nb.cells[-1]).strip() == "2"  # the kernel is alive and well
+
+
+def test_missing_credentials_warn_how_to_fix_without_prompting(kernel_home: Path, telegram, home: Path) -> None:
+    (home / ".config" / "ntfy" / "telegram.ini").unlink()
+    nb = run_notebook(["%autonotify -a 0", "import time; time.sleep(4)", "print('alive')"], kernel_home)
+    warnings = "".join(stream_text(cell, "stderr") for cell in nb.cells)
+    assert "Telegram credentials missing (token, chat_id)" in warnings
+    assert "telegram.ini" in warnings
+    assert stream_text(nb.cells[-1]).strip() == "alive"
+    assert telegram.texts() == []
+
+
+@pytest.fixture(scope="session")
+def bare_kernel_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second virtual environment with only ipykernel: no jupyter-helpers, no ntfy."""
+    target = tmp_path_factory.mktemp("bare-venv") / "venv"
+    venv.EnvBuilder(with_pip=True).create(target)
+    python = target / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "ipykernel"], check=True, timeout=600)
+    return python
+
+
+def test_kernel_from_another_venv_without_ntfy_still_delivers(
+    kernel_home: Path, telegram, home: Path, bare_kernel_python: Path
+) -> None:
+    probe = subprocess.run(
+        [str(bare_kernel_python), "-c", "import importlib.util as u; print(u.find_spec('ntfy'), u.find_spec('jupyter_helpers'))"],
+        capture_output=True, text=True, check=True, cwd=kernel_home,
+    )
+    assert probe.stdout.split() == ["None", "None"]
+    subprocess.run(
+        [str(bare_kernel_python), "-m", "ipykernel", "install", "--name", "bare", "--prefix", os.environ["JUPYTER_DATA_DIR"] + "/../.."],
+        check=True, capture_output=True,
+    )
+    nb = run_notebook(
+        ["%autonotify -a 1", "import sys, time; time.sleep(1.2); sys.executable", MARKER],
+        kernel_home,
+        kernel_name="bare",
+    )
+    assert str(bare_kernel_python.parent) in "".join(str(out.get("data", "")) for out in nb.cells[1].outputs)
+    texts = telegram.wait_for(2)
+    assert len(texts) == 2
+    the_one(texts, str(bare_kernel_python.parent))
