@@ -38,7 +38,7 @@ def _digest(data: bytes) -> str:
 def _read(path: Path) -> bytes | None:
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
 
 
@@ -122,7 +122,10 @@ class ChangeSet:
         """What `apply` would do to each file: 'create', 'replace' (backed up) or 'unchanged'."""
         result = []
         for change in changes:
-            current = _read(change.path)
+            try:
+                current = _read(change.path)
+            except OSError:  # e.g. a directory in the way: writing it will fail and roll back
+                current = b""
             action = "create" if current is None else "unchanged" if current == change.content else "replace"
             result.append((action, change.path))
         return result

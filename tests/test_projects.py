@@ -1,0 +1,67 @@
+"""The folder -> project map: pure decisions, and the CLI that edits it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from jupyter_helpers.projects import ProjectMap, ProjectMapError, validate
+
+MAP = ProjectMap({"/w/alpha": "Project Alpha", "/w/alpha/deep": "Deep", "/w": "Work", "/w/alphabet": "Alphabet"})
+
+
+@pytest.mark.parametrize(
+    "path, project",
+    [("/w/alpha", "Project Alpha"), ("/w/alpha/x.ipynb", "Project Alpha"), ("/w/alpha/deep/y", "Deep"),
+     ("/w/alphabet/z", "Alphabet"), ("/w/other", "Work"), ("/elsewhere", None)],
+)
+def test_deepest_folder_wins(path: str, project: str | None) -> None:
+    assert MAP.resolve(path) == project
+
+
+def test_server_view_for_a_root_inside_and_above_mapped_folders() -> None:
+    assert MAP.server_view("/w") == {
+        "default": "Work",
+        "prefixes": [["alpha/deep", "Deep"], ["alphabet", "Alphabet"], ["alpha", "Project Alpha"]],
+    }
+    assert MAP.server_view("/w/alpha/deep/sub") == {"default": "Deep", "prefixes": []}
+    assert ProjectMap().server_view("/home/me/lab") == {"default": "lab", "prefixes": []}
+    assert ProjectMap().server_view("/home/me/lab", unmapped="none") == {"default": None, "prefixes": []}
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [([], "expected {\"folders\""), ({"folders": {"/a": 3}}, "project name for '/a' must be a non-empty string"),
+     ({"folders": {"rel/dir": "X"}}, "folder 'rel/dir' must be an absolute path")],
+)
+def test_malformed_map_names_the_entry(raw: object, message: str) -> None:
+    with pytest.raises(ProjectMapError, match=message.replace("(", r"\(").replace("{", r"\{")) as caught:
+        validate(raw, "projects.json")
+    assert str(caught.value).startswith("projects.json: ")
+
+
+def test_cli_add_list_which_remove(home: Path, tmp_path: Path) -> None:
+    alpha = tmp_path / "work" / "alpha"
+    alpha.mkdir(parents=True)
+    assert run_cli("projects", "add", str(alpha), "Project Alpha").stdout.startswith(f"{alpha} -> Project Alpha")
+    run_cli("projects", "add", str(tmp_path / "work" / "beta"), "Project Beta")
+    assert run_cli("projects", "list").stdout.splitlines() == [
+        f"{alpha} -> Project Alpha", f"{tmp_path / 'work' / 'beta'} -> Project Beta"]
+    assert run_cli("projects", "which", str(alpha / "sub" / "a.ipynb")).stdout == "Project Alpha\n"
+    assert run_cli("projects", "which", str(tmp_path)).stdout == "(no project)\n"
+    run_cli("projects", "remove", str(alpha))
+    assert json.loads((home / ".jupyter" / "jupyter_helpers_projects.json").read_text()) == {
+        "folders": {str(tmp_path / "work" / "beta"): "Project Beta"}}
+    done = run_cli("projects", "remove", str(alpha), check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "is not in" in done.stderr
+
+
+def test_cli_reports_a_broken_map_file_in_one_line(home: Path) -> None:
+    (home / ".jupyter").mkdir()
+    (home / ".jupyter" / "jupyter_helpers_projects.json").write_text('{"folders": {"/a": "A",}}')
+    done = run_cli("projects", "list", check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "jupyter_helpers_projects.json is not valid JSON" in done.stderr
