@@ -43,10 +43,11 @@ def test_excerpt_is_short_and_survives_broken_repr() -> None:
 
     assert safe_excerpt(Broken(), 200).startswith("<Broken instance at 0x")
     assert len(safe_excerpt(list(range(10**6)), 50)) <= 50
-    assert safe_excerpt("\x1b[31mred\x1b[0m\x07", 50) == "'red'"
+    assert safe_excerpt("\x1b[31mred", 50) == "'\\x1b[31mred'"  # repr escapes it: printable, inert
 
 
 def test_error_description_and_cleaning() -> None:
     assert describe_error(ValueError("boom"), 100) == "ValueError: boom"
     assert describe_error(KeyboardInterrupt(), 100) == "KeyboardInterrupt"
     assert clean("abcdef", 4) == "abc…"
+    assert clean("\x1b[31mred\x1b[0m\x07 line\nnext\t", 50) == "red line\nnext"
