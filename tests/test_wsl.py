@@ -1,0 +1,193 @@
+"""`jupyter-helpers wsl` on a simulated WSL root, checked by a real Jupyter server opening the
+(fake) Windows browser."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, run_cli
+from jupyter_helpers.wsl import mount_root, windows_to_wsl, wsl_version
+from support.snapshot import snapshot
+
+WSL1 = "4.4.0-19041-Microsoft"
+WSL2 = "5.15.153.1-microsoft-standard-WSL2"
+FIREFOX = "Program Files/Mozilla Firefox/firefox.exe"
+USER_CONFIG = '{\n  "ServerApp": {"iopub_data_rate_limit": 12345678}\n}\n'
+
+
+@pytest.mark.parametrize(
+    "release, env, interop, version",
+    [(WSL1, {}, False, 1), (WSL2, {}, False, 2), ("5.10.102.1-microsoft-standard", {}, False, 2),
+     ("6.1.0-13-amd64", {}, False, None), ("6.1.0-13-amd64", {"WSL_DISTRO_NAME": "Ubuntu"}, False, 2),
+     ("6.1.0-13-amd64", {}, True, 2), ("", {}, False, None)],
+)
+def test_wsl_detection(release: str, env: dict, interop: bool, version: int | None) -> None:
+    assert wsl_version(release, env, interop) == version
+
+
+def test_mount_root_and_windows_paths() -> None:
+    assert mount_root(None) == "/mnt/"
+    assert mount_root("[automount]\nroot = /win\n") == "/win/"
+    assert mount_root("[automount]\nenabled = true\n") == "/mnt/"
+    assert windows_to_wsl(r"C:\Program Files\Mozilla Firefox\firefox.exe", "/mnt/") == f"/mnt/c/{FIREFOX}"
+    assert windows_to_wsl("/already/linux", "/mnt/") == "/already/linux"
+
+
+def fake_root(base: Path, release: str, mount: str = "/mnt/", wsl_conf: str | None = None) -> Path:
+    """A directory standing in for `/`, with a Windows Firefox that records its arguments."""
+    root = base / "sysroot"
+    (root / "proc/sys/kernel").mkdir(parents=True)
+    (root / "proc/sys/kernel/osrelease").write_text(release + "\n")
+    if wsl_conf:
+        (root / "etc").mkdir()
+        (root / "etc/wsl.conf").write_text(wsl_conf)
+    firefox = root / mount.strip("/") / "c" / FIREFOX
+    firefox.parent.mkdir(parents=True)
+    log = base / "browser-argv.log"
+    firefox.write_text(f"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\" >> '{log}'; done\n")
+    firefox.chmod(0o755)
+    return root
+
+
+@pytest.fixture
+def wsl2(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    root = fake_root(tmp_path, WSL2)
+    monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
+    (home / ".jupyter").mkdir()
+    (home / ".jupyter" / "jupyter_server_config.json").write_text(USER_CONFIG)
+    return root
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def browser_argv_after_starting_jupyter(tmp_path: Path, *extra: str) -> list[str]:
+    """Starts `jupyter notebook` (which opens a browser), waits for the fake browser's log."""
+    log = tmp_path / "browser-argv.log"
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "jupyter"), "notebook", "--ip=127.0.0.1", f"--port={port}", "--allow-root", *extra],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not log.exists():
+            time.sleep(0.1)
+        time.sleep(0.2)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert log.exists(), "Jupyter never opened the configured browser"
+    return log.read_text().splitlines()
+
+
+def test_jupyter_opens_the_windows_browser_on_the_http_url_and_undo_restores(
+    wsl2: Path, home: Path, tmp_path: Path
+) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    firefox = wsl2 / "mnt/c" / FIREFOX
+    out = run_cli("wsl", "--browser", str(firefox)).stdout
+    assert f"WSL 2 detected (kernel {WSL2})" in out
+    assert f"found firefox: {firefox}" in out
+    assert f"wrote: {config}" in out
+    assert f"export BROWSER='{firefox}'" in out and "jupyter_server issue #1325" in out
+    written = json.loads(config.read_text())
+    assert written["ServerApp"] == {"iopub_data_rate_limit": 12345678, "browser": f'"{firefox}" %s',
+                                    "use_redirect_file": False}
+
+    argv = browser_argv_after_starting_jupyter(tmp_path)
+    assert len(argv) == 1 and argv[0].startswith("http://127.0.0.1:") and "?token=" in argv[0], argv
+
+    status = run_cli("status", check=False).stdout
+    assert f"ok   WSL 2: Jupyter opens {firefox} on the http URL" in status
+
+    assert "restored: " + str(config) in run_cli("wsl", "--undo").stdout
+    assert config.read_text() == USER_CONFIG  # byte for byte; the server wrote other files meanwhile
+    assert not (home / ".jupyter" / "jupyter_helpers").exists()
+    assert "nothing to undo" in run_cli("wsl", "--undo").stdout
+
+
+def test_without_the_fix_the_browser_gets_an_unreadable_file_url(wsl2: Path, home: Path, tmp_path: Path) -> None:
+    """Why `use_redirect_file = False` matters: Jupyter's default hands over a Linux file path."""
+    firefox = wsl2 / "mnt/c" / FIREFOX
+    argv = browser_argv_after_starting_jupyter(tmp_path, f'--ServerApp.browser="{firefox}" %s')
+    assert argv[0].startswith("file:///"), argv
+
+
+def test_wsl1_with_custom_mount_root_finds_the_browser_itself(tmp_path: Path, home: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    root = fake_root(tmp_path, WSL1, mount="/win/", wsl_conf="[automount]\nroot = /win/\n")
+    monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
+    out = run_cli("wsl", "--browser", "firefox").stdout
+    assert "WSL 1 detected" in out
+    config = json.loads((home / ".jupyter" / "jupyter_server_config.json").read_text())
+    assert config["ServerApp"]["browser"] == f'"{root}/win/c/{FIREFOX}" %s'
+    run_cli("wsl", "--undo")
+    assert snapshot(home) == {}
+
+
+def test_windows_style_path_is_understood(wsl2: Path, home: Path) -> None:
+    run_cli("wsl", "--browser", "C:\\Program Files\\Mozilla Firefox\\firefox.exe")
+    config = json.loads((home / ".jupyter" / "jupyter_server_config.json").read_text())
+    assert config["ServerApp"]["browser"] == f'"{wsl2}/mnt/c/{FIREFOX}" %s'
+
+
+def test_dry_run_writes_nothing(wsl2: Path, home: Path) -> None:
+    before = snapshot(home)
+    out = run_cli("wsl", "--dry-run").stdout
+    assert "would write: " in out and "ServerApp.use_redirect_file = false" in out
+    assert snapshot(home) == before
+
+
+def test_not_wsl_exits_1_unless_forced(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = fake_root(tmp_path, "6.1.0-13-amd64")
+    monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
+    done = run_cli("wsl", check=False)
+    assert done.returncode == 1 and done.stderr == (
+        "jupyter-helpers: error: WSL not detected (kernel release '6.1.0-13-amd64'); use --force to configure anyway\n")
+    assert snapshot(home) == {}
+    assert "wrote: " in run_cli("wsl", "--force").stdout
+
+
+@pytest.mark.parametrize(
+    "browser, message",
+    [("/mnt/c/nope/browser.exe", "browser '/mnt/c/nope/browser.exe' not found"),
+     ("edge", "edge is not installed at the usual places")],
+)
+def test_bad_browser_is_one_line_and_writes_nothing(wsl2: Path, home: Path, browser: str, message: str) -> None:
+    before = snapshot(home)
+    done = run_cli("wsl", "--browser", browser, check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr
+    assert snapshot(home) == before
+
+
+def test_browser_path_with_colon_is_refused(wsl2: Path, home: Path, tmp_path: Path) -> None:
+    odd = tmp_path / "odd:dir" / "firefox.exe"
+    odd.parent.mkdir()
+    odd.write_text("#!/bin/sh\n")
+    before = snapshot(home)
+    done = run_cli("wsl", "--browser", str(odd), check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "contains ':'" in done.stderr
+    assert snapshot(home) == before
+
+
+def test_unwritable_config_dir_is_one_line(wsl2: Path, home: Path) -> None:
+    before = snapshot(home)
+    (home / ".jupyter").chmod(0o555)
+    try:
+        done = run_cli("wsl", check=False)
+    finally:
+        (home / ".jupyter").chmod(0o755)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a writable directory" in done.stderr
+    assert snapshot(home) == before
