@@ -4,10 +4,7 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 
 from conftest import BIN, run_cli
 from jupyter_helpers.wsl import mount_root, windows_to_wsl, wsl_version
+from support.jupyter_server import free_port
 from support.snapshot import snapshot
 
 WSL1 = "4.4.0-19041-Microsoft"
@@ -64,12 +62,6 @@ def wsl2(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (home / ".jupyter").mkdir()
     (home / ".jupyter" / "jupyter_server_config.json").write_text(USER_CONFIG)
     return root
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def browser_argv_after_starting_jupyter(tmp_path: Path, *extra: str) -> list[str]:

@@ -1,0 +1,104 @@
+"""The Jupyter server extension that puts the project's name into every page title.
+
+In its start hook (run after every other extension has created its Jinja environment) it wraps
+the loader of each `jinja2_env` / `<name>_jinja2_env` in the server's settings, so every template
+with a `</title>` gets the title script right after it: Notebook 7, JupyterLab, nbclassic, login
+and error pages alike. Files, nbconvert output and the REST API are not Jinja pages and stay as
+they are.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jinja2 import BaseLoader, Environment
+from markupsafe import Markup
+from traitlets import Dict, Enum, Unicode
+from traitlets.config import Configurable
+
+from .projects import DEFAULT_TITLE_FORMAT, ProjectMap, ProjectMapError, ProjectStore, validate
+from .resources import resource_path
+
+SCRIPT_GLOBAL = "jupyter_helpers_title_script"
+INSERTION = "</title>{{ " + SCRIPT_GLOBAL + " }}"
+
+
+class ProjectTitles(Configurable):
+    """`c.ProjectTitles.<option>` in jupyter_server_config.py."""
+
+    projects = Dict(
+        key_trait=Unicode(), value_trait=Unicode(),
+        help="Folder -> project name, on top of the map file (these win).",
+    ).tag(config=True)
+    map_file = Unicode(help="The folder -> project map (default: jupyter_helpers_projects.json "
+                            "in the Jupyter config dir).").tag(config=True)
+    title_format = Unicode(DEFAULT_TITLE_FORMAT, help="How the project joins the page title.").tag(config=True)
+    unmapped = Enum(["root", "none"], "root", help="Pages of no mapped folder: 'root' shows the server "
+                                                   "folder's name, 'none' adds nothing.").tag(config=True)
+
+    def project_map(self) -> ProjectMap:
+        store = ProjectStore(Path(self.map_file)) if self.map_file else ProjectStore.default()
+        from_file = store.load()
+        from_config = validate({"folders": dict(self.projects)}, "c.ProjectTitles.projects")
+        return ProjectMap({**from_file.folders, **from_config.folders})
+
+    def script_config(self, root_dir: str, base_url: str) -> dict:
+        if "{title}" not in self.title_format or "{project}" not in self.title_format:
+            raise ProjectMapError(f"c.ProjectTitles.title_format must contain {{title}} and {{project}}, "
+                                  f"got {self.title_format!r}")
+        view = self.project_map().server_view(root_dir, self.unmapped)
+        return {**view, "format": self.title_format, "base_url": base_url}
+
+
+def render_script(config: dict) -> Markup:
+    template = Environment(autoescape=True).from_string(resource_path("templates", "title_script.html.j2").read_text())
+    return Markup(template.render(config=config))
+
+
+class TitleScriptLoader(BaseLoader):
+    """Any loader's templates, with a reference to the title script after the first </title>."""
+
+    def __init__(self, inner: BaseLoader) -> None:
+        self.inner = inner
+
+    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
+        source, filename, uptodate = self.inner.get_source(environment, template)
+        if "</title>" in source and SCRIPT_GLOBAL not in source:
+            source = source.replace("</title>", INSERTION, 1)
+        return source, filename, uptodate
+
+    def list_templates(self) -> list[str]:
+        return self.inner.list_templates()
+
+
+def jinja_environments(settings: dict) -> list[Environment]:
+    return [
+        value for key, value in settings.items()
+        if (key == "jinja2_env" or key.endswith("_jinja2_env")) and isinstance(value, Environment)
+    ]
+
+
+def install_script(environments: list[Environment], script: Markup) -> None:
+    for env in environments:
+        if not isinstance(env.loader, TitleScriptLoader):
+            env.loader = TitleScriptLoader(env.loader)
+        env.globals[SCRIPT_GLOBAL] = script
+        if env.cache is not None:
+            env.cache.clear()
+
+
+def _load_jupyter_server_extension(serverapp: Any) -> None:
+    """Nothing to do yet: other extensions create their Jinja environments after this runs."""
+
+
+async def _start_jupyter_server_extension(serverapp: Any) -> None:
+    try:
+        config = ProjectTitles(parent=serverapp).script_config(serverapp.root_dir, serverapp.base_url)
+    except ProjectMapError as exc:
+        serverapp.log.error("jupyter-helpers: window titles get no project name: %s", exc)
+        return
+    environments = jinja_environments(serverapp.web_app.settings)
+    install_script(environments, render_script(config))
+    serverapp.log.info("jupyter-helpers: project names added to page titles (%d template environments)",
+                       len(environments))

@@ -1,0 +1,90 @@
+"""A real Jupyter server on 127.0.0.1 for tests: started as a user would, stopped for sure."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+TOKEN = "test-token"
+BASE_URL = "/jh/"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """This process's environment with every per-user location moved under `home`."""
+    env = {k: v for k, v in os.environ.items() if k not in {"JPY_SESSION_NAME", "JUPYTER_HELPERS_SYSROOT"}}
+    env.update({
+        "HOME": str(home),
+        "IPYTHONDIR": str(home / ".ipython"),
+        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter"),
+        "JUPYTER_RUNTIME_DIR": str(home / ".local/share/jupyter/runtime"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+    })
+    return env
+
+
+class JupyterServer:
+    def __init__(self, command: str, root_dir: Path, env: dict[str, str], log: Path,
+                 ready_marker: bytes = b"is running at:") -> None:
+        """`ready_marker`: a log line to wait for (e.g. the title extension's start message)."""
+        self.ready_marker = ready_marker
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}{BASE_URL}"
+        self.log = log
+        self._handle = log.open("wb")
+        self.process = subprocess.Popen(
+            [str(BIN / "jupyter"), command, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+             "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.base_url={BASE_URL}",
+             f"--ServerApp.root_dir={root_dir}"],
+            env=env, stdout=self._handle, stderr=subprocess.STDOUT, cwd=root_dir,
+        )
+        self._wait_ready(timeout=90)
+
+    def get(self, path: str) -> bytes:
+        request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {TOKEN}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read()
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter exited early:\n{self.log.read_text()}")
+            if self.ready_marker in self.log.read_bytes():
+                try:
+                    self.get("api/status")
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"jupyter did not answer within {timeout} s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._handle.close()
+
+    def __enter__(self) -> "JupyterServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

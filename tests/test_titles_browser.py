@@ -1,0 +1,162 @@
+"""Per-project window titles, read from a real headless Chromium on a real Jupyter server that
+serves Notebook 7, JupyterLab 4 and nbclassic, with the extension enabled by `jupyter-helpers
+install` and the map written by `jupyter-helpers projects add`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from support.browser import CHROMIUM, LAUNCH_ARGS, record_dialogs, require_chromium, settled_title
+from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+
+pytestmark = pytest.mark.browser
+EVIL_PROJECT = "</script><script>alert(1)</script>"
+EVIL_FOLDER = "evil<img src=x onerror=alert(2)>"
+
+
+def write_notebook(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(notebook, path)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory):
+    """A home with work/alpha, work/beta, work/other (unmapped) and the escaping case."""
+    require_chromium()
+    base = tmp_path_factory.mktemp("titles")
+    home, work = base / "home", base / "work"
+    env = isolated_env(home)
+    for name in ["alpha/analysis.ipynb", "alpha/rename-me.ipynb", "beta/model.ipynb", "other/misc.ipynb",
+                 f"{EVIL_FOLDER}/x.ipynb"]:
+        write_notebook(work / name)
+    (work / "alpha" / "train.py").write_text("print('training')\n")
+    (work / "alpha" / "report.html").write_text("<html><head><title>Mine</title></head><body>as is</body></html>")
+
+    def cli(*args: str) -> None:
+        subprocess.run([str(BIN / "jupyter-helpers"), *args], env=env, check=True, capture_output=True)
+
+    if os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_TITLES") != "1":  # to show the tests can fail
+        cli("install")
+    cli("projects", "add", str(work / "alpha"), "Project Alpha")
+    cli("projects", "add", str(work / "beta"), "Project Beta")
+    cli("projects", "add", str(work / EVIL_FOLDER), EVIL_PROJECT)
+    return {"env": env, "work": work, "base": base}
+
+
+@pytest.fixture(scope="module", params=["notebook", "lab"])
+def server(request: pytest.FixtureRequest, site: dict):
+    """The server as users start it: `jupyter notebook` and `jupyter lab` (each serves all three
+    front ends, Notebook 7, JupyterLab and nbclassic)."""
+    with JupyterServer(request.param, site["work"], site["env"], site["base"] / f"{request.param}.log",
+                       ready_marker=b"jupyter-helpers: " if os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_TITLES") != "1"
+                       else b"is running at:") as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server: JupyterServer):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.dialogs = record_dialogs(page)
+    page.goto(f"{server.url}tree?token={TOKEN}")
+    yield page
+    context.close()
+
+
+def open_title(page, server: JupyterServer, path: str, expected: str) -> str:
+    page.goto(server.url + path)
+    return settled_title(page, expected)
+
+
+def test_notebook7_tree_pages(page, server) -> None:
+    assert open_title(page, server, "tree", "Home - work") == "Home - work"
+    assert open_title(page, server, "tree/alpha", "Home - Project Alpha") == "Home - Project Alpha"
+
+
+def test_notebook7_documents_from_two_projects_and_an_unmapped_folder(page, server) -> None:
+    assert open_title(page, server, "notebooks/alpha/analysis.ipynb", "analysis - Project Alpha") == "analysis - Project Alpha"
+    assert open_title(page, server, "notebooks/beta/model.ipynb", "model - Project Beta") == "model - Project Beta"
+    assert open_title(page, server, "notebooks/other/misc.ipynb", "misc - work") == "misc - work"
+    assert open_title(page, server, "edit/alpha/train.py", "train.py - Project Alpha") == "train.py - Project Alpha"
+
+
+def test_notebook7_rename_through_the_ui_keeps_one_suffix(page, server, site) -> None:
+    assert open_title(page, server, "notebooks/alpha/rename-me.ipynb", "rename-me - Project Alpha") == "rename-me - Project Alpha"
+    page.locator("#jp-title h1").click()
+    dialog_input = page.locator(".jp-Dialog input")
+    dialog_input.fill(f"renamed-{server.port}.ipynb")
+    dialog_input.press("Enter")
+    expected = f"renamed-{server.port} - Project Alpha"
+    assert settled_title(page, expected) == expected
+    assert f"renamed-{server.port}.ipynb" in page.url
+    (site["work"] / "alpha" / f"renamed-{server.port}.ipynb").rename(site["work"] / "alpha" / "rename-me.ipynb")
+
+
+def lab_title(name: str, project: str) -> re.Pattern:
+    """Lab's own title is `name - JupyterLab`, or `name (n) - JupyterLab` with n documents open."""
+    return re.compile(re.escape(name) + r"( \(\d+\))? - JupyterLab - " + re.escape(project))
+
+
+def test_jupyterlab_documents_and_tab_switch(page, server) -> None:
+    alpha = lab_title("analysis.ipynb", "Project Alpha")
+    beta = lab_title("model.ipynb", "Project Beta")
+    page.goto(server.url + "lab/tree/alpha/analysis.ipynb?reset")
+    assert alpha.fullmatch(settled_title(page, alpha))
+    page.locator(".jp-BreadCrumbs-home").click()  # the file browser, as a user opens a second one
+    page.locator(".jp-DirListing-itemText", has_text="beta").dblclick()
+    page.locator(".jp-DirListing-itemText", has_text="model.ipynb").dblclick()
+    assert beta.fullmatch(settled_title(page, beta))
+    page.get_by_role("tab", name="analysis.ipynb").click()
+    assert alpha.fullmatch(settled_title(page, alpha))
+    page.get_by_role("tab", name="model.ipynb").click()
+    title = settled_title(page, beta)
+    assert beta.fullmatch(title) and title.count("Project") == 1
+
+
+def test_nbclassic_tree_and_notebook(page, server) -> None:
+    assert open_title(page, server, "nbclassic/tree", "Home - work") == "Home - work"
+    expected = "model - Jupyter Notebook - Project Beta"
+    assert open_title(page, server, "nbclassic/notebooks/beta/model.ipynb", expected) == expected
+
+
+def test_login_page_gets_the_server_project(browser, server) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(server.url + "login")
+    title = settled_title(page, "Jupyter Server - work")
+    context.close()
+    assert title.endswith(" - work") and title.count(" - work") == 1
+
+
+def test_names_from_disk_stay_inert_text(page, server) -> None:
+    expected = f"x - {EVIL_PROJECT}"
+    assert open_title(page, server, f"notebooks/{EVIL_FOLDER}/x.ipynb", expected) == expected
+    assert page.dialogs == []
+    assert page.evaluate("document.querySelectorAll('head script:not([src])').length") >= 1
+
+
+def test_files_api_and_nbconvert_are_left_alone(server, site) -> None:
+    report = site["work"] / "alpha" / "report.html"
+    assert server.get("files/alpha/report.html") == report.read_bytes()
+    assert b"data-jupyter-helpers" not in server.get("api/contents/alpha/analysis.ipynb")
+    assert b"data-jupyter-helpers" not in server.get("nbconvert/html/alpha/analysis.ipynb?download=false")
+    assert b"data-jupyter-helpers" in server.get("tree")
