@@ -12,6 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from support.aw_server import ActivityWatch
 from support.browser import CHROMIUM, LAUNCH_ARGS, record_dialogs, require_chromium, settled_title
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 
@@ -160,3 +161,41 @@ def test_files_api_and_nbconvert_are_left_alone(server, site) -> None:
     assert b"data-jupyter-helpers" not in server.get("api/contents/alpha/analysis.ipynb")
     assert b"data-jupyter-helpers" not in server.get("nbconvert/html/alpha/analysis.ipynb?download=false")
     assert b"data-jupyter-helpers" in server.get("tree")
+
+
+BROWSER_SUFFIXES = [" — Mozilla Firefox", " - Google Chrome", " and 2 more pages - Personal - Microsoft Edge", ""]
+
+
+def test_activitywatch_rules_categorize_the_titles_the_browser_showed(page, server, site, tmp_path) -> None:
+    """Titles read from Chromium, dressed as window and web-tab events, categorized by a real
+    aw-server with the rules `jupyter-helpers activitywatch export --query` prints."""
+    shown = {
+        "Project Alpha": open_title(page, server, "notebooks/alpha/analysis.ipynb", "analysis - Project Alpha"),
+        "Project Beta": open_title(page, server, "notebooks/beta/model.ipynb", "model - Project Beta"),
+        "work": open_title(page, server, "notebooks/other/misc.ipynb", "misc - work"),
+    }
+    assert shown["Project Alpha"].endswith(" - Project Alpha") and shown["Project Beta"].endswith(" - Project Beta")
+    snippet = subprocess.run([str(BIN / "jupyter-helpers"), "activitywatch", "export", "--query"], env=site["env"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    lookalikes = ["notes - Project Alphabet", "Project Alpha", "analysis - JupyterLab"]
+
+    aw = ActivityWatch(tmp_path)
+    try:
+        window, web = [], []
+        for project, title in shown.items():
+            for suffix in BROWSER_SUFFIXES:
+                window.append({"app": "firefox.exe", "title": title + suffix, "expect": project})
+            web.append({"url": server.url, "title": title, "audible": False, "incognito": False, "expect": project})
+        for title in lookalikes:
+            window.append({"app": "chrome.exe", "title": title + " - Google Chrome", "expect": None})
+        aw.add_events("aw-watcher-window_tests", "currentwindow", window)
+        aw.add_events("aw-watcher-web-chrome_tests", "web.tab.current", web)
+        results = aw.categorized("aw-watcher-window_tests", snippet) + aw.categorized("aw-watcher-web-chrome_tests", snippet)
+    finally:
+        aw.stop()
+    assert len(results) == len(window) + len(web)
+    for event in results:
+        expected = event["data"]["expect"]
+        mapped = expected in ("Project Alpha", "Project Beta")
+        category = ["Work", "Jupyter", expected] if mapped else ["Uncategorized"]
+        assert event["data"]["$category"] == category, event["data"]["title"]

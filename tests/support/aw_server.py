@@ -1,0 +1,74 @@
+"""A real ActivityWatch server (PyPI aw-server) on 127.0.0.1 in testing mode, data in a temp dir."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from support.jupyter_server import free_port
+
+BIN = Path(sys.executable).parent
+
+
+class ActivityWatch:
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.api = f"http://127.0.0.1:{self.port}/api/0/"
+        env = {"HOME": str(workdir), "XDG_DATA_HOME": str(workdir / "data"), "XDG_CONFIG_HOME": str(workdir / "config"),
+               "XDG_CACHE_HOME": str(workdir / "cache"), "PATH": "/usr/bin:/bin"}
+        self._log = (workdir / "aw-server.log").open("wb")
+        self.process = subprocess.Popen(
+            [str(BIN / "aw-server"), "--testing", "--host", "127.0.0.1", "--port", str(self.port), "--storage", "memory"],
+            env=env, stdout=self._log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                self.call("GET", "info")
+                return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"aw-server did not start: {(workdir / 'aw-server.log').read_text()}")
+
+    def call(self, method: str, path: str, payload: object = None) -> object:
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(self.api + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def add_events(self, bucket: str, bucket_type: str, events: list[dict]) -> None:
+        """One event a minute, oldest first, each with the given data."""
+        self.call("POST", f"buckets/{bucket}", {"client": "tests", "type": bucket_type, "hostname": "tests"})
+        start = datetime.now(timezone.utc) - timedelta(hours=1)
+        self.call("POST", f"buckets/{bucket}/events", [
+            {"timestamp": (start + timedelta(minutes=i)).isoformat(), "duration": 60, "data": data}
+            for i, data in enumerate(events)
+        ])
+
+    def categorized(self, bucket: str, categorize_line: str) -> list[dict]:
+        """Runs a query2 that applies `categorize_line` to the bucket's events."""
+        now = datetime.now(timezone.utc)
+        period = f"{(now - timedelta(hours=2)).isoformat()}/{(now + timedelta(minutes=1)).isoformat()}"
+        query = [f'events = query_bucket("{bucket}");', categorize_line, "RETURN = events;"]
+        return self.call("POST", "query/", {"timeperiods": [period], "query": query})[0]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self._log.close()

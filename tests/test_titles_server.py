@@ -1,0 +1,57 @@
+"""The title extension's server side on a real Jupyter server: configuration and bad input.
+(What the browser then shows is covered in test_titles_browser.py.)"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from support.jupyter_server import BIN, JupyterServer, isolated_env
+
+CONFIG = re.compile(rb'data-jupyter-helpers="title">.*?var config = (\{.*?\});', re.S)
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> dict:
+    home, work = tmp_path / "home", tmp_path / "work"
+    (work / "alpha").mkdir(parents=True)
+    env = isolated_env(home)
+    subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
+    return {"home": home, "work": work, "env": env, "tmp": tmp_path}
+
+
+def page_config(server: JupyterServer) -> dict | None:
+    match = CONFIG.search(server.get("tree"))
+    return json.loads(match.group(1)) if match else None
+
+
+def test_traitlets_config_adds_projects_and_format(site: dict) -> None:
+    (site["home"] / ".jupyter" / "jupyter_server_config.py").write_text(
+        f"c.ProjectTitles.projects = {{{str(site['work'] / 'alpha')!r}: 'From Config'}}\n"
+        "c.ProjectTitles.title_format = '{title} | {project}'\n"
+        "c.ProjectTitles.unmapped = 'none'\n"
+    )
+    with JupyterServer("server", site["work"], site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
+        assert page_config(server) == {"base_url": "/jh/", "default": None, "format": "{title} | {project}",
+                                       "prefixes": [["alpha", "From Config"]]}
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [('{"folders": {"/a": 1}}', "project name for '/a' must be a non-empty string"),
+     ('{"folders": ', "is not valid JSON"),
+     ('{"folders": {"relative/dir": "X"}}', "folder 'relative/dir' must be an absolute path")],
+)
+def test_malformed_map_logs_one_error_and_serves_plain_titles(site: dict, content: str, message: str) -> None:
+    (site["home"] / ".jupyter" / "jupyter_helpers_projects.json").write_text(content)
+    log = site["tmp"] / "log"
+    with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: ") as server:
+        assert page_config(server) is None
+        assert server.get("api/status")
+    errors = [line for line in log.read_text().splitlines() if "jupyter-helpers:" in line]
+    assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0]
+    assert "jupyter_helpers_projects.json" in errors[0]
