@@ -4,6 +4,7 @@ the real CLI, sending through the real ntfy/Telegram chain to the fake Telegram 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import venv
@@ -36,7 +37,7 @@ def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_long_cells_notify_with_value_error_and_notebook_name(kernel_home: Path, telegram) -> None:
     nb = run_notebook(
         [
-            "%autonotify -a 1",
+            "%autonotify -a 1 -m 'check the plots'",
             "import time; time.sleep(1.5); 6 * 7",
             "time.sleep(1.5); raise ValueError('boom')",
             "time.sleep(0.1); 'short'",
@@ -47,7 +48,8 @@ def test_long_cells_notify_with_value_error_and_notebook_name(kernel_home: Path,
     texts = telegram.wait_for(3)
     assert len(texts) == 3, texts
     ok, failed = the_one(texts, "cell [2]"), the_one(texts, "cell [3]")
-    assert ok.startswith("✅ analysis.ipynb: cell [2] finished after 1.") and "Result: 42" in ok
+    assert ok.startswith("✅ analysis.ipynb: cell [2] finished after 1.")
+    assert ok.splitlines()[1:] == ["check the plots", "Result: 42", f"Host: {socket.gethostname()}"]
     assert failed.startswith("❌ analysis.ipynb: cell [3] failed after 1.") and "Error: ValueError: boom" in failed
     the_one(texts, "end-of-notebook")
     assert error_names(nb.cells[2]) == ["ValueError"]

@@ -23,6 +23,13 @@ def seconds(text: str) -> float:
     return value
 
 
+def unquote(text: str) -> str:
+    """IPython splits magic arguments without removing quotes: `-m 'done!'` arrives quoted."""
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    return text
+
+
 @magics_class
 class NotifyMagics(Magics):
     def __init__(self, shell: Any, settings: AutoNotify, watcher: CellWatcher) -> None:
@@ -43,9 +50,9 @@ class NotifyMagics(Magics):
         if args.after is not None:
             self.settings.after = args.after
         if args.message is not None:
-            self.settings.message = args.message
+            self.settings.message = unquote(args.message)
         if args.backend is not None:
-            self.settings.backend = args.backend
+            self.settings.backend = unquote(args.backend)
         if not args.status:
             self.settings.enabled = not args.off
         print(self.status())
