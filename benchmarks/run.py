@@ -18,7 +18,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -37,8 +36,9 @@ def median_seconds(action, runs: int) -> float:
 
 
 def isolate(home: Path) -> None:
-    for name, value in {"HOME": home, "IPYTHONDIR": home / ".ipython", "JUPYTER_CONFIG_DIR": home / ".jupyter",
-                        "JUPYTER_DATA_DIR": home / ".local/share/jupyter", "XDG_CONFIG_HOME": home / ".config"}.items():
+    locations = {"HOME": home, "IPYTHONDIR": home / ".ipython", "JUPYTER_CONFIG_DIR": home / ".jupyter",
+                 "JUPYTER_DATA_DIR": home / ".local/share/jupyter", "XDG_CONFIG_HOME": home / ".config"}
+    for name, value in locations.items():
         os.environ[name] = str(value)
 
 
@@ -69,14 +69,16 @@ def bench_cells(cells: int) -> tuple[float, float, float]:
 
 
 def bench_sending(home: Path, sends: int) -> tuple[float, float, float]:
-    from support.fake_telegram import FakeTelegram
+    from IPython.core.interactiveshell import InteractiveShell
 
     from jupyter_helpers.notify.message import CellRecord
-    from IPython.core.interactiveshell import InteractiveShell
+
+    from support.fake_telegram import FakeTelegram
 
     ntfy_dir = home / ".config" / "ntfy"
     ntfy_dir.mkdir(parents=True, exist_ok=True)
-    (ntfy_dir / "telegram.ini").write_text("[telegram]\ntoken = 123456789:AAbenchmarkTokenabcdefghijklmnop\nchat_id = 1\n")
+    token = "123456789:AAbenchmarkTokenabcdefghijklmnop"
+    (ntfy_dir / "telegram.ini").write_text(f"[telegram]\ntoken = {token}\nchat_id = 1\n")
     with FakeTelegram(home) as fake:
         os.environ.update(fake.env())
         import ntfy

@@ -7,8 +7,6 @@ files come back byte for byte and every directory the change set created disappe
 
 from __future__ import annotations
 
-from .errors import UserError
-
 import hashlib
 import json
 import os
@@ -16,6 +14,8 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import UserError
 
 MANIFEST_NAME = "changes.json"
 BACKUP_DIR_NAME = "backups"
@@ -139,7 +139,7 @@ class ChangeSet:
         known = {entry["path"] for entry in manifest["files"]}
         try:
             _make_dirs(self.state_dir, manifest["dirs"])
-            for (action, path), change in zip(plan, changes):
+            for (action, path), change in zip(plan, changes, strict=True):
                 if action != "unchanged":
                     self._write_recorded(manifest, known, action, path, change.content)
         except OSError as exc:

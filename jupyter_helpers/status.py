@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from . import install, installation, paths
 from .notify.channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config

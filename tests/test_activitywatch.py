@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
 from jupyter_helpers.activitywatch import categories, portable_escape, query_snippet, title_regex
+
+from conftest import run_cli
 
 
 @pytest.mark.parametrize(

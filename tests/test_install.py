@@ -130,7 +130,7 @@ def test_bad_ntfy_config_is_one_clear_status_line(home: Path) -> None:
     ntfy = home / ".config" / "ntfy"
     ntfy.mkdir(parents=True)
     (ntfy / "ntfy.yml").write_text("backends: [telegram\n")
-    line = [l for l in run_cli("status", check=False).stdout.splitlines() if "ntfy.yml" in l]
+    line = [text for text in run_cli("status", check=False).stdout.splitlines() if "ntfy.yml" in text]
     assert len(line) == 1 and line[0].startswith("ERR  cannot read ntfy config") and "fix or remove it" in line[0]
 
 

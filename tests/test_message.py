@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from jupyter_helpers.notify.message import (
-    TELEGRAM_LIMIT, CellRecord, clean, compose, describe_error, human_duration, safe_excerpt,
+    TELEGRAM_LIMIT,
+    CellRecord,
+    clean,
+    compose,
+    describe_error,
+    human_duration,
+    safe_excerpt,
 )
 
 

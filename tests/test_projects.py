@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
 from jupyter_helpers.projects import ProjectMap, ProjectMapError, validate
+
+from conftest import run_cli
 
 MAP = ProjectMap({"/w/alpha": "Project Alpha", "/w/alpha/deep": "Deep", "/w": "Work", "/w/alphabet": "Alphabet"})
 

@@ -88,20 +88,24 @@ def open_title(page, server: JupyterServer, path: str, expected: str) -> str:
     return settled_title(page, expected)
 
 
+def assert_shows(page, server: JupyterServer, path: str, expected: str) -> None:
+    assert open_title(page, server, path, expected) == expected
+
+
 def test_notebook7_tree_pages(page, server) -> None:
-    assert open_title(page, server, "tree", "Home - work") == "Home - work"
-    assert open_title(page, server, "tree/alpha", "Home - Project Alpha") == "Home - Project Alpha"
+    assert_shows(page, server, "tree", "Home - work")
+    assert_shows(page, server, "tree/alpha", "Home - Project Alpha")
 
 
 def test_notebook7_documents_from_two_projects_and_an_unmapped_folder(page, server) -> None:
-    assert open_title(page, server, "notebooks/alpha/analysis.ipynb", "analysis - Project Alpha") == "analysis - Project Alpha"
-    assert open_title(page, server, "notebooks/beta/model.ipynb", "model - Project Beta") == "model - Project Beta"
-    assert open_title(page, server, "notebooks/other/misc.ipynb", "misc - work") == "misc - work"
-    assert open_title(page, server, "edit/alpha/train.py", "train.py - Project Alpha") == "train.py - Project Alpha"
+    assert_shows(page, server, "notebooks/alpha/analysis.ipynb", "analysis - Project Alpha")
+    assert_shows(page, server, "notebooks/beta/model.ipynb", "model - Project Beta")
+    assert_shows(page, server, "notebooks/other/misc.ipynb", "misc - work")
+    assert_shows(page, server, "edit/alpha/train.py", "train.py - Project Alpha")
 
 
 def test_notebook7_rename_through_the_ui_keeps_one_suffix(page, server, site) -> None:
-    assert open_title(page, server, "notebooks/alpha/rename-me.ipynb", "rename-me - Project Alpha") == "rename-me - Project Alpha"
+    assert_shows(page, server, "notebooks/alpha/rename-me.ipynb", "rename-me - Project Alpha")
     page.locator("#jp-title h1").click()
     dialog_input = page.locator(".jp-Dialog input")
     dialog_input.fill(f"renamed-{server.port}.ipynb")
@@ -134,9 +138,9 @@ def test_jupyterlab_documents_and_tab_switch(page, server) -> None:
 
 
 def test_nbclassic_tree_and_notebook(page, server) -> None:
-    assert open_title(page, server, "nbclassic/tree", "Home - work") == "Home - work"
+    assert_shows(page, server, "nbclassic/tree", "Home - work")
     expected = "model - Jupyter Notebook - Project Beta"
-    assert open_title(page, server, "nbclassic/notebooks/beta/model.ipynb", expected) == expected
+    assert_shows(page, server, "nbclassic/notebooks/beta/model.ipynb", expected)
 
 
 def test_login_page_gets_the_server_project(browser, server) -> None:
@@ -150,7 +154,7 @@ def test_login_page_gets_the_server_project(browser, server) -> None:
 
 def test_names_from_disk_stay_inert_text(page, server) -> None:
     expected = f"x - {EVIL_PROJECT}"
-    assert open_title(page, server, f"notebooks/{EVIL_FOLDER}/x.ipynb", expected) == expected
+    assert_shows(page, server, f"notebooks/{EVIL_FOLDER}/x.ipynb", expected)
     assert page.dialogs == []
     assert page.evaluate("document.querySelectorAll('head script:not([src])').length") >= 1
 
@@ -190,7 +194,8 @@ def test_activitywatch_rules_categorize_the_titles_the_browser_showed(page, serv
             window.append({"app": "chrome.exe", "title": title + " - Google Chrome", "expect": None})
         aw.add_events("aw-watcher-window_tests", "currentwindow", window)
         aw.add_events("aw-watcher-web-chrome_tests", "web.tab.current", web)
-        results = aw.categorized("aw-watcher-window_tests", snippet) + aw.categorized("aw-watcher-web-chrome_tests", snippet)
+        results = [event for bucket in ("aw-watcher-window_tests", "aw-watcher-web-chrome_tests")
+                   for event in aw.categorized(bucket, snippet)]
     finally:
         aw.stop()
     assert len(results) == len(window) + len(web)

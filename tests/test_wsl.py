@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, run_cli
 from jupyter_helpers.wsl import mount_root, windows_to_wsl, wsl_version
+
+from conftest import BIN, run_cli
 from support.jupyter_server import free_port
 from support.snapshot import snapshot
 

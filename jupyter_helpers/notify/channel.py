@@ -5,12 +5,11 @@ Shared by the sender child process and `jupyter-helpers status`, so both judge t
 
 from __future__ import annotations
 
-from ..errors import UserError
-
 import configparser
 from pathlib import Path
 
 from .. import paths
+from ..errors import UserError
 
 DEFAULT_BACKEND = "telegram"
 

@@ -55,7 +55,7 @@ class Sender:
         return self._last_failure
 
     def wait_idle(self, timeout: float) -> bool:
-        """For %notify --wait and tests: True once everything queued so far was handled."""
+        """True once everything queued so far was handled (tests and benchmarks wait on it)."""
         done = threading.Event()
         waiter = threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True)
         waiter.start()

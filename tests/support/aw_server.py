@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from support.jupyter_server import free_port
@@ -20,11 +20,12 @@ class ActivityWatch:
     def __init__(self, workdir: Path) -> None:
         self.port = free_port()
         self.api = f"http://127.0.0.1:{self.port}/api/0/"
-        env = {"HOME": str(workdir), "XDG_DATA_HOME": str(workdir / "data"), "XDG_CONFIG_HOME": str(workdir / "config"),
-               "XDG_CACHE_HOME": str(workdir / "cache"), "PATH": "/usr/bin:/bin"}
+        env = {"HOME": str(workdir), "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(workdir / "data"),
+               "XDG_CONFIG_HOME": str(workdir / "config"), "XDG_CACHE_HOME": str(workdir / "cache")}
         self._log = (workdir / "aw-server.log").open("wb")
         self.process = subprocess.Popen(
-            [str(BIN / "aw-server"), "--testing", "--host", "127.0.0.1", "--port", str(self.port), "--storage", "memory"],
+            [str(BIN / "aw-server"), "--testing", "--host", "127.0.0.1", "--port", str(self.port),
+             "--storage", "memory"],
             env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
@@ -50,7 +51,7 @@ class ActivityWatch:
     def add_events(self, bucket: str, bucket_type: str, events: list[dict]) -> None:
         """One event a minute, oldest first, each with the given data."""
         self.call("POST", f"buckets/{bucket}", {"client": "tests", "type": bucket_type, "hostname": "tests"})
-        start = datetime.now(timezone.utc) - timedelta(hours=1)
+        start = datetime.now(UTC) - timedelta(hours=1)
         self.call("POST", f"buckets/{bucket}/events", [
             {"timestamp": (start + timedelta(minutes=i)).isoformat(), "duration": 60, "data": data}
             for i, data in enumerate(events)
@@ -58,7 +59,7 @@ class ActivityWatch:
 
     def categorized(self, bucket: str, categorize_line: str) -> list[dict]:
         """Runs a query2 that applies `categorize_line` to the bucket's events."""
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         period = f"{(now - timedelta(hours=2)).isoformat()}/{(now + timedelta(minutes=1)).isoformat()}"
         query = [f'events = query_bucket("{bucket}");', categorize_line, "RETURN = events;"]
         return self.call("POST", "query/", {"timeperiods": [period], "query": query})[0]

@@ -23,7 +23,7 @@ HOST = "api.telegram.org"
 
 class _BotApi(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_ProxyServer"
+    server: _ProxyServer
 
     def log_message(self, *args: object) -> None:
         pass
@@ -39,12 +39,14 @@ class _BotApi(BaseHTTPRequestHandler):
             self._answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         if method == "getMe":
-            self._answer(200, {"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "t", "username": "t_bot"}})
+            bot = {"id": 1, "is_bot": True, "first_name": "t", "username": "t_bot"}
+            self._answer(200, {"ok": True, "result": bot})
             return
         fields = _fields(self.headers.get("Content-Type", ""), body)
         fake.record(self.path, fields)
         chat = {"id": int(fields.get("chat_id", 0) or 0), "type": "private"}
-        message = {"message_id": len(fake.messages), "date": int(time.time()), "chat": chat, "text": fields.get("text", "")}
+        message = {"message_id": len(fake.messages), "date": int(time.time()), "chat": chat,
+                   "text": fields.get("text", "")}
         self._answer(200, {"ok": True, "result": message})
 
     def _answer(self, status: int, payload: dict) -> None:
@@ -73,7 +75,7 @@ def _fields(content_type: str, body: bytes) -> dict[str, str]:
 
 class _Proxy(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_ProxyServer"
+    server: _ProxyServer
 
     def log_message(self, *args: object) -> None:
         pass
@@ -91,7 +93,7 @@ class _Proxy(BaseHTTPRequestHandler):
 
 class _ProxyServer(ThreadingHTTPServer):
     daemon_threads = True
-    fake: "FakeTelegram"
+    fake: FakeTelegram
     tls: ssl.SSLContext
 
 
@@ -136,7 +138,7 @@ class FakeTelegram:
             time.sleep(0.05)
         return self.texts()
 
-    def __enter__(self) -> "FakeTelegram":
+    def __enter__(self) -> FakeTelegram:
         self._thread.start()
         return self
 

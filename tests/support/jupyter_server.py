@@ -83,7 +83,7 @@ class JupyterServer:
                 self.process.wait(timeout=10)
         self._handle.close()
 
-    def __enter__(self) -> "JupyterServer":
+    def __enter__(self) -> JupyterServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

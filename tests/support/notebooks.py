@@ -29,7 +29,9 @@ def run_notebook(
 
 
 def stream_text(cell: nbformat.NotebookNode, name: str | None = None) -> str:
-    return "".join(out.get("text", "") for out in cell.outputs if out.output_type == "stream" and name in (None, out.name))
+    return "".join(
+        out.get("text", "") for out in cell.outputs if out.output_type == "stream" and name in (None, out.name)
+    )
 
 
 def error_names(cell: nbformat.NotebookNode) -> list[str]:
