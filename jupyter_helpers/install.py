@@ -17,6 +17,10 @@ def startup_file(profile: str) -> Path:
     return paths.profile_dir(profile) / "startup" / paths.STARTUP_FILE_NAME
 
 
+def startup_content() -> bytes:
+    return resource_path("startup", paths.STARTUP_FILE_NAME).read_bytes()
+
+
 def change_set(profile: str) -> ChangeSet:
     return ChangeSet(paths.profile_dir(profile) / paths.STATE_DIR_NAME)
 
@@ -24,7 +28,7 @@ def change_set(profile: str) -> ChangeSet:
 def planned_changes(profile: str) -> list[FileChange]:
     profile_location = paths.profile_dir(profile)
     return [
-        FileChange(startup_file(profile), resource_path("startup", paths.STARTUP_FILE_NAME).read_bytes()),
+        FileChange(startup_file(profile), startup_content()),
         FileChange(installation.record_path(profile_location), installation.current().to_bytes()),
         FileChange(paths.server_extension_file(), (json.dumps(SERVER_EXTENSION_CONFIG, indent=2) + "\n").encode()),
     ]

@@ -115,14 +115,13 @@ class ProjectStore:
         self.save(ProjectMap({k: v for k, v in mapping.folders.items() if k != key}))
 
 
-def check_status():
-    from .status import Check
-
+def status() -> tuple[bool, str]:
+    """For `jupyter-helpers status`: is the map readable, and what does it hold."""
     store = ProjectStore.default()
     try:
         mapping = store.load()
     except ProjectMapError as exc:
-        return Check(False, str(exc))
+        return False, str(exc)
     if not mapping.folders:
-        return Check(True, f"projects: none mapped, titles show the server folder's name ({store.path})")
-    return Check(True, f"projects: {len(mapping.folders)} folder(s) mapped in {store.path}")
+        return True, f"projects: none mapped, titles show the server folder's name ({store.path})"
+    return True, f"projects: {len(mapping.folders)} folder(s) mapped in {store.path}"

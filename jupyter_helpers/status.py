@@ -24,8 +24,7 @@ def check_startup(profile: str) -> Check:
     path = install.startup_file(profile)
     if not path.exists():
         return Check(False, f"startup file missing: {path} (run `jupyter-helpers install --profile {profile}`)")
-    expected = install.planned_changes(profile)[0].content
-    if path.read_bytes() != expected:
+    if path.read_bytes() != install.startup_content():
         return Check(False, f"startup file is from another version: {path} (run `jupyter-helpers install`)")
     return Check(True, f"startup file: {path}")
 
@@ -75,8 +74,8 @@ def checks(profile: str) -> list[Callable[[], Check]]:
         lambda: check_sender(profile),
         check_channel,
         check_server_extension,
-        projects.check_status,
-        wsl.check_status,
+        lambda: Check(*projects.status()),
+        lambda: Check(*wsl.status()),
     ]
 
 

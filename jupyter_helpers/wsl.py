@@ -185,20 +185,19 @@ def run(browser: str | None = None, dry_run: bool = False, undo: bool = False, f
     return lines
 
 
-def check_status():
-    from .status import Check
-
+def status() -> tuple[bool, str]:
+    """For `jupyter-helpers status`: on WSL, is Jupyter set to open the Windows browser?"""
     found = probe()
     if found.version is None:
-        return Check(True, "WSL: not detected (nothing to configure)")
+        return True, "WSL: not detected (nothing to configure)"
     try:
         server = load_config(config_path()).get("ServerApp") or {}
     except WslError as exc:
-        return Check(False, str(exc))
+        return False, str(exc)
     command = server.get("browser")
     executable = shlex.split(command)[0] if isinstance(command, str) and command.strip() else None
     if executable is None or not Path(executable).exists():
-        return Check(False, f"WSL {found.version}: no Windows browser configured (run `jupyter-helpers wsl`)")
+        return False, f"WSL {found.version}: no Windows browser configured (run `jupyter-helpers wsl`)"
     if server.get("use_redirect_file", True):
-        return Check(False, f"WSL {found.version}: redirect file still on (run `jupyter-helpers wsl`)")
-    return Check(True, f"WSL {found.version}: Jupyter opens {executable} on the http URL")
+        return False, f"WSL {found.version}: redirect file still on (run `jupyter-helpers wsl`)"
+    return True, f"WSL {found.version}: Jupyter opens {executable} on the http URL"

@@ -13,7 +13,7 @@ import pytest
 from jupyter_helpers.wsl import mount_root, windows_to_wsl, wsl_version
 
 from conftest import BIN, run_cli
-from support.jupyter_server import free_port
+from support.processes import free_port
 from support.snapshot import snapshot
 
 WSL1 = "4.4.0-19041-Microsoft"

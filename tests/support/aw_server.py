@@ -6,12 +6,11 @@ import json
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from support.jupyter_server import free_port
+from support.processes import free_port, stop_process
 
 BIN = Path(sys.executable).parent
 
@@ -65,11 +64,5 @@ class ActivityWatch:
         return self.call("POST", "query/", {"timeperiods": [period], "query": query})[0]
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, grace=20)
         self._log.close()

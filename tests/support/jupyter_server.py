@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from support.processes import free_port, stop_process
+
 BIN = Path(sys.executable).parent
 TOKEN = "test-token"
 BASE_URL = "/jh/"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def isolated_env(home: Path) -> dict[str, str]:
@@ -74,13 +69,7 @@ class JupyterServer:
         raise RuntimeError(f"jupyter did not answer within {timeout} s:\n{self.log.read_text()}")
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process, grace=30)
         self._handle.close()
 
     def __enter__(self) -> JupyterServer:
