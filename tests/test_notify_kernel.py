@@ -10,10 +10,11 @@ import venv
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
 import pytest
 
-from conftest import TOKEN, run_cli
-from support.notebooks import error_names, run_notebook, stream_text
+from conftest import BIN, TOKEN, run_cli
+from support.notebooks import error_names, make_notebook, run_notebook, stream_text
 
 MARKER = "%notify end-of-notebook"
 
@@ -66,6 +67,21 @@ def test_long_cells_notify_with_value_error_and_notebook_name(kernel_home: Path,
     the_one(texts, "end-of-notebook")
     assert error_names(nb.cells[2]) == ["ValueError"]
     assert all(message["path"] == f"/bot{TOKEN}/sendMessage" for message in telegram.messages)
+
+
+def test_nbconvert_run_names_its_notebook_and_reports_the_last_cell(
+    kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No Jupyter server, so no JPY_SESSION_NAME: the name comes from nbconvert's command line,
+    and the message of the last cell still goes out although the kernel stops right after it."""
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    notebook = make_notebook(["%autonotify -a 1", "import time; time.sleep(1.2); 'last cell'"])
+    nbformat.write(notebook, kernel_home / "overnight.ipynb")
+    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "overnight.ipynb"],
+                   cwd=kernel_home, check=True, capture_output=True, timeout=120)
+    texts = telegram.wait_for(1)
+    assert len(texts) == 1 and texts[0].startswith("✅ overnight.ipynb: cell [2] finished after 1.")
+    assert "Result: 'last cell'" in texts[0]
 
 
 def test_autonotify_is_on_by_default_and_off_stops_it(kernel_home: Path, telegram, home: Path) -> None:

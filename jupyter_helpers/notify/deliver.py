@@ -1,16 +1,18 @@
-"""`python -m jupyter_helpers.notify.deliver`: the child process that hands one message to ntfy.
+"""`python -m jupyter_helpers.notify.deliver FILE`: the child process that hands one message to ntfy.
 
-Reads {"text", "title", "backend"} as JSON on stdin. Exit 0 when ntfy delivered; otherwise one
-line on stderr saying what failed, with the bot token redacted, and a non-zero exit code.
+FILE holds {"text", "title", "backend"} as JSON; it is deleted once read. Standard input is
+/dev/null, so a prompt (ntfy's Telegram setup calls input()) ends at once instead of hanging.
+Exit 0 when ntfy delivered; otherwise one line on stderr saying what failed, with the bot token
+redacted, and a non-zero exit code.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
+from pathlib import Path
 
 from .channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config, telegram_token
 
@@ -71,8 +73,9 @@ def deliver(text: str, title: str, requested_backend: str) -> str | None:
 
 
 def main() -> int:
-    payload = json.loads(sys.stdin.buffer.read())
-    sys.stdin = open(os.devnull)  # any prompt (input()) ends at once instead of hanging
+    message_file = Path(sys.argv[1])
+    payload = json.loads(message_file.read_bytes())
+    message_file.unlink()
     failure = deliver(payload["text"], payload["title"], payload.get("backend", ""))
     if failure is None:
         return 0

@@ -3,14 +3,18 @@
 Why a child process: ntfy's Telegram backend calls `asyncio.run()`, which fails inside a kernel's
 running event loop; a hung server would block for ~30 s; and the kernel's environment may not have
 ntfy at all. The child is the Python that `jupyter-helpers install` recorded, running
-`jupyter_helpers.notify.deliver`. The kernel thread only enqueues: it never waits.
+`jupyter_helpers.notify.deliver` on a private temp file holding the message: written before the
+child starts, so a kernel that exits right after a cell cannot leave the child without its
+message. The kernel thread only enqueues: it never waits.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import queue
 import subprocess
+import tempfile
 import threading
 from collections import deque
 
@@ -73,12 +77,10 @@ class Sender:
             except queue.Empty:
                 return
             try:
-                child = subprocess.Popen(
-                    self.command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL, start_new_session=True,
+                subprocess.Popen(
+                    [*self.command, _message_file(payload)], stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
                 )
-                child.stdin.write(payload)
-                child.stdin.close()
             except OSError:
                 pass  # exiting: nowhere left to report it
 
@@ -91,15 +93,18 @@ class Sender:
                 self._queue.task_done()
 
     def _deliver(self, payload: bytes) -> str | None:
+        message_file = _message_file(payload)
         try:
             done = subprocess.run(
-                self.command, input=payload, capture_output=True, timeout=self.timeout, check=False,
-                start_new_session=True,
+                [*self.command, message_file], stdin=subprocess.DEVNULL, capture_output=True,
+                timeout=self.timeout, check=False, start_new_session=True,
             )
         except subprocess.TimeoutExpired:
             return f"no answer within {self.timeout:g} s (is the service reachable?)"
         except OSError as exc:
             return f"cannot run {self.command[0]} ({exc.strerror}); run `jupyter-helpers install` again"
+        finally:
+            _remove(message_file)  # the child removes it once read; this covers a child that never ran
         if done.returncode == 0:
             return None
         lines = done.stderr.decode(errors="replace").strip().splitlines()
@@ -111,3 +116,18 @@ class Sender:
         elif failure != self._last_failure:
             self._warnings.append(f"jupyter-helpers: notification not sent: {failure}")
         self._last_failure = failure
+
+
+def _message_file(payload: bytes) -> str:
+    """A file only this user can read (mkstemp: 0600): message text stays out of `ps`."""
+    fd, path = tempfile.mkstemp(prefix="jupyter-helpers-", suffix=".json")
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(payload)
+    return path
+
+
+def _remove(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass

@@ -17,9 +17,21 @@ from .sender import Sender
 from .settings import AutoNotify
 
 
+def _notebook_in_parent_command() -> str | None:
+    """`jupyter nbconvert --execute x.ipynb` and papermill start the kernel themselves and name
+    the notebook on their own command line (the first .ipynb argument is the input)."""
+    try:
+        argv = Path(f"/proc/{os.getppid()}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return None
+    notebooks = [arg.decode(errors="replace") for arg in argv if arg.endswith(b".ipynb")]
+    return notebooks[0] if notebooks else None
+
+
 def notebook_name(shell: Any) -> str | None:
-    """Jupyter tells kernels their notebook through JPY_SESSION_NAME (and `__session__`)."""
-    session = os.environ.get("JPY_SESSION_NAME") or shell.user_ns.get("__session__")
+    """Jupyter tells the kernels it starts their notebook (JPY_SESSION_NAME, `__session__`);
+    otherwise the process that started the kernel may name it."""
+    session = os.environ.get("JPY_SESSION_NAME") or shell.user_ns.get("__session__") or _notebook_in_parent_command()
     return Path(session).name if isinstance(session, str) and session else None
 
 
