@@ -143,13 +143,15 @@ def test_nbclassic_tree_and_notebook(page, server) -> None:
     assert_shows(page, server, "nbclassic/notebooks/beta/model.ipynb", expected)
 
 
-def test_login_page_gets_the_server_project(browser, server) -> None:
+def test_login_and_error_pages_get_the_server_project(browser, server) -> None:
     context = browser.new_context()
     page = context.new_page()
-    page.goto(server.url + "login")
-    title = settled_title(page, "Jupyter Server - work")
+    titles = []
+    for path in ["login", "no/such/page"]:
+        page.goto(server.url + path)
+        titles.append(settled_title(page, re.compile(r".+ - work")))
     context.close()
-    assert title.endswith(" - work") and title.count(" - work") == 1
+    assert all(title.endswith(" - work") and title.count(" - work") == 1 for title in titles), titles
 
 
 def test_names_from_disk_stay_inert_text(page, server) -> None:
