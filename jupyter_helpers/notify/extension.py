@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import socket
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +14,7 @@ from .sender import Sender
 from .settings import AutoNotify
 from .watcher import CellWatcher
 
-
-@dataclass
-class Autonotify:
-    settings: AutoNotify
-    sender: Sender
-    watcher: CellWatcher
-
-
-_active: dict[int, Autonotify] = {}
+_active: dict[int, CellWatcher] = {}  # per shell; the watcher holds its settings and sender
 
 
 def sender_command(shell: Any) -> list[str]:
@@ -44,13 +35,13 @@ def load(shell: Any) -> None:
     shell.events.register("post_run_cell", watcher.post_run_cell)
     shell.register_magics(NotifyMagics(shell, settings, watcher))
     atexit.register(sender.hand_off_pending)
-    _active[id(shell)] = Autonotify(settings, sender, watcher)
+    _active[id(shell)] = watcher
 
 
 def unload(shell: Any) -> None:
-    state = _active.pop(id(shell), None)
-    if state is None:
+    watcher = _active.pop(id(shell), None)
+    if watcher is None:
         return
-    shell.events.unregister("pre_run_cell", state.watcher.pre_run_cell)
-    shell.events.unregister("post_run_cell", state.watcher.post_run_cell)
-    atexit.unregister(state.sender.hand_off_pending)
+    shell.events.unregister("pre_run_cell", watcher.pre_run_cell)
+    shell.events.unregister("post_run_cell", watcher.post_run_cell)
+    atexit.unregister(watcher.sender.hand_off_pending)
