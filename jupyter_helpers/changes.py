@@ -7,7 +7,6 @@ files come back byte for byte and every directory the change set created disappe
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import stat
@@ -29,10 +28,6 @@ class ChangeError(UserError):
 class FileChange:
     path: Path
     content: bytes
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 def _read(path: Path) -> bytes | None:
