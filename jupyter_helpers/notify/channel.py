@@ -58,24 +58,29 @@ def backends(config: dict, requested: str = "") -> list[str]:
     return chosen
 
 
-def telegram_token() -> str | None:
-    """The bot token (only to redact it from error output), or None when not configured."""
-    parser = configparser.ConfigParser()
-    try:
-        parser.read(telegram_credentials_file())
-    except configparser.Error:
-        return None
-    return parser.get("telegram", "token", fallback=None)
-
-
-def check_telegram_credentials() -> None:
-    """Raises when credentials are missing: ntfy's backend would otherwise prompt with input()."""
+def _telegram_settings() -> configparser.ConfigParser:
+    """telegram.ini as telegram-send reads it (a missing file reads as empty)."""
     path = telegram_credentials_file()
     parser = configparser.ConfigParser()
     try:
         parser.read(path)
     except configparser.Error as exc:
         raise ChannelError(f"cannot parse {path} ({type(exc).__name__}); fix or remove it") from exc
+    return parser
+
+
+def telegram_token() -> str | None:
+    """The bot token (only to redact it from error output), or None when not configured."""
+    try:
+        return _telegram_settings().get("telegram", "token", fallback=None)
+    except ChannelError:
+        return None
+
+
+def check_telegram_credentials() -> None:
+    """Raises when credentials are missing: ntfy's backend would otherwise prompt with input()."""
+    path = telegram_credentials_file()
+    parser = _telegram_settings()
     missing = [key for key in ("token", "chat_id") if not parser.get("telegram", key, fallback="").strip()]
     if missing:
         raise ChannelError(
