@@ -10,6 +10,7 @@ message. The kernel thread only enqueues: it never waits.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import queue
@@ -34,8 +35,14 @@ class Sender:
         self._worker: threading.Thread | None = None
         self.sent = 0
 
-    def submit(self, text: str, title: str, backend: str = "") -> None:
-        payload = json.dumps({"text": text, "title": title, "backend": backend}).encode()
+    def submit(self, text: str, title: str, backend: str = "", *, image: bytes | None = None,
+               report: bool = False) -> None:
+        """`image`: PNG/JPEG bytes to send as a photo with `text` as its caption (Telegram only;
+        other backends get the text). `report`: also tell the kernel thread when it was sent
+        (%notify, which the user asked for, reports its outcome; autonotify reports failures only)."""
+        payload = json.dumps({"text": text, "title": title, "backend": backend,
+                              "image": base64.b64encode(image).decode() if image else None,
+                              "report": report}).encode()
         if self._worker is None:
             self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
             self._worker.start()
