@@ -49,11 +49,19 @@ class ActivityWatch:
 
     def add_events(self, bucket: str, bucket_type: str, events: list[dict]) -> None:
         """One event a minute, oldest first, each with the given data."""
-        self.call("POST", f"buckets/{bucket}", {"client": "tests", "type": bucket_type, "hostname": "tests"})
         start = datetime.now(UTC) - timedelta(hours=1)
+        self.insert(bucket, bucket_type, "tests", [
+            (start + timedelta(minutes=i), start + timedelta(minutes=i + 1), data) for i, data in enumerate(events)
+        ])
+
+    def insert(self, bucket: str, bucket_type: str, hostname: str,
+               spans: list[tuple[datetime, datetime, dict]]) -> None:
+        """Creates the bucket (as a watcher on `hostname` would) and stores one event per
+        (start, end, data); datetimes must be aware."""
+        self.call("POST", f"buckets/{bucket}", {"client": "tests", "type": bucket_type, "hostname": hostname})
         self.call("POST", f"buckets/{bucket}/events", [
-            {"timestamp": (start + timedelta(minutes=i)).isoformat(), "duration": 60, "data": data}
-            for i, data in enumerate(events)
+            {"timestamp": start.isoformat(), "duration": (end - start).total_seconds(), "data": data}
+            for start, end, data in spans
         ])
 
     def categorized(self, bucket: str, categorize_line: str) -> list[dict]:
