@@ -1,8 +1,8 @@
 """The report as a table a person reads at a glance (pure: Report in, text out).
 
-Times are h:mm rounded to the nearest minute; shares are of all active time, so the matched row
-says how much of the active time the projects account for; bars are scaled to the largest project
-in half-character steps (any time at all shows at least a half block).
+Times are h:mm rounded to the nearest minute (a day without time shows "-"). Shares are of all
+active time, so the matched row says how much of it the projects account for. Bars are scaled to
+the largest project in half-character steps (any time at all shows at least a half block).
 """
 
 from __future__ import annotations
@@ -56,9 +56,9 @@ def render(report: Report) -> str:
     if tally.active <= 0:
         lines.append(f"(no active time recorded for host {printable(report.host)} in this period)")
         return "\n".join(lines)
-    for name, cells, seconds, part, drawn in rows:
-        lines.append(line(name, [hours_minutes(cell) for cell in cells], hours_minutes(seconds), part, drawn))
-    lines.append("─" * len(header))
-    for name, cells, seconds, part, drawn in totals:
-        lines.append(line(name, [hours_minutes(cell) for cell in cells], hours_minutes(seconds), part, drawn))
+    for index, (name, cells, seconds, part, drawn) in enumerate(rows + totals):
+        if index == len(rows):
+            lines.append("─" * len(header))
+        lines.append(line(name, [hours_minutes(cell) if cell > 0 else "-" for cell in cells],
+                          hours_minutes(seconds), part, drawn))
     return "\n".join(lines)

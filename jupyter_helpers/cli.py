@@ -112,7 +112,8 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
     names = projects.ProjectStore.default().load().project_names()
     if not names:
-        raise UserError("no projects mapped, so nothing to report: add one with `jupyter-helpers projects add FOLDER NAME`")
+        raise UserError("no projects mapped, so nothing to report: "
+                        "add one with `jupyter-helpers projects add FOLDER NAME`")
     server = ActivityWatchServer(args.server)
     report, notes = activitywatch_report.build_report(
         server.buckets(), lambda bucket: server.events(bucket, period), args.host or socket.gethostname(), period,
@@ -172,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--query", action="store_true", help="print a query2 categorize(...) snippet instead")
     export.set_defaults(func=cmd_activitywatch)
     report = aw_commands.add_parser("report", help="active time per project, read from your running ActivityWatch")
-    report.add_argument("--since", metavar="WHEN", help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
+    report.add_argument("--since", metavar="WHEN",
+                        help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
     report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
     report.add_argument("--by", choices=["day"], help="one column per local day")
     report.add_argument("--server", default="http://127.0.0.1:5600", metavar="URL",
