@@ -11,6 +11,7 @@ year of events (~10^5) in one pass.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -49,23 +50,24 @@ def counted_pieces(window_events: Iterable[dict], active: list[Span] | None, per
     """Window time inside the period and inside an active span, in time order, each instant once.
     `active=None` (no AFK watcher on the host) counts all window time."""
     windows = sorted((*event_span(event), str(event["data"].get("title", ""))) for event in window_events)
+    spans = None if active is None else [*active, (math.inf, math.inf)]  # the sentinel ends both scans
     cursor, until = period.since.timestamp(), period.until.timestamp()
     first = 0
     for start, end, title in windows:
-        start, end = max(start, cursor), min(end, until)
+        start = cursor if start < cursor else start
+        end = until if end > until else end
         if end <= start:
             continue
         cursor = end
-        if active is None:
+        if spans is None:
             yield start, end, title
             continue
-        while first < len(active) and active[first][1] <= start:
+        while spans[first][1] <= start:
             first += 1
         index = first
-        while index < len(active) and active[index][0] < end:
-            piece_start, piece_end = max(start, active[index][0]), min(end, active[index][1])
-            if piece_end > piece_start:
-                yield piece_start, piece_end, title
+        while spans[index][0] < end:  # every span scanned here overlaps (start, end)
+            span_start, span_end = spans[index]
+            yield (start if start > span_start else span_start), (end if end < span_end else span_end), title
             index += 1
 
 

@@ -16,7 +16,9 @@ BIN = Path(sys.executable).parent
 
 
 class ActivityWatch:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, storage: str = "memory") -> None:
+        """`storage`: "memory" (fast to start) or "peewee" (SQLite under workdir; memory's inserts
+        slow down with the bucket's size, so seed large histories into peewee)."""
         self.port = free_port()
         self.api = f"http://127.0.0.1:{self.port}/api/0/"
         env = {"HOME": str(workdir), "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(workdir / "data"),
@@ -24,7 +26,7 @@ class ActivityWatch:
         self._log = (workdir / "aw-server.log").open("wb")
         self.process = subprocess.Popen(
             [str(BIN / "aw-server"), "--testing", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage", "memory"],
+             "--storage", storage],
             env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
