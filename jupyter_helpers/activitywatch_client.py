@@ -18,7 +18,7 @@ from .errors import UserError
 from .periods import Period
 
 DEFAULT_SERVER = "http://127.0.0.1:5600"
-TIMEOUT = 30.0
+TIMEOUT = 300.0  # the Python aw-server takes ~40 s to send 10^5 events (benchmarks/)
 
 
 class ActivityWatchServer:

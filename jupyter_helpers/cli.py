@@ -107,14 +107,14 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from . import activitywatch_report, activitywatch_table, periods, projects
-    from .activitywatch_client import ActivityWatchServer
+    from .activitywatch_client import DEFAULT_SERVER, ActivityWatchServer
 
     period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
     names = projects.ProjectStore.default().load().project_names()
     if not names:
         raise UserError("no projects mapped, so nothing to report: "
                         "add one with `jupyter-helpers projects add FOLDER NAME`")
-    server = ActivityWatchServer(args.server)
+    server = ActivityWatchServer(args.server or DEFAULT_SERVER)
     report, notes = activitywatch_report.build_report(
         server.buckets(), lambda bucket: server.events(bucket, period), args.host or socket.gethostname(), period,
         names, periods.day_edges(period, None) if args.by == "day" else None)
@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
     report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
     report.add_argument("--by", choices=["day"], help="one column per local day")
-    report.add_argument("--server", default="http://127.0.0.1:5600", metavar="URL",
+    report.add_argument("--server", metavar="URL",
                         help="ActivityWatch server (default: http://127.0.0.1:5600)")
     report.add_argument("--host", metavar="NAME", help="the watched machine's hostname (default: this machine's)")
     report.add_argument("--json", action="store_true", help="print JSON (seconds) instead of a table")
