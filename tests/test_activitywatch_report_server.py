@@ -200,18 +200,31 @@ def test_dead_server_is_one_line(mapped: Path) -> None:
     assert f"cannot reach ActivityWatch at http://127.0.0.1:{port}" in error and "--server" in error
 
 
-def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path) -> None:
-    class NotFound(http.server.BaseHTTPRequestHandler):
+@pytest.mark.parametrize("status, body, expected", [
+    (404, b"", "(GET /api/0/buckets/ gave HTTP 404)"),
+    (200, b"<html>Jupyter</html>", "(GET /api/0/buckets/: JSONDecodeError)"),
+    (200, b'["a list"]', "(no bucket list at /api/0/buckets/)"),
+])
+def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path, status: int, body: bytes, expected: str) -> None:
+    class Other(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            self.send_error(404)
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def log_message(self, *args) -> None:
             pass
 
-    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), NotFound) as other:
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Other) as other:
         threading.Thread(target=other.serve_forever, daemon=True).start()
         try:
             done = run_cli("activitywatch", "report", "--server", f"http://127.0.0.1:{other.server_port}", check=False)
         finally:
             other.shutdown()
-    assert "does not answer like ActivityWatch (GET /api/0/buckets/ gave HTTP 404)" in one_line_error(done)
+    assert f"does not answer like ActivityWatch {expected}" in one_line_error(done)
+
+
+def test_a_server_url_that_is_not_http_is_one_line(mapped: Path) -> None:
+    error = one_line_error(run_cli("activitywatch", "report", "--server", "localhost:5600", check=False))
+    assert "--server 'localhost:5600': expected an http:// URL" in error
