@@ -1,6 +1,6 @@
 """How long `jupyter-helpers activitywatch report` takes on a year-sized history (~10^5 events).
 
-    python benchmarks/activitywatch_report.py [--events N] [--runs R]
+    python benchmarks/activitywatch_report.py [--events N] [--runs R] [--no-http]
 
 Synthetic window events (5-300 s each, short gaps) and AFK spans covering the same stretch, titles
 drawn from a few hundred (half with a mapped project's suffix). Reported, as medians of R runs with
@@ -92,6 +92,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--no-http", action="store_true", help="measure the processing only (seconds, not minutes)")
     args = parser.parse_args()
     windows, afk, period = synthetic(args.events)
     small_windows, small_afk, small_period = synthetic(args.events // 10)
@@ -108,6 +109,8 @@ def main() -> None:
     print(f"  with 10% of the events:                 {times['process_10%']:.3f} s  (full/10% = "
           f"{times['process'] / times['process_10%']:.1f}, linear would be ~10)")
 
+    if args.no_http:
+        return
     from support.aw_server import ActivityWatch
 
     with tempfile.TemporaryDirectory() as scratch:
