@@ -24,10 +24,6 @@ class Period:
     since: datetime
     until: datetime
 
-    @property
-    def seconds(self) -> float:
-        return (self.until - self.since).total_seconds()
-
 
 def localize(naive: datetime, tz: tzinfo | None) -> datetime:
     """The aware local datetime for a wall-clock time (system zone when tz is None)."""
