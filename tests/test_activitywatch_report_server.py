@@ -80,7 +80,12 @@ def mapped(home: Path, tmp_path: Path) -> Path:
     return home
 
 
-def report(aw: ActivityWatch, *args: str, tz: str = "UTC", check: bool = True):
+def fixed_zone(hours: int) -> str:
+    """A POSIX TZ value for UTC+hours that needs no time-zone database (`<+02>-2`)."""
+    return f"<{hours:+03d}>{-hours:+d}"
+
+
+def report(aw: ActivityWatch, *args: str, tz: str = "UTC0", check: bool = True):
     return run_cli("activitywatch", "report", "--server", f"http://127.0.0.1:{aw.port}", *args, check=check,
                    env={**os.environ, "TZ": tz})
 
@@ -125,14 +130,14 @@ def test_by_day_splits_at_local_midnight(aw: ActivityWatch, mapped: Path) -> Non
     The whole day also takes in the 07:30 event from 07:30 (AFK data starts at 07:00: 2400 s) and
     the late Beta event up to 12:20 (1800 s); the 06:00 event has no not-afk span: 0."""
     args = ("--since", "2026-11-20", "--until", "2026-11-21", "--host", "laptop", "--by", "day")
-    doc = json.loads(report(aw, *args, "--json", tz="Etc/GMT-2").stdout)
+    doc = json.loads(report(aw, *args, "--json", tz=fixed_zone(2)).stdout)
     day20 = {"Project Alpha": 2400.0 + 1530 + 600, "Project Beta": 1517.0 + 1800}
     assert doc["since"] == "2026-11-20T00:00:00+02:00" and doc["until"] == "2026-11-22T00:00:00+02:00"
     assert doc["days"] == {"2026-11-20": day20, "2026-11-21": {"Project Alpha": 1200.0}}
     assert doc["projects"] == {"Project Alpha": 5730.0, "Project Beta": 3317.0}
     assert doc["active"] == 2400 + 1517 + 1183 + 1200 + 1530 + 1800 + 600 + 1200
 
-    rows = table_rows(report(aw, *args, tz="Etc/GMT-2").stdout)
+    rows = table_rows(report(aw, *args, tz=fixed_zone(2)).stdout)
     assert cells(rows["project"])[:3] == ["2026-11-20", "2026-11-21", "total"]
     assert cells(rows["Project Alpha"])[:3] == ["1:16", "0:20", "1:36"]  # 4530, 1200, 5730 s
     assert cells(rows["Project Beta"])[:3] == ["0:55", "-", "0:55"]  # 3317 s
@@ -149,7 +154,7 @@ def test_default_host_and_today(aw: ActivityWatch, mapped: Path) -> None:
               [(now - timedelta(minutes=20), now - timedelta(minutes=10), window("x - Project Beta - Google Chrome"))])
     aw.insert(f"aw-watcher-afk_{host}", AFK, host,
               [(now - timedelta(minutes=30), now - timedelta(minutes=5), {"status": "not-afk"})])
-    doc = json.loads(report(aw, "--json", tz=f"Etc/GMT{-offset:+d}").stdout)
+    doc = json.loads(report(aw, "--json", tz=fixed_zone(offset)).stdout)
     assert doc["host"] == host and doc["projects"] == {"Project Beta": 600.0} and doc["active"] == 600.0
     since = datetime.fromisoformat(doc["since"])
     assert since.utcoffset() == timedelta(hours=offset) and (since.hour, since.minute) == (0, 0)
