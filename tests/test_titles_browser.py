@@ -102,6 +102,7 @@ def test_notebook7_documents_from_two_projects_and_an_unmapped_folder(page, serv
     assert_shows(page, server, "notebooks/beta/model.ipynb", "model - Project Beta")
     assert_shows(page, server, "notebooks/other/misc.ipynb", "misc - work")
     assert_shows(page, server, "edit/alpha/train.py", "train.py - Project Alpha")
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "alpha/train.py"
 
 
 def test_notebook7_rename_through_the_ui_keeps_one_suffix(page, server, site) -> None:
@@ -135,6 +136,7 @@ def test_jupyterlab_documents_and_tab_switch(page, server) -> None:
     page.get_by_role("tab", name="model.ipynb").click()
     title = settled_title(page, beta)
     assert beta.fullmatch(title) and title.count("Project") == 1
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "beta/model.ipynb"
 
 
 def test_nbclassic_tree_and_notebook(page, server) -> None:
