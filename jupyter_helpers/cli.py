@@ -64,8 +64,8 @@ def cmd_projects(args: argparse.Namespace) -> int:
 
     store = projects.ProjectStore.default()
     if args.projects_command == "add":
-        store.add(args.folder, args.name)
-        print(f"{projects.normalise_folder(args.folder)} -> {args.name} (saved in {store.path})")
+        name = store.add(args.folder, args.name)
+        print(f"{projects.normalise_folder(args.folder)} -> {name} (saved in {store.path})")
     elif args.projects_command == "remove":
         store.remove(args.folder)
         print(f"removed {projects.normalise_folder(args.folder)} from {store.path}")
