@@ -129,6 +129,9 @@ def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
             mode = 0o666 & ~umask
         os.chmod(tmp, mode)
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # name the file, not our temp
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -285,8 +288,9 @@ class ChangeSet:
             entry["sha256"] = sha256(change.content)
             self._save(manifest)  # before the write: a kill midway still leaves a true record
             target = write_target(change.path)
-            journal.writes.append((target, read(target), file_mode(target)))
+            before = (target, read(target), file_mode(target))
             atomic_write(target, change.content)
+            journal.writes.append(before)
         if dirty:
             self._save(manifest)
         return outcomes
