@@ -110,7 +110,9 @@ def _telegram_settings() -> configparser.ConfigParser:
     path = telegram_credentials_file()
     parser = configparser.ConfigParser()
     try:
-        parser.read(path, encoding="utf-8")
+        parser.read_string(path.read_bytes().decode("utf-8"), source=str(path))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
     except (configparser.Error, UnicodeDecodeError, RecursionError) as exc:
         raise ChannelError(f"cannot parse {path} ({_first_line(exc)}); fix or remove it") from exc
     except OSError as exc:
