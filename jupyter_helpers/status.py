@@ -121,7 +121,7 @@ def check_channel(profile: str = "default") -> Check:
     if not enabled:
         tail = f"; when you turn them on: {problem}" if problem else ""
         return Check(True, f"notifications off on purpose (c.AutoNotify.enabled = False in {source}); "
-                           f"`%autonotify on` turns them on in a kernel{tail}")
+                           f"`%autonotify` in a kernel turns them on{tail}")
     if problem:
         return Check(False, problem)
     return Check(True, f"notifications go through ntfy backend(s): {', '.join(chosen)}")

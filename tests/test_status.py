@@ -96,6 +96,7 @@ def test_jupyter_on_path_that_cannot_import_us_is_an_error(installed: Path, tmp_
     ("backends: [pushover]\n", "ERR  ntfy backend 'pushover' needs user_key: add them under `pushover:` in "),
     ("backends: [pushover]\npushover: {api_token: abc}\n", "ERR  ntfy backend 'pushover' needs user_key"),
     (b"backends: [telegram]\n# \xff\n", "ERR  cannot read ntfy config "),
+    ("backends: " + "[" * 100000 + "]" * 100000 + "\n", "ERR  cannot read ntfy config "),
 ])
 def test_channel_problems_are_one_line_each(installed: Path, ntfy_yml: str | bytes, expected: str) -> None:
     path = installed / ".config/ntfy/ntfy.yml"
