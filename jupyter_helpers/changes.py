@@ -367,10 +367,12 @@ class ChangeSet:
                         return [Outcome("shared", Path(e["path"]), f"still used by {others}")
                                 for e in manifest["files"]]
                 outcomes, failed = self._revert_entries(manifest, recognise)
-                if failed:
+                if failed:  # unfinished: the next uninstall (of the same user) tries these again
                     manifest["files"] = failed
+                    manifest["users"] = [user] if user is not None else []
                     self._save(manifest)
                     return outcomes
+                outcomes += self._noted_backups(recognise)[0]
                 self.manifest_path.unlink(missing_ok=True)
                 dirs = manifest["dirs"]
             _rmdir(self.backup_dir)
@@ -392,7 +394,9 @@ class ChangeSet:
                 outcomes.append(outcome)
         return outcomes, failed
 
-    def _recover(self, recognise: Recognise, candidates: list[Path], note: str) -> list[Outcome]:
+    def _noted_backups(self, recognise: Recognise) -> tuple[list[Outcome], set[str]]:
+        """Puts back every backup still in the folder, by the note of where it came from (all of
+        them without a manifest; with one, those a kill left behind before it was recorded)."""
         outcomes: list[Outcome] = []
         restored = set()
         for origin in sorted(self.backup_dir.glob(f"*{ORIGIN_SUFFIX}")) if self.backup_dir.is_dir() else []:
@@ -406,6 +410,10 @@ class ChangeSet:
             restored.add(str(path))
             if outcome is not None:
                 outcomes.append(outcome)
+        return outcomes, restored
+
+    def _recover(self, recognise: Recognise, candidates: list[Path], note: str) -> list[Outcome]:
+        outcomes, restored = self._noted_backups(recognise)
         for path in candidates:
             if str(path) in restored:
                 continue

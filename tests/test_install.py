@@ -257,33 +257,36 @@ def chattr(flag: str, path: Path) -> bool:
     return subprocess.run(["chattr", flag, str(path)], capture_output=True, check=False).returncode == 0
 
 
-def test_an_immutable_file_gives_one_line_on_install_and_uninstall(home: Path) -> None:
-    startup = home / STARTUP
-    startup.parent.mkdir(parents=True)
-    startup.write_text("# original\n")
-    if not chattr("+i", startup):
+@pytest.mark.parametrize("which", [STARTUP, EXTENSION])
+def test_an_immutable_file_gives_one_line_on_install_and_uninstall(home: Path, which: Path) -> None:
+    """The user's own file at one of our paths cannot be replaced (chattr +i). For the extension
+    file, the startup file was already written when that fails, and is taken back."""
+    target = home / which
+    target.parent.mkdir(parents=True)
+    target.write_text("# original\n")
+    if not chattr("+i", target):
         pytest.skip("chattr +i is not permitted here")
     try:
         before = snapshot(home)
         done = run_cli("install", check=False)
         no_traceback(done)
         assert done.returncode == 2 and done.stderr.count("\n") == 1
-        assert done.stderr.startswith(f"jupyter-helpers: error: could not write {startup}")
+        assert done.stderr.startswith(f"jupyter-helpers: error: could not write {target}: Operation not permitted")
         assert done.stderr.endswith("nothing was changed\n")
         assert snapshot(home) == before
     finally:
-        chattr("-i", startup)
+        chattr("-i", target)
     run_cli("install")
-    assert chattr("+i", startup)
+    assert chattr("+i", target)
     try:
         done = run_cli("uninstall", check=False)
         no_traceback(done)
         assert done.returncode == 1
-        assert f"could not restore: {startup} (" in done.stdout and "run uninstall again" in done.stdout
+        assert f"could not restore: {target} (" in done.stdout and "run uninstall again" in done.stdout
     finally:
-        chattr("-i", startup)
+        chattr("-i", target)
     run_cli("uninstall")
-    assert startup.read_text() == "# original\n"
+    assert snapshot(home) == before
 
 
 def test_a_symlinked_startup_file_stays_a_link(home: Path) -> None:
