@@ -14,6 +14,7 @@ and where it keeps a backup of what was there before. That record is what makes 
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import os
@@ -137,6 +138,17 @@ def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
         raise
 
 
+def sweep_temps(path: Path) -> None:
+    """Removes temp files a killed `atomic_write` of `path` left behind. Call it holding the
+    lock of `path`: every writer of it holds that lock, so no live writer owns such a file."""
+    target = path.resolve() if path.is_symlink() else path
+    try:
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)
+    except OSError:
+        pass  # an unreadable folder has nothing of ours to tidy
+
+
 def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
@@ -159,10 +171,20 @@ class ChangeSet:
     reverted only when the last of them leaves.
     """
 
-    def __init__(self, state_dir: Path) -> None:
+    def __init__(self, state_dir: Path, owned: Path | None = None) -> None:
+        """`owned`: the outermost folder around `state_dir` that only jupyter-helpers uses; it
+        goes with the change set even if a killed run made it without recording that."""
         self.state_dir = state_dir
+        self.owned = owned or state_dir
         self.manifest_path = state_dir / MANIFEST_NAME
         self.backup_dir = state_dir / BACKUP_DIR_NAME
+
+    def _own_dirs(self) -> set[str]:
+        own, folder = {str(self.state_dir)}, self.state_dir
+        while folder != self.owned and self.owned in folder.parents:
+            folder = folder.parent
+            own.add(str(folder))
+        return own
 
     # -- the manifest -------------------------------------------------------------------------
 
@@ -239,6 +261,7 @@ class ChangeSet:
         if manifest is None:
             raise ChangeError(f"{self.manifest_path} is damaged; run `jupyter-helpers uninstall` "
                               "(it recovers by content) and install again")
+        self._sweep(manifest, [change.path for change in changes])
         journal = _Journal()
         journal.new_dirs = [str(d) for d in lock_dirs if str(d) not in manifest["dirs"]]
         manifest["dirs"] += journal.new_dirs
@@ -353,6 +376,7 @@ class ChangeSet:
         with locked(self.manifest_path):
             exists = self.manifest_path.exists()
             manifest = self._load() if exists else None
+            self._sweep(manifest, candidates)
             if manifest is None:
                 outcomes = self._recover(recognise, candidates, note="is damaged" if exists else "is missing")
                 self.manifest_path.unlink(missing_ok=True)
@@ -376,7 +400,7 @@ class ChangeSet:
                 self.manifest_path.unlink(missing_ok=True)
                 dirs = manifest["dirs"]
             _rmdir(self.backup_dir)
-        for directory in sorted(set(dirs) | {str(self.state_dir)}, key=len, reverse=True):
+        for directory in sorted(set(dirs) | self._own_dirs(), key=len, reverse=True):
             _rmdir(Path(directory))
         return outcomes
 
@@ -393,6 +417,13 @@ class ChangeSet:
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes, failed
+
+    def _sweep(self, manifest: dict | None, paths: list[Path]) -> None:
+        """Tidies what a killed run of this change set left half-written."""
+        recorded = [Path(entry["path"]) for entry in manifest["files"]] if manifest else []
+        backups = list(self.backup_dir.iterdir()) if self.backup_dir.is_dir() else []
+        for path in {*recorded, *paths, self.manifest_path, *backups}:
+            sweep_temps(path)
 
     def _noted_backups(self, recognise: Recognise) -> tuple[list[Outcome], set[str]]:
         """Puts back every backup still in the folder, by the note of where it came from (all of
@@ -428,6 +459,8 @@ class ChangeSet:
     def _remove_if_empty(self) -> None:
         """A change set that recorded nothing leaves no folder behind."""
         if not self.manifest_path.exists():
+            for directory in sorted(self._own_dirs(), key=len, reverse=True):
+                _rmdir(Path(directory))
             return
         with locked(self.manifest_path):
             manifest = self._load()
@@ -435,7 +468,7 @@ class ChangeSet:
                 return
             self.manifest_path.unlink(missing_ok=True)
             dirs = manifest["dirs"]
-        for directory in sorted(set(dirs) | {str(self.state_dir)}, key=len, reverse=True):
+        for directory in sorted(set(dirs) | self._own_dirs(), key=len, reverse=True):
             _rmdir(Path(directory))
 
 

@@ -45,7 +45,8 @@ def change_set(profile: str) -> ChangeSet:
 
 
 def server_change_set() -> ChangeSet:
-    return ChangeSet(paths.jupyter_config_dir() / paths.STATE_DIR_NAME / "server")
+    ours = paths.jupyter_config_dir() / paths.STATE_DIR_NAME
+    return ChangeSet(ours / "server", owned=ours)
 
 
 def profile_changes(profile: str) -> list[FileChange]:

@@ -132,11 +132,12 @@ class ProjectStore:
 
     def _edit(self, change: Callable[[dict], bool]) -> None:
         """Applies `change` to the folders under the lock; writes only if it says it changed them."""
-        from .changes import ChangeError, atomic_write, check_writable
+        from .changes import ChangeError, atomic_write, check_writable, sweep_temps
 
         check_writable([self.path])
         try:
             with locked(self.path):
+                sweep_temps(self.path)
                 raw = self._read_raw() or {}
                 validate(raw, str(self.path))  # never rewrite a file we cannot understand
                 folders = dict(raw.get("folders", {}))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, sysroot
-from .changes import atomic_write, check_writable, file_mode, read, sha256
+from .changes import atomic_write, check_writable, file_mode, read, sha256, sweep_temps
 from .errors import UserError
 from .locks import locked, make_dirs
 
@@ -234,6 +234,7 @@ def apply(command: str, dry_run: bool) -> str:
     try:
         with locked(path) as lock_dirs:
             dirs = [str(d) for d in lock_dirs]
+            sweep_temps(path)
             before = read(path)
             config = parse_config(before, path)
             content = _dump(configured(config, command))

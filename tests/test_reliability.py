@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -80,3 +81,30 @@ def test_parallel_projects_add_keeps_every_entry(home: Path, tmp_path: Path) -> 
         assert saved["folders"] == {str(folder): f"Project {n}" for n, folder in enumerate(folders)}
         assert saved["note"] == "kept by every edit"
         assert sorted(p.name for p in map_file.parent.iterdir()) == ["jupyter_helpers_projects.json"]
+
+
+@pytest.mark.reliability
+def test_an_install_killed_midway_loses_nothing(home: Path) -> None:
+    """SIGKILL at a different moment each trial; then install and uninstall must still work and
+    give back the user's originals byte for byte, with nothing of ours left behind."""
+    user_originals(home, with_profile=True)
+    before = snapshot(home)
+    state = home / ".ipython/profile_default/jupyter_helpers"
+    started = time.monotonic()
+    run_cli("install")
+    duration = time.monotonic() - started
+    run_cli("uninstall")
+    midway = 0
+    for trial in range(TRIALS):
+        process = subprocess.Popen([str(BIN / "jupyter-helpers"), "install"], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        try:  # the kill moment moves through the second half of a run (the first is Python starting)
+            process.wait(timeout=duration * (0.5 + 0.6 * trial / TRIALS))
+        except subprocess.TimeoutExpired:
+            process.kill()
+        process.wait(timeout=60)
+        midway += process.returncode != 0 and state.exists()
+        run_cli("install")
+        run_cli("uninstall")
+        assert snapshot(home) == before, f"trial {trial}"
+    print(f"killed after the install had begun writing in {midway} of {TRIALS} trials")
