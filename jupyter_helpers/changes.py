@@ -208,9 +208,6 @@ class ChangeSet:
     def _save(self, manifest: dict) -> None:
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode(), mode=0o600)
 
-    def recorded(self) -> bool:
-        return self.manifest_path.exists()
-
     def users(self) -> list[str]:
         manifest = self._load()
         return list(manifest["users"]) if manifest else []
