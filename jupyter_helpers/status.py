@@ -174,8 +174,9 @@ def check_server_extension() -> Check:
     python = _jupyter_python(jupyter)
     if python:
         try:
+            # From "/", as the `jupyter` script would see it: not from a checkout in the cwd.
             probe = subprocess.run([python, "-c", "import jupyter_helpers.titles"], capture_output=True,
-                                   timeout=PROBE_TIMEOUT, check=False)
+                                   timeout=PROBE_TIMEOUT, check=False, cwd="/")
             importable = probe.returncode == 0
         except (OSError, subprocess.TimeoutExpired):
             importable = False

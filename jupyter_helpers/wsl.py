@@ -165,6 +165,22 @@ def undone(config: dict, keys: dict, had_server_app: bool = True) -> tuple[dict,
     return result, back, kept
 
 
+def remembered(keys: dict, server: dict, wanted: dict) -> dict:
+    """What undo must know per key: the value we set, and what the user had there before. A key
+    the user set to something else since our last run counts as theirs again."""
+    result = {}
+    for key, value in wanted.items():
+        old = keys.get(key)
+        if old is not None and server.get(key, _MISSING) == old["value"]:
+            result[key] = {**old, "value": value}
+        else:
+            result[key] = {"value": value, **({"before": server[key]} if key in server else {})}
+    return result
+
+
+_MISSING = object()
+
+
 def config_path() -> Path:
     return paths.jupyter_config_dir() / CONFIG_NAME
 
@@ -242,17 +258,17 @@ def apply(command: str, dry_run: bool) -> str:
                 return "unchanged"
             record = _load_record()
             dirs += [str(d) for d in make_dirs(state_dir())]
+            server = config.get("ServerApp") if isinstance(config.get("ServerApp"), dict) else {}
             if record is None:
-                server = config.get("ServerApp") if isinstance(config.get("ServerApp"), dict) else {}
-                record = {"path": str(path), "backup": None, "dirs": dirs, "had_server_app": "ServerApp" in config}
+                record = {"path": str(path), "existed": before is not None, "backup": None, "exact": True,
+                          "dirs": dirs, "had_server_app": "ServerApp" in config, "keys": {}}
                 if before is not None:
                     record["backup"] = str(_back_up(path, before))
-                record["keys"] = {key: {"value": value, **({"before": server[key]} if key in server else {})}
-                                  for key, value in settings(command).items()}
             else:
                 record["dirs"] = sorted(set(record.get("dirs", [])) | set(dirs))
-                for key, value in settings(command).items():
-                    record["keys"].setdefault(key, {})["value"] = value
+                if before is None or sha256(before) != record.get("written_sha256"):
+                    record["exact"] = False  # edited since our last write: the old bytes are history
+            record["keys"] = remembered(record["keys"], server, settings(command))
             record["written_sha256"] = sha256(content)
             atomic_write(record_path(), (json.dumps(record, indent=2) + "\n").encode(), mode=0o600)
             atomic_write(path, content)
@@ -298,16 +314,16 @@ def _undo_locked(path: Path, record: dict) -> list[str]:
     backup = Path(record["backup"]) if record.get("backup") else None
     if current is None:
         return [f"nothing to undo: {path} was removed since `jupyter-helpers wsl`"]
-    if sha256(current) == record.get("written_sha256"):
-        if backup is None:
+    if sha256(current) == record.get("written_sha256") and record.get("exact", True):
+        if not record.get("existed", backup is not None):
             path.unlink()
             return [f"removed: {path}"]
-        original = read(backup)
+        original = read(backup) if backup else None
         if original is not None:
             atomic_write(path, original, mode=file_mode(backup))
             return [f"restored: {path}"]
     config, back, kept = undone(parse_config(current, path), record["keys"], record.get("had_server_app", True))
-    if config == {} and backup is None:
+    if config == {} and not record.get("existed", backup is not None):
         path.unlink()
         lines = [f"removed: {path}"]
     else:

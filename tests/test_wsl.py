@@ -267,3 +267,27 @@ def test_non_utf8_config_is_one_line(wsl2: Path, home: Path) -> None:
     (home / ".jupyter" / "jupyter_server_config.json").write_bytes(b'{"ServerApp": {"x": "\xff"}}')
     done = run_cli("wsl", check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot read" in done.stderr
+
+
+def test_a_second_wsl_run_after_edits_never_brings_back_old_bytes(wsl2: Path, home: Path) -> None:
+    """wsl, a password, wsl again (another browser), undo: the password must survive."""
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    run_cli("wsl")
+    set_password(home)
+    run_cli("wsl", "--browser", "C:\\Program Files\\Mozilla Firefox\\firefox.exe")
+    hashed = json.loads(config.read_text())["IdentityProvider"]["hashed_password"]
+    run_cli("wsl", "--undo")
+    assert json.loads(config.read_text()) == {"ServerApp": {"iopub_data_rate_limit": 12345678},
+                                              "IdentityProvider": {"hashed_password": hashed}}
+
+
+def test_a_key_the_user_changed_between_runs_is_theirs_again(wsl2: Path, home: Path) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    run_cli("wsl")
+    edited = json.loads(config.read_text())
+    edited["ServerApp"]["use_redirect_file"] = True
+    config.write_text(json.dumps(edited))
+    run_cli("wsl")
+    run_cli("wsl", "--undo")
+    assert json.loads(config.read_text())["ServerApp"] == {"iopub_data_rate_limit": 12345678,
+                                                           "use_redirect_file": True}
