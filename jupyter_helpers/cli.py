@@ -25,7 +25,7 @@ ACTION_WORDS = {
 }
 
 
-def _print_actions(actions: list, dry_run: bool = False) -> None:
+def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) -> None:
     for action, path, note in actions:
         changes = action in {"create", "replace", "update"}
         word = f"would {action}" if dry_run and changes else ACTION_WORDS[action]
