@@ -13,16 +13,23 @@ from .errors import UserError
 ACTION_WORDS = {
     "create": "wrote",
     "replace": "replaced (backup kept)",
+    "update": "updated",
     "unchanged": "unchanged",
+    "kept": "kept",
+    "shared": "kept",
     "remove": "removed",
     "restore": "restored",
+    "lost": "not restored",
+    "failed": "could not restore",
+    "note": "note",
 }
 
 
-def _print_actions(actions: list[tuple[str, Path]], dry_run: bool = False) -> None:
-    for action, path in actions:
-        word = f"would {action}" if dry_run and action != "unchanged" else ACTION_WORDS[action]
-        print(f"{word}: {path}")
+def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) -> None:
+    for action, path, note in actions:
+        changes = action in {"create", "replace", "update"}
+        word = f"would {action}" if dry_run and changes else ACTION_WORDS[action]
+        print(f"{word}: {path}" + (f" ({note})" if note else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -41,7 +48,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     _print_actions(actions)
     if not actions:
         print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
-    return 0
+    return 1 if any(action == "failed" for action, _, _ in actions) else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -57,8 +64,8 @@ def cmd_projects(args: argparse.Namespace) -> int:
 
     store = projects.ProjectStore.default()
     if args.projects_command == "add":
-        store.add(args.folder, args.name)
-        print(f"{projects.normalise_folder(args.folder)} -> {args.name} (saved in {store.path})")
+        name = store.add(args.folder, args.name)
+        print(f"{projects.normalise_folder(args.folder)} -> {name} (saved in {store.path})")
     elif args.projects_command == "remove":
         store.remove(args.folder)
         print(f"removed {projects.normalise_folder(args.folder)} from {store.path}")
