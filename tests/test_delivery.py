@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import TOKEN
 from jupyter_helpers.notify.deliver import CAPTION_LIMIT, PHOTO_LIMIT, photo_plan, utf16_length
 from jupyter_helpers.notify.sender import Sender
+
+from conftest import TOKEN
 
 COMMAND = [sys.executable, "-P", "-m", "jupyter_helpers.notify.deliver"]
 
