@@ -14,8 +14,7 @@ import math
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 QUEUE_LIMIT = 20
 DEFAULT_TIMEOUT = 30.0
@@ -36,8 +35,7 @@ def usable_timeout(value: Any) -> float:
     return min(seconds, MAX_TIMEOUT)
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What happened to one message: sent `via` some backends in `seconds`, or the `reason`."""
 
     ok: bool
@@ -46,14 +44,14 @@ class Outcome:
     reason: str = ""
 
 
-@dataclass(frozen=True)
 class _Message:
-    text: str
-    title: str
-    backend: str
-    image: bytes | None
-    report: bool
-    submitted: float
+    """One submitted message (a plain class: building dataclasses would cost kernels ~2 ms at start)."""
+
+    __slots__ = ("text", "title", "backend", "image", "report", "submitted")
+
+    def __init__(self, text: str, title: str, backend: str, image: bytes | None, report: bool) -> None:
+        self.text, self.title, self.backend, self.image, self.report = text, title, backend, image, report
+        self.submitted = time.monotonic()
 
     def request_line(self, limit: float) -> bytes:
         import base64
@@ -103,7 +101,7 @@ class Sender:
         """`image`: PNG/JPEG bytes to send as a photo with `text` as its caption (Telegram only;
         other backends get the text). `report`: also tell the kernel thread when it was sent
         (%notify, which the user asked for, reports its outcome; autonotify reports failures only)."""
-        message = _Message(text, title, backend, image, report, time.monotonic())
+        message = _Message(text, title, backend, image, report)
         with self._changed:
             full = len(self._pending) >= QUEUE_LIMIT
             if not full:
