@@ -8,9 +8,9 @@ reports medians, so a busy machine slows both sides alike:
 1. IPython start and kernel start: an empty profile vs one with the installed startup file.
 2. Per-cell cost: short cells in one shell with the extension unloaded vs loaded (in batches),
    and the two hooks alone.
-3. Delivery: submit -> message recorded by a local fake Telegram, through the warm sender, vs
-   calling `ntfy.notify` in-process (the floor for the same message through the same library),
-   vs a direct HTTPS POST of the same message.
+3. Delivery: submit -> message recorded by a local fake Telegram (in a process of its own),
+   through the warm sender, vs calling `ntfy.notify` in-process (the floor for the same message
+   through the same library), vs a direct HTTPS POST of the same message.
 4. CPU per message: a fresh delivery child per message vs the warm child (child plus the
    kernel-side sender thread).
 Everything runs in a temp home; the fake Telegram is reached through HTTPS_PROXY on 127.0.0.1.
@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import select
+import signal
 import statistics
 import subprocess
 import sys
@@ -131,15 +133,44 @@ def the_watcher(shell) -> object:
                 if hasattr(getattr(cb, "__self__", None), "sender"))
 
 
-def arrival(fake, send: Callable[[], object]) -> float:
-    """Seconds from calling `send` until the fake Telegram recorded one more message."""
-    count = len(fake.messages)
-    start = time.perf_counter()
-    send()
-    deadline = time.monotonic() + 60
-    while len(fake.messages) == count and time.monotonic() < deadline:
-        time.sleep(0.0005)
-    return time.perf_counter() - start
+class FakeTelegramProcess:
+    """The fake Bot API in a process of its own, so that no variant shares a GIL with it; it
+    prints one line per recorded message, which marks the arrival."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve-fake-telegram", str(workdir)],
+                                        stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        self._out = self.process.stdout
+        self.env = dict(line.split("=", 1) for line in self._out.readline().decode().split())
+
+    def arrival(self, send: Callable[[], object]) -> float:
+        """Seconds from calling `send` until the fake recorded one more message."""
+        start = time.perf_counter()
+        send()
+        if not select.select([self._out], [], [], 60)[0]:
+            raise TimeoutError("no message arrived within 60 s")
+        self._out.readline()
+        return time.perf_counter() - start
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def serve_fake_telegram(workdir: Path) -> None:
+    from support.fake_telegram import FakeTelegram
+
+    class Announcing(FakeTelegram):
+        def record(self, path: str, fields: dict) -> None:
+            super().record(path, fields)
+            sys.stdout.write("message\n")
+            sys.stdout.flush()
+
+    with Announcing(workdir) as fake:
+        print(" ".join(f"{name}={value}" for name, value in fake.env().items()), flush=True)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        signal.sigwait({signal.SIGTERM})
 
 
 def cpu_of(pid: int) -> float:
@@ -155,12 +186,10 @@ def bench_delivery(sends: int) -> dict[str, float]:
     from jupyter_helpers.notify.child import child_command
     from jupyter_helpers.notify.sender import Sender
 
-    from support.fake_telegram import FakeTelegram
-
     command = child_command(paths.profile_dir("bench"))  # the recorded Python, as kernels use
-    home = Path(os.environ["HOME"])
-    with FakeTelegram(home) as fake:
-        os.environ.update(fake.env())
+    fake = FakeTelegramProcess(Path(os.environ["HOME"]))
+    os.environ.update(fake.env)
+    try:
         sender = Sender(command, timeout=30)
         text = "✅ bench.ipynb: cell [7] finished after 2 min 03 s\nResult: 42\nHost: bench"
         url = f"https://api.telegram.org/bot{TOKEN}/sendMessage"
@@ -171,12 +200,12 @@ def bench_delivery(sends: int) -> dict[str, float]:
         warm = lambda: sender.submit(text, "bench")  # noqa: E731
         for _ in range(3):  # warm up all three (the sender's child starts here)
             for send in (post, in_process, warm):
-                arrival(fake, send)
+                fake.arrival(send)
         samples: dict[str, list[float]] = {"post": [], "ntfy": [], "warm": []}
         for round_ in range(sends):
             order = [("post", post), ("ntfy", in_process), ("warm", warm)]
             for name, send in order if round_ % 2 == 0 else reversed(order):
-                samples[name].append(arrival(fake, send))
+                samples[name].append(fake.arrival(send))
         assert sender.wait_idle(60) and not sender.take_warnings()
 
         child = sender.child_pid
@@ -184,7 +213,7 @@ def bench_delivery(sends: int) -> dict[str, float]:
         clock = time.pthread_getcpuclockid(worker.ident)
         child_cpu, thread_cpu = cpu_of(child), time.clock_gettime(clock)
         for _ in range(sends):
-            arrival(fake, warm)
+            fake.arrival(warm)
         assert sender.wait_idle(60)
         warm_cpu = (cpu_of(child) - child_cpu + time.clock_gettime(clock) - thread_cpu) / sends
         sender.close()
@@ -193,10 +222,12 @@ def bench_delivery(sends: int) -> dict[str, float]:
         for _ in range(min(sends, 5)):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             one_shot = Sender(command, timeout=30)
-            arrival(fake, lambda: one_shot.submit(text, "bench"))  # noqa: B023
+            fake.arrival(lambda: one_shot.submit(text, "bench"))  # noqa: B023
             one_shot.close()
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             fresh.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    finally:
+        fake.stop()
     medians = {name: statistics.median(values) for name, values in samples.items()}
     return {**medians, "warm_cpu": warm_cpu, "fresh_cpu": statistics.median(fresh)}
 
@@ -207,7 +238,10 @@ def main() -> None:
     parser.add_argument("--kernels", type=int, default=6, help="kernel starts per variant (default 6)")
     parser.add_argument("--cells", type=int, default=2000, help="short cells per variant (default 2000)")
     parser.add_argument("--sends", type=int, default=15, help="messages per delivery variant (default 15)")
+    parser.add_argument("--serve-fake-telegram", metavar="DIR", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_fake_telegram:
+        return serve_fake_telegram(args.serve_fake_telegram)
     home = Path(tempfile.mkdtemp(prefix="jh-bench-"))
     isolate(home)
 
