@@ -4,7 +4,7 @@ It is an HTTP proxy on 127.0.0.1: clients set HTTPS_PROXY to it, it answers CONN
 TLS with a certificate for api.telegram.org signed by a test CA (trustme), and then plays the Bot
 API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
 It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived) and can answer
-401 or hang on demand.
+401, hang, or hang on the next request only (`mode`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,10 @@ class _BotApi(_QuietHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake = self.server.fake
         method = self.path.rsplit("/", 1)[-1]
+        if fake.mode == "hang-once":  # this request hangs, later ones are answered
+            fake.mode = "ok"
+            fake.stopping.wait(60)
+            return
         if fake.mode == "hang":
             fake.stopping.wait(60)
             return
