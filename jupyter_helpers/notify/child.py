@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 from .. import installation
 
@@ -72,26 +73,30 @@ class WarmChild:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def request(self, line: bytes, timeout: float) -> dict:
-        """Sends one request and returns its reply; raises ChildFailed (and kills the child) when
-        it does not answer within `timeout` seconds or dies."""
-        deadline = time.monotonic() + timeout
-        assert self.process.stdin is not None and self.process.stdout is not None
+    def send(self, line: bytes, deadline: float, timeout: float) -> None:
+        """Hands one request to the child; raises ChildFailed (and kills it) when it cannot take
+        it by `deadline` (`timeout` seconds after the send began) or is gone."""
+        assert self.process.stdin is not None
         if not _write_all(self.process.stdin.fileno(), line + b"\n", deadline):
-            return self._failed(deadline, timeout)
+            self._failed(deadline, timeout)
+
+    def receive(self, deadline: float, timeout: float) -> dict:
+        """The reply to the request sent last; raises ChildFailed (and kills the child) when it
+        does not answer by `deadline` or dies."""
+        assert self.process.stdout is not None
         reply_fd = self.process.stdout.fileno()
         while b"\n" not in self._replies:
             remaining = deadline - time.monotonic()
             if remaining <= 0 or not select.select([reply_fd], [], [], remaining)[0]:
-                return self._failed(deadline, timeout)
+                self._failed(deadline, timeout)
             chunk = os.read(reply_fd, 65536)
             if not chunk:
-                return self._failed(deadline, timeout)
+                self._failed(deadline, timeout)
             self._replies += chunk
         reply, self._replies = self._replies.split(b"\n", 1)
         return json.loads(reply)
 
-    def _failed(self, deadline: float, timeout: float) -> dict:
+    def _failed(self, deadline: float, timeout: float) -> NoReturn:
         late = time.monotonic() >= deadline and self.alive()
         self.kill()
         if late:

@@ -14,13 +14,17 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 QUEUE_LIMIT = 20
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
 IDLE_SECONDS = 5 * 60.0  # a warm child costs ~40 MB of memory: let it go when nobody sends
-HANDOFF_BUDGET = 5.0  # at kernel exit: seconds to hand queued messages to their own children
+# At kernel exit, seconds to wait for the worker to finish handing a message to the warm child, and
+# to hand the queued ones to children of their own: Jupyter kills a kernel 5 s after asking it to stop.
+HANDOFF_WAIT = 1.0
+HANDOFF_BUDGET = 2.0
 
 
 def usable_timeout(value: Any) -> float:
@@ -148,7 +152,7 @@ class Sender:
     def hand_off_pending(self) -> None:
         """At kernel exit: every message still queued goes to a detached child of its own, which
         enforces its own time limit; the warm child finishes the message it has and exits."""
-        got = self._handing.acquire(timeout=HANDOFF_BUDGET)
+        got = self._handing.acquire(timeout=HANDOFF_WAIT)
         try:
             with self._changed:
                 self._closed = True
@@ -189,13 +193,17 @@ class Sender:
             return True
         message = None
         try:
-            with self._handing:
+            with self._handing:  # until the child has the message: a kernel exit waits for this
                 with self._changed:
                     if self._closed:
                         return False
                     message = self._pending.popleft()
-                outcome = self._deliver(message)
-            self._remember(outcome, message.report)
+                line = message.request_line(self.timeout)
+                deadline, timeout = time.monotonic() + self.timeout, self.timeout
+                outcome = self._exchange(message, lambda child: child.send(line, deadline, timeout), start=True)
+            if outcome is None:
+                outcome = self._exchange(message, lambda child: child.receive(deadline, timeout))
+            self._remember(outcome or Outcome(False, 0.0, reason="the sender gave no answer"), message.report)
         except Exception as exc:  # e.g. a message that cannot be encoded: report it, go on
             if message is not None:
                 reason = f"the sender failed ({type(exc).__name__}: {exc})"
@@ -207,14 +215,16 @@ class Sender:
                     self._changed.notify_all()
         return True
 
-    def _deliver(self, message: _Message) -> Outcome:
+    def _exchange(self, message: _Message, step: Callable[[Any], dict | None], start: bool = False
+                  ) -> Outcome | None:
+        """One step with the warm child (started first if `start` and needed): None after a
+        send, else the outcome."""
         from .child import ChildFailed, WarmChild
 
-        line = message.request_line(self.timeout)
         try:
-            if self._child is None or not self._child.alive():
+            if start and (self._child is None or not self._child.alive()):
                 self._child = WarmChild(self.command)
-            reply = self._child.request(line, self.timeout)
+            reply = step(self._child)
         except ChildFailed as exc:
             self._child = None
             return Outcome(False, time.monotonic() - message.submitted, reason=str(exc))
@@ -222,6 +232,8 @@ class Sender:
             self._drop_child()
             reason = f"the sender failed ({type(exc).__name__}: {exc})"
             return Outcome(False, time.monotonic() - message.submitted, reason=reason)
+        if reply is None:
+            return None
         seconds = time.monotonic() - message.submitted
         if reply.get("ok"):
             return Outcome(True, seconds, via=str(reply.get("via", "")))
