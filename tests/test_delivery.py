@@ -5,6 +5,7 @@ python-telegram-bot -> httpx chain to the fake Bot API."""
 from __future__ import annotations
 
 import struct
+import subprocess
 import sys
 import time
 import zlib
@@ -151,3 +152,23 @@ def test_caption_limits_count_utf16_code_units_like_telegram() -> None:
     caption, follow_up = photo_plan(too_long)
     assert follow_up == too_long and utf16_length(caption) <= CAPTION_LIMIT and caption.endswith("…")
     assert caption.rstrip("…") == "🎉" * len(caption.rstrip("…"))  # never half an emoji
+
+
+EXITING_PROCESS = """
+import atexit, sys
+from jupyter_helpers.notify.sender import Sender
+sender = Sender({command!r}, timeout=20)
+atexit.register(sender.hand_off_pending)
+for i in range({count}):
+    sender.submit(f"queued {{i}}", "t")
+"""  # exits at once: the first message is with the warm child (starting), the rest are queued
+
+
+def test_a_process_exiting_right_after_submitting_still_delivers_everything(telegram, tmp_path: Path) -> None:
+    script = tmp_path / "exiting.py"
+    script.write_text(EXITING_PROCESS.format(command=COMMAND, count=4))
+    started = time.monotonic()
+    subprocess.run([sys.executable, str(script)], check=True, timeout=60)
+    assert time.monotonic() - started < 15  # exiting never waits for the sends
+    texts = telegram.wait_for(4, timeout=60)
+    assert sorted(texts) == [f"queued {i}" for i in range(4)]
