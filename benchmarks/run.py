@@ -5,9 +5,10 @@
 Every row interleaves baseline and jupyter-helpers samples (ABBA order), warms up first and
 reports medians, so a busy machine slows both sides alike:
 
-1. IPython start and kernel start: an empty profile vs one with the installed startup file.
-2. Per-cell cost: short cells in one shell with the extension unloaded vs loaded (in batches),
-   and the two hooks alone.
+1. IPython start and kernel start: an empty profile vs one with the installed startup file
+   (wall time, and CPU time, which a busy machine disturbs far less).
+2. Per-cell cost: short cells in one shell with the extension unloaded vs loaded (in batches of
+   100, wall and CPU time), and the two hooks alone.
 3. Delivery: submit -> message recorded by a local fake Telegram (in a process of its own),
    through the warm sender, vs calling `ntfy.notify` in-process (the floor for the same message
    through the same library), vs a direct HTTPS POST of the same message.
@@ -43,17 +44,35 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - start
 
 
-def interleaved(base: Callable[[], float], ours: Callable[[], float], runs: int, warmup: int = 2
-                ) -> tuple[float, float]:
-    """Medians of `runs` samples each, taken A B B A ... after `warmup` rounds of both."""
-    samples: tuple[list[float], list[float]] = ([], [])
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wall_and_cpu(action: Callable[[], object], cpu: Callable[[], float]) -> tuple[float, float]:
+    """Wall time and CPU time of `action`; CPU time barely changes when a busy machine makes
+    processes wait for a core, so it shows a cost that wall time drowns in noise."""
+    cpu_before, start = cpu(), time.perf_counter()
+    action()
+    return time.perf_counter() - start, cpu() - cpu_before
+
+
+Sample = tuple[float, float]
+
+
+def interleaved(base: Callable[[], Sample], ours: Callable[[], Sample], runs: int, warmup: int = 2
+                ) -> tuple[Sample, Sample]:
+    """Medians (per component) of `runs` samples each, taken A B B A ... after `warmup` rounds."""
+    samples: tuple[list[Sample], list[Sample]] = ([], [])
     for round_ in range(warmup + runs):
         order = ((0, base), (1, ours)) if round_ % 2 == 0 else ((1, ours), (0, base))
         for index, measure in order:
             value = measure()
             if round_ >= warmup:
                 samples[index].append(value)
-    return statistics.median(samples[0]), statistics.median(samples[1])
+    return tuple(  # type: ignore[return-value]
+        tuple(statistics.median(part) for part in zip(*side, strict=True)) for side in samples
+    )
 
 
 def isolate(home: Path) -> None:
@@ -76,45 +95,48 @@ def isolate(home: Path) -> None:
     (Path(os.environ["IPYTHONDIR"]) / "profile_plain" / "startup").mkdir(parents=True)
 
 
-def bench_ipython_start(runs: int) -> tuple[float, float]:
-    def start(profile: str) -> Callable[[], float]:
+def bench_ipython_start(runs: int) -> tuple[Sample, Sample]:
+    def start(profile: str) -> Callable[[], Sample]:
         command = [sys.executable, "-m", "IPython", "--no-banner", f"--profile={profile}", "-c", "pass"]
-        return lambda: timed(lambda: subprocess.run(command, check=True, capture_output=True))
+        return lambda: wall_and_cpu(lambda: subprocess.run(command, check=True, capture_output=True), children_cpu)
 
     return interleaved(start("plain"), start("bench"), runs)
 
 
-def bench_kernel_start(runs: int) -> tuple[float, float]:
-    """Launch -> kernel_info reply, the way a notebook server starts a kernel."""
+def bench_kernel_start(runs: int) -> tuple[Sample, Sample]:
+    """Launch -> kernel_info reply, the way a notebook server starts a kernel (CPU: the kernel's
+    whole short life, start to shutdown)."""
     from jupyter_client.manager import start_new_kernel
 
-    def start(profile: str) -> Callable[[], float]:
-        def once() -> float:
-            started = time.perf_counter()
+    def start(profile: str) -> Callable[[], Sample]:
+        def once() -> Sample:
+            cpu_before, started = children_cpu(), time.perf_counter()
             manager, client = start_new_kernel(kernel_name="python3", extra_arguments=[f"--profile={profile}"],
                                                stderr=subprocess.DEVNULL)
             seconds = time.perf_counter() - started
             client.stop_channels()
             manager.shutdown_kernel(now=True)
-            return seconds
+            return seconds, children_cpu() - cpu_before
         return once
 
     return interleaved(start("plain"), start("bench"), runs, warmup=1)
 
 
-def bench_cells(cells: int) -> tuple[float, float, float]:
+def bench_cells(cells: int) -> tuple[Sample, Sample, float]:
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
 
-    def batch(loaded: bool) -> Callable[[], float]:
-        def once() -> float:
+    def batch(loaded: bool) -> Callable[[], Sample]:
+        def once() -> Sample:
             manager = shell.extension_manager
             if loaded and "jupyter_helpers" not in manager.loaded:
                 manager.load_extension("jupyter_helpers")
             elif not loaded and "jupyter_helpers" in manager.loaded:
                 manager.unload_extension("jupyter_helpers")
-            return timed(lambda: [shell.run_cell("x = 1", store_history=False) for _ in range(100)]) / 100
+            wall, cpu = wall_and_cpu(lambda: [shell.run_cell("x = 1", store_history=False) for _ in range(100)],
+                                     time.thread_time)
+            return wall / 100, cpu / 100
         return once
 
     without, with_ext = interleaved(batch(False), batch(True), max(cells // 100, 3))
@@ -122,7 +144,7 @@ def bench_cells(cells: int) -> tuple[float, float, float]:
     watcher = the_watcher(shell)
     result = shell.run_cell("pass")
     hooks = statistics.median(
-        timed(lambda: (watcher.pre_run_cell(None), watcher.post_run_cell(result))) for _ in range(cells * 10)
+        timed(lambda: (watcher.pre_run_cell(result.info), watcher.post_run_cell(result))) for _ in range(cells * 10)
     )
     return without, with_ext, hooks
 
@@ -249,20 +271,23 @@ def main() -> None:
     kernel_plain, kernel_installed = bench_kernel_start(args.kernels)
     without, with_ext, hooks = bench_cells(args.cells)
     delivery = bench_delivery(args.sends)
-    print(f"{'measure (medians, interleaved)':52} {'baseline':>12} {'jupyter-helpers':>16} {'ratio':>8}")
+    print(f"{'measure (medians, interleaved)':56} {'baseline':>12} {'jupyter-helpers':>16} {'ratio':>8}")
     rows = [
-        ("IPython start (empty profile vs installed)", plain, installed),
-        ("kernel start to kernel_info (empty vs installed)", kernel_plain, kernel_installed),
-        ("short cell in-process (no extension vs loaded)", without, with_ext),
+        ("IPython start, wall (empty profile vs installed)", plain[0], installed[0]),
+        ("IPython start, CPU (empty profile vs installed)", plain[1], installed[1]),
+        ("kernel start to kernel_info, wall (empty vs installed)", kernel_plain[0], kernel_installed[0]),
+        ("kernel start+stop, CPU (empty vs installed)", kernel_plain[1], kernel_installed[1]),
+        ("short cell in-process, wall (no extension vs loaded)", without[0], with_ext[0]),
+        ("short cell in-process, CPU (no extension vs loaded)", without[1], with_ext[1]),
         ("submit -> at fake Telegram (in-process ntfy vs warm)", delivery["ntfy"], delivery["warm"]),
         ("submit -> at fake Telegram (direct HTTPS POST vs warm)", delivery["post"], delivery["warm"]),
         ("CPU per message (fresh child vs warm child)", delivery["fresh_cpu"], delivery["warm_cpu"]),
     ]
     for label, base, ours in rows:
-        print(f"{label:52} {base * 1e3:10.3f}ms {ours * 1e3:14.3f}ms {ours / base:8.3f}")
-    print(f"{'short cell: extension minus none':52} {'':>12} {(with_ext - without) * 1e6:14.2f}µs")
-    print(f"{'both hooks alone, per short cell':52} {'':>12} {hooks * 1e6:14.2f}µs")
-
+        print(f"{label:56} {base * 1e3:10.3f}ms {ours * 1e3:14.3f}ms {ours / base:8.3f}")
+    print(f"{'short cell CPU: extension minus none':56} {'':>12} {(with_ext[1] - without[1]) * 1e6:14.2f}µs")
+    print(f"{'both hooks alone, per short cell (wall)':56} {'':>12} {hooks * 1e6:14.2f}µs")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2-core machines: above 2, wall times are noisy)")
 
 if __name__ == "__main__":
     main()
