@@ -161,11 +161,16 @@ class Sender:
                 self._changed.notify_all()
             if self._child is not None:
                 self._child.close()
-            if pending:
+            lines = []
+            for message in pending:
+                try:
+                    lines.append(message.request_line(self.timeout))
+                except Exception:
+                    continue  # one message that cannot be encoded must not cost the others
+            if lines:
                 from .child import hand_off
 
-                hand_off(self.command, [message.request_line(self.timeout) for message in pending],
-                         HANDOFF_BUDGET)
+                hand_off(self.command, lines, HANDOFF_BUDGET)
         except Exception:
             pass  # exiting: nowhere left to report it
         finally:
@@ -180,15 +185,13 @@ class Sender:
             except BaseException as exc:  # noqa: B036 -- nothing may end the sender
                 self._drop_child()
                 self._remember(Outcome(False, 0.0, reason=f"the sender failed ({type(exc).__name__}: {exc})"))
+                time.sleep(1.0)  # a fault that repeats must not spin this thread
 
     def _serve_next(self) -> bool:
         """Delivers one message; False once the sender is closed."""
         with self._changed:
-            if not self._changed.wait_for(lambda: self._pending or self._closed, self.idle):
-                idle = True
-            else:
-                idle = False
-        if idle:
+            busy = self._changed.wait_for(lambda: self._pending or self._closed, self.idle)
+        if not busy:
             self._drop_child(gently=True)
             return True
         message = None
