@@ -34,14 +34,6 @@ class ChildFailed(Exception):
     """The child did not answer; `str()` is the one-line reason for the user."""
 
 
-def _spawn(command: list[str], stdout: int) -> subprocess.Popen:
-    try:
-        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=stdout, stderr=subprocess.PIPE,
-                                start_new_session=True)
-    except OSError as exc:
-        raise ChildFailed(f"cannot run {command[0]} ({exc.strerror}); run `jupyter-helpers install` again") from None
-
-
 def _write_all(fd: int, data: bytes, deadline: float) -> bool:
     """Writes without ever blocking past `deadline`; False when the reader is gone or too slow."""
     os.set_blocking(fd, False)
@@ -63,7 +55,12 @@ class WarmChild:
     """One long-lived child: JSON request lines in, JSON reply lines out, one request at a time."""
 
     def __init__(self, command: list[str]) -> None:
-        self.process = _spawn(command, subprocess.PIPE)
+        try:
+            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            reason = f"cannot run {command[0]} ({exc.strerror}); run `jupyter-helpers install` again"
+            raise ChildFailed(reason) from None
         self._replies = b""
 
     @property
