@@ -4,6 +4,8 @@ python-telegram-bot -> httpx chain to the fake Bot API."""
 
 from __future__ import annotations
 
+import os
+import signal
 import struct
 import subprocess
 import sys
@@ -172,3 +174,46 @@ def test_a_process_exiting_right_after_submitting_still_delivers_everything(tele
     assert time.monotonic() - started < 15  # exiting never waits for the sends
     texts = telegram.wait_for(4, timeout=60)
     assert sorted(texts) == [f"queued {i}" for i in range(4)]
+
+
+KILLED_PROCESS = """
+import os, signal, sys, time
+from jupyter_helpers.notify.sender import Sender
+sender = Sender({command!r}, timeout=20)
+sender.submit("before the kill", "t")
+assert sender.wait_idle(60)
+pids = [sender.child_pid]
+if {fork}:  # a forked process (multiprocessing, say) inherits the pipe to the child: no EOF for it
+    forked = os.fork()
+    if forked == 0:
+        time.sleep(60)
+        os._exit(0)
+    pids.append(forked)
+open({pids_file!r}, "w").write(" ".join(map(str, pids)))
+os.kill(os.getpid(), signal.SIGKILL)  # no atexit, no goodbye
+"""
+
+
+def running(pid: int) -> bool:
+    try:
+        return "Z" not in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("fork", [False, True], ids=["killed", "killed-with-a-forked-process-alive"])
+def test_the_warm_child_ends_when_its_kernel_is_killed(telegram, tmp_path: Path, fork: bool) -> None:
+    script, pids_file = tmp_path / "killed.py", tmp_path / "pids"
+    script.write_text(KILLED_PROCESS.format(command=COMMAND, fork=fork, pids_file=str(pids_file)))
+    subprocess.run([sys.executable, str(script)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    child, *forked = map(int, pids_file.read_text().split())
+    killed = time.monotonic()
+    try:
+        while running(child) and time.monotonic() - killed < 30:
+            time.sleep(0.1)
+        assert not running(child)
+        assert time.monotonic() - killed < 5 + 5  # EOF at once; with the pipe inherited, the parent check
+        assert telegram.texts() == ["before the kill"]
+    finally:
+        for pid in forked:
+            os.kill(pid, signal.SIGKILL)
