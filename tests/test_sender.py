@@ -148,3 +148,14 @@ def test_an_idle_child_is_let_go_and_a_new_one_starts_when_needed(child_command:
     assert not os.path.exists(f"/proc/{first}")  # exited and reaped
     assert send_all(sender, ["ok"]) == [] and sender.child_pid not in (None, first)
     sender.close()
+
+
+def test_a_kernel_with_many_open_files_still_sends(sender: Sender) -> None:
+    """select() cannot watch a descriptor above 1024; data work opens many files."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert send_all(sender, ["ok", "fail: x"]) == ["jupyter-helpers: notification not sent: fail: x"]
+        assert sender.sent == 1
+    finally:
+        for fd in held:
+            os.close(fd)

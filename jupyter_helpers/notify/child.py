@@ -34,13 +34,20 @@ class ChildFailed(Exception):
     """The child did not answer; `str()` is the one-line reason for the user."""
 
 
+def _ready(fd: int, event: int, seconds: float) -> bool:
+    """poll(), not select(): a kernel with over 1024 open files gets pipes select() cannot take."""
+    poller = select.poll()
+    poller.register(fd, event)
+    return bool(poller.poll(seconds * 1000))
+
+
 def _write_all(fd: int, data: bytes, deadline: float) -> bool:
     """Writes without ever blocking past `deadline`; False when the reader is gone or too slow."""
     os.set_blocking(fd, False)
     view = memoryview(data)
     while view:
         remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([], [fd], [], remaining)[1]:
+        if remaining <= 0 or not _ready(fd, select.POLLOUT, remaining):
             return False
         try:
             view = view[os.write(fd, view):]
@@ -84,7 +91,7 @@ class WarmChild:
         reply_fd = self.process.stdout.fileno()
         while b"\n" not in self._replies:
             remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([reply_fd], [], [], remaining)[0]:
+            if remaining <= 0 or not _ready(reply_fd, select.POLLIN, remaining):
                 self._failed(deadline, timeout)
             chunk = os.read(reply_fd, 65536)
             if not chunk:
