@@ -6,7 +6,7 @@ kernel keeps one such child warm (ntfy imported, ~10 ms CPU per message instead 
 fresh Python); at kernel exit, queued messages each go to a detached child of their own.
 
 Request: {"text", "title", "backend", "image": base64 or null, "limit": seconds}.
-Reply: {"ok": true, "via": "telegram", "seconds": 0.41} or {"ok": false, "reason": "..."}.
+Reply: {"ok": true, "via": "telegram"} or {"ok": false, "reason": "..."}.
 
 The pipes are moved off fds 0/1 at start, which are pointed at /dev/null: ntfy's Telegram setup
 calls input() and libraries print, and neither may read a message or corrupt a reply. Every
@@ -20,7 +20,6 @@ import base64
 import io
 import json
 import logging
-import math
 import os
 import re
 import select
@@ -31,13 +30,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from .channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config, telegram_token
+from .sender import usable_timeout
 
 CAPTION_LIMIT = 1024  # Telegram: photo captions (UTF-16 code units, like its 4096 for messages)
 PHOTO_LIMIT = 10_000_000  # Telegram: photos up to 10 MB
 ALARM_GRACE = 2.0  # the parent kills at `limit`; the child's own alarm is the backstop
 IDLE_EXIT = 30 * 60.0  # the parent closes an idle child after minutes; this covers a lost parent
 POLL = 5.0  # how often an idle child checks that its parent is still there
-DEFAULT_LIMIT = 30.0
 _TOKEN_SHAPE = re.compile(r"\d{4,}:[A-Za-z0-9_-]{20,}")
 
 
@@ -160,22 +159,11 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
     return chosen
 
 
-def finite_limit(value: Any) -> float:
-    """A request's time limit as a usable alarm: anything odd becomes the default."""
-    try:
-        limit = float(value)
-    except (TypeError, ValueError):
-        return DEFAULT_LIMIT
-    return limit if math.isfinite(limit) and limit > 0 else DEFAULT_LIMIT
-
-
 def handle(line: bytes) -> dict:
     """One request line → one reply, under an alarm that ends this process if the send hangs."""
-    started = time.monotonic()
     try:
         request = json.loads(line)
-        limit = min(finite_limit(request.get("limit")), 86400.0)
-        signal.setitimer(signal.ITIMER_REAL, limit + ALARM_GRACE)
+        signal.setitimer(signal.ITIMER_REAL, usable_timeout(request.get("limit")) + ALARM_GRACE)
         image = base64.b64decode(request["image"]) if request.get("image") else None
         used = deliver(str(request.get("text", "")), str(request.get("title", "")),
                        str(request.get("backend") or ""), image)
@@ -184,7 +172,7 @@ def handle(line: bytes) -> dict:
     except Exception as exc:  # a reply, not a dead child, for anything unexpected
         failure = _describe(exc, "the sender failed")
     else:
-        return {"ok": True, "via": ", ".join(used), "seconds": round(time.monotonic() - started, 3)}
+        return {"ok": True, "via": ", ".join(used)}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     return {"ok": False, "reason": redact(failure, telegram_token()).replace("\n", " ")}
@@ -192,14 +180,17 @@ def handle(line: bytes) -> dict:
 
 def _requests(fd: int, parent: int) -> Iterator[bytes]:
     """Request lines from `fd` until EOF, a lost parent or a long idle spell."""
-    buffer = b""
+    buffer = bytearray()
     idle_since = time.monotonic()
     while True:
-        while b"\n" in buffer:
-            line, buffer = buffer.split(b"\n", 1)
+        end = buffer.find(b"\n")
+        if end >= 0:
+            line = bytes(buffer[:end])
+            del buffer[: end + 1]
             if line.strip():
                 yield line
-            idle_since = time.monotonic()
+            idle_since = time.monotonic()  # after the request was handled
+            continue
         ready, _, _ = select.select([fd], [], [], POLL)
         if not ready:
             if os.getppid() != parent or time.monotonic() - idle_since > IDLE_EXIT:
