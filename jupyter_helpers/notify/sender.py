@@ -22,9 +22,10 @@ DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
 IDLE_SECONDS = 5 * 60.0  # a warm child holds ~55 MB of memory (RSS): let it go when nobody sends
 # At kernel exit, seconds to wait for the worker to finish handing a message to the warm child, and
-# to hand the queued ones to children of their own: Jupyter kills a kernel 5 s after asking it to stop.
-HANDOFF_WAIT = 1.0
-HANDOFF_BUDGET = 2.0
+# to hand the queued ones to children of their own (only a photo can fill a pipe and make a write
+# wait): jupyter_client sends SIGTERM 2.5 s after asking a kernel to stop (shutdown_wait_time / 2).
+HANDOFF_WAIT = 0.5
+HANDOFF_BUDGET = 1.5
 
 
 def usable_timeout(value: Any) -> float:
