@@ -10,7 +10,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import BIN
 from jupyter_helpers.notify.names import (
     NBCONVERT_FLAGS,
     Launch,
@@ -20,8 +19,10 @@ from jupyter_helpers.notify.names import (
     papermill_input,
     tool_arguments,
 )
+
+from conftest import BIN
+from support.kernels import prepare_kernel_home
 from support.notebooks import make_notebook
-from test_notify_kernel import kernel_home  # noqa: F401
 
 
 def test_flag_list_matches_the_installed_nbconvert() -> None:
@@ -76,7 +77,8 @@ def test_papermill_input(args: list[str], notebook: str | None) -> None:
 @pytest.mark.parametrize(
     "argv, found",
     [
-        (["/v/bin/python", "/v/bin/jupyter-nbconvert", "--execute", "a.ipynb"], ("nbconvert", ["--execute", "a.ipynb"])),
+        (["/v/bin/python", "/v/bin/jupyter-nbconvert", "--execute", "a.ipynb"],
+         ("nbconvert", ["--execute", "a.ipynb"])),
         (["python", "-m", "nbconvert", "a.ipynb"], ("nbconvert", ["a.ipynb"])),
         (["/v/bin/python", "/v/bin/papermill", "a.ipynb", "b.ipynb"], ("papermill", ["a.ipynb", "b.ipynb"])),
         (["/v/bin/python", "/v/bin/jupyter-lab"], None),
@@ -107,6 +109,11 @@ def test_executed_notebook_uses_position_and_checks_the_folder(tmp_path: Path) -
     assert executed_notebook(wrong_place) == os.path.join(here, "two/b.ipynb")
 
 
+@pytest.fixture
+def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return prepare_kernel_home(home, monkeypatch)
+
+
 def _nbconvert(workdir: Path, *args: str) -> None:
     subprocess.run([str(BIN / "jupyter"), "nbconvert", *args], cwd=workdir, check=True, capture_output=True,
                    timeout=180)
@@ -117,7 +124,7 @@ def _notebook(path: Path, label: str) -> None:
 
 
 def test_nbconvert_with_two_notebooks_names_each(
-    kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("JPY_SESSION_NAME")
     _notebook(kernel_home / "first.ipynb", "from first")
@@ -132,7 +139,7 @@ def test_nbconvert_with_two_notebooks_names_each(
 
 
 def test_nbconvert_output_option_is_not_the_notebook(
-    kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch  # noqa: F811
+    kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("JPY_SESSION_NAME")
     _notebook(kernel_home / "x.ipynb", "from x")

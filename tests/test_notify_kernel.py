@@ -8,48 +8,19 @@ import re
 import socket
 import subprocess
 import venv
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import BIN, TOKEN, run_cli
+from conftest import BIN, TOKEN
+from support.kernels import MARKER, WATCHER, kernel_config, prepare_kernel_home, the_one, wall_time
 from support.notebooks import error_names, make_notebook, run_notebook, stream_text
-
-MARKER = "%notify end-of-notebook"
-
-
-WATCHER = ("[cb.__self__ for cb in get_ipython().events.callbacks['post_run_cell']"
-           " if type(cb.__self__).__name__ == 'RunWatcher'][0]")
-
-
-def wall_time(cell) -> float:
-    """Seconds from the kernel starting the cell to its reply, as nbclient recorded them."""
-    timing = cell.metadata.execution
-    started, replied = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
-                        for key in ("iopub.execute_input", "shell.execute_reply"))
-    return (replied - started).total_seconds()
-
-
-def the_one(texts: list[str], needle: str) -> str:
-    """Messages may arrive in any order (the last ones are handed off at kernel exit)."""
-    matching = [text for text in texts if needle in text]
-    assert len(matching) == 1, (needle, texts)
-    return matching[0]
-
-
-def kernel_config(home: Path, text: str) -> None:
-    (home / ".ipython" / "profile_default" / "ipython_kernel_config.py").write_text(text)
 
 
 @pytest.fixture
 def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
-    run_cli("install")
-    workdir = home / "work" / "alpha"
-    workdir.mkdir(parents=True)
-    monkeypatch.setenv("JPY_SESSION_NAME", str(workdir / "analysis.ipynb"))  # as jupyter_server sets it
-    return workdir
+    return prepare_kernel_home(home, monkeypatch)
 
 
 def test_per_cell_mode_sends_one_message_per_long_cell(kernel_home: Path, telegram) -> None:
@@ -146,7 +117,7 @@ def test_failing_channel_warns_once_and_never_delays_cells(
             "import time; time.sleep(0.6); 'first'",
             "time.sleep(0.2)",
             "time.sleep(0.6); 'second failure of the same kind'",
-            f"{WATCHER}.sender.wait_idle(20)",
+            f"{WATCHER}.wait_idle(20)",
             "print(1 + 1)",
         ],
         kernel_home,
@@ -225,7 +196,7 @@ def test_another_ntfy_backend_by_magic_or_ntfy_config(
     if chosen_by == "ntfy.yml":
         (home / ".config" / "ntfy" / "ntfy.yml").write_text("backends: [recorder_backend]\n")
     magic = "%autonotify -a 0.5 --per cell" + (" --backend recorder_backend" if chosen_by == "magic" else "")
-    run_notebook([magic, "import time; time.sleep(0.6); 'via recorder'", f"{WATCHER}.sender.wait_idle(30)"],
+    run_notebook([magic, "import time; time.sleep(0.6); 'via recorder'", f"%autonotify --off\n{WATCHER}.wait_idle(30)"],
                  kernel_home)
     received = (tmp_path / "received.txt").read_text().split("\n===\n")[:-1]
     assert len(received) == 1

@@ -9,8 +9,13 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
+from support.kernels import WATCHER, kernel_config, prepare_kernel_home, the_one, wall_time
 from support.notebooks import error_names, open_kernel, run_notebook, stream_text
-from test_notify_kernel import MARKER, WATCHER, kernel_config, kernel_home, the_one, wall_time  # noqa: F401
+
+
+@pytest.fixture
+def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return prepare_kernel_home(home, monkeypatch)
 
 
 def only_message(telegram, settle: float = 3.0) -> str:
@@ -95,7 +100,7 @@ def test_bad_config_values_give_one_line_each_and_the_default(kernel_home: Path,
             "s = " + WATCHER + ".settings\nprint(s.send_timeout, s.after, s.excerpt_length, s.run_gap, s.per)",
             "%notify still sending",
             "%config AutoNotify.after = -5",
-            f"{WATCHER}.sender.wait_idle(30)",
+            f"{WATCHER}.wait_idle(30)",
         ],
         kernel_home,
     )

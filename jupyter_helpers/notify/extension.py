@@ -7,11 +7,11 @@ the magics, the message text, the sender and the installation record are importe
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from .names import launch_from_parent
 from .settings import AutoNotify
 from .watcher import RunWatcher
 
@@ -53,11 +53,26 @@ def _magic(watcher: RunWatcher, name: str):
     return magic
 
 
+def _launch() -> Any:
+    """When nbconvert or papermill started this kernel, what its command line says (read now:
+    the order of kernel starts is only known at start). Other kernels skip the parsing module."""
+    try:
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as handle:
+            command = handle.read(65536)
+    except OSError:
+        return None
+    if b"nbconvert" not in command and b"papermill" not in command:
+        return None
+    from .names import launch_from_parent
+
+    return launch_from_parent()
+
+
 def load(shell: Any) -> None:
     if id(shell) in _active:
         return
     settings = AutoNotify(parent=shell)
-    watcher = RunWatcher(shell, settings, _sender_factory(shell, settings), launch_from_parent())
+    watcher = RunWatcher(shell, settings, _sender_factory(shell, settings), _launch())
     watcher.capture.attach(shell)
     shell.events.register("pre_run_cell", watcher.pre_run_cell)
     shell.events.register("post_run_cell", watcher.post_run_cell)

@@ -7,7 +7,6 @@ that call in here), so a kernel start does not pay for it.
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring

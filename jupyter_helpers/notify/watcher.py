@@ -15,12 +15,10 @@ from __future__ import annotations
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
 from .capture import DisplayCapture
-from .names import Launch
 from .settings import AutoNotify
 
 
@@ -43,19 +41,21 @@ class Run:
 
 
 class RunWatcher:
-    def __init__(self, shell: Any, settings: AutoNotify, make_sender: Callable[[], Any],
-                 launch: Launch | None) -> None:
+    def __init__(self, shell: Any, settings: AutoNotify, make_sender: Any, launch: Any) -> None:
         self.shell = shell
         self.settings = settings
         self.launch = launch
         self.capture = DisplayCapture()
         self._make_sender = make_sender
         self._sender: Any = None
-        self._cond = threading.Condition(threading.Lock())
+        self._lock = threading.Lock()  # the hooks take it directly (C-level, unlike Condition.__enter__)
+        self._cond = threading.Condition(self._lock)
+        self._notices = settings.notices
         self._run: Run | None = None
         self._outbox: deque[Run] = deque()  # runs over, waiting to be sent (per-cell mode, a new run)
         self._closer: threading.Thread | None = None
         self._closing = False
+        self._busy = False  # the closing thread is preparing or submitting a run's message
         self._cell_started = 0.0
         self._configure()
         settings.observe(self._configure)
@@ -85,7 +85,7 @@ class RunWatcher:
 
     def pre_run_cell(self, info: Any = None) -> None:
         now = perf_counter()
-        with self._cond:
+        with self._lock:
             self._cell_started = now
             run = self._run
             if run is not None and now - run.end < self._gap:
@@ -98,13 +98,13 @@ class RunWatcher:
 
     def post_run_cell(self, result: Any) -> None:
         now = perf_counter()
-        if self.settings.notices or (self._sender is not None and self._sender.has_warnings()):
+        if self._notices or (self._sender is not None and self._sender.has_warnings()):
             self._print_notices()
         capture = self.capture
         text, image = capture.text, capture.image
         if text is not None or image is not None:
             capture.text = capture.image = None
-        with self._cond:
+        with self._lock:
             if not self._enabled:
                 self._run = None
                 return
@@ -136,7 +136,7 @@ class RunWatcher:
                 self._wake()
 
     def _print_notices(self) -> None:
-        notices = self.settings.notices
+        notices = self._notices
         while notices:
             print(notices.popleft(), file=sys.stderr)
         if self._sender is not None:
@@ -150,7 +150,7 @@ class RunWatcher:
         if self._closer is None:
             self._closer = threading.Thread(target=self._close_runs, name="jupyter-helpers-runs", daemon=True)
             self._closer.start()
-        self._cond.notify()
+        self._cond.notify_all()
 
     def _due(self) -> Run | None:
         """Under the lock: a run that is over and should be sent now, taken out of the state."""
@@ -181,7 +181,25 @@ class RunWatcher:
                         return
                     self._cond.wait(self._wait_time())
                     run = self._due()
-            self._send(run)
+                self._busy = True
+            try:
+                self._send(run)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once every run that is over was handed to the sender and the sender is idle
+        (tests wait on it; a run still in progress, such as the caller's own, is not waited for)."""
+        from time import monotonic
+
+        deadline = monotonic() + timeout
+        with self._cond:
+            if not self._cond.wait_for(lambda: not self._outbox and not self._busy, timeout):
+                return False
+        sender = self._sender
+        return sender is None or sender.wait_idle(max(deadline - monotonic(), 0.0))
 
     def close(self, hand_off: bool = True) -> None:
         """At kernel exit: send the run in progress and everything waiting, then let the sender
