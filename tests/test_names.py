@@ -146,3 +146,14 @@ def test_nbconvert_output_option_is_not_the_notebook(
     _nbconvert(kernel_home, "--to", "notebook", "--output", "copy.ipynb", "--execute", "x.ipynb")
     texts = telegram.wait_for(1)
     assert len(texts) == 1 and texts[0].startswith("✅ x.ipynb: cells [1]–[2]"), texts
+
+
+def test_papermill_names_its_input_notebook(kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("papermill", reason="papermill is not a test dependency; install it to run this test")
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    _notebook(kernel_home / "input.ipynb", "from papermill")
+    command = [str(BIN / "papermill"), "-k", "python3", "-l", "python", "input.ipynb", "output.ipynb", "-p", "a", "1"]
+    subprocess.run(command, cwd=kernel_home, check=True, capture_output=True, timeout=180)
+    texts = telegram.wait_for(1)
+    # papermill adds a cell with the parameters
+    assert len(texts) == 1 and texts[0].startswith("✅ input.ipynb: cells [1]–[3]"), texts
