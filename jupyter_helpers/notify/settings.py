@@ -56,6 +56,10 @@ class Flag(_Forgiving, Bool):
     expected = "True or False"
 
 
+class Text(_Forgiving, Unicode):
+    expected = "a string"
+
+
 class AutoNotify(Configurable):
     enabled = Flag(True, help="Notify about long runs from the start of every kernel.").tag(config=True)
     after = Seconds(60.0, 0, 10_000_000,
@@ -67,8 +71,8 @@ class AutoNotify(Configurable):
     per = Choice(["run", "cell"], "run",
                           help="'run': one message per run of cells; 'cell': one per long cell.").tag(config=True)
     images = Flag(True, help="Attach the last image a run displayed (a plot) to its message.").tag(config=True)
-    message = Unicode("", help="Text added to every notification (e.g. what to do next).").tag(config=True)
-    backend = Unicode(
+    message = Text("", help="Text added to every notification (e.g. what to do next).").tag(config=True)
+    backend = Text(
         "", help="ntfy backend to use ('' = the backends in ntfy.yml, else telegram)."
     ).tag(config=True)
     send_timeout = Seconds(30.0, 1, 3600,
