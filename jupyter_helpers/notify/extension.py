@@ -47,7 +47,7 @@ def _magic(watcher: RunWatcher, name: str):
     magic.__name__ = name
     magic.__doc__ = {
         "autonotify": "Notify when a run of cells takes long: %autonotify [-a SECONDS] [--per run|cell] "
-                      "[-m TEXT] [--backend NAME] [--off] [--status]  (%autonotify -h for details)",
+                      "[-m TEXT] [--backend NAME] [--off] [--status]  (details: %autonotify --help)",
         "notify": "Send one notification now: %notify Training finished",
     }[name]
     return magic

@@ -44,6 +44,9 @@ def unquote(text: str) -> str:
 def autonotify(watcher: RunWatcher, line: str) -> None:
     """Send a notification when a run of cells (Run All, nbconvert, quick Shift-Enter) takes longer
     than a threshold (on by default)."""
+    if line.split() and line.split()[0] in ("-h", "--help"):
+        print(autonotify.__doc__)  # magic_arguments put the full usage there
+        return
     args = parse_argstring(autonotify, line)
     settings = watcher.settings
     if args.after is not None:
