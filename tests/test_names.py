@@ -157,3 +157,21 @@ def test_papermill_names_its_input_notebook(kernel_home: Path, telegram, monkeyp
     texts = telegram.wait_for(1)
     # papermill adds a cell with the parameters
     assert len(texts) == 1 and texts[0].startswith("✅ input.ipynb: cells [1]–[3]"), texts
+
+
+def test_kernel_order_is_counted_per_nbconvert_process_and_a_loose_folder_is_not_trusted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from jupyter_helpers.notify.names import _claim_position
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    inputs = ["first.ipynb", "second.ipynb"]
+    assert _claim_position(inputs, "100-5") == (inputs, 0)
+    assert _claim_position(["first.ipynb", "second.ipynb", "first.nbconvert.ipynb"], "100-5") == (inputs, 1)
+    assert _claim_position(inputs, "101-7") == (inputs, 0)  # another nbconvert process counts on its own
+    folder = tmp_path / f"jupyter-helpers-{os.getuid()}"
+    assert not (folder / "nbconvert-100-5.json").exists()  # the last kernel removed the state
+    folder.chmod(0o777)
+    assert _claim_position(inputs, "102-9") == (inputs, None)

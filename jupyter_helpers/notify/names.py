@@ -169,7 +169,10 @@ def _claim_position(inputs: list[str], key: str) -> tuple[list[str], int | None]
     folder = Path(tempfile.gettempdir()) / f"jupyter-helpers-{os.getuid()}"
     try:
         folder.mkdir(mode=0o700, exist_ok=True)
-        fd = os.open(folder / f"nbconvert-{key}.json", os.O_RDWR | os.O_CREAT, 0o600)
+        info = os.lstat(folder)
+        if info.st_uid != os.getuid() or info.st_mode & 0o077 or not os.path.isdir(folder) or folder.is_symlink():
+            return inputs, None  # someone else's (shared /tmp): do not trust or write it
+        fd = os.open(folder / f"nbconvert-{key}.json", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     except OSError:
         return inputs, None
     with os.fdopen(fd, "r+", encoding="utf-8") as handle:
