@@ -135,3 +135,13 @@ def test_hung_telegram_delays_no_cell(kernel_home: Path, telegram, home: Path, p
         time.sleep(0.5)  # the run is over: its message goes to the hung service
         quick = [execute("x = 1") for _ in range(5)]
     assert max(wall_time(cell) for cell in quick) < 0.5
+
+
+def test_notebook_name_with_undecodable_bytes_still_sends(kernel_home: Path, telegram, home: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Latin-1 file name on a UTF-8 system reaches the kernel as surrogates; it used to make
+    every send fail."""
+    monkeypatch.setenv("JPY_SESSION_NAME", str(kernel_home / "r\udce9sultats.ipynb"))
+    kernel_config(home, "c.AutoNotify.after = 0.5\n")
+    run_notebook(["import time; time.sleep(0.6); 'ok'"], kernel_home)
+    assert only_message(telegram).startswith("✅ r\ufffdsultats.ipynb: cell [1] finished after 0.")
