@@ -13,16 +13,23 @@ from .errors import UserError
 ACTION_WORDS = {
     "create": "wrote",
     "replace": "replaced (backup kept)",
+    "update": "updated",
     "unchanged": "unchanged",
+    "kept": "kept",
+    "shared": "kept",
     "remove": "removed",
     "restore": "restored",
+    "lost": "not restored",
+    "failed": "could not restore",
+    "note": "note",
 }
 
 
-def _print_actions(actions: list[tuple[str, Path]], dry_run: bool = False) -> None:
-    for action, path in actions:
-        word = f"would {action}" if dry_run and action != "unchanged" else ACTION_WORDS[action]
-        print(f"{word}: {path}")
+def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) -> None:
+    for action, path, note in actions:
+        changes = action in {"create", "replace", "update"}
+        word = f"would {action}" if dry_run and changes else ACTION_WORDS[action]
+        print(f"{word}: {path}" + (f" ({note})" if note else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -41,7 +48,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     _print_actions(actions)
     if not actions:
         print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
-    return 0
+    return 1 if any(action == "failed" for action, _, _ in actions) else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -57,8 +64,8 @@ def cmd_projects(args: argparse.Namespace) -> int:
 
     store = projects.ProjectStore.default()
     if args.projects_command == "add":
-        store.add(args.folder, args.name)
-        print(f"{projects.normalise_folder(args.folder)} -> {args.name} (saved in {store.path})")
+        name = store.add(args.folder, args.name)
+        print(f"{projects.normalise_folder(args.folder)} -> {name} (saved in {store.path})")
     elif args.projects_command == "remove":
         store.remove(args.folder)
         print(f"removed {projects.normalise_folder(args.folder)} from {store.path}")
@@ -98,6 +105,32 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
     else:
         print(text)
     print(activitywatch.IMPORT_WARNING, file=sys.stderr)
+    return 0
+
+
+def cmd_activitywatch_report(args: argparse.Namespace) -> int:
+    import json
+    import socket
+    from datetime import datetime
+
+    from . import activitywatch_report, activitywatch_table, periods, projects
+    from .activitywatch_client import DEFAULT_SERVER, ActivityWatchServer
+
+    period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
+    names = projects.ProjectStore.default().load().project_names()
+    if not names:
+        raise UserError("no projects mapped, so nothing to report: "
+                        "add one with `jupyter-helpers projects add FOLDER NAME`")
+    server = ActivityWatchServer(args.server or DEFAULT_SERVER)
+    report, notes = activitywatch_report.build_report(
+        server.buckets(), lambda bucket: server.events(bucket, period), args.host or socket.gethostname(), period,
+        names, periods.day_edges(period, None) if args.by == "day" else None)
+    for note in notes:
+        print(note, file=sys.stderr)
+    if args.json:
+        print(json.dumps(activitywatch_report.to_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(activitywatch_table.render(report))
     return 0
 
 
@@ -146,6 +179,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--parent", default="Work > Jupyter", help="parent category (default: 'Work > Jupyter')")
     export.add_argument("--query", action="store_true", help="print a query2 categorize(...) snippet instead")
     export.set_defaults(func=cmd_activitywatch)
+    report = aw_commands.add_parser("report", help="active time per project, read from your running ActivityWatch")
+    report.add_argument("--since", metavar="WHEN",
+                        help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
+    report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
+    report.add_argument("--by", choices=["day"], help="one column per local day")
+    report.add_argument("--server", metavar="URL",
+                        help="ActivityWatch server (default: http://127.0.0.1:5600)")
+    report.add_argument("--host", metavar="NAME", help="the watched machine's hostname (default: this machine's)")
+    report.add_argument("--json", action="store_true", help="print JSON (seconds) instead of a table")
+    report.set_defaults(func=cmd_activitywatch_report)
 
     wsl = commands.add_parser("wsl", help="make Jupyter in WSL open the Windows browser on the http URL")
     wsl.add_argument("--browser", metavar="PATH_OR_NAME", help="Windows browser: a path or firefox/chrome/edge")
