@@ -142,6 +142,29 @@ def cmd_wsl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    from . import paths
+    from .notify.child import child_command
+    from .notify.sender import Sender, usable_timeout
+
+    text = args.text.strip()
+    if not text:
+        raise UserError("nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`")
+    sender = Sender(child_command(paths.profile_dir(args.profile)), args.timeout)
+    try:
+        sender.submit(text, "jupyter-helpers", args.backend or "")
+        sender.wait_idle(usable_timeout(args.timeout) + 30)
+    finally:
+        sender.close()
+    outcome = sender.last_outcome
+    if outcome is not None and outcome.ok:
+        print(f"sent via {outcome.via} in {outcome.seconds:.1f} s")
+        return 0
+    reason = outcome.reason if outcome is not None else "the sender gave no answer"
+    print(f"jupyter-helpers: not sent: {reason}", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter-helpers",
@@ -161,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_uninstall)
     with_profile(commands.add_parser("status", help="show what is installed and what is missing"))\
         .set_defaults(func=cmd_status)
+
+    notify = with_profile(commands.add_parser("notify", help="send TEXT now, the way kernels do, and say how it went"))
+    notify.add_argument("text", metavar="TEXT", help="what to send, e.g. 'training done'")
+    notify.add_argument("--backend", metavar="NAME", help="ntfy backend (default: ntfy.yml, else telegram)")
+    notify.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after (default 30)")
+    notify.set_defaults(func=cmd_notify)
 
     projects = commands.add_parser("projects", help="map folders to project names (for window titles)")
     projects.set_defaults(func=cmd_projects)
