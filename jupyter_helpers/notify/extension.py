@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import atexit
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,20 +17,12 @@ from .watcher import RunWatcher
 _active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings and sender
 
 
-def sender_command(shell: Any) -> list[str]:
-    """The Python recorded by `jupyter-helpers install` (it has ntfy), else this kernel's own."""
-    from .. import installation
-
-    record = installation.load(Path(shell.profile_dir.location))
-    python = record.python if record else sys.executable
-    return [python, "-P", "-m", "jupyter_helpers.notify.deliver"]
-
-
 def _sender_factory(shell: Any, settings: AutoNotify):
     def make_sender() -> Any:
+        from .child import child_command
         from .sender import Sender
 
-        return Sender(sender_command(shell), settings.send_timeout)
+        return Sender(child_command(Path(shell.profile_dir.location)), settings.send_timeout)
 
     return make_sender
 
