@@ -43,7 +43,7 @@ def test_run_all_sends_the_last_image_as_a_photo_with_the_caption(kernel_home: P
     photos = telegram.photos()
     assert len(photos) == 1 and telegram.texts() == [], telegram.methods()
     assert photos[0]["photo"] == last  # the exact bytes the notebook showed last
-    assert photos[0]["caption"].startswith("✅ analysis.ipynb: cells [1]–[3] finished after 1.")
+    assert photos[0]["caption"].startswith("✅ analysis.ipynb: cells [1]–[3] finished after ")
 
 
 def test_images_false_sends_text_only(kernel_home: Path, telegram, home: Path) -> None:

