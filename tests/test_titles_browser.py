@@ -38,7 +38,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("titles")
     home, work = base / "home", base / "work"
     env = isolated_env(home)
-    for name in ["alpha/analysis.ipynb", "alpha/rename-me.ipynb", "beta/model.ipynb", "other/misc.ipynb",
+    for name in ["alpha/analysis.ipynb", "alpha/rename-me.ipynb", "beta/model.ipynb", "beta/same/analysis.ipynb",
+                 "other/misc.ipynb",
                  f"{EVIL_FOLDER}/x.ipynb"]:
         write_notebook(work / name)
     (work / "alpha" / "train.py").write_text("print('training')\n")
@@ -216,6 +217,23 @@ def test_activitywatch_rules_categorize_the_titles_the_browser_showed(page, serv
         mapped = expected in ("Project Alpha", "Project Beta")
         category = ["Work", "Jupyter", expected] if mapped else ["Uncategorized"]
         assert event["data"]["$category"] == category, event["data"]["title"]
+
+
+@pytest.mark.parametrize("server", ["lab"], indirect=True)
+def test_jupyterlab_same_name_in_two_projects_follows_the_current_tab(page, server) -> None:
+    """Both tabs say `analysis.ipynb`, so the title names both: the current one decides."""
+    alpha, beta = lab_title("analysis.ipynb", "Project Alpha"), lab_title("analysis.ipynb", "Project Beta")
+    page.goto(server.url + "lab/tree/alpha/analysis.ipynb?reset")
+    assert alpha.fullmatch(settled_title(page, alpha))
+    page.locator(".jp-BreadCrumbs-home").click()
+    page.locator(".jp-DirListing-itemText", has_text="beta").dblclick()
+    page.locator(".jp-DirListing-itemText", has_text="same").dblclick()
+    page.locator(".jp-DirListing-itemText", has_text="analysis.ipynb").dblclick()
+    assert beta.fullmatch(settled_title(page, beta))
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "beta/same/analysis.ipynb"
+    page.get_by_role("tab", name="analysis.ipynb").first.click()
+    assert alpha.fullmatch(settled_title(page, alpha))
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "alpha/analysis.ipynb"
 
 
 SAMPLE_TITLES = """(() => {
