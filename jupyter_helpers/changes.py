@@ -79,7 +79,10 @@ def write_target(path: Path) -> Path:
     which must exist; a link is never replaced by a regular file."""
     if not path.is_symlink():
         return path
-    target = path.resolve()
+    try:
+        target = path.resolve()
+    except RuntimeError as exc:  # a loop of links
+        raise ChangeError(f"{path} is a symlink that loops; fix or remove the link and retry") from exc
     if not target.is_file():
         raise ChangeError(f"{path} is a symlink to {target}, which is not a file; "
                           "fix or remove the link and retry")
@@ -141,12 +144,12 @@ def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
 def sweep_temps(path: Path) -> None:
     """Removes temp files a killed `atomic_write` of `path` left behind. Call it holding the
     lock of `path`: every writer of it holds that lock, so no live writer owns such a file."""
-    target = path.resolve() if path.is_symlink() else path
     try:
+        target = path.resolve() if path.is_symlink() else path
         for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
             stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # an unreadable folder has nothing of ours to tidy
+    except (OSError, RuntimeError):
+        pass  # an unreadable folder, or a loop of links, has nothing of ours to tidy
 
 
 def _reason(exc: OSError) -> str:

@@ -17,14 +17,17 @@ from .errors import UserError
 from .resources import resource_path
 
 SERVER_EXTENSION_CONFIG = {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
-# What `ipython --profile NAME` can live with as a folder name inside the IPython directory.
+# What `ipython --profile NAME` can live with as a folder name inside the IPython directory
+# (`profile_NAME` must fit the 255 bytes a file name may have).
 PROFILE_NAME = re.compile(r"\w[\w.-]*")
+PROFILE_NAME_MAX_BYTES = 255 - len("profile_")
 
 
 def check_profile(profile: str) -> str:
-    if not PROFILE_NAME.fullmatch(profile):
+    if not PROFILE_NAME.fullmatch(profile) or len(profile.encode()) > PROFILE_NAME_MAX_BYTES:
         raise UserError(f"invalid profile name {profile!r}: use letters, digits, '_', '-' and '.' "
-                        "(e.g. --profile work); it names a folder inside the IPython directory")
+                        f"(at most {PROFILE_NAME_MAX_BYTES} bytes, e.g. --profile work); "
+                        "it names a folder inside the IPython directory")
     return profile
 
 

@@ -195,6 +195,8 @@ def parse_config(data: bytes | None, path: Path) -> dict:
         raise WslError(f"cannot read {path} ({reason}); fix it first") from exc
     if not isinstance(config, dict):
         raise WslError(f"{path} must hold a JSON object; fix it first")
+    if not isinstance(config.get("ServerApp", {}), dict):
+        raise WslError(f'"ServerApp" in {path} must be a JSON object (e.g. {{"ServerApp": {{}}}}); fix it first')
     return config
 
 

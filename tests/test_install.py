@@ -335,3 +335,24 @@ def test_ten_parallel_installs_keep_the_users_originals(home: Path) -> None:
     from test_reliability import parallel_installs_keep_originals
 
     parallel_installs_keep_originals(home, installs=10)
+
+
+def test_a_symlink_loop_at_our_path_is_one_line(home: Path) -> None:
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).symlink_to(STARTUP.name)  # points at itself
+    before = snapshot(home)
+    for command in ("install", "uninstall"):
+        done = run_cli(command, check=False)
+        no_traceback(done)
+        assert done.returncode in (0, 2) and done.stderr.count("\n") <= 1, done.stderr
+    done = run_cli("install", check=False)
+    assert done.returncode == 2 and "symlink" in done.stderr
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize("command", ["install", "uninstall", "status"])
+def test_a_profile_name_too_long_for_a_folder_is_refused(home: Path, command: str) -> None:
+    done = run_cli(command, "--profile", "a" * 300, check=False)
+    no_traceback(done)
+    assert done.returncode == 2 and done.stderr.startswith("jupyter-helpers: error: invalid profile name")
+    assert snapshot(home) == {}

@@ -291,3 +291,16 @@ def test_a_key_the_user_changed_between_runs_is_theirs_again(wsl2: Path, home: P
     run_cli("wsl", "--undo")
     assert json.loads(config.read_text())["ServerApp"] == {"iopub_data_rate_limit": 12345678,
                                                            "use_redirect_file": True}
+
+
+@pytest.mark.parametrize("server_app", ["5", "[]", '"text"', "null"])
+def test_a_server_app_that_is_not_an_object_is_one_line(wsl2: Path, home: Path, server_app: str) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    config.write_text(f'{{"ServerApp": {server_app}}}\n')
+    before = snapshot(home)
+    for args in (["wsl"], ["wsl", "--dry-run"]):
+        done = run_cli(*args, check=False)
+        assert "Traceback" not in done.stderr
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "ServerApp" in done.stderr and "fix it first" in done.stderr
+    assert snapshot(home) == before
