@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import UserError
-from .locks import locked, make_dirs
+from .locks import locked, make_dirs, remove_empty_dirs
 
 MANIFEST_NAME = "changes.json"
 BACKUP_DIR_NAME = "backups"
@@ -353,8 +353,8 @@ class ChangeSet:
             manifest["users"].remove(journal.user_added)
         for path in journal.new_files:
             path.unlink(missing_ok=True)
-        for directory in sorted(journal.new_dirs, key=len, reverse=True):
-            _rmdir(Path(directory))  # the lock's own folders stay until the lock is released
+        remove_empty_dirs(journal.new_dirs)  # the lock's own folders stay until the lock is released
+        for directory in journal.new_dirs:
             if not Path(directory).exists() and directory in manifest["dirs"]:
                 manifest["dirs"].remove(directory)
         try:
@@ -365,43 +365,52 @@ class ChangeSet:
 
     # -- reverting ----------------------------------------------------------------------------
 
-    def revert(self, recognise: Recognise, candidates: list[Path], user: str | None = None) -> list[Outcome]:
+    def revert(self, recognise: Recognise, candidates: list[Path], user: str | None = None,
+               then: Callable[[list[Outcome]], list[Outcome]] | None = None) -> list[Outcome]:
         """Restores or removes what was recorded; files edited since stay the user's.
 
         With `user`, only that user leaves; the files stay while others remain. Without a
         readable manifest, the `candidates` holding our content are removed and backups go back
-        where their notes say."""
+        where their notes say. `then` gets the outcomes and runs before the lock is released,
+        so an install waiting for this change set finds the whole uninstall done."""
+        then = then or (lambda outcomes: [])
         if not self.state_dir.exists():
-            return self._recover(recognise, candidates, note="")
-        with locked(self.manifest_path):
-            exists = self.manifest_path.exists()
-            manifest = self._load() if exists else None
-            self._sweep(manifest, candidates)
-            if manifest is None:
-                outcomes = self._recover(recognise, candidates, note="is damaged" if exists else "is missing")
-                self.manifest_path.unlink(missing_ok=True)
-                dirs: list[str] = []
-            else:
-                if user is not None:
-                    if user in manifest["users"]:
-                        manifest["users"].remove(user)
-                    if manifest["users"]:
-                        self._save(manifest)
-                        others = ", ".join(manifest["users"])
-                        return [Outcome("shared", Path(e["path"]), f"still used by {others}")
-                                for e in manifest["files"]]
-                outcomes, failed = self._revert_entries(manifest, recognise)
-                if failed:  # unfinished: the next uninstall (of the same user) tries these again
-                    manifest["files"] = failed
-                    manifest["users"] = [user] if user is not None else []
+            outcomes = self._recover(recognise, candidates, note="")
+            return outcomes + then(outcomes)
+        tidy: list[str] = []
+        with locked(self.manifest_path, tidy=tidy):
+            outcomes = self._revert_locked(recognise, candidates, user, tidy)
+            return outcomes + then(outcomes)
+
+    def _revert_locked(self, recognise: Recognise, candidates: list[Path], user: str | None,
+                       tidy: list[str]) -> list[Outcome]:
+        """Everything `revert` does under the lock; folders to remove go into `tidy`."""
+        exists = self.manifest_path.exists()
+        manifest = self._load() if exists else None
+        self._sweep(manifest, candidates)
+        if manifest is None:
+            outcomes = self._recover(recognise, candidates, note="is damaged" if exists else "is missing")
+            self.manifest_path.unlink(missing_ok=True)
+            dirs: list[str] = []
+        else:
+            if user is not None:
+                if user in manifest["users"]:
+                    manifest["users"].remove(user)
+                if manifest["users"]:
                     self._save(manifest)
-                    return outcomes
-                outcomes += self._noted_backups(recognise)[0]
-                self.manifest_path.unlink(missing_ok=True)
-                dirs = manifest["dirs"]
-            _rmdir(self.backup_dir)
-        for directory in sorted(set(dirs) | self._own_dirs(), key=len, reverse=True):
-            _rmdir(Path(directory))
+                    others = ", ".join(manifest["users"])
+                    return [Outcome("shared", Path(e["path"]), f"still used by {others}")
+                            for e in manifest["files"]]
+            outcomes, failed = self._revert_entries(manifest, recognise)
+            if failed:  # unfinished: the next uninstall (of the same user) tries these again
+                manifest["files"] = failed
+                manifest["users"] = [user] if user is not None else []
+                self._save(manifest)
+                return outcomes
+            outcomes += self._noted_backups(recognise)[0]
+            self.manifest_path.unlink(missing_ok=True)
+            dirs = manifest["dirs"]
+        tidy += [str(self.backup_dir), *dirs, *self._own_dirs()]
         return outcomes
 
     def _revert_entries(self, manifest: dict, recognise: Recognise) -> tuple[list[Outcome], list[dict]]:
@@ -459,17 +468,15 @@ class ChangeSet:
     def _remove_if_empty(self) -> None:
         """A change set that recorded nothing leaves no folder behind."""
         if not self.manifest_path.exists():
-            for directory in sorted(self._own_dirs(), key=len, reverse=True):
-                _rmdir(Path(directory))
+            remove_empty_dirs(self._own_dirs())
             return
-        with locked(self.manifest_path):
+        tidy: list[str] = []
+        with locked(self.manifest_path, tidy=tidy) as lock_dirs:
             manifest = self._load()
             if manifest is None or manifest["files"] or manifest["users"]:
                 return
-            self.manifest_path.unlink(missing_ok=True)
-            dirs = manifest["dirs"]
-        for directory in sorted(set(dirs) | self._own_dirs(), key=len, reverse=True):
-            _rmdir(Path(directory))
+            self.manifest_path.unlink(missing_ok=True)  # (an uninstall may have removed it meanwhile)
+            tidy += [*manifest["dirs"], *self._own_dirs(), *map(str, lock_dirs)]
 
 
 def _entries(manifest: dict) -> dict[str, dict]:
@@ -479,13 +486,6 @@ def _entries(manifest: dict) -> dict[str, dict]:
 def _is_ours(entry: dict, path: Path, current: bytes, recognise: Recognise) -> bool:
     recorded = entry.get("sha256")
     return sha256(current) == recorded if recorded else recognise(path, current)
-
-
-def _rmdir(directory: Path) -> None:
-    try:
-        directory.rmdir()
-    except OSError:
-        pass  # the user (or IPython, or another command) put files there: theirs to keep
 
 
 def _aside(path: Path) -> Path:

@@ -86,10 +86,15 @@ def uninstall(profile: str) -> list[Outcome]:
     check_profile(profile)
     user = str(paths.profile_dir(profile))
     shared = server_change_set()
-    try:
-        outcomes = change_set(profile).revert(recognise, [change.path for change in profile_changes(profile)])
-        if outcomes or user in shared.users():
-            outcomes += shared.revert(recognise, [change.path for change in server_changes()], user=user)
+
+    def leave_shared(outcomes: list[Outcome]) -> list[Outcome]:
+        if not outcomes and user not in shared.users():
+            return []  # this profile never had it: another profile's extension stays untouched
+        return shared.revert(recognise, [change.path for change in server_changes()], user=user)
+
+    try:  # the shared part under the profile's lock, as install does it: one order, no interleaving
+        outcomes = change_set(profile).revert(recognise, [change.path for change in profile_changes(profile)],
+                                              then=leave_shared)
     except OSError as exc:
         raise ChangeError(f"could not change {exc.filename}: {exc.strerror or exc}") from exc
     return outcomes

@@ -233,14 +233,6 @@ def _dump(config: dict) -> bytes:
     return (json.dumps(config, indent=2) + "\n").encode()
 
 
-def _remove_dirs(dirs: list[str]) -> None:
-    for directory in sorted(set(dirs), key=len, reverse=True):
-        try:
-            Path(directory).rmdir()
-        except OSError:
-            pass  # other files live there: not ours to remove
-
-
 def apply(command: str, dry_run: bool) -> str:
     """Sets our two keys in the user's config under its lock; the record keeps what each held
     before (and a backup of the whole file, for an exact undo while nobody else edits it)."""
@@ -294,8 +286,9 @@ def undo_changes() -> list[str]:
     path = config_path()
     if not record_path().exists():
         return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
+    tidy: list[str] = []
     try:
-        with locked(path):
+        with locked(path, tidy=tidy):
             record = _load_record()
             if record is None:
                 return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
@@ -304,10 +297,10 @@ def undo_changes() -> list[str]:
             if backup is not None:
                 backup.unlink(missing_ok=True)
             record_path().unlink()
+            state = state_dir()
+            tidy += [str(state / "backups"), str(state), str(state.parent), *record.get("dirs", [])]
     except OSError as exc:
         raise WslError(f"could not change {exc.filename or path}: {exc.strerror or exc}") from exc
-    state = state_dir()
-    _remove_dirs([str(state / "backups"), str(state), str(state.parent), *record.get("dirs", [])])
     return lines
 
 

@@ -108,3 +108,18 @@ def test_an_install_killed_midway_loses_nothing(home: Path) -> None:
         run_cli("uninstall")
         assert snapshot(home) == before, f"trial {trial}"
     print(f"killed after the install had begun writing in {midway} of {TRIALS} trials")
+
+
+@pytest.mark.reliability
+def test_install_racing_uninstall_leaves_one_of_the_two_outcomes(home: Path) -> None:
+    """`uninstall` and `install` at once: both succeed, the home ends either installed (all
+    three files) or not at all, and a last uninstall leaves no folder behind."""
+    startup = home / ".ipython/profile_default/startup/00-jupyter-helpers.py"
+    extension = home / ".jupyter/jupyter_server_config.d/jupyter_helpers.json"
+    for trial in range(TRIALS):
+        run_cli("install")
+        results = run_parallel([["uninstall"], ["install"]])
+        assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+        assert startup.exists() == extension.exists(), f"trial {trial}"
+        run_cli("uninstall")
+        assert snapshot(home) == {}, f"trial {trial}"
