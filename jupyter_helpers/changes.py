@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import UserError
-from .locks import locked, make_dirs, remove_empty_dirs
+from .locks import locked, make_dirs, missing_dirs, remove_empty_dirs
 
 MANIFEST_NAME = "changes.json"
 BACKUP_DIR_NAME = "backups"
@@ -265,6 +265,8 @@ class ChangeSet:
         journal = _Journal()
         journal.new_dirs = [str(d) for d in lock_dirs if str(d) not in manifest["dirs"]]
         manifest["dirs"] += journal.new_dirs
+        if journal.new_dirs:
+            self._save(manifest)  # at once: a kill from here on still leaves the folders recorded
         try:
             outcomes = self._apply_locked(manifest, changes, recognise, user, journal)
             if then is not None:
@@ -319,9 +321,14 @@ class ChangeSet:
         return outcomes
 
     def _record_dirs(self, manifest: dict, journal: _Journal, directory: Path) -> None:
-        created = [str(d) for d in make_dirs(directory)]
-        manifest["dirs"] += created
-        journal.new_dirs += created
+        """Records the folders `directory` needs before making them, so a kill in between
+        still leaves a record that removes them."""
+        planned = [str(d) for d in missing_dirs(directory) if str(d) not in manifest["dirs"]]
+        if planned:
+            manifest["dirs"] += planned
+            journal.new_dirs += planned
+            self._save(manifest)
+        make_dirs(directory)
 
     def _back_up(self, path: Path, index: int, manifest: dict, journal: _Journal) -> Path:
         """A copy of the user's file with its mode (0600 stays 0600), in a 0700 folder, with a
@@ -391,7 +398,7 @@ class ChangeSet:
         if manifest is None:
             outcomes = self._recover(recognise, candidates, note="is damaged" if exists else "is missing")
             self.manifest_path.unlink(missing_ok=True)
-            dirs: list[str] = []
+            dirs: list[str] = [str(self.backup_dir)]
         else:
             if user is not None:
                 if user in manifest["users"]:
@@ -408,9 +415,10 @@ class ChangeSet:
                 self._save(manifest)
                 return outcomes
             outcomes += self._noted_backups(recognise)[0]
+            dirs = [str(self.backup_dir), *manifest["dirs"]]
+            remove_empty_dirs(dirs)  # while the record still names them (the lock's own go last)
             self.manifest_path.unlink(missing_ok=True)
-            dirs = manifest["dirs"]
-        tidy += [str(self.backup_dir), *dirs, *self._own_dirs()]
+        tidy += [*dirs, *self._own_dirs()]
         return outcomes
 
     def _revert_entries(self, manifest: dict, recognise: Recognise) -> tuple[list[Outcome], list[dict]]:

@@ -21,16 +21,21 @@ def lock_path(path: Path) -> Path:
     return path.parent / f".{path.name}.lock"
 
 
+def missing_dirs(directory: Path) -> list[Path]:
+    """`directory` and those of its parents that do not exist yet, outermost first."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    return missing[::-1]
+
+
 def make_dirs(directory: Path) -> list[Path]:
     """Creates `directory` and its missing parents; returns the ones this call created, outermost first."""
     created: list[Path] = []
     while not directory.is_dir():
-        missing, folder = [], directory
-        while not folder.exists():
-            missing.append(folder)
-            folder = folder.parent
         try:
-            for item in reversed(missing):
+            for item in missing_dirs(directory):
                 try:
                     item.mkdir()
                 except FileExistsError:
