@@ -244,7 +244,7 @@ def apply(command: str, dry_run: bool) -> str:
     try:
         with locked(path) as lock_dirs:
             dirs = [str(d) for d in lock_dirs]
-            sweep_temps(path)
+            _sweep(path)
             before = read(path)
             config = parse_config(before, path)
             content = _dump(configured(config, command))
@@ -260,7 +260,10 @@ def apply(command: str, dry_run: bool) -> str:
                     record["backup"] = str(_back_up(path, before))
             else:
                 record["dirs"] = sorted(set(record.get("dirs", [])) | set(dirs))
-                if before is None or sha256(before) != record.get("written_sha256"):
+                ours = before is not None and sha256(before) == record.get("written_sha256")
+                # still the original: a kill came before our write, or midway through an undo
+                original = before == _original(record) if record.get("existed") else before is None
+                if not (ours or original):
                     record["exact"] = False  # edited since our last write: the old bytes are history
             record["keys"] = remembered(record["keys"], server, settings(command))
             record["written_sha256"] = sha256(content)
@@ -269,6 +272,21 @@ def apply(command: str, dry_run: bool) -> str:
     except OSError as exc:
         raise WslError(f"could not write {exc.filename or path}: {exc.strerror or exc}") from exc
     return "wrote"
+
+
+def _original(record: dict) -> bytes | None:
+    """The file's bytes before the first `wsl` (None: there was no file, or its backup is gone)."""
+    return read(Path(record["backup"])) if record.get("backup") else None
+
+
+def _sweep(path: Path) -> None:
+    """Tidies what a killed run left: temp files beside the config, the record and the backup,
+    and a backup without a record (written just before a kill, or left by a killed undo)."""
+    backup = state_dir() / "backups" / path.name
+    for written in (path, record_path(), backup):
+        sweep_temps(written)
+    if not record_path().exists():
+        backup.unlink(missing_ok=True)
 
 
 def _back_up(path: Path, data: bytes) -> Path:
@@ -289,14 +307,14 @@ def undo_changes() -> list[str]:
     tidy: list[str] = []
     try:
         with locked(path, tidy=tidy):
+            _sweep(path)
             record = _load_record()
             if record is None:
                 return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
             lines = _undo_locked(path, record)
-            backup = Path(record["backup"]) if record.get("backup") else None
-            if backup is not None:
-                backup.unlink(missing_ok=True)
-            record_path().unlink()
+            record_path().unlink()  # first: a backup without a record is swept by the next run
+            if record.get("backup"):
+                Path(record["backup"]).unlink(missing_ok=True)
             state = state_dir()
             tidy += [str(state / "backups"), str(state), str(state.parent), *record.get("dirs", [])]
     except OSError as exc:

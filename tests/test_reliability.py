@@ -133,11 +133,11 @@ KILLPOINT = Path(__file__).parent / "support" / "killpoint"
 LOCK_PATH_FOLDERS = {".ipython", ".ipython/profile_default", ".jupyter"}
 
 
-def killed_after(home: Path, step: int, command: str) -> bool:
+def killed_after(home: Path, step: int, *command: str) -> bool:
     """Runs `command` and SIGKILLs it right after its `step`th file-system step; False when the
     command finished before that step."""
     env = {**os.environ, "PYTHONPATH": str(KILLPOINT), "JH_KILL_AFTER": str(step)}
-    done = subprocess.run([str(BIN / "jupyter-helpers"), command], env=env, capture_output=True, text=True,
+    done = subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     return done.returncode == -signal.SIGKILL
 

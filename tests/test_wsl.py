@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 import subprocess
 import time
@@ -304,3 +305,28 @@ def test_a_server_app_that_is_not_an_object_is_one_line(wsl2: Path, home: Path, 
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert "ServerApp" in done.stderr and "fix it first" in done.stderr
     assert snapshot(home) == before
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("command", [["wsl"], ["wsl", "--undo"]])
+def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(wsl2: Path, home: Path,
+                                                                          command: list[str]) -> None:
+    """Killed after step 1, 2, ... of `wsl` (or of its undo), the user changed nothing: another
+    `wsl` and `wsl --undo` must leave the Jupyter folder exactly as it was, no temp file of ours."""
+    from test_reliability import killed_after
+
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    original = config.read_bytes()
+    for step in range(1, 100):
+        shutil.rmtree(home / ".jupyter")
+        config.parent.mkdir()
+        config.write_bytes(original)
+        before = snapshot(home)
+        if command == ["wsl", "--undo"]:
+            run_cli("wsl")
+        if not killed_after(home, step, *command):
+            break
+        run_cli("wsl")
+        run_cli("wsl", "--undo")
+        assert snapshot(home) == before, f"killed after step {step}"
+    assert step > 3, "the command never ran to the end"
