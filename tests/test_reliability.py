@@ -133,9 +133,9 @@ KILLPOINT = Path(__file__).parent / "support" / "killpoint"
 LOCK_PATH_FOLDERS = {".ipython", ".ipython/profile_default", ".jupyter"}
 
 
-def killed_after(home: Path, step: int, *command: str) -> bool:
-    """Runs `command` and SIGKILLs it right after its `step`th file-system step; False when the
-    command finished before that step."""
+def killed_after(step: int, *command: str) -> bool:
+    """Runs `command` (in the home the environment points at) and SIGKILLs it right after its
+    `step`th file-system step; False when the command finished before that step."""
     env = {**os.environ, "PYTHONPATH": str(KILLPOINT), "JH_KILL_AFTER": str(step)}
     done = subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
@@ -153,7 +153,7 @@ def test_a_kill_at_every_step_leaves_no_file_and_no_target_folder(home: Path, co
             shutil.rmtree(path)
         if command == "uninstall":
             run_cli("install")
-        if not killed_after(home, step, command):
+        if not killed_after(step, command):
             break
         for then in ("install", "uninstall"):
             done = run_cli(then, check=False)

@@ -324,7 +324,7 @@ def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(wsl2: 
         before = snapshot(home)
         if command == ["wsl", "--undo"]:
             run_cli("wsl")
-        if not killed_after(home, step, *command):
+        if not killed_after(step, *command):
             break
         run_cli("wsl")
         run_cli("wsl", "--undo")
