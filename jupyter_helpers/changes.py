@@ -198,15 +198,11 @@ class ChangeSet:
             if raw is None:
                 return {"files": [], "dirs": [], "users": []}
             manifest = json.loads(raw)
-            if not isinstance(manifest.get("files"), list) or not all(
-                isinstance(entry, dict) and isinstance(entry.get("path"), str) for entry in manifest["files"]
-            ):
-                return None
+            manifest.setdefault("dirs", [])
+            manifest.setdefault("users", [])
         except (OSError, ValueError, RecursionError, AttributeError):
             return None
-        manifest.setdefault("dirs", [])
-        manifest.setdefault("users", [])
-        return manifest
+        return manifest if _well_formed(manifest) else None
 
     def _save(self, manifest: dict) -> None:
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode(), mode=0o600)
@@ -485,6 +481,18 @@ class ChangeSet:
                 return
             self.manifest_path.unlink(missing_ok=True)  # (an uninstall may have removed it meanwhile)
             tidy += [*manifest["dirs"], *self._own_dirs(), *map(str, lock_dirs)]
+
+
+def _well_formed(manifest: dict) -> bool:
+    """Every field has the type the code relies on (a hand-edited or half-written one may not)."""
+    def strings(value: object) -> bool:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+    files = manifest.get("files")
+    return strings(manifest["dirs"]) and strings(manifest["users"]) and isinstance(files, list) and all(
+        isinstance(entry, dict) and isinstance(entry.get("path"), str)
+        and all(isinstance(entry.get(key), str | None) for key in ("backup", "sha256"))
+        for entry in files)
 
 
 def _entries(manifest: dict) -> dict[str, dict]:

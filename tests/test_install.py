@@ -356,3 +356,18 @@ def test_a_profile_name_too_long_for_a_folder_is_refused(home: Path, command: st
     no_traceback(done)
     assert done.returncode == 2 and done.stderr.startswith("jupyter-helpers: error: invalid profile name")
     assert snapshot(home) == {}
+
+
+@pytest.mark.parametrize("damage", ['{"files": [], "dirs": 5}', '{"files": [], "users": "x"}',
+                                    '{"files": [{"path": "/x", "backup": 7}]}',
+                                    '{"files": [{"path": "/x", "sha256": [1]}]}'])
+def test_a_manifest_with_wrong_types_is_damaged_not_a_traceback(home: Path, damage: str) -> None:
+    run_cli("install")
+    (home / STATE / "changes.json").write_text(damage)
+    done = run_cli("install", check=False)
+    no_traceback(done)
+    assert done.returncode == 2 and "is damaged" in done.stderr and done.stderr.count("\n") == 1
+    done = run_cli("uninstall", check=False)
+    no_traceback(done)
+    assert done.returncode == 0 and f"removed: {home / STARTUP}" in done.stdout
+    assert not (home / STARTUP).exists() and not (home / EXTENSION).exists()
