@@ -174,11 +174,15 @@ class ChangeSet:
     reverted only when the last of them leaves.
     """
 
-    def __init__(self, state_dir: Path, owned: Path | None = None) -> None:
+    def __init__(self, state_dir: Path, owned: Path | None = None,
+                 neighbours: Callable[[], list[Path]] = list) -> None:
         """`owned`: the outermost folder around `state_dir` that only jupyter-helpers uses; it
-        goes with the change set even if a killed run made it without recording that."""
+        goes with the change set even if a killed run made it without recording that.
+        `neighbours`: the records of other jupyter-helpers changes that may have made folders on
+        our paths (another profile's `.ipython`, `wsl`'s `.jupyter`)."""
         self.state_dir = state_dir
         self.owned = owned or state_dir
+        self.neighbours = neighbours
         self.manifest_path = state_dir / MANIFEST_NAME
         self.backup_dir = state_dir / BACKUP_DIR_NAME
 
@@ -287,6 +291,8 @@ class ChangeSet:
         dirty = bool(writing or journal.new_dirs)
         if writing:
             check_writable([change.path for change in writing])
+            manifest["dirs"] += made_by_neighbours(self.neighbours(), [self.manifest_path, *(c.path for c in writing)],
+                                                   manifest["dirs"])
         if user and user not in manifest["users"]:
             manifest["users"].append(user)
             journal.user_added = user
@@ -481,6 +487,20 @@ class ChangeSet:
                 return
             self.manifest_path.unlink(missing_ok=True)  # (an uninstall may have removed it meanwhile)
             tidy += [*manifest["dirs"], *self._own_dirs(), *map(str, lock_dirs)]
+
+
+def made_by_neighbours(records: list[Path], paths: list[Path], known: list[str]) -> list[str]:
+    """Folders around `paths` that another record says jupyter-helpers made. Recording them too
+    lets whichever change leaves last remove them (a folder goes only when empty)."""
+    ours = set()
+    for record in records:
+        try:
+            dirs = json.loads(read(record) or b"{}").get("dirs", [])
+        except (OSError, ValueError, RecursionError, AttributeError):
+            continue  # a damaged record: its folders stay, as before
+        ours |= {d for d in dirs if isinstance(d, str)} if isinstance(dirs, list) else set()
+    around = {str(parent) for path in paths for parent in path.parents}
+    return sorted((ours & around) - set(known))
 
 
 def _well_formed(manifest: dict) -> bool:

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 
 from . import installation, paths
-from .changes import ChangeError, ChangeSet, FileChange, Outcome
+from .changes import MANIFEST_NAME, ChangeError, ChangeSet, FileChange, Outcome
 from .errors import UserError
 from .resources import resource_path
 
@@ -44,12 +44,21 @@ def server_extension_content() -> bytes:
 
 
 def change_set(profile: str) -> ChangeSet:
-    return ChangeSet(paths.profile_dir(profile) / paths.STATE_DIR_NAME)
+    state = paths.profile_dir(profile) / paths.STATE_DIR_NAME
+    return ChangeSet(state, neighbours=lambda: [
+        other for other in paths.ipython_dir().glob(f"profile_*/{paths.STATE_DIR_NAME}/{MANIFEST_NAME}")
+        if other.parent != state])
+
+
+def server_manifest() -> Path:
+    return paths.jupyter_config_dir() / paths.STATE_DIR_NAME / "server" / MANIFEST_NAME
 
 
 def server_change_set() -> ChangeSet:
-    ours = paths.jupyter_config_dir() / paths.STATE_DIR_NAME
-    return ChangeSet(ours / "server", owned=ours)
+    from . import wsl
+
+    state = server_manifest().parent
+    return ChangeSet(state, owned=state.parent, neighbours=lambda: [wsl.record_path()])
 
 
 def profile_changes(profile: str) -> list[FileChange]:

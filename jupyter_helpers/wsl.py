@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, sysroot
-from .changes import atomic_write, check_writable, file_mode, read, sha256, sweep_temps
+from .changes import atomic_write, check_writable, file_mode, made_by_neighbours, read, sha256, sweep_temps
 from .errors import UserError
 from .locks import locked, make_dirs
 
@@ -265,6 +265,10 @@ def apply(command: str, dry_run: bool) -> str:
                 original = before == _original(record) if record.get("existed") else before is None
                 if not (ours or original):
                     record["exact"] = False  # edited since our last write: the old bytes are history
+            from .install import server_manifest
+
+            record["dirs"] = record["dirs"] + made_by_neighbours([server_manifest()], [path, record_path()],
+                                                                 record["dirs"])
             record["keys"] = remembered(record["keys"], server, settings(command))
             record["written_sha256"] = sha256(content)
             atomic_write(record_path(), (json.dumps(record, indent=2) + "\n").encode(), mode=0o600)

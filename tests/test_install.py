@@ -371,3 +371,12 @@ def test_a_manifest_with_wrong_types_is_damaged_not_a_traceback(home: Path, dama
     no_traceback(done)
     assert done.returncode == 0 and f"removed: {home / STARTUP}" in done.stdout
     assert not (home / STARTUP).exists() and not (home / EXTENSION).exists()
+
+
+def test_folders_made_for_one_profile_go_when_the_last_profile_leaves(home: Path) -> None:
+    """`.ipython` is made by the first install; uninstalling that profile first must not strand it."""
+    run_cli("install")
+    run_cli("install", "--profile", "work")
+    run_cli("uninstall")
+    run_cli("uninstall", "--profile", "work")
+    assert snapshot(home) == {}

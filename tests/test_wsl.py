@@ -330,3 +330,14 @@ def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(wsl2: 
         run_cli("wsl", "--undo")
         assert snapshot(home) == before, f"killed after step {step}"
     assert step > 3, "the command never ran to the end"
+
+
+@pytest.mark.parametrize("order", [["wsl", "install", "wsl --undo", "uninstall"],
+                                   ["install", "wsl", "uninstall", "wsl --undo"]])
+def test_wsl_and_install_together_leave_no_folder_behind(tmp_path: Path, home: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, order: list[str]) -> None:
+    """No Jupyter folder before: whichever of `wsl` and `install` made it, the last to leave removes it."""
+    monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(fake_root(tmp_path, WSL2)))
+    for command in order:
+        run_cli(*command.split())
+    assert snapshot(home) == {}
