@@ -83,8 +83,8 @@ def parse_report(body: bytes) -> Report:
 
 def page_record(report: Report, now: float) -> dict:
     """What the kernel reads about one page: server clock times only (the page sends ages)."""
-    return {"page": report.page, "focused": report.focused and not report.closing, "visible": report.visible and not report.closing,
-            "closed": report.closing, "reported": now,
+    return {"page": report.page, "focused": report.focused and not report.closing,
+            "visible": report.visible and not report.closing, "closed": report.closing, "reported": now,
             "last_input": None if report.idle is None else now - report.idle}
 
 
