@@ -27,6 +27,8 @@ from jinja2 import BaseLoader, Environment
 from jupyter_server.base.handlers import APIHandler
 from markupsafe import Markup
 from tornado import web
+from traitlets import Bool
+from traitlets.config import Configurable
 
 from .notify.presence import HEARTBEAT_SECONDS, presence_file
 from .resources import resource_path
@@ -42,6 +44,13 @@ RESOLVE_FOR = 60.0  # seconds a report whose document has no kernel yet keeps be
 MAX_PAGES = 256
 MAX_BODY = 8192
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+class PagePresence(Configurable):
+    """`c.PagePresence.enabled = False` in jupyter_server_config.py: pages report nothing."""
+
+    enabled = Bool(True, help="Let notebook pages report focus and input, so that autonotify holds messages "
+                              "while you look at the notebook.").tag(config=True)
 
 
 class BadReport(ValueError):
@@ -256,6 +265,9 @@ def render_script(base_url: str) -> Markup:
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
+    if not PagePresence(parent=serverapp).enabled:
+        serverapp.log.info("jupyter-helpers: presence reports are off (c.PagePresence.enabled = False)")
+        return
     folder = Path(getattr(serverapp.kernel_manager, "connection_dir", "") or serverapp.runtime_dir)
     store = PresenceStore(folder, serverapp.session_manager, serverapp.kernel_manager, serverapp.log)
     serverapp.web_app.settings[SETTINGS_KEY] = store
@@ -264,6 +276,9 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
 
 
 async def _start_jupyter_server_extension(serverapp: Any) -> None:
+    store = serverapp.web_app.settings.get(SETTINGS_KEY)
+    if store is None:
+        return
     script = render_script(serverapp.base_url)
     environments = jinja_environments(serverapp.web_app.settings)
     for env in environments:
@@ -272,7 +287,6 @@ async def _start_jupyter_server_extension(serverapp: Any) -> None:
         env.globals[SCRIPT_GLOBAL] = script
         if env.cache is not None:
             env.cache.clear()
-    store = serverapp.web_app.settings[SETTINGS_KEY]
     store.task = asyncio.ensure_future(store.watch())
     serverapp.log.info("jupyter-helpers: presence reports at %s%s (%d template environments)",
                        serverapp.base_url, ENDPOINT, len(environments))
