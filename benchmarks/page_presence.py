@@ -38,6 +38,11 @@ def load(page, url: str, ready: str | None) -> tuple[float, float, float]:
     return dom, loaded, shown
 
 
+def spread(values: list[float]) -> str:
+    quartiles = statistics.quantiles(values, n=4)
+    return f"{quartiles[0]:.0f}-{quartiles[2]:.0f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -81,7 +86,8 @@ def main() -> None:
                             samples.setdefault((name, label, index), []).append(value)
         _, page = contexts["with"]
         page.goto(with_script.url + "tree")
-        script_ms = page.evaluate("""() => { const s = document.querySelector('script[data-jupyter-helpers="presence"]');
+        script_ms = page.evaluate("""() => {
+            const s = document.querySelector('script[data-jupyter-helpers="presence"]');
             const copy = document.createElement("script"); copy.textContent = s.textContent.replace(
               "window.__jupyterHelpersPresence || ", "");
             delete window.__jupyterHelpersPresence;
@@ -89,14 +95,15 @@ def main() -> None:
         chromium.close()
 
     print(f"{args.runs} interleaved runs per figure, medians (ms since navigation start)")
-    print(f"{'measure':44} {'without':>10} {'with':>10} {'ratio':>7}")
+    print(f"{'measure':44} {'without':>10} {'with':>10} {'ratio':>7}   spread (p25-p75) without | with")
     for name, (_, ready) in pages.items():
         for index, what in enumerate(["DOMContentLoaded", "load", f"{ready} shown"]):
             if index == 2 and not ready:
                 continue
             a = statistics.median(samples[(name, "without", index)])
             b = statistics.median(samples[(name, "with", index)])
-            print(f"{name + ': ' + what:44} {a:10.1f} {b:10.1f} {b / a:7.3f}")
+            print(f"{name + ': ' + what:44} {a:10.1f} {b:10.1f} {b / a:7.3f}   "
+                  f"{spread(samples[(name, 'without', index)])} | {spread(samples[(name, 'with', index)])}")
     print(f"{'presence script run time (one execution)':44} {'':>10} {script_ms:10.3f}")
 
 

@@ -117,7 +117,6 @@ def write_private_json(path: Path, data: dict) -> None:
 class _Pending:
     report: Report
     received: float
-    first: float
 
 
 @dataclass
@@ -140,13 +139,21 @@ class PresenceStore:
         kernel_ids = await self._kernels_of(report.path) if report.path else ()
         if report.path and not kernel_ids and not report.closing:
             # The page's first report can precede its kernel, or name a session not renamed yet.
-            self.pending[report.page] = _Pending(report, now, now)
+            self.pending[report.page] = _Pending(report, now)
+            while len(self.pending) > MAX_PAGES:
+                del self.pending[next(iter(self.pending))]
         self._record(report, kernel_ids, now)
 
     async def _kernels_of(self, path: str) -> tuple[str, ...]:
-        sessions = await self.sessions.list_sessions()
-        return tuple(sorted({session["kernel"]["id"] for session in sessions
-                             if session.get("kernel") and str(session.get("path", "")).strip("/") == path}))
+        return (await self._session_kernels()).get(path, ())
+
+    async def _session_kernels(self) -> dict[str, tuple[str, ...]]:
+        """Document path -> the kernels of its sessions (sorted)."""
+        found: dict[str, set[str]] = {}
+        for session in await self.sessions.list_sessions():
+            if session.get("kernel"):
+                found.setdefault(str(session.get("path", "")).strip("/"), set()).add(session["kernel"]["id"])
+        return {path: tuple(sorted(ids)) for path, ids in found.items()}
 
     def _record(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None:
         previous = self.page_kernels.pop(report.page, ())
@@ -203,12 +210,15 @@ class PresenceStore:
             if count == 0 and self.connections.get(kernel_id, 0) > 0:
                 self._close_all(kernel_id)
             self.connections[kernel_id] = count
+        if not self.pending:
+            return
+        sessions = await self._session_kernels()
         now = time.time()
         for page, waiting in list(self.pending.items()):
-            if now - waiting.first > RESOLVE_FOR:
+            if now - waiting.received > RESOLVE_FOR:
                 del self.pending[page]
                 continue
-            kernel_ids = await self._kernels_of(waiting.report.path)
+            kernel_ids = sessions.get(waiting.report.path, ())
             if kernel_ids and self.pending.get(page) is waiting:
                 del self.pending[page]
                 idle = waiting.report.idle
