@@ -12,6 +12,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -187,6 +188,9 @@ def test_a_tab_closed_without_any_page_event_counts_as_closed(context, server, s
     assert wait_until(lambda: only_page(site, page.kernel, closed=True), timeout=5), presence(site, page.kernel)
     assert time.monotonic() - started < 2.5
 
+    assert api(server, f"api/kernels/{page.kernel}", "DELETE")[0] == 204  # the file goes with the kernel
+    assert wait_until(lambda: presence(site, page.kernel) is None, timeout=5)
+
 
 def test_endpoint_refuses_requests_without_token_or_xsrf(context, server, site) -> None:
     page = open_document(context, server, "beta/model.ipynb")
@@ -211,7 +215,8 @@ def test_endpoint_refuses_requests_without_token_or_xsrf(context, server, site) 
 
 
 def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> None:
-    listing = sorted(str(p) for p in site["base"].rglob("*") if "presence" in p.name or p.suffix == ".json")
+    folder = site["runtime"] / "jupyter-helpers-presence"
+    listing = set(folder.iterdir())
     log_before = server.log.read_text()
     for body in [b"", b"{", b"[]", b"\xff\xfe", json.dumps({"page": "x", "path": "a"}).encode(),
                  json.dumps({"page": "page-00001", "path": 7}).encode(),
@@ -228,7 +233,8 @@ def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> 
     time.sleep(0.5)  # let a retry of the unresolvable paths run
     log_after = server.log.read_text()[len(log_before):]
     assert "Traceback" not in log_after and "presence report rejected" in log_after
-    assert sorted(str(p) for p in site["base"].rglob("*") if "presence" in p.name or p.suffix == ".json") == listing
+    assert set(folder.iterdir()) - listing == set()  # no file for a path that is no session's
+    assert not Path("/tmp/evil").exists() and list(site["base"].rglob("*evil*")) == []
 
 
 def test_only_logged_in_pages_carry_the_script(server) -> None:
