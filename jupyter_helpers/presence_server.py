@@ -14,6 +14,7 @@ that kernel closed.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import re
@@ -60,6 +61,7 @@ class BadReport(ValueError):
 @dataclass(frozen=True)
 class Report:
     page: str
+    seq: int  # the page numbers its reports: one that arrives after a later one is stale
     path: str
     focused: bool
     visible: bool
@@ -77,9 +79,11 @@ def parse_report(body: bytes) -> Report:
         raise BadReport("body is not JSON") from None
     if not isinstance(data, dict):
         raise BadReport("body must be a JSON object")
-    page, path, idle = data.get("page"), data.get("path"), data.get("idle")
+    page, seq, path, idle = data.get("page"), data.get("seq"), data.get("path"), data.get("idle")
     if not isinstance(page, str) or not _PAGE_ID.fullmatch(page):
         raise BadReport("'page' must be 8-64 letters, digits, '-' or '_'")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**53:
+        raise BadReport("'seq' must be a whole number >= 0")
     if not isinstance(path, str) or len(path) > 4096 or "\0" in path:
         raise BadReport("'path' must be a document path")
     flags = {name: data.get(name, False) for name in ("focused", "visible", "closing")}
@@ -87,7 +91,7 @@ def parse_report(body: bytes) -> Report:
         raise BadReport("'focused', 'visible' and 'closing' must be true or false")
     if idle is not None and (isinstance(idle, bool) or not isinstance(idle, (int, float)) or not 0 <= idle < 1e9):
         raise BadReport("'idle' must be null or seconds >= 0")
-    return Report(page, path.strip("/"), idle=None if idle is None else float(idle), **flags)
+    return Report(page, seq, path.strip("/"), idle=None if idle is None else float(idle), **flags)
 
 
 def page_record(report: Report, now: float) -> dict:
@@ -131,9 +135,18 @@ class PresenceStore:
     by_kernel: dict[str, dict[str, dict]] = field(default_factory=dict)
     pending: dict[str, _Pending] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
+    last_seq: dict[str, int] = field(default_factory=dict)
     task: asyncio.Future | None = None  # the watch loop (held here: the loop keeps only weak references)
 
     async def report(self, report: Report) -> None:
+        # A page's requests can arrive out of order (the hidden-page report and the pagehide
+        # beacon leave together when a tab closes): only news counts.
+        if report.seq <= self.last_seq.get(report.page, -1):
+            return
+        self.last_seq.pop(report.page, None)
+        self.last_seq[report.page] = report.seq
+        while len(self.last_seq) > 4 * MAX_PAGES:
+            del self.last_seq[next(iter(self.last_seq))]
         now = time.time()
         self.pending.pop(report.page, None)
         kernel_ids = await self._kernels_of(report.path) if report.path else ()
@@ -236,7 +249,7 @@ class PresenceStore:
 
 
 def _with_idle(report: Report, idle: float) -> Report:
-    return Report(report.page, report.path, report.focused, report.visible, idle, report.closing)
+    return dataclasses.replace(report, idle=idle)
 
 
 class PresenceHandler(APIHandler):

@@ -74,19 +74,23 @@ def test_written_files_are_private_and_unreadable_ones_mean_away(tmp_path: Path)
 
 
 def test_reports_are_parsed_field_by_field() -> None:
-    report = parse_report(json.dumps({"page": "abc12345", "path": "/alpha/a.ipynb/", "focused": True,
+    report = parse_report(json.dumps({"page": "abc12345", "seq": 3, "path": "/alpha/a.ipynb/", "focused": True,
                                       "visible": True, "idle": 2.5}).encode())
-    assert (report.path, report.focused, report.visible, report.idle, report.closing) == \
-        ("alpha/a.ipynb", True, True, 2.5, False)
-    assert parse_report(b'{"page": "abc12345", "path": "", "idle": null, "closing": true}').closing
+    assert (report.seq, report.path, report.focused, report.visible, report.idle, report.closing) == \
+        (3, "alpha/a.ipynb", True, True, 2.5, False)
+    assert parse_report(b'{"page": "abc12345", "seq": 0, "path": "", "idle": null, "closing": true}').closing
 
 
 @pytest.mark.parametrize("body", [
-    b"", b"{", b"[1]", b"\xff", b'{"page": "short", "path": ""}', b'{"page": "abc12345<>", "path": ""}',
-    b'{"page": "abc12345", "path": 1}', b'{"page": "abc12345", "path": "", "focused": 1}',
-    b'{"page": "abc12345", "path": "", "idle": true}', b'{"page": "abc12345", "path": "", "idle": -1}',
-    b'{"page": "abc12345", "path": "a\\u0000b"}', b'{"page": "abc12345", "path": "", "idle": 1e999}',
-    b" " * 9000,
+    b"", b"{", b"[1]", b"\xff", b" " * 9000,
+    b'{"page": "short", "seq": 1, "path": ""}', b'{"page": "abc12345<>", "seq": 1, "path": ""}',
+    b'{"page": "abc12345", "path": ""}', b'{"page": "abc12345", "seq": -1, "path": ""}',
+    b'{"page": "abc12345", "seq": 1.5, "path": ""}', b'{"page": "abc12345", "seq": true, "path": ""}',
+    b'{"page": "abc12345", "seq": 1, "path": 1}', b'{"page": "abc12345", "seq": 1, "path": "a\\u0000b"}',
+    b'{"page": "abc12345", "seq": 1, "path": "", "focused": 1}',
+    b'{"page": "abc12345", "seq": 1, "path": "", "idle": true}',
+    b'{"page": "abc12345", "seq": 1, "path": "", "idle": -1}',
+    b'{"page": "abc12345", "seq": 1, "path": "", "idle": 1e999}',
 ])
 def test_malformed_reports_are_refused_with_a_reason(body: bytes) -> None:
     with pytest.raises(BadReport):

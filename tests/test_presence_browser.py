@@ -196,7 +196,7 @@ def test_endpoint_refuses_requests_without_token_or_xsrf(context, server, site) 
     page = open_document(context, server, "beta/model.ipynb")
     give_input(page)
     assert wait_until(lambda: only_page(site, page.kernel, focused=True))
-    body = json.dumps({"page": "intruder-page-1", "path": "beta/model.ipynb", "focused": True,
+    body = json.dumps({"page": "intruder-page-1", "seq": 1, "path": "beta/model.ipynb", "focused": True,
                        "visible": True, "idle": 0}).encode()
     url = server.url + "jupyter-helpers/presence"
     for headers in ({}, {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())}):
@@ -227,7 +227,7 @@ def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> 
         assert status == 400, body
     for path in ["../../../../tmp/evil", "/etc/passwd", "a\\..\\b"]:
         status, _ = api(server, "jupyter-helpers/presence", "POST", json.dumps(
-            {"page": "page-00002", "path": path, "focused": True, "visible": True, "idle": 0,
+            {"page": "page-00002", "seq": len(path), "path": path, "focused": True, "visible": True, "idle": 0,
              "kernel": "00000000-0000-0000-0000-000000000000"}).encode())
         assert status == 204
     time.sleep(0.5)  # let a retry of the unresolvable paths run
@@ -342,3 +342,45 @@ def test_when_always_sends_while_the_page_is_focused(context, server, site, fake
     assert only_page(site, page.kernel, focused=True, closed=False)
     assert len(wait_until(lambda: run_messages(fake, name, since), timeout=30)) == 1
     page.close()
+
+
+@pytest.mark.parametrize("server", ["lab"], indirect=True)  # one page, several documents
+def test_lab_reports_the_current_tab(context, server, site) -> None:
+    page = open_document(context, server, "alpha/second.ipynb")
+    give_input(page)
+    assert wait_until(lambda: only_page(site, page.kernel, focused=True))
+    page.locator(".jp-BreadCrumbs-home").click()  # open a second notebook from the file browser
+    page.locator(".jp-DirListing-itemText", has_text="beta").dblclick()
+    page.locator(".jp-DirListing-itemText", has_text="closing.ipynb").dblclick()
+    other = wait_until(lambda: kernel_of(server, "beta/closing.ipynb"), timeout=60)
+    give_input(page)
+    assert wait_until(lambda: only_page(site, other, focused=True)), presence(site, other)
+    assert wait_until(lambda: presence(site, page.kernel)["pages"] == []), presence(site, page.kernel)
+    page.get_by_role("tab", name="second.ipynb").click()
+    assert wait_until(lambda: only_page(site, page.kernel, focused=True)), presence(site, page.kernel)
+    assert wait_until(lambda: presence(site, other)["pages"] == []), presence(site, other)
+
+
+def test_two_pages_of_one_notebook_close_one_by_one(context, server, site) -> None:
+    """Closing one of two pages leaves the websocket count above 0: its pagehide beacon alone
+    marks it closed, and the other page still counts."""
+    name = f"alpha/twice-{server.front_end}.ipynb"
+    write_cells(site, name, ["1 + 1"])
+    first = open_document(context, server, name)
+    second = open_document(context, server, name)
+    assert first.kernel == second.kernel
+    give_input(second)
+
+    def open_pages() -> list[bool]:
+        """`focused` of each page not closed (JupyterLab's second window reloads itself into a
+        workspace of its own, which leaves a closed record of its first load)."""
+        data = presence(site, first.kernel) or {"pages": []}
+        return sorted(record["focused"] for record in data["pages"] if not record["closed"])
+
+    assert wait_until(lambda: open_pages() == [False, True]), presence(site, first.kernel)
+    assert wait_until(lambda: json.loads(api(server, f"api/kernels/{first.kernel}")[1])["connections"] >= 2)
+    first.close()
+    assert wait_until(lambda: open_pages() == [True], timeout=5), json.dumps(presence(site, first.kernel))
+    assert json.loads(api(server, f"api/kernels/{first.kernel}")[1])["connections"] >= 1
+    second.close()
+    assert wait_until(lambda: open_pages() == [], timeout=5), presence(site, first.kernel)

@@ -24,7 +24,7 @@ def test_presence_can_be_switched_off_on_the_server(tmp_path: Path, enabled: boo
     with JupyterServer("notebook", work, env, tmp_path / "server.log") as server:
         page = server.get("tree")
         request = urllib.request.Request(server.url + "jupyter-helpers/presence", method="POST",
-                                         data=b'{"page": "abcdefgh", "path": ""}',
+                                         data=b'{"page": "abcdefgh", "seq": 1, "path": ""}',
                                          headers={"Authorization": f"token {TOKEN}"})
         try:
             status = urllib.request.urlopen(request, timeout=30).status
