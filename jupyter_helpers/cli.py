@@ -101,6 +101,32 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_activitywatch_report(args: argparse.Namespace) -> int:
+    import json
+    import socket
+    from datetime import datetime
+
+    from . import activitywatch_report, activitywatch_table, periods, projects
+    from .activitywatch_client import DEFAULT_SERVER, ActivityWatchServer
+
+    period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
+    names = projects.ProjectStore.default().load().project_names()
+    if not names:
+        raise UserError("no projects mapped, so nothing to report: "
+                        "add one with `jupyter-helpers projects add FOLDER NAME`")
+    server = ActivityWatchServer(args.server or DEFAULT_SERVER)
+    report, notes = activitywatch_report.build_report(
+        server.buckets(), lambda bucket: server.events(bucket, period), args.host or socket.gethostname(), period,
+        names, periods.day_edges(period, None) if args.by == "day" else None)
+    for note in notes:
+        print(note, file=sys.stderr)
+    if args.json:
+        print(json.dumps(activitywatch_report.to_json(report), indent=2, ensure_ascii=False))
+    else:
+        print(activitywatch_table.render(report))
+    return 0
+
+
 def cmd_wsl(args: argparse.Namespace) -> int:
     from . import wsl
 
@@ -146,6 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--parent", default="Work > Jupyter", help="parent category (default: 'Work > Jupyter')")
     export.add_argument("--query", action="store_true", help="print a query2 categorize(...) snippet instead")
     export.set_defaults(func=cmd_activitywatch)
+    report = aw_commands.add_parser("report", help="active time per project, read from your running ActivityWatch")
+    report.add_argument("--since", metavar="WHEN",
+                        help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
+    report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
+    report.add_argument("--by", choices=["day"], help="one column per local day")
+    report.add_argument("--server", metavar="URL",
+                        help="ActivityWatch server (default: http://127.0.0.1:5600)")
+    report.add_argument("--host", metavar="NAME", help="the watched machine's hostname (default: this machine's)")
+    report.add_argument("--json", action="store_true", help="print JSON (seconds) instead of a table")
+    report.set_defaults(func=cmd_activitywatch_report)
 
     wsl = commands.add_parser("wsl", help="make Jupyter in WSL open the Windows browser on the http URL")
     wsl.add_argument("--browser", metavar="PATH_OR_NAME", help="Windows browser: a path or firefox/chrome/edge")

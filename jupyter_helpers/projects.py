@@ -44,18 +44,27 @@ class ProjectMap:
     def server_view(self, root_dir: str, unmapped: str = "root") -> dict:
         """What the title script needs for a server rooted at `root_dir`: a default project
         (a mapped folder containing the root, else the root folder's name when `unmapped` is
-        "root") and the mapped folders below the root as root-relative prefixes, deepest first."""
+        "root") and the mapped folders below the root as root-relative prefixes, deepest first.
+
+        The root and the folders are compared with symlinks resolved (`cd` into a symlinked folder
+        and `projects add .` records the real path while the server may be started on the link),
+        and as given when that finds nothing (a mapped folder that is itself a link in the root)."""
+        def relative(folder: str, root: str) -> str | None:
+            return os.path.relpath(folder, root) if folder != root and _is_within(folder, root) else None
+
         root = normalise_folder(root_dir)
-        default = self.resolve(root)
+        real_root = os.path.realpath(root)
+        real_map = ProjectMap({os.path.realpath(folder): name for folder, name in self.folders.items()})
+        default = real_map.resolve(real_root) or self.resolve(root)
         if default is None and unmapped == "root":
             default = Path(root).name or root
-        prefixes = [
-            [os.path.relpath(folder, root), name]
-            for folder, name in self.folders.items()
-            if folder != root and _is_within(folder, root)
-        ]
-        prefixes.sort(key=lambda item: len(item[0]), reverse=True)
-        return {"default": default, "prefixes": prefixes}
+        prefixes: dict[str, str] = {}
+        for folder, name in self.folders.items():
+            prefix = relative(os.path.realpath(folder), real_root) or relative(folder, root)
+            if prefix:
+                prefixes.setdefault(prefix, name)
+        ordered = sorted(prefixes.items(), key=lambda item: len(item[0]), reverse=True)
+        return {"default": default, "prefixes": [list(item) for item in ordered]}
 
 
 def validate(raw: object, source: str) -> ProjectMap:

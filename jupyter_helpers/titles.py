@@ -5,14 +5,21 @@ the loader of each `jinja2_env` / `<name>_jinja2_env` in the server's settings, 
 with a `</title>` gets the title script right after it: Notebook 7, JupyterLab, nbclassic, login
 and error pages alike. Files, nbconvert output and the REST API are not Jinja pages and stay as
 they are.
+
+The project map (folders and names) reaches only pages of a logged-in user: the inserted
+reference is a call that looks at the page's own template context (`logged_in` and the template
+name, which jupyter_server puts there for every page it renders), so `/login`, `/logout` and the
+404 a visitor sees before logging in carry no script at all.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, Environment
+from jinja2 import BaseLoader, Environment, pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import Configurable
@@ -21,7 +28,8 @@ from .projects import DEFAULT_TITLE_FORMAT, ProjectMap, ProjectMapError, Project
 from .resources import resource_path
 
 SCRIPT_GLOBAL = "jupyter_helpers_title_script"
-INSERTION = "</title>{{ " + SCRIPT_GLOBAL + " }}"
+INSERTION = "</title>{{ " + SCRIPT_GLOBAL + "() }}"
+PAGES_BEFORE_LOGIN = frozenset({"login.html", "logout.html"})
 
 
 class ProjectTitles(Configurable):
@@ -56,6 +64,22 @@ def render_script(config: dict) -> Markup:
     return Markup(template.render(config=config))
 
 
+def shows_project_map(template: str | None, logged_in: object) -> bool:
+    """Only a logged-in user's pages get the map; the logout page is rendered for a user who
+    has just stopped being one. `logged_in` comes from jupyter_server's template namespace:
+    anything but True (missing, a template rendered outside it) counts as a visitor."""
+    return logged_in is True and template not in PAGES_BEFORE_LOGIN
+
+
+def script_for_page(script: Markup) -> Callable[[Context], Markup]:
+    """The Jinja global the templates call: the script, or nothing, decided per rendered page."""
+    @pass_context
+    def title_script(context: Context) -> Markup:
+        return script if shows_project_map(context.name, context.get("logged_in")) else Markup("")
+
+    return title_script
+
+
 class TitleScriptLoader(BaseLoader):
     """Any loader's templates, with a reference to the title script after the first </title>."""
 
@@ -83,7 +107,7 @@ def install_script(environments: list[Environment], script: Markup) -> None:
     for env in environments:
         if not isinstance(env.loader, TitleScriptLoader):
             env.loader = TitleScriptLoader(env.loader)
-        env.globals[SCRIPT_GLOBAL] = script
+        env.globals[SCRIPT_GLOBAL] = script_for_page(script)
         if env.cache is not None:
             env.cache.clear()
 

@@ -102,6 +102,7 @@ def test_notebook7_documents_from_two_projects_and_an_unmapped_folder(page, serv
     assert_shows(page, server, "notebooks/beta/model.ipynb", "model - Project Beta")
     assert_shows(page, server, "notebooks/other/misc.ipynb", "misc - work")
     assert_shows(page, server, "edit/alpha/train.py", "train.py - Project Alpha")
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "alpha/train.py"
 
 
 def test_notebook7_rename_through_the_ui_keeps_one_suffix(page, server, site) -> None:
@@ -135,6 +136,7 @@ def test_jupyterlab_documents_and_tab_switch(page, server) -> None:
     page.get_by_role("tab", name="model.ipynb").click()
     title = settled_title(page, beta)
     assert beta.fullmatch(title) and title.count("Project") == 1
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "beta/model.ipynb"
 
 
 def test_nbclassic_tree_and_notebook(page, server) -> None:
@@ -143,15 +145,20 @@ def test_nbclassic_tree_and_notebook(page, server) -> None:
     assert_shows(page, server, "nbclassic/notebooks/beta/model.ipynb", expected)
 
 
-def test_login_and_error_pages_get_the_server_project(browser, server) -> None:
+def test_pages_before_login_show_no_project_and_the_users_404_does(browser, server) -> None:
     context = browser.new_context()
     page = context.new_page()
-    titles = []
+    before_login = {}
     for path in ["login", "no/such/page"]:
         page.goto(server.url + path)
-        titles.append(settled_title(page, re.compile(r".+ - work")))
+        page.wait_for_load_state("load")
+        before_login[path] = (page.title(), page.locator("script[data-jupyter-helpers]").count())
+    page.goto(f"{server.url}tree?token={TOKEN}")
+    page.goto(server.url + "no/such/page")
+    logged_in_404 = settled_title(page, re.compile(r".+ - work"))
     context.close()
-    assert all(title.endswith(" - work") and title.count(" - work") == 1 for title in titles), titles
+    assert all(title and "work" not in title and scripts == 0 for title, scripts in before_login.values()), before_login
+    assert logged_in_404.endswith(" - work") and logged_in_404.count(" - work") == 1, logged_in_404
 
 
 def test_names_from_disk_stay_inert_text(page, server) -> None:

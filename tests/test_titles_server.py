@@ -55,3 +55,38 @@ def test_malformed_map_logs_one_error_and_serves_plain_titles(site: dict, conten
     errors = [line for line in log.read_text().splitlines() if "jupyter-helpers:" in line]
     assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0]
     assert "jupyter_helpers_projects.json" in errors[0]
+
+
+def test_pages_before_login_carry_no_project_map(site: dict) -> None:
+    """A visitor who has not logged in sees neither the mapped folders nor the project names."""
+    secret = site["work"] / "secret-client-folder"
+    secret.mkdir()
+    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(secret), "Secret Client"],
+                   env=site["env"], check=True, capture_output=True)
+    with JupyterServer("server", site["work"], site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
+        pages = {path: server.visit(path) for path in ["login", "logout", "no/such/page", "tree"]}
+        assert [status for status, _ in pages.values()] == [200, 200, 404, 200]  # tree: redirected to login
+        for path, (_, body) in pages.items():
+            assert b"<title>" in body, path
+            for leak in (b"Secret Client", b"secret-client-folder", b"data-jupyter-helpers", b"prefixes"):
+                assert leak not in body, (path, leak)
+        status, body = server.visit("no/such/page", logged_in=True)
+    assert status == 404 and b"Secret Client" in body  # the user's own pages keep their titles
+
+
+@pytest.mark.parametrize("linked", ["root", "folder"])
+def test_symlinked_root_or_folder_still_maps_projects(site: dict, linked: str) -> None:
+    """`cd` through a symlink and `projects add .` records the real path; the server may be started
+    on the link (or the other way round): both sides are compared with links resolved."""
+    real = site["work"]
+    link = site["tmp"] / "link"
+    if linked == "root":
+        link.symlink_to(real, target_is_directory=True)
+        root, mapped = link, real / "alpha"
+    else:
+        link.symlink_to(real / "alpha", target_is_directory=True)
+        root, mapped = real, link
+    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(mapped), "Project Alpha"],
+                   env=site["env"], check=True, capture_output=True)
+    with JupyterServer("server", root, site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
+        assert page_config(server)["prefixes"] == [["alpha", "Project Alpha"]]

@@ -16,7 +16,9 @@ BIN = Path(sys.executable).parent
 
 
 class ActivityWatch:
-    def __init__(self, workdir: Path) -> None:
+    def __init__(self, workdir: Path, storage: str = "memory") -> None:
+        """`storage`: "memory" (fast to start) or "peewee" (SQLite under workdir; memory's inserts
+        slow down with the bucket's size, so seed large histories into peewee)."""
         self.port = free_port()
         self.api = f"http://127.0.0.1:{self.port}/api/0/"
         env = {"HOME": str(workdir), "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(workdir / "data"),
@@ -24,7 +26,7 @@ class ActivityWatch:
         self._log = (workdir / "aw-server.log").open("wb")
         self.process = subprocess.Popen(
             [str(BIN / "aw-server"), "--testing", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage", "memory"],
+             "--storage", storage],
             env=env, stdout=self._log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
@@ -49,11 +51,19 @@ class ActivityWatch:
 
     def add_events(self, bucket: str, bucket_type: str, events: list[dict]) -> None:
         """One event a minute, oldest first, each with the given data."""
-        self.call("POST", f"buckets/{bucket}", {"client": "tests", "type": bucket_type, "hostname": "tests"})
         start = datetime.now(UTC) - timedelta(hours=1)
+        self.insert(bucket, bucket_type, "tests", [
+            (start + timedelta(minutes=i), start + timedelta(minutes=i + 1), data) for i, data in enumerate(events)
+        ])
+
+    def insert(self, bucket: str, bucket_type: str, hostname: str,
+               spans: list[tuple[datetime, datetime, dict]]) -> None:
+        """Creates the bucket (as a watcher on `hostname` would) and stores one event per
+        (start, end, data); datetimes must be aware."""
+        self.call("POST", f"buckets/{bucket}", {"client": "tests", "type": bucket_type, "hostname": hostname})
         self.call("POST", f"buckets/{bucket}/events", [
-            {"timestamp": (start + timedelta(minutes=i)).isoformat(), "duration": 60, "data": data}
-            for i, data in enumerate(events)
+            {"timestamp": start.isoformat(), "duration": (end - start).total_seconds(), "data": data}
+            for start, end, data in spans
         ])
 
     def categorized(self, bucket: str, categorize_line: str) -> list[dict]:

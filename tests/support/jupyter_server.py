@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -52,6 +53,17 @@ class JupyterServer:
         request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {TOKEN}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read()
+
+    def visit(self, path: str, logged_in: bool = False) -> tuple[int, bytes]:
+        """Status and body of `path`, error pages included, for a visitor who has not logged in
+        (no token, no cookie) or, with `logged_in`, for the user (the token)."""
+        headers = {"Authorization": f"token {TOKEN}"} if logged_in else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(self.url + path, headers=headers),
+                                        timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
 
     def _wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
