@@ -33,12 +33,11 @@ from traitlets.config import Configurable
 
 from .notify.presence import HEARTBEAT_SECONDS, presence_file
 from .resources import resource_path
-from .titles import jinja_environments
+from .titles import jinja_environments, script_for_page
 
 ENDPOINT = "jupyter-helpers/presence"
 SCRIPT_GLOBAL = "jupyter_helpers_presence_script"
-# Only pages of a logged-in user get the script (`logged_in` is in every Jupyter page's namespace).
-INSERTION = "</title>{% if logged_in %}{{ " + SCRIPT_GLOBAL + " }}{% endif %}"
+INSERTION = "</title>{{ " + SCRIPT_GLOBAL + "() }}"  # a call: only logged-in users' pages get the script
 SETTINGS_KEY = "jupyter_helpers_presence"
 WATCH_INTERVAL = 0.25  # seconds between looks at websocket counts and unresolved reports
 RESOLVE_FOR = 60.0  # seconds a report whose document has no kernel yet keeps being retried
@@ -265,7 +264,7 @@ class PresenceHandler(APIHandler):
 
 
 class PresenceScriptLoader(BaseLoader):
-    """Any loader's templates, with the (login-gated) presence script after the first </title>."""
+    """Any loader's templates, with a call to the presence script after the first </title>."""
 
     def __init__(self, inner: BaseLoader) -> None:
         self.inner = inner
@@ -283,7 +282,7 @@ class PresenceScriptLoader(BaseLoader):
 def render_script(base_url: str) -> Markup:
     template = Environment(autoescape=True).from_string(
         resource_path("templates", "presence_script.html.j2").read_text())
-    config = {"url": base_url.rstrip("/") + "/" + ENDPOINT, "base_url": base_url, "heartbeat": HEARTBEAT_SECONDS}
+    config = {"url": base_url.rstrip("/") + "/" + ENDPOINT, "heartbeat": HEARTBEAT_SECONDS}
     return Markup(template.render(config=config))
 
 
@@ -307,10 +306,10 @@ async def _start_jupyter_server_extension(serverapp: Any) -> None:
     for env in environments:
         if not isinstance(env.loader, PresenceScriptLoader):
             env.loader = PresenceScriptLoader(env.loader)
-        env.globals[SCRIPT_GLOBAL] = script
+        env.globals[SCRIPT_GLOBAL] = script_for_page(script)  # the same gate as the title script
         if env.cache is not None:
             env.cache.clear()
     store.task = asyncio.ensure_future(store.watch())
-    serverapp.log.info("jupyter-helpers: presence reports at %s%s (%d template environments)",
+    serverapp.log.info("jupyter-helpers presence: reports at %s%s (%d template environments)",
                        serverapp.base_url, ENDPOINT, len(environments))
 

@@ -216,7 +216,10 @@ def test_endpoint_refuses_requests_without_token_or_xsrf(context, server, site) 
 
 def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> None:
     folder = site["runtime"] / "jupyter-helpers-presence"
-    listing = set(folder.iterdir())
+    def listing() -> set[Path]:
+        return set(folder.iterdir()) if folder.exists() else set()
+
+    before = listing()
     log_before = server.log.read_text()
     for body in [b"", b"{", b"[]", b"\xff\xfe", json.dumps({"page": "x", "path": "a"}).encode(),
                  json.dumps({"page": "page-00001", "path": 7}).encode(),
@@ -232,8 +235,10 @@ def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> 
         assert status == 204
     time.sleep(0.5)  # let a retry of the unresolvable paths run
     log_after = server.log.read_text()[len(log_before):]
-    assert "Traceback" not in log_after and "presence report rejected" in log_after
-    assert set(folder.iterdir()) - listing == set()  # no file for a path that is no session's
+    # (jupyter_server itself may log a traceback for a websocket a closed page left half open)
+    assert "presence_server.py" not in log_after and "exception POST" not in log_after
+    assert log_after.count("presence report rejected") >= 9
+    assert listing() - before == set()  # no file for a path that is no session's
     assert not Path("/tmp/evil").exists() and list(site["base"].rglob("*evil*")) == []
 
 
