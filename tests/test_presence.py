@@ -95,3 +95,12 @@ def test_reports_are_parsed_field_by_field() -> None:
 def test_malformed_reports_are_refused_with_a_reason(body: bytes) -> None:
     with pytest.raises(BadReport):
         parse_report(body)
+
+
+def test_status_line_outside_a_jupyter_kernel() -> None:
+    """This test process is no kernel started by a Jupyter server: it always sends."""
+    from jupyter_helpers.notify.presence import status_line
+
+    assert status_line("always", 120) == "presence: not consulted (--when always): phone messages sent"
+    assert status_line("away", 120) == ("presence (--when away, input within 120 s): "
+                                        "kernel not started by a Jupyter server: phone messages sent")

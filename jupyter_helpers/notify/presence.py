@@ -125,3 +125,10 @@ def current_verdict(present_for: float, now: float | None = None) -> Verdict:
     if path is None:
         return Verdict(False, "kernel not started by a Jupyter server: phone messages sent")
     return decide(read_presence(path), time.time() if now is None else now, present_for)
+
+
+def status_line(when: str, present_for: float) -> str:
+    """The line `%autonotify --status` shows about presence."""
+    if when == "always":
+        return "presence: not consulted (--when always): phone messages sent"
+    return f"presence (--when away, input within {present_for:g} s): {current_verdict(present_for).reason}"
