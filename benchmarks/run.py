@@ -1,12 +1,19 @@
 """Measures what jupyter-helpers costs a user, each figure against a baseline from the same run.
 
-    python benchmarks/run.py [--runs N]
+    python benchmarks/run.py [--runs N] [--cells N] [--sends N] [--kernels N]
 
-1. IPython start with the installed startup file vs an empty profile (wall time, median).
-2. Per-cell cost of the autonotify hooks: an in-process shell running short cells with and
-   without the extension (median per cell), and the two hooks alone.
-3. Sending: what the cell pays (enqueue) and cell end -> message at a local fake Telegram,
-   vs calling ntfy directly in the cell, as a naive implementation would.
+Every row interleaves baseline and jupyter-helpers samples (ABBA order), warms up first and
+reports medians, so a busy machine slows both sides alike:
+
+1. IPython start and kernel start: an empty profile vs one with the installed startup file
+   (wall time, and CPU time, which a busy machine disturbs far less).
+2. Per-cell cost: short cells in one shell with the extension unloaded vs loaded (in batches of
+   100, wall and CPU time), and the two hooks alone.
+3. Delivery: submit -> message recorded by a local fake Telegram (in a process of its own),
+   through the warm sender, vs calling `ntfy.notify` in-process (the floor for the same message
+   through the same library), vs a direct HTTPS POST of the same message.
+4. CPU per message: a fresh delivery child per message vs the warm child (child plus the
+   kernel-side sender thread).
 Everything runs in a temp home; the fake Telegram is reached through HTTPS_PROXY on 127.0.0.1.
 """
 
@@ -14,114 +21,273 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
+import select
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 BIN = Path(sys.executable).parent
+TOKEN = "123456789:AAbenchmarkTokenabcdefghijklmnop"
 
 
-def median_seconds(action, runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
+
+
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def wall_and_cpu(action: Callable[[], object], cpu: Callable[[], float]) -> tuple[float, float]:
+    """Wall time and CPU time of `action`; CPU time barely changes when a busy machine makes
+    processes wait for a core, so it shows a cost that wall time drowns in noise."""
+    cpu_before, start = cpu(), time.perf_counter()
+    action()
+    return time.perf_counter() - start, cpu() - cpu_before
+
+
+Sample = tuple[float, float]
+
+
+def interleaved(base: Callable[[], Sample], ours: Callable[[], Sample], runs: int, warmup: int = 2
+                ) -> tuple[Sample, Sample]:
+    """Medians (per component) of `runs` samples each, taken A B B A ... after `warmup` rounds."""
+    samples: tuple[list[Sample], list[Sample]] = ([], [])
+    for round_ in range(warmup + runs):
+        order = ((0, base), (1, ours)) if round_ % 2 == 0 else ((1, ours), (0, base))
+        for index, measure in order:
+            value = measure()
+            if round_ >= warmup:
+                samples[index].append(value)
+    return tuple(  # type: ignore[return-value]
+        tuple(statistics.median(part) for part in zip(*side, strict=True)) for side in samples
+    )
 
 
 def isolate(home: Path) -> None:
+    """A temp home with jupyter-helpers installed in profile `bench`, an empty profile `plain`,
+    and bytecode as a pip install leaves it (PYTHONDONTWRITEBYTECODE would make every start
+    compile our modules again: ~3 ms per module, not what users pay)."""
+    from jupyter_helpers.resources import package_dir
+
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(package_dir())], check=True)
     locations = {"HOME": home, "IPYTHONDIR": home / ".ipython", "JUPYTER_CONFIG_DIR": home / ".jupyter",
-                 "JUPYTER_DATA_DIR": home / ".local/share/jupyter", "XDG_CONFIG_HOME": home / ".config"}
+                 "JUPYTER_DATA_DIR": home / ".local/share/jupyter", "XDG_CONFIG_HOME": home / ".config",
+                 "JUPYTER_RUNTIME_DIR": home / ".local/share/jupyter/runtime"}
     for name, value in locations.items():
         os.environ[name] = str(value)
-
-
-def ipython_start(profile: str, runs: int) -> float:
-    command = [sys.executable, "-m", "IPython", "--no-banner", f"--profile={profile}", "-c", "pass"]
-    return median_seconds(lambda: subprocess.run(command, check=True, capture_output=True), runs)
-
-
-def bench_startup(runs: int) -> tuple[float, float]:
+    ntfy_dir = home / ".config" / "ntfy"
+    ntfy_dir.mkdir(parents=True, exist_ok=True)
+    (ntfy_dir / "telegram.ini").write_text(f"[telegram]\ntoken = {TOKEN}\nchat_id = 1\n")
     subprocess.run([str(BIN / "jupyter-helpers"), "install", "--profile", "bench"], check=True, capture_output=True)
     (Path(os.environ["IPYTHONDIR"]) / "profile_plain" / "startup").mkdir(parents=True)
-    ipython_start("plain", 2)  # warm the file cache for both
-    return ipython_start("plain", runs), ipython_start("bench", runs)
 
 
-def bench_cells(cells: int) -> tuple[float, float, float]:
+def bench_ipython_start(runs: int) -> tuple[Sample, Sample]:
+    def start(profile: str) -> Callable[[], Sample]:
+        command = [sys.executable, "-m", "IPython", "--no-banner", f"--profile={profile}", "-c", "pass"]
+        return lambda: wall_and_cpu(lambda: subprocess.run(command, check=True, capture_output=True), children_cpu)
+
+    return interleaved(start("plain"), start("bench"), runs)
+
+
+def bench_kernel_start(runs: int) -> tuple[Sample, Sample]:
+    """Launch -> kernel_info reply, the way a notebook server starts a kernel (CPU: the kernel's
+    whole short life, start to shutdown)."""
+    from jupyter_client.manager import start_new_kernel
+
+    def start(profile: str) -> Callable[[], Sample]:
+        def once() -> Sample:
+            cpu_before, started = children_cpu(), time.perf_counter()
+            manager, client = start_new_kernel(kernel_name="python3", extra_arguments=[f"--profile={profile}"],
+                                               stderr=subprocess.DEVNULL)
+            seconds = time.perf_counter() - started
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+            return seconds, children_cpu() - cpu_before
+        return once
+
+    return interleaved(start("plain"), start("bench"), runs, warmup=1)
+
+
+def bench_cells(cells: int) -> tuple[Sample, Sample, float]:
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
-    per_cell = lambda: median_seconds(lambda: shell.run_cell("x = 1", store_history=False), cells)  # noqa: E731
-    without = per_cell()
+
+    def batch(loaded: bool) -> Callable[[], Sample]:
+        def once() -> Sample:
+            manager = shell.extension_manager
+            if loaded and "jupyter_helpers" not in manager.loaded:
+                manager.load_extension("jupyter_helpers")
+            elif not loaded and "jupyter_helpers" in manager.loaded:
+                manager.unload_extension("jupyter_helpers")
+            wall, cpu = wall_and_cpu(lambda: [shell.run_cell("x = 1", store_history=False) for _ in range(100)],
+                                     time.thread_time)
+            return wall / 100, cpu / 100
+        return once
+
+    without, with_ext = interleaved(batch(False), batch(True), max(cells // 100, 3))
     shell.extension_manager.load_extension("jupyter_helpers")
-    with_ext = per_cell()
-    watcher = shell.events.callbacks["post_run_cell"][-1].__self__
+    watcher = the_watcher(shell)
     result = shell.run_cell("pass")
-    hooks = median_seconds(lambda: (watcher.pre_run_cell(None), watcher.post_run_cell(result)), cells * 10)
+    hooks = statistics.median(
+        timed(lambda: (watcher.pre_run_cell(result.info), watcher.post_run_cell(result))) for _ in range(cells * 10)
+    )
     return without, with_ext, hooks
 
 
-def bench_sending(home: Path, sends: int) -> tuple[float, float, float]:
-    from IPython.core.interactiveshell import InteractiveShell
+def the_watcher(shell) -> object:
+    """The extension's post_run_cell owner (it holds the sender)."""
+    return next(cb.__self__ for cb in shell.events.callbacks["post_run_cell"]
+                if hasattr(getattr(cb, "__self__", None), "sender"))
 
-    from jupyter_helpers.notify.message import CellRecord
 
+class FakeTelegramProcess:
+    """The fake Bot API in a process of its own, so that no variant shares a GIL with it; it
+    prints one line per recorded message, which marks the arrival."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.process = subprocess.Popen([sys.executable, __file__, "--serve-fake-telegram", str(workdir)],
+                                        stdout=subprocess.PIPE)
+        assert self.process.stdout is not None
+        self._out = self.process.stdout
+        self.env = dict(line.split("=", 1) for line in self._out.readline().decode().split())
+
+    def arrival(self, send: Callable[[], object]) -> float:
+        """Seconds from calling `send` until the fake recorded one more message."""
+        start = time.perf_counter()
+        send()
+        if not select.select([self._out], [], [], 60)[0]:
+            raise TimeoutError("no message arrived within 60 s")
+        self._out.readline()
+        return time.perf_counter() - start
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def serve_fake_telegram(workdir: Path) -> None:
     from support.fake_telegram import FakeTelegram
 
-    ntfy_dir = home / ".config" / "ntfy"
-    ntfy_dir.mkdir(parents=True, exist_ok=True)
-    token = "123456789:AAbenchmarkTokenabcdefghijklmnop"
-    (ntfy_dir / "telegram.ini").write_text(f"[telegram]\ntoken = {token}\nchat_id = 1\n")
-    with FakeTelegram(home) as fake:
-        os.environ.update(fake.env())
-        import ntfy
+    class Announcing(FakeTelegram):
+        def record(self, path: str, fields: dict) -> None:
+            super().record(path, fields)
+            sys.stdout.write("message\n")
+            sys.stdout.flush()
 
-        direct = median_seconds(lambda: ntfy.notify("direct", "bench", config={"backends": ["telegram"]}), sends)
-        watcher = InteractiveShell.instance().events.callbacks["post_run_cell"][-1].__self__
-        record = CellRecord(notebook="bench.ipynb", cell_number=1, seconds=61, host="bench")
-        enqueue, arrival = [], []
+    with Announcing(workdir) as fake:
+        print(" ".join(f"{name}={value}" for name, value in fake.env().items()), flush=True)
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+        signal.sigwait({signal.SIGTERM})
+
+
+def cpu_of(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_delivery(sends: int) -> dict[str, float]:
+    import httpx
+    import ntfy
+
+    from jupyter_helpers import paths
+    from jupyter_helpers.notify.child import child_command
+    from jupyter_helpers.notify.sender import Sender
+
+    command = child_command(paths.profile_dir("bench"))  # the recorded Python, as kernels use
+    fake = FakeTelegramProcess(Path(os.environ["HOME"]))
+    os.environ.update(fake.env)
+    try:
+        sender = Sender(command, timeout=30)
+        text = "✅ bench.ipynb: cell [7] finished after 2 min 03 s\nResult: 42\nHost: bench"
+        url = f"https://api.telegram.org/bot{TOKEN}/sendMessage"
+        # a new connection (CONNECT + TLS) per POST, as ntfy makes, with the TLS context made once
+        client = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+        post = lambda: client.post(url, json={"chat_id": 1, "text": text}).raise_for_status()  # noqa: E731
+        in_process = lambda: ntfy.notify(text, "bench", config={"backends": ["telegram"]})  # noqa: E731
+        warm = lambda: sender.submit(text, "bench")  # noqa: E731
+        for _ in range(3):  # warm up all three (the sender's child starts here)
+            for send in (post, in_process, warm):
+                fake.arrival(send)
+        samples: dict[str, list[float]] = {"post": [], "ntfy": [], "warm": []}
+        for round_ in range(sends):
+            order = [("post", post), ("ntfy", in_process), ("warm", warm)]
+            for name, send in order if round_ % 2 == 0 else reversed(order):
+                samples[name].append(fake.arrival(send))
+        assert sender.wait_idle(60) and not sender.take_warnings()
+
+        child = sender.child_pid
+        worker = sender._worker  # the kernel-side sender thread: its CPU counts too
+        clock = time.pthread_getcpuclockid(worker.ident)
+        child_cpu, thread_cpu = cpu_of(child), time.clock_gettime(clock)
         for _ in range(sends):
-            count = len(fake.messages)
-            start = time.perf_counter()
-            watcher.notify(record)
-            enqueue.append(time.perf_counter() - start)
-            deadline = time.monotonic() + 60
-            while len(fake.messages) == count and time.monotonic() < deadline:
-                time.sleep(0.005)
-            arrival.append(time.perf_counter() - start)
-    return direct, statistics.median(enqueue), statistics.median(arrival)
+            fake.arrival(warm)
+        assert sender.wait_idle(60)
+        warm_cpu = (cpu_of(child) - child_cpu + time.clock_gettime(clock) - thread_cpu) / sends
+        sender.close()
+
+        fresh = []
+        for _ in range(min(sends, 5)):
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            one_shot = Sender(command, timeout=30)
+            fake.arrival(lambda: one_shot.submit(text, "bench"))  # noqa: B023
+            one_shot.close()
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            fresh.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    finally:
+        fake.stop()
+    medians = {name: statistics.median(values) for name, values in samples.items()}
+    return {**medians, "warm_cpu": warm_cpu, "fresh_cpu": statistics.median(fresh)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="IPython starts per variant (default 10)")
-    parser.add_argument("--cells", type=int, default=2000, help="cells per variant (default 2000)")
-    parser.add_argument("--sends", type=int, default=5, help="messages sent per variant (default 5)")
+    parser.add_argument("--kernels", type=int, default=6, help="kernel starts per variant (default 6)")
+    parser.add_argument("--cells", type=int, default=2000, help="short cells per variant (default 2000)")
+    parser.add_argument("--sends", type=int, default=15, help="messages per delivery variant (default 15)")
+    parser.add_argument("--serve-fake-telegram", metavar="DIR", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.serve_fake_telegram:
+        return serve_fake_telegram(args.serve_fake_telegram)
     home = Path(tempfile.mkdtemp(prefix="jh-bench-"))
     isolate(home)
 
-    plain, installed = bench_startup(args.runs)
+    plain, installed = bench_ipython_start(args.runs)
+    kernel_plain, kernel_installed = bench_kernel_start(args.kernels)
     without, with_ext, hooks = bench_cells(args.cells)
-    direct, enqueue, arrival = bench_sending(home, args.sends)
-    print(f"{'measure':48} {'baseline':>12} {'jupyter-helpers':>16} {'ratio':>8}")
+    delivery = bench_delivery(args.sends)
+    print(f"{'measure (medians, interleaved)':56} {'baseline':>12} {'jupyter-helpers':>16} {'ratio':>8}")
     rows = [
-        ("IPython start (empty profile vs installed)", plain, installed),
-        ("short cell in-process (no extension vs loaded)", without, with_ext),
-        ("cell pays for a send (direct ntfy vs enqueue)", direct, enqueue),
-        ("cell end -> message at fake Telegram", direct, arrival),
+        ("IPython start, wall (empty profile vs installed)", plain[0], installed[0]),
+        ("IPython start, CPU (empty profile vs installed)", plain[1], installed[1]),
+        ("kernel start to kernel_info, wall (empty vs installed)", kernel_plain[0], kernel_installed[0]),
+        ("kernel start+stop, CPU (empty vs installed)", kernel_plain[1], kernel_installed[1]),
+        ("short cell in-process, wall (no extension vs loaded)", without[0], with_ext[0]),
+        ("short cell in-process, CPU (no extension vs loaded)", without[1], with_ext[1]),
+        ("submit -> at fake Telegram (in-process ntfy vs warm)", delivery["ntfy"], delivery["warm"]),
+        ("submit -> at fake Telegram (direct HTTPS POST vs warm)", delivery["post"], delivery["warm"]),
+        ("CPU per message (fresh child vs warm child)", delivery["fresh_cpu"], delivery["warm_cpu"]),
     ]
     for label, base, ours in rows:
-        print(f"{label:48} {base * 1e3:10.3f}ms {ours * 1e3:14.3f}ms {ours / base:8.3f}")
-    print(f"{'both hooks alone, per short cell':48} {'':>12} {hooks * 1e6:14.2f}µs")
-
+        print(f"{label:56} {base * 1e3:10.3f}ms {ours * 1e3:14.3f}ms {ours / base:8.3f}")
+    print(f"{'short cell CPU: extension minus none':56} {'':>12} {(with_ext[1] - without[1]) * 1e6:14.2f}µs")
+    print(f"{'both hooks alone, per short cell (wall)':56} {'':>12} {hooks * 1e6:14.2f}µs")
+    print(f"load average at the end: {os.getloadavg()[0]:.1f} (2-core machines: above 2, wall times are noisy)")
 
 if __name__ == "__main__":
     main()

@@ -13,16 +13,23 @@ from .errors import UserError
 ACTION_WORDS = {
     "create": "wrote",
     "replace": "replaced (backup kept)",
+    "update": "updated",
     "unchanged": "unchanged",
+    "kept": "kept",
+    "shared": "kept",
     "remove": "removed",
     "restore": "restored",
+    "lost": "not restored",
+    "failed": "could not restore",
+    "note": "note",
 }
 
 
-def _print_actions(actions: list[tuple[str, Path]], dry_run: bool = False) -> None:
-    for action, path in actions:
-        word = f"would {action}" if dry_run and action != "unchanged" else ACTION_WORDS[action]
-        print(f"{word}: {path}")
+def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) -> None:
+    for action, path, note in actions:
+        changes = action in {"create", "replace", "update"}
+        word = f"would {action}" if dry_run and changes else ACTION_WORDS[action]
+        print(f"{word}: {path}" + (f" ({note})" if note else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
@@ -41,7 +48,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     _print_actions(actions)
     if not actions:
         print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
-    return 0
+    return 1 if any(action == "failed" for action, _, _ in actions) else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -57,8 +64,8 @@ def cmd_projects(args: argparse.Namespace) -> int:
 
     store = projects.ProjectStore.default()
     if args.projects_command == "add":
-        store.add(args.folder, args.name)
-        print(f"{projects.normalise_folder(args.folder)} -> {args.name} (saved in {store.path})")
+        name = store.add(args.folder, args.name)
+        print(f"{projects.normalise_folder(args.folder)} -> {name} (saved in {store.path})")
     elif args.projects_command == "remove":
         store.remove(args.folder)
         print(f"removed {projects.normalise_folder(args.folder)} from {store.path}")
@@ -135,6 +142,29 @@ def cmd_wsl(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    from . import paths
+    from .notify.child import child_command
+    from .notify.sender import Sender, usable_timeout
+
+    text = args.text.strip()
+    if not text:
+        raise UserError("nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`")
+    sender = Sender(child_command(paths.profile_dir(args.profile)), args.timeout)
+    try:
+        sender.submit(text, "jupyter-helpers", args.backend or "")
+        sender.wait_idle(usable_timeout(args.timeout) + 30)
+    finally:
+        sender.close()
+    outcome = sender.last_outcome
+    if outcome is not None and outcome.ok:
+        print(f"sent via {outcome.via} in {outcome.seconds:.1f} s")
+        return 0
+    reason = outcome.reason if outcome is not None else "the sender gave no answer"
+    print(f"jupyter-helpers: not sent: {reason}", file=sys.stderr)
+    return 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jupyter-helpers",
@@ -154,6 +184,12 @@ def build_parser() -> argparse.ArgumentParser:
         .set_defaults(func=cmd_uninstall)
     with_profile(commands.add_parser("status", help="show what is installed and what is missing"))\
         .set_defaults(func=cmd_status)
+
+    notify = with_profile(commands.add_parser("notify", help="send TEXT now, the way kernels do, and say how it went"))
+    notify.add_argument("text", metavar="TEXT", help="what to send, e.g. 'training done'")
+    notify.add_argument("--backend", metavar="NAME", help="ntfy backend (default: ntfy.yml, else telegram)")
+    notify.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after (default 30)")
+    notify.set_defaults(func=cmd_notify)
 
     projects = commands.add_parser("projects", help="map folders to project names (for window titles)")
     projects.set_defaults(func=cmd_projects)

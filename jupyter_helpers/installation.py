@@ -37,8 +37,16 @@ def current() -> Installation:
     return Installation(package_dir=str(package_dir()), python=sys.executable, version=__version__)
 
 
+def is_record(data: bytes) -> bool:
+    """Whether `data` is a record exactly as `to_bytes` writes it (recognised without a manifest)."""
+    try:
+        return Installation(**json.loads(data)).to_bytes() == data
+    except (ValueError, TypeError, RecursionError):
+        return False
+
+
 def load(profile_location: Path) -> Installation | None:
     try:
-        return Installation(**json.loads(record_path(profile_location).read_text()))
-    except (OSError, ValueError, TypeError):
+        return Installation(**json.loads(record_path(profile_location).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError, RecursionError):
         return None

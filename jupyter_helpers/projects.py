@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
 from .errors import UserError
+from .locks import locked
 
 DEFAULT_TITLE_FORMAT = "{title} - {project}"
 
@@ -67,61 +70,129 @@ class ProjectMap:
         return {"default": default, "prefixes": [list(item) for item in ordered]}
 
 
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+
+
+def normalise_name(name: str) -> str:
+    """A project name as titles show it: whitespace runs (tabs, newlines) become one space,
+    ends are stripped. Raises ValueError for names that cannot be shown as typed."""
+    text = " ".join(name.split())
+    if not text:
+        raise ValueError("must be a non-empty string")
+    odd = [char for char in text if unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS]
+    if odd:
+        raise ValueError(f"contains the control character {odd[0]!r}; use plain text")
+    return text
+
+
 def validate(raw: object, source: str) -> ProjectMap:
     """Turns the file's JSON into a ProjectMap, or says exactly which entry is wrong."""
     if not isinstance(raw, dict) or not isinstance(raw.get("folders", {}), dict):
         raise ProjectMapError(f'{source}: expected {{"folders": {{"/absolute/folder": "Project name"}}}}')
     folders = {}
     for folder, name in raw.get("folders", {}).items():
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str):
             raise ProjectMapError(f"{source}: project name for {folder!r} must be a non-empty string, got {name!r}")
-        if not os.path.isabs(os.path.expanduser(folder)):
-            raise ProjectMapError(f"{source}: folder {folder!r} must be an absolute path (e.g. /home/me/work/alpha)")
-        folders[normalise_folder(folder)] = name.strip()
+        try:
+            folders[_folder_key(folder, source)] = normalise_name(name)
+        except ValueError as exc:
+            raise ProjectMapError(f"{source}: project name for {folder!r} {exc}, got {name!r}") from exc
     return ProjectMap(folders)
+
+
+def _folder_key(folder: str, source: str) -> str:
+    if not os.path.isabs(os.path.expanduser(folder)):
+        raise ProjectMapError(f"{source}: folder {folder!r} must be an absolute path (e.g. /home/me/work/alpha)")
+    return normalise_folder(folder)
 
 
 @dataclass(frozen=True)
 class ProjectStore:
+    """The map file. Every change reads it again under its lock and keeps what it does not
+    understand (other keys, other folders' spelling), so concurrent edits never drop entries."""
+
     path: Path
 
     @classmethod
     def default(cls) -> ProjectStore:
         return cls(paths.projects_file())
 
-    def load(self) -> ProjectMap:
+    def _read_raw(self) -> dict | None:
+        """The file's JSON (None when there is none); one-line errors for anything unreadable."""
         try:
-            text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return ProjectMap()
+            data = self.path.read_bytes()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
         except OSError as exc:
             raise ProjectMapError(f"cannot read {self.path}: {exc.strerror}") from exc
         try:
-            raw = json.loads(text)
+            raw = json.loads(data.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ProjectMapError(f"{self.path} is not UTF-8 text (byte {exc.start}); fix or delete it") from exc
+        except RecursionError as exc:
+            raise ProjectMapError(f"{self.path} is nested too deeply to be a project map; fix or delete it") from exc
         except ValueError as exc:
             raise ProjectMapError(f"{self.path} is not valid JSON ({exc}); fix or delete it") from exc
-        return validate(raw, str(self.path))
+        return raw
 
-    def save(self, mapping: ProjectMap) -> None:
-        from .changes import atomic_write, check_writable
+    def load(self) -> ProjectMap:
+        raw = self._read_raw()
+        return ProjectMap() if raw is None else validate(raw, str(self.path))
+
+    def _edit(self, change: Callable[[dict], bool]) -> None:
+        """Applies `change` to the folders under the lock; writes only if it says it changed them."""
+        from .changes import ChangeError, atomic_write, check_writable, sweep_temps
 
         check_writable([self.path])
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"folders": dict(sorted(mapping.folders.items()))}, indent=2, ensure_ascii=False)
-        atomic_write(self.path, (text + "\n").encode())
+        try:
+            with locked(self.path):
+                sweep_temps(self.path)
+                raw = self._read_raw() or {}
+                validate(raw, str(self.path))  # never rewrite a file we cannot understand
+                folders = dict(raw.get("folders", {}))
+                if not change(folders):
+                    return
+                text = json.dumps({**raw, "folders": dict(sorted(folders.items()))}, indent=2, ensure_ascii=False)
+                atomic_write(self.path, (text + "\n").encode())
+        except OSError as exc:
+            raise ChangeError(f"could not write {exc.filename or self.path}: {exc.strerror or exc}") from exc
 
-    def add(self, folder: str, name: str) -> None:
-        if not name.strip():
-            raise ProjectMapError("project name must not be empty")
-        mapping = self.load()
-        self.save(ProjectMap({**mapping.folders, normalise_folder(folder): name.strip()}))
+    def add(self, folder: str, name: str) -> str:
+        """Maps `folder` to `name` (normalised, which is returned)."""
+        try:
+            name = normalise_name(name)
+        except ValueError as exc:
+            raise ProjectMapError(f"project name {name!r} {exc}") from exc
+        key = normalise_folder(folder)
+
+        def put(folders: dict) -> bool:
+            for spelling in [f for f in folders if _same_folder(f, key)]:
+                del folders[spelling]
+            folders[key] = name
+            return True
+
+        self._edit(put)
+        return name
 
     def remove(self, folder: str) -> None:
-        mapping = self.load()
         key = normalise_folder(folder)
-        if key not in mapping.folders:
+        missing = []
+
+        def drop(folders: dict) -> bool:
+            spellings = [f for f in folders if _same_folder(f, key)]
+            if not spellings:
+                missing.append(key)
+            for spelling in spellings:
+                del folders[spelling]
+            return bool(spellings)
+
+        self._edit(drop)
+        if missing:
             raise ProjectMapError(f"{key} is not in {self.path} (see `jupyter-helpers projects list`)")
-        self.save(ProjectMap({k: v for k, v in mapping.folders.items() if k != key}))
+
+
+def _same_folder(spelling: str, key: str) -> bool:
+    return os.path.isabs(os.path.expanduser(spelling)) and normalise_folder(spelling) == key
 
 
 def status() -> tuple[bool, str]:

@@ -1,8 +1,9 @@
 """`jupyter-helpers wsl`: make Jupyter started inside WSL open the Windows browser on the http URL.
 
 The decisions (is this WSL, which browser, what the config must say) are pure functions over text
-read through `sysroot`; `run` applies them to the user's jupyter_server_config.json as a change
-set, so `--undo` restores the file byte for byte.
+read through `sysroot`. `run` edits the user's jupyter_server_config.json key by key under its
+lock, recording what each key held before; `--undo` puts back only the keys that still hold our
+values, and the exact original bytes when nobody touched the file since.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, sysroot
-from .changes import ChangeSet, FileChange
+from .changes import atomic_write, check_writable, file_mode, read, sha256, sweep_temps
 from .errors import UserError
+from .locks import locked, make_dirs
 
 CONFIG_NAME = "jupyter_server_config.json"
 DEFAULT_MOUNT_ROOT = "/mnt/"
@@ -126,39 +128,216 @@ def browser_command(browser: Path) -> str:
     return f'"{text}" %s'
 
 
+SETTINGS = ("browser", "use_redirect_file")
+
+
+def settings(command: str) -> dict:
+    return {"browser": command, "use_redirect_file": False}
+
+
 def configured(config: dict, command: str) -> dict:
     """The user's config with the two settings this fix needs; everything else kept as it was."""
     server = dict(config.get("ServerApp") or {})
-    server.update({"browser": command, "use_redirect_file": False})
+    server.update(settings(command))
     return {**config, "ServerApp": server}
+
+
+def undone(config: dict, keys: dict, had_server_app: bool = True) -> tuple[dict, list[str], list[str]]:
+    """The config with each key we set put back to what it was before, but only where it still
+    holds our value; returns (config, keys put back, keys the user changed since)."""
+    server = config.get("ServerApp")
+    server = dict(server) if isinstance(server, dict) else None
+    back, kept = [], []
+    for key, record in keys.items():
+        if server is not None and key in server and server[key] == record["value"]:
+            if "before" in record:
+                server[key] = record["before"]
+            else:
+                del server[key]
+            back.append(key)
+        else:
+            kept.append(key)
+    result = dict(config)
+    if server is not None:
+        result["ServerApp"] = server
+        if not server and not had_server_app:
+            del result["ServerApp"]
+    return result, back, kept
+
+
+def remembered(keys: dict, server: dict, wanted: dict) -> dict:
+    """What undo must know per key: the value we set, and what the user had there before. A key
+    the user set to something else since our last run counts as theirs again."""
+    result = {}
+    for key, value in wanted.items():
+        old = keys.get(key)
+        if old is not None and server.get(key, _MISSING) == old["value"]:
+            result[key] = {**old, "value": value}
+        else:
+            result[key] = {"value": value, **({"before": server[key]} if key in server else {})}
+    return result
+
+
+_MISSING = object()
 
 
 def config_path() -> Path:
     return paths.jupyter_config_dir() / CONFIG_NAME
 
 
-def load_config(path: Path) -> dict:
-    try:
-        config = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+def parse_config(data: bytes | None, path: Path) -> dict:
+    if data is None:
         return {}
-    except (OSError, ValueError) as exc:
-        raise WslError(f"cannot read {path} ({exc}); fix it first") from exc
+    try:
+        config = json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise WslError(f"cannot read {path} ({reason}); fix it first") from exc
     if not isinstance(config, dict):
         raise WslError(f"{path} must hold a JSON object; fix it first")
     return config
 
 
-def change_set() -> ChangeSet:
-    return ChangeSet(paths.jupyter_config_dir() / paths.STATE_DIR_NAME / "wsl")
+def load_config(path: Path) -> dict:
+    try:
+        return parse_config(read(path), path)
+    except OSError as exc:
+        raise WslError(f"cannot read {path} ({exc.strerror}); fix it first") from exc
+
+
+def state_dir() -> Path:
+    return paths.jupyter_config_dir() / paths.STATE_DIR_NAME / "wsl"
+
+
+def record_path() -> Path:
+    return state_dir() / "record.json"
+
+
+def _load_record() -> dict | None:
+    data = read(record_path())
+    if data is None:
+        return None
+    try:
+        record = json.loads(data)
+        if isinstance(record, dict) and isinstance(record.get("keys"), dict):
+            return record
+    except (ValueError, RecursionError):
+        pass
+    raise WslError(f"{record_path()} is damaged, so `wsl --undo` cannot tell what it set; remove "
+                   "ServerApp.browser and ServerApp.use_redirect_file from the config by hand and delete it")
+
+
+def _dump(config: dict) -> bytes:
+    return (json.dumps(config, indent=2) + "\n").encode()
+
+
+def _remove_dirs(dirs: list[str]) -> None:
+    for directory in sorted(set(dirs), key=len, reverse=True):
+        try:
+            Path(directory).rmdir()
+        except OSError:
+            pass  # other files live there: not ours to remove
+
+
+def apply(command: str, dry_run: bool) -> str:
+    """Sets our two keys in the user's config under its lock; the record keeps what each held
+    before (and a backup of the whole file, for an exact undo while nobody else edits it)."""
+    path = config_path()
+    if dry_run:
+        before = read(path)
+        return "unchanged" if before == _dump(configured(parse_config(before, path), command)) else "would write"
+    check_writable([path, record_path()])
+    try:
+        with locked(path) as lock_dirs:
+            dirs = [str(d) for d in lock_dirs]
+            sweep_temps(path)
+            before = read(path)
+            config = parse_config(before, path)
+            content = _dump(configured(config, command))
+            if before == content:
+                return "unchanged"
+            record = _load_record()
+            dirs += [str(d) for d in make_dirs(state_dir())]
+            server = config.get("ServerApp") if isinstance(config.get("ServerApp"), dict) else {}
+            if record is None:
+                record = {"path": str(path), "existed": before is not None, "backup": None, "exact": True,
+                          "dirs": dirs, "had_server_app": "ServerApp" in config, "keys": {}}
+                if before is not None:
+                    record["backup"] = str(_back_up(path, before))
+            else:
+                record["dirs"] = sorted(set(record.get("dirs", [])) | set(dirs))
+                if before is None or sha256(before) != record.get("written_sha256"):
+                    record["exact"] = False  # edited since our last write: the old bytes are history
+            record["keys"] = remembered(record["keys"], server, settings(command))
+            record["written_sha256"] = sha256(content)
+            atomic_write(record_path(), (json.dumps(record, indent=2) + "\n").encode(), mode=0o600)
+            atomic_write(path, content)
+    except OSError as exc:
+        raise WslError(f"could not write {exc.filename or path}: {exc.strerror or exc}") from exc
+    return "wrote"
+
+
+def _back_up(path: Path, data: bytes) -> Path:
+    backup_dir = state_dir() / "backups"
+    backup_dir.mkdir(mode=0o700, exist_ok=True)
+    backup_dir.chmod(0o700)
+    backup = backup_dir / path.name
+    atomic_write(backup, data, mode=file_mode(path))
+    return backup
+
+
+def undo_changes() -> list[str]:
+    """Takes back only what `wsl` set and nobody changed since; exact bytes when the file is
+    still just as `wsl` wrote it."""
+    path = config_path()
+    if not record_path().exists():
+        return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
+    try:
+        with locked(path):
+            record = _load_record()
+            if record is None:
+                return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
+            lines = _undo_locked(path, record)
+            backup = Path(record["backup"]) if record.get("backup") else None
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+            record_path().unlink()
+    except OSError as exc:
+        raise WslError(f"could not change {exc.filename or path}: {exc.strerror or exc}") from exc
+    state = state_dir()
+    _remove_dirs([str(state / "backups"), str(state), str(state.parent), *record.get("dirs", [])])
+    return lines
+
+
+def _undo_locked(path: Path, record: dict) -> list[str]:
+    current = read(path)
+    backup = Path(record["backup"]) if record.get("backup") else None
+    if current is None:
+        return [f"nothing to undo: {path} was removed since `jupyter-helpers wsl`"]
+    if sha256(current) == record.get("written_sha256") and record.get("exact", True):
+        if not record.get("existed", backup is not None):
+            path.unlink()
+            return [f"removed: {path}"]
+        original = read(backup) if backup else None
+        if original is not None:
+            atomic_write(path, original, mode=file_mode(backup))
+            return [f"restored: {path}"]
+    config, back, kept = undone(parse_config(current, path), record["keys"], record.get("had_server_app", True))
+    if config == {} and not record.get("existed", backup is not None):
+        path.unlink()
+        lines = [f"removed: {path}"]
+    else:
+        atomic_write(path, _dump(config))
+        lines = [f"undid {', '.join('ServerApp.' + key for key in back) or 'nothing'} in {path} "
+                 "(everything else in it stays as it is)"]
+    if kept:
+        lines.append(f"left as you changed them since: {', '.join('ServerApp.' + key for key in kept)}")
+    return lines
 
 
 def run(browser: str | None = None, dry_run: bool = False, undo: bool = False, force: bool = False) -> list[str]:
     if undo:
-        target = change_set()
-        if not target.recorded():
-            return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
-        return [f"{action}d: {path}" for action, path in target.revert()]
+        return undo_changes()
     found = probe()
     if found.version is None and not force:
         raise NotWsl(f"WSL not detected (kernel release {found.release or 'unknown'!r}); "
@@ -168,15 +347,8 @@ def run(browser: str | None = None, dry_run: bool = False, undo: bool = False, f
         lines.append(f"found {name}: {path}")
     chosen = choose_browser(browser, found.mount_root)
     command = browser_command(chosen)
-    path = config_path()
-    new = configured(load_config(path), command)
-    content = (json.dumps(new, indent=2) + "\n").encode()
-    target = change_set()
-    actions = target.plan([FileChange(path, content)]) if dry_run else target.apply([FileChange(path, content)])
-    verb = "would write" if dry_run else "wrote"
-    for action, changed in actions:
-        lines.append(f"{'unchanged' if action == 'unchanged' else verb}: {changed}")
     lines += [
+        f"{apply(command, dry_run)}: {config_path()}",
         f"  ServerApp.browser = {command}",
         "  ServerApp.use_redirect_file = false",
         f"for other tools, add to your shell rc: export BROWSER={shlex.quote(str(chosen))}",

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -154,3 +156,182 @@ def test_broken_installation_warns_once_and_ipython_starts(user_files: Path) -> 
     assert done.returncode == 0
     assert done.stderr.count("jupyter-helpers: autonotify is off in this kernel (FileNotFoundError") == 1
     assert "user startup ran" in done.stdout and "cell ran" in done.stdout
+
+
+# -- Trust: files the user edited are theirs, backups keep modes, recovery without a record -----
+
+STARTUP = Path(".ipython/profile_default/startup/00-jupyter-helpers.py")
+STATE = Path(".ipython/profile_default/jupyter_helpers")
+EXTENSION = Path(".jupyter/jupyter_server_config.d/jupyter_helpers.json")
+
+
+def no_traceback(done: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in done.stderr + done.stdout, done.stderr
+
+
+def test_uninstall_keeps_a_file_the_user_edited_after_install(home: Path) -> None:
+    run_cli("install")
+    (home / STARTUP).write_text((home / STARTUP).read_text() + "print('my addition')\n")
+    edited = (home / STARTUP).read_bytes()
+    done = run_cli("uninstall")
+    assert (home / STARTUP).read_bytes() == edited
+    kept = [line for line in done.stdout.splitlines() if str(home / STARTUP) in line]
+    assert kept == [f"kept: {home / STARTUP} (you edited it since install, so it is yours)"]
+    assert not (home / EXTENSION).exists() and not (home / STATE).exists()
+
+
+def test_reinstall_after_an_edit_keeps_the_edit_and_claims_no_backup(home: Path) -> None:
+    run_cli("install")
+    (home / STARTUP).write_text("# mine now\n")
+    out = run_cli("install").stdout
+    assert "replaced (backup kept)" not in out
+    assert f"kept: {home / STARTUP} (you edited it since install" in out
+    assert (home / STARTUP).read_text() == "# mine now\n"
+    run_cli("uninstall")
+    assert (home / STARTUP).read_text() == "# mine now\n"
+
+
+def test_an_edit_over_a_backed_up_original_keeps_both(home: Path) -> None:
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).write_text("# the user's original\n")
+    run_cli("install")
+    (home / STARTUP).write_text("# edited after install\n")
+    out = run_cli("uninstall").stdout
+    aside = home / STARTUP.with_name(STARTUP.name + ".before-jupyter-helpers")
+    assert (home / STARTUP).read_text() == "# edited after install\n"
+    assert aside.read_text() == "# the user's original\n"
+    assert f"your file from before install is at {aside}" in out
+    assert not (home / STATE).exists()
+
+
+def test_backups_keep_the_original_mode_in_a_private_folder(home: Path) -> None:
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).write_text("secret = 'hunter2'\n")
+    (home / STARTUP).chmod(0o600)
+    run_cli("install")
+    backups = home / STATE / "backups"
+    assert stat.S_IMODE(backups.stat().st_mode) == 0o700
+    [backup] = [p for p in backups.iterdir() if not p.name.endswith(".origin")]
+    assert backup.read_text() == "secret = 'hunter2'\n" and stat.S_IMODE(backup.stat().st_mode) == 0o600
+    run_cli("uninstall")
+    assert stat.S_IMODE((home / STARTUP).stat().st_mode) == 0o600
+    assert (home / STARTUP).read_text() == "secret = 'hunter2'\n"
+
+
+def test_a_deleted_backup_is_reported_and_uninstall_finishes(home: Path) -> None:
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).write_text("# original\n")
+    run_cli("install")
+    shutil.rmtree(home / STATE / "backups")
+    done = run_cli("uninstall", check=False)
+    no_traceback(done)
+    assert done.returncode == 0
+    assert f"not restored: {home / STARTUP} (its backup" in done.stdout
+    assert not (home / STARTUP).exists() and not (home / EXTENSION).exists()
+    assert "nothing to do" in run_cli("uninstall").stdout
+
+
+@pytest.mark.parametrize("damage", ["corrupt", "deleted"])
+def test_a_damaged_manifest_still_restores_originals_and_removes_our_files(home: Path, damage: str) -> None:
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).write_text("# original\n")
+    before = snapshot(home)
+    run_cli("install")
+    manifest = home / STATE / "changes.json"
+    if damage == "corrupt":
+        manifest.write_text('{"files": [')
+    else:
+        manifest.unlink()
+    done = run_cli("uninstall", check=False)
+    no_traceback(done)
+    assert done.returncode == 0, done.stderr
+    assert f"restored: {home / STARTUP}" in done.stdout
+    assert (home / STARTUP).read_text() == "# original\n"
+    assert not (home / EXTENSION).exists()
+    assert not (home / STATE / "backups").exists()
+    leftovers = set(snapshot(home)) - set(before)
+    assert leftovers <= {".jupyter", ".jupyter/jupyter_server_config.d"}, leftovers
+
+
+def chattr(flag: str, path: Path) -> bool:
+    return subprocess.run(["chattr", flag, str(path)], capture_output=True, check=False).returncode == 0
+
+
+@pytest.mark.parametrize("which", [STARTUP, EXTENSION])
+def test_an_immutable_file_gives_one_line_on_install_and_uninstall(home: Path, which: Path) -> None:
+    """The user's own file at one of our paths cannot be replaced (chattr +i). For the extension
+    file, the startup file was already written when that fails, and is taken back."""
+    target = home / which
+    target.parent.mkdir(parents=True)
+    target.write_text("# original\n")
+    if not chattr("+i", target):
+        pytest.skip("chattr +i is not permitted here")
+    try:
+        before = snapshot(home)
+        done = run_cli("install", check=False)
+        no_traceback(done)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1
+        assert done.stderr.startswith(f"jupyter-helpers: error: could not write {target}: Operation not permitted")
+        assert done.stderr.endswith("nothing was changed\n")
+        assert snapshot(home) == before
+    finally:
+        chattr("-i", target)
+    run_cli("install")
+    assert chattr("+i", target)
+    try:
+        done = run_cli("uninstall", check=False)
+        no_traceback(done)
+        assert done.returncode == 1
+        assert f"could not restore: {target} (" in done.stdout and "run uninstall again" in done.stdout
+    finally:
+        chattr("-i", target)
+    run_cli("uninstall")
+    assert snapshot(home) == before
+
+
+def test_a_symlinked_startup_file_stays_a_link(home: Path) -> None:
+    dotfiles = home / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "startup.py").write_text("# from my dotfiles\n")
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).symlink_to(dotfiles / "startup.py")
+    run_cli("install")
+    assert (home / STARTUP).is_symlink()
+    assert (dotfiles / "startup.py").read_bytes() == (Path(__file__).parents[1] / "startup" / STARTUP.name).read_bytes()
+    run_cli("uninstall")
+    assert (home / STARTUP).is_symlink() and (dotfiles / "startup.py").read_text() == "# from my dotfiles\n"
+
+
+def test_a_dangling_symlink_is_refused_in_one_line(home: Path) -> None:
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).symlink_to(home / "nowhere.py")
+    before = snapshot(home)
+    done = run_cli("install", check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "is a symlink to" in done.stderr
+    assert snapshot(home) == before and (home / STARTUP).is_symlink()
+
+
+@pytest.mark.parametrize("name", ["../evil", "a/b", "", "/tmp/jh-absolute-profile", ".", "x\ny"])
+@pytest.mark.parametrize("command", ["install", "uninstall", "status"])
+def test_profile_names_ipython_cannot_use_are_refused(home: Path, name: str, command: str) -> None:
+    done = run_cli(command, "--profile", name, check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith(f"jupyter-helpers: error: invalid profile name {name!r}")
+    assert snapshot(home) == {} and not Path("/tmp/jh-absolute-profile").exists()
+
+
+def test_uninstalling_one_profile_keeps_the_extension_another_needs(home: Path) -> None:
+    run_cli("install")
+    run_cli("install", "--profile", "work")
+    out = run_cli("uninstall", "--profile", "work").stdout
+    assert f"kept: {home / EXTENSION} (still used by {home / '.ipython/profile_default'})" in out
+    assert json.loads((home / EXTENSION).read_text())["ServerApp"]["jpserver_extensions"] == {"jupyter_helpers": True}
+    assert not (home / ".ipython/profile_work").exists()
+    run_cli("uninstall")
+    assert snapshot(home) == {}
+
+
+def test_ten_parallel_installs_keep_the_users_originals(home: Path) -> None:
+    from test_reliability import parallel_installs_keep_originals
+
+    parallel_installs_keep_originals(home, installs=10)

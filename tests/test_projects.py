@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.projects import ProjectMap, ProjectMapError, validate
+from jupyter_helpers.projects import ProjectMap, ProjectMapError, ProjectStore, validate
 
 from conftest import run_cli
+from support.jupyter_server import BIN, JupyterServer, isolated_env
 
 MAP = ProjectMap({"/w/alpha": "Project Alpha", "/w/alpha/deep": "Deep", "/w": "Work", "/w/alphabet": "Alphabet"})
 
@@ -66,3 +68,76 @@ def test_cli_reports_a_broken_map_file_in_one_line(home: Path) -> None:
     done = run_cli("projects", "list", check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert "jupyter_helpers_projects.json is not valid JSON" in done.stderr
+
+
+# -- names enter the map normalised; the file keeps what we do not know -------------------------
+
+@pytest.mark.parametrize("typed, stored", [("Two  Spaces", "Two Spaces"), ("Tab\there", "Tab here"),
+                                           ("  New\nline  ", "New line"), ("Émile 🚀", "Émile 🚀")])
+def test_names_are_normalised_when_added(home: Path, tmp_path: Path, typed: str, stored: str) -> None:
+    out = run_cli("projects", "add", str(tmp_path), typed).stdout
+    assert out.startswith(f"{tmp_path} -> {stored} (saved in ")
+    saved = json.loads((home / ".jupyter" / "jupyter_helpers_projects.json").read_text())
+    assert saved == {"folders": {str(tmp_path): stored}}
+
+
+@pytest.mark.parametrize("name", ["bell\x07", "esc\x1b[31m", "nul\x7f", "c1\x9b", "rtl\u202eevil"])
+def test_control_characters_in_names_are_refused(home: Path, tmp_path: Path, name: str) -> None:
+    done = run_cli("projects", "add", str(tmp_path), name, check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "contains the control character" in done.stderr
+    assert not (home / ".jupyter" / "jupyter_helpers_projects.json").exists()
+
+
+def test_a_hand_written_name_with_odd_whitespace_loads_normalised() -> None:
+    assert validate({"folders": {"/w": " A\t\tB "}}, "m").folders == {"/w": "A B"}
+
+
+def test_add_keeps_unknown_keys_and_other_spellings(home: Path, tmp_path: Path) -> None:
+    map_file = home / ".jupyter" / "jupyter_helpers_projects.json"
+    map_file.parent.mkdir()
+    map_file.write_text(json.dumps({"version": 7, "comment": "mine", "folders": {"~/notes": "Notes"}}))
+    run_cli("projects", "add", str(tmp_path / "a"), "A")
+    assert json.loads(map_file.read_text()) == {
+        "version": 7, "comment": "mine", "folders": {str(tmp_path / "a"): "A", "~/notes": "Notes"}}
+    run_cli("projects", "remove", str(home / "notes"))
+    assert json.loads(map_file.read_text())["folders"] == {str(tmp_path / "a"): "A"}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"folders": {"/a": "\xff\xfe"}}', "is not UTF-8 text"),
+    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+])
+def test_unreadable_map_files_are_one_line_everywhere(home: Path, content: bytes, message: str) -> None:
+    map_file = home / ".jupyter" / "jupyter_helpers_projects.json"
+    map_file.parent.mkdir()
+    map_file.write_bytes(content)
+    for command in (["projects", "list"], ["projects", "add", "/x", "X"], ["activitywatch", "export"]):
+        done = run_cli(*command, check=False)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
+    status = run_cli("status", check=False)
+    assert "Traceback" not in status.stderr
+    lines = [line for line in status.stdout.splitlines() if message in line]
+    assert len(lines) == 1 and lines[0].startswith(f"ERR  {map_file} "), status.stdout
+    assert map_file.read_bytes() == content
+    with pytest.raises(ProjectMapError, match=message):  # what the server extension calls (titles.py)
+        ProjectStore(map_file).load()
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"folders": {"/a": "caf\xe9"}}', "is not UTF-8 text (byte 23)"),
+    (b"[" * 100000 + b"]" * 100000, "is nested too deeply to be a project map"),
+])
+def test_unreadable_map_is_one_line_in_the_server_log(tmp_path: Path, content: bytes, message: str) -> None:
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    env = isolated_env(home)
+    subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
+    (home / ".jupyter" / "jupyter_helpers_projects.json").write_bytes(content)
+    log = tmp_path / "log"
+    with JupyterServer("server", work, env, log, b"jupyter-helpers: ") as server:
+        assert server.get("tree")
+    text = log.read_text(errors="replace")
+    assert "Traceback" not in text and "RecursionError" not in text
+    errors = [line for line in text.splitlines() if "jupyter-helpers:" in line]
+    assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0], errors

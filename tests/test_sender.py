@@ -1,36 +1,52 @@
-"""The sender's failure memory and time limit, with real child processes standing in for the
-deliver step (a script that succeeds, fails or hangs depending on the message)."""
+"""The sender's queue, failure memory, time limit and warm child, with a real child process
+standing in for the deliver step: a script speaking the same JSON-lines protocol that succeeds,
+fails or hangs depending on the message."""
 
 from __future__ import annotations
 
+import math
+import os
 import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.notify.sender import QUEUE_LIMIT, Sender
+from jupyter_helpers.notify.sender import DEFAULT_TIMEOUT, MAX_TIMEOUT, QUEUE_LIMIT, Sender
 
 CHILD = """
-import json, sys, time
-text = json.load(open(sys.argv[1]))["text"]
-if text == "hang":
-    time.sleep(30)
-if text.startswith("fail"):
-    sys.exit(print("warming up", file=sys.stderr) or print(text, file=sys.stderr) or 1)
+import json, os, sys, time
+for line in sys.stdin:
+    text = json.loads(line)["text"]
+    if text == "hang":
+        time.sleep(30)
+    if text == "die":
+        sys.exit(print("child crashed: boom", file=sys.stderr) or 3)
+    if text.startswith("fail"):
+        reply = {"ok": False, "reason": text}
+    else:
+        reply = {"ok": True, "via": "stand-in", "pid": os.getpid()}
+    print(json.dumps(reply), flush=True)
 """
 
 
 @pytest.fixture
-def sender(tmp_path: Path) -> Sender:
+def child_command(tmp_path: Path) -> list[str]:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
-    return Sender([sys.executable, str(script)], timeout=1.5)
+    return [sys.executable, str(script)]
 
 
-def send_all(sender: Sender, texts: list[str]) -> list[str]:
+@pytest.fixture
+def sender(child_command: list[str]) -> Sender:
+    sender = Sender(child_command, timeout=1.5)
+    yield sender
+    sender.close()
+
+
+def send_all(sender: Sender, texts: list[str], **kwargs) -> list[str]:
     for text in texts:
-        sender.submit(text, "title")
+        sender.submit(text, "title", **kwargs)
     assert sender.wait_idle(60)
     return sender.take_warnings()
 
@@ -45,11 +61,30 @@ def test_each_kind_of_failure_is_reported_once_and_again_after_a_success(sender:
     assert sender.sent == 1 and sender.last_failure == "fail: closed port"
 
 
-def test_a_hung_send_is_abandoned_at_the_time_limit(sender: Sender) -> None:
+def test_one_warm_child_serves_every_message(sender: Sender) -> None:
+    assert sender.child_pid is None  # nothing sent yet: no child started
+    send_all(sender, ["ok"])
+    first = sender.child_pid
+    assert first is not None
+    send_all(sender, ["ok", "fail: x", "ok"])
+    assert sender.child_pid == first and sender.sent == 3
+
+
+def test_a_hung_send_is_killed_at_the_time_limit_and_the_next_goes_to_a_new_child(sender: Sender) -> None:
+    send_all(sender, ["ok"])
+    hung = sender.child_pid
     started = time.monotonic()
     assert send_all(sender, ["hang"]) == ["jupyter-helpers: notification not sent: no answer within 1.5 s "
                                           "(is the service reachable?)"]
     assert time.monotonic() - started < 10
+    assert not Path(f"/proc/{hung}").exists() or "Z" in Path(f"/proc/{hung}/stat").read_text().split()[2]
+    assert send_all(sender, ["ok"]) == [] and sender.sent == 2
+    assert sender.child_pid not in (None, hung)
+
+
+def test_a_crashed_child_is_reported_with_its_last_words_and_replaced(sender: Sender) -> None:
+    assert send_all(sender, ["die"]) == ["jupyter-helpers: notification not sent: child crashed: boom"]
+    assert send_all(sender, ["ok"]) == [] and sender.last_failure is None
 
 
 def test_submit_never_waits_and_a_full_queue_drops_with_one_warning(sender: Sender) -> None:
@@ -68,3 +103,59 @@ def test_missing_sender_python_says_to_reinstall(tmp_path: Path) -> None:
     sender = Sender([str(tmp_path / "gone" / "python"), "-m", "x"], timeout=5)
     warnings = send_all(sender, ["ok"])
     assert len(warnings) == 1 and "run `jupyter-helpers install` again" in warnings[0]
+
+
+@pytest.mark.parametrize("odd", [math.inf, math.nan, 1e300, -1, 0, "soon"])
+def test_odd_time_limits_never_stop_the_sender(child_command: list[str], odd: object) -> None:
+    """c.AutoNotify.send_timeout = float('inf') (or nan, 1e300) once killed the worker for good."""
+    sender = Sender(child_command, timeout=odd)  # type: ignore[arg-type]
+    assert 0 < sender.timeout <= MAX_TIMEOUT
+    assert sender.timeout == (MAX_TIMEOUT if odd == 1e300 else DEFAULT_TIMEOUT)
+    assert send_all(sender, ["ok", "ok"]) == [] and sender.sent == 2
+    sender.timeout = math.inf  # as the traitlets observer sets it later
+    assert send_all(sender, ["ok"]) == [] and sender.sent == 3
+    sender.close()
+
+
+def test_an_unexpected_error_is_reported_once_and_the_worker_goes_on(sender: Sender) -> None:
+    """Any exception inside the worker (here: an image that is not bytes) is one line and a
+    `last_failure`, never the end of sending."""
+    sender.submit("ok", "title", image="not bytes")  # type: ignore[arg-type]
+    sender.submit("ok", "title", image="not bytes")  # type: ignore[arg-type]
+    assert sender.wait_idle(60)
+    warnings = sender.take_warnings()
+    assert len(warnings) == 1 and warnings[0].startswith("jupyter-helpers: notification not sent: the sender failed")
+    assert "TypeError" in sender.last_failure
+    assert send_all(sender, ["ok"]) == [] and sender.sent == 1 and sender.last_failure is None
+
+
+def test_reported_messages_tell_every_outcome_even_a_failure_already_reported(sender: Sender) -> None:
+    assert send_all(sender, ["fail: bad token"]) == ["jupyter-helpers: notification not sent: fail: bad token"]
+    warnings = send_all(sender, ["fail: bad token", "ok"], report=True)
+    assert warnings[0] == "jupyter-helpers: %notify not sent: fail: bad token"
+    assert warnings[1].startswith("jupyter-helpers: %notify sent via stand-in in ") and warnings[1].endswith(" s")
+    assert len(warnings) == 2
+
+
+def test_an_idle_child_is_let_go_and_a_new_one_starts_when_needed(child_command: list[str]) -> None:
+    sender = Sender(child_command, timeout=5, idle=0.5)
+    send_all(sender, ["ok"])
+    first = sender.child_pid
+    deadline = time.monotonic() + 20
+    while sender.child_pid is not None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sender.child_pid is None
+    assert not os.path.exists(f"/proc/{first}")  # exited and reaped
+    assert send_all(sender, ["ok"]) == [] and sender.child_pid not in (None, first)
+    sender.close()
+
+
+def test_a_kernel_with_many_open_files_still_sends(sender: Sender) -> None:
+    """select() cannot watch a descriptor above 1024; data work opens many files."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        assert send_all(sender, ["ok", "fail: x"]) == ["jupyter-helpers: notification not sent: fail: x"]
+        assert sender.sent == 1
+    finally:
+        for fd in held:
+            os.close(fd)

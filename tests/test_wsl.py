@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -184,3 +185,109 @@ def test_unwritable_config_dir_is_one_line(wsl2: Path, home: Path) -> None:
         (home / ".jupyter").chmod(0o755)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a writable directory" in done.stderr
     assert snapshot(home) == before
+
+
+# -- undo takes back only our keys --------------------------------------------------------------
+
+def set_password(home: Path) -> None:
+    """What `jupyter server password` does: jupyter_server's own set_password into the config."""
+    subprocess.run([str(BIN / "python"), "-c", "from jupyter_server.auth.security import set_password; "
+                    "set_password('s3cret')"], check=True, capture_output=True, timeout=60)
+
+
+def test_undo_keeps_a_password_set_after_wsl_when_there_was_no_config(tmp_path: Path, home: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(fake_root(tmp_path, WSL2)))
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    run_cli("wsl")
+    set_password(home)
+    hashed = json.loads(config.read_text())["IdentityProvider"]["hashed_password"]
+    out = run_cli("wsl", "--undo").stdout
+    assert json.loads(config.read_text()) == {"IdentityProvider": {"hashed_password": hashed}}
+    assert f"undid ServerApp.browser, ServerApp.use_redirect_file in {config}" in out
+    assert not (home / ".jupyter" / "jupyter_helpers").exists()
+
+
+def test_undo_keeps_every_later_edit_and_reports_a_key_the_user_changed(wsl2: Path, home: Path) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    run_cli("wsl")
+    edited = json.loads(config.read_text())
+    edited["ServerApp"]["port"] = 8899
+    edited["ServerApp"]["browser"] = "my-own-browser %s"
+    edited["NotebookApp"] = {"nbserver_extensions": {}}
+    config.write_text(json.dumps(edited))
+    out = run_cli("wsl", "--undo").stdout.splitlines()
+    assert json.loads(config.read_text()) == {
+        "ServerApp": {"iopub_data_rate_limit": 12345678, "port": 8899, "browser": "my-own-browser %s"},
+        "NotebookApp": {"nbserver_extensions": {}},
+    }
+    assert out == [f"undid ServerApp.use_redirect_file in {config} (everything else in it stays as it is)",
+                   "left as you changed them since: ServerApp.browser"]
+
+
+def test_undo_restores_a_previous_value_of_our_key(wsl2: Path, home: Path) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    config.write_text('{"ServerApp": {"use_redirect_file": true, "browser": "old %s"}}')
+    config.chmod(0o600)
+    run_cli("wsl")
+    written = json.loads(config.read_text())
+    config.write_text(json.dumps({**written, "Other": {"x": 1}}))
+    run_cli("wsl", "--undo")
+    assert json.loads(config.read_text()) == {"ServerApp": {"use_redirect_file": True, "browser": "old %s"},
+                                              "Other": {"x": 1}}
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+def test_a_symlinked_config_stays_a_link_and_undo_is_exact(wsl2: Path, home: Path) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    dotfiles = home / "dotfiles"
+    dotfiles.mkdir()
+    (dotfiles / "jupyter.json").write_text(USER_CONFIG)
+    config.unlink()
+    config.symlink_to(dotfiles / "jupyter.json")
+    before = snapshot(home)
+    run_cli("wsl")
+    assert config.is_symlink()
+    assert json.loads((dotfiles / "jupyter.json").read_text())["ServerApp"]["use_redirect_file"] is False
+    run_cli("wsl", "--undo")
+    assert snapshot(home) == before
+
+
+def test_wsl_backup_keeps_the_config_private(wsl2: Path, home: Path) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    config.chmod(0o600)
+    run_cli("wsl")
+    backups = home / ".jupyter" / "jupyter_helpers" / "wsl" / "backups"
+    assert stat.S_IMODE(backups.stat().st_mode) == 0o700
+    assert [stat.S_IMODE(p.stat().st_mode) for p in backups.iterdir()] == [0o600]
+    assert stat.S_IMODE(config.stat().st_mode) == 0o600
+
+
+def test_non_utf8_config_is_one_line(wsl2: Path, home: Path) -> None:
+    (home / ".jupyter" / "jupyter_server_config.json").write_bytes(b'{"ServerApp": {"x": "\xff"}}')
+    done = run_cli("wsl", check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot read" in done.stderr
+
+
+def test_a_second_wsl_run_after_edits_never_brings_back_old_bytes(wsl2: Path, home: Path) -> None:
+    """wsl, a password, wsl again (another browser), undo: the password must survive."""
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    run_cli("wsl")
+    set_password(home)
+    run_cli("wsl", "--browser", "C:\\Program Files\\Mozilla Firefox\\firefox.exe")
+    hashed = json.loads(config.read_text())["IdentityProvider"]["hashed_password"]
+    run_cli("wsl", "--undo")
+    assert json.loads(config.read_text()) == {"ServerApp": {"iopub_data_rate_limit": 12345678},
+                                              "IdentityProvider": {"hashed_password": hashed}}
+
+
+def test_a_key_the_user_changed_between_runs_is_theirs_again(wsl2: Path, home: Path) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    run_cli("wsl")
+    edited = json.loads(config.read_text())
+    edited["ServerApp"]["use_redirect_file"] = True
+    config.write_text(json.dumps(edited))
+    run_cli("wsl")
+    run_cli("wsl", "--undo")
+    assert json.loads(config.read_text())["ServerApp"] == {"iopub_data_rate_limit": 12345678,
+                                                           "use_redirect_file": True}

@@ -34,10 +34,9 @@ def load_ntfy_config() -> dict:
     from ruamel.yaml import YAML, YAMLError
 
     try:
-        config = YAML(typ="safe", pure=True).load(path.read_text())
-    except (OSError, YAMLError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ChannelError(f"cannot read ntfy config {path} ({reason}); fix or remove it") from exc
+        config = YAML(typ="safe", pure=True).load(path.read_bytes().decode("utf-8"))
+    except (OSError, YAMLError, UnicodeDecodeError, RecursionError) as exc:
+        raise ChannelError(f"cannot read ntfy config {path} ({_first_line(exc)}); fix or remove it") from exc
     if config is None:
         return {}
     if not isinstance(config, dict):
@@ -58,14 +57,66 @@ def backends(config: dict, requested: str = "") -> list[str]:
     return chosen
 
 
+def _first_line(exc: BaseException) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text: byte {exc.start}"
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def backend_module(name: str, config: dict) -> str:
+    """The module ntfy imports for backend `name` (an entry may name another with `backend:`)."""
+    options = config.get(name)
+    if isinstance(options, dict) and isinstance(options.get("backend"), str):
+        name = options["backend"]
+    return name
+
+
+def check_backend(name: str, config: dict) -> None:
+    """Raises unless ntfy can import backend `name` and the config gives every option its
+    `notify()` requires (ntfy would otherwise fail on every message)."""
+    import importlib
+    import inspect
+
+    module_name = backend_module(name, config)
+    module = None
+    for candidate in (f"ntfy.backends.{module_name}", module_name):
+        try:
+            module = importlib.import_module(candidate)
+            break
+        except ImportError:
+            continue
+        except Exception as exc:
+            raise ChannelError(f"ntfy backend {name!r} fails to load ({_first_line(exc)})") from exc
+    if module is None or not callable(getattr(module, "notify", None)):
+        raise ChannelError(f"unknown ntfy backend {name!r} in {ntfy_config_file()}: use one of ntfy's backends "
+                           "(telegram, pushover, ...) or a module with a notify() function")
+    options = config.get(name) if isinstance(config.get(name), dict) else {}
+    signature = inspect.signature(module.notify)
+    required = [param.name for param in signature.parameters.values()
+                if param.default is inspect.Parameter.empty
+                and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+                and param.name not in {"title", "message", "retcode"}]
+    missing = [key for key in required if key not in options]
+    if missing:
+        raise ChannelError(f"ntfy backend {name!r} needs {', '.join(missing)}: add them under `{name}:` in "
+                           f"{ntfy_config_file()} (e.g. `{name}: {{{missing[0]}: ...}}`)")
+
+
 def _telegram_settings() -> configparser.ConfigParser:
     """telegram.ini as telegram-send reads it (a missing file reads as empty)."""
     path = telegram_credentials_file()
     parser = configparser.ConfigParser()
     try:
-        parser.read(path)
-    except configparser.Error as exc:
-        raise ChannelError(f"cannot parse {path} ({type(exc).__name__}); fix or remove it") from exc
+        parser.read_string(path.read_bytes().decode("utf-8"), source=str(path))
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except (configparser.Error, UnicodeDecodeError, RecursionError) as exc:
+        raise ChannelError(f"cannot parse {path} ({_first_line(exc)}); fix or remove it") from exc
+    except OSError as exc:
+        raise ChannelError(f"cannot read {path} ({exc.strerror}); fix its permissions") from exc
     return parser
 
 

@@ -1,61 +1,132 @@
-"""Sends messages off the kernel thread, each in a child process with a hard time limit.
+"""Sends messages off the kernel thread through one warm child process with a hard time limit.
 
 Why a child process: ntfy's Telegram backend calls `asyncio.run()`, which fails inside a kernel's
 running event loop; a hung server would block for ~30 s; and the kernel's environment may not have
-ntfy at all. The child is the Python that `jupyter-helpers install` recorded, running
-`jupyter_helpers.notify.deliver` on a private temp file holding the message: written before the
-child starts, so a kernel that exits right after a cell cannot leave the child without its
-message. The kernel thread only enqueues: it never waits.
+ntfy at all. Why a warm one: a fresh Python per message costs ~0.3 s CPU and latency. The child
+starts with the first message (kernels that never notify pay nothing), is killed and replaced when
+a send outlives the limit, and is let go after some idle minutes. The kernel thread only
+enqueues: it never waits, and nothing the worker meets ends it.
 """
 
 from __future__ import annotations
 
-import base64
-import json
-import os
-import queue
-import subprocess
-import tempfile
+import math
 import threading
+import time
 from collections import deque
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 QUEUE_LIMIT = 20
+DEFAULT_TIMEOUT = 30.0
+MAX_TIMEOUT = 3600.0
+IDLE_SECONDS = 5 * 60.0  # a warm child holds ~55 MB of memory (RSS): let it go when nobody sends
+# At kernel exit, seconds to wait for the worker to finish handing a message to the warm child, and
+# to hand the queued ones to children of their own (only a photo can fill a pipe and make a write
+# wait): jupyter_client sends SIGTERM 2.5 s after asking a kernel to stop (shutdown_wait_time / 2).
+HANDOFF_WAIT = 0.5
+HANDOFF_BUDGET = 1.5
+
+
+def usable_timeout(value: Any) -> float:
+    """Any configured value as a time limit a thread can wait on: inf, nan, 0 and non-numbers
+    become the default, huge values are capped (1e300 s would overflow a wait)."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return DEFAULT_TIMEOUT
+    if not math.isfinite(seconds) or seconds <= 0:
+        return DEFAULT_TIMEOUT
+    return min(seconds, MAX_TIMEOUT)
+
+
+class Outcome(NamedTuple):
+    """What happened to one message: sent `via` some backends in `seconds`, or the `reason`."""
+
+    ok: bool
+    seconds: float
+    via: str = ""
+    reason: str = ""
+
+
+class _Message:
+    """One submitted message (a plain class: building dataclasses would cost kernels ~2 ms at start)."""
+
+    __slots__ = ("text", "title", "backend", "image", "report", "submitted")
+
+    def __init__(self, text: str, title: str, backend: str, image: bytes | None, report: bool) -> None:
+        self.text, self.title, self.backend, self.image, self.report = text, title, backend, image, report
+        self.submitted = time.monotonic()
+
+    def request_line(self, limit: float) -> bytes:
+        import base64
+        import json
+
+        image = base64.b64encode(self.image).decode() if self.image is not None else None
+        return json.dumps({"text": self.text, "title": self.title, "backend": self.backend, "image": image,
+                           "limit": limit}).encode()
 
 
 class Sender:
-    """A bounded queue drained by one daemon thread, with a memory of the last failure so that a
-    broken channel is reported once per new kind of failure, not once per cell."""
+    """A bounded queue drained by one daemon thread that talks to one warm child, with a memory of
+    the last failure so that a broken channel is reported once per new kind of failure."""
 
-    def __init__(self, command: list[str], timeout: float) -> None:
+    def __init__(self, command: list[str], timeout: float, idle: float = IDLE_SECONDS) -> None:
         self.command = command
         self.timeout = timeout
-        self._queue: queue.Queue[bytes] = queue.Queue(QUEUE_LIMIT)
+        self.idle = idle
+        self.sent = 0
+        self.last_outcome: Outcome | None = None
+        self._pending: deque[_Message] = deque()
+        self._unfinished = 0
+        self._closed = False
+        self._changed = threading.Condition()
+        self._handing = threading.Lock()  # held from taking a message until the child has it
+        self._child: Any = None  # child.WarmChild, imported with the first message
         self._warnings: deque[str] = deque()
         self._last_failure: str | None = None
         self._worker: threading.Thread | None = None
-        self.sent = 0
+
+    @property
+    def timeout(self) -> float:
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: Any) -> None:
+        self._timeout = usable_timeout(value)
+
+    @property
+    def child_pid(self) -> int | None:
+        """The warm child's process id while it runs (tests and benchmarks watch it)."""
+        child = self._child
+        return child.pid if child is not None and child.alive() else None
 
     def submit(self, text: str, title: str, backend: str = "", *, image: bytes | None = None,
                report: bool = False) -> None:
         """`image`: PNG/JPEG bytes to send as a photo with `text` as its caption (Telegram only;
         other backends get the text). `report`: also tell the kernel thread when it was sent
         (%notify, which the user asked for, reports its outcome; autonotify reports failures only)."""
-        payload = json.dumps({"text": text, "title": title, "backend": backend,
-                              "image": base64.b64encode(image).decode() if image else None,
-                              "report": report}).encode()
-        if self._worker is None:
+        message = _Message(text, title, backend, image, report)
+        with self._changed:
+            full = len(self._pending) >= QUEUE_LIMIT
+            if not full:
+                self._pending.append(message)
+                self._unfinished += 1
+                self._changed.notify_all()
+        if full:
+            self._remember(Outcome(False, 0.0, reason=f"{QUEUE_LIMIT} notifications are still waiting to be "
+                                   "sent; dropped a new one"), report)
+        worker = self._worker
+        if worker is None or not worker.is_alive():
             self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
             self._worker.start()
-        try:
-            self._queue.put_nowait(payload)
-        except queue.Full:
-            self._remember(f"{QUEUE_LIMIT} notifications are still waiting to be sent; dropped a new one")
 
     def has_warnings(self) -> bool:
         return bool(self._warnings)
 
     def take_warnings(self) -> list[str]:
-        """Warnings for the kernel thread to print (the worker never writes to the notebook)."""
+        """Lines for the kernel thread to print under the next cell (the worker never writes to
+        the notebook): failures, once per kind, and every outcome of a `report=True` message."""
         taken = []
         while self._warnings:
             taken.append(self._warnings.popleft())
@@ -66,75 +137,126 @@ class Sender:
         return self._last_failure
 
     def wait_idle(self, timeout: float) -> bool:
-        """True once everything queued so far was handled (tests and benchmarks wait on it)."""
-        done = threading.Event()
-        waiter = threading.Thread(target=lambda: (self._queue.join(), done.set()), daemon=True)
-        waiter.start()
-        return done.wait(timeout)
+        """True once everything submitted so far was handled (tests, benchmarks and the CLI)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._unfinished == 0, usable_timeout(timeout))
+
+    def close(self, grace: float = 5.0) -> None:
+        """Lets the warm child go once it has finished (the CLI, after its one message)."""
+        with self._handing, self._changed:
+            self._closed = True
+            self._changed.notify_all()
+        child, self._child = self._child, None
+        if child is not None:
+            child.stop(grace)
 
     def hand_off_pending(self) -> None:
-        """At kernel exit: start a detached child for every message still queued, without waiting.
+        """At kernel exit: every message still queued goes to a detached child of its own, which
+        enforces its own time limit; the warm child finishes the message it has and exits."""
+        got = self._handing.acquire(timeout=HANDOFF_WAIT)
+        try:
+            with self._changed:
+                self._closed = True
+                pending = list(self._pending)
+                self._pending.clear()
+                self._changed.notify_all()
+            if self._child is not None:
+                self._child.close()
+            lines = []
+            for message in pending:
+                try:
+                    lines.append(message.request_line(self.timeout))
+                except Exception:
+                    continue  # one message that cannot be encoded must not cost the others
+            if lines:
+                from .child import hand_off
 
-        Children run in their own session, so the kernel's shutdown (which may kill its process
-        group) does not take them along, and a notebook run by nbconvert or papermill still
-        reports its last cells."""
-        while True:
-            try:
-                payload = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            try:
-                subprocess.Popen(
-                    [*self.command, _message_file(payload)], stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-                )
-            except OSError:
-                pass  # exiting: nowhere left to report it
+                hand_off(self.command, lines, HANDOFF_BUDGET)
+        except Exception:
+            pass  # exiting: nowhere left to report it
+        finally:
+            if got:
+                self._handing.release()
 
     def _drain(self) -> None:
         while True:
-            payload = self._queue.get()
             try:
-                self._remember(self._deliver(payload))
-            finally:
-                self._queue.task_done()
+                if not self._serve_next():
+                    return
+            except BaseException as exc:  # noqa: B036 -- nothing may end the sender
+                self._drop_child()
+                self._remember(Outcome(False, 0.0, reason=f"the sender failed ({type(exc).__name__}: {exc})"))
+                time.sleep(1.0)  # a fault that repeats must not spin this thread
 
-    def _deliver(self, payload: bytes) -> str | None:
-        message_file = _message_file(payload)
+    def _serve_next(self) -> bool:
+        """Delivers one message; False once the sender is closed."""
+        with self._changed:
+            busy = self._changed.wait_for(lambda: self._pending or self._closed, self.idle)
+        if not busy:
+            self._drop_child(gently=True)
+            return True
+        message = None
         try:
-            done = subprocess.run(
-                [*self.command, message_file], stdin=subprocess.DEVNULL, capture_output=True,
-                timeout=self.timeout, check=False, start_new_session=True,
-            )
-        except subprocess.TimeoutExpired:
-            return f"no answer within {self.timeout:g} s (is the service reachable?)"
-        except OSError as exc:
-            return f"cannot run {self.command[0]} ({exc.strerror}); run `jupyter-helpers install` again"
+            with self._handing:  # until the child has the message: a kernel exit waits for this
+                with self._changed:
+                    if self._closed:
+                        return False
+                    message = self._pending.popleft()
+                line = message.request_line(self.timeout)
+                deadline, timeout = time.monotonic() + self.timeout, self.timeout
+                outcome = self._exchange(message, lambda child: child.send(line, deadline, timeout), start=True)
+            if outcome is None:
+                outcome = self._exchange(message, lambda child: child.receive(deadline, timeout))
+            self._remember(outcome or Outcome(False, 0.0, reason="the sender gave no answer"), message.report)
+        except Exception as exc:  # e.g. a message that cannot be encoded: report it, go on
+            if message is not None:
+                reason = f"the sender failed ({type(exc).__name__}: {exc})"
+                self._remember(Outcome(False, time.monotonic() - message.submitted, reason=reason), message.report)
         finally:
-            _remove(message_file)  # the child removes it once read; this covers a child that never ran
-        if done.returncode == 0:
+            if message is not None:
+                with self._changed:
+                    self._unfinished -= 1
+                    self._changed.notify_all()
+        return True
+
+    def _exchange(self, message: _Message, step: Callable[[Any], dict | None], start: bool = False
+                  ) -> Outcome | None:
+        """One step with the warm child (started first if `start` and needed): None after a
+        send, else the outcome."""
+        from .child import ChildFailed, WarmChild
+
+        try:
+            if start and (self._child is None or not self._child.alive()):
+                self._child = WarmChild(self.command)
+            reply = step(self._child)
+        except ChildFailed as exc:
+            self._child = None
+            return Outcome(False, time.monotonic() - message.submitted, reason=str(exc))
+        except Exception as exc:  # a garbled reply or a broken pipe: start afresh next time
+            self._drop_child()
+            reason = f"the sender failed ({type(exc).__name__}: {exc})"
+            return Outcome(False, time.monotonic() - message.submitted, reason=reason)
+        if reply is None:
             return None
-        lines = done.stderr.decode(errors="replace").strip().splitlines()
-        return lines[-1] if lines else f"the sender exited with code {done.returncode}"
+        seconds = time.monotonic() - message.submitted
+        if reply.get("ok"):
+            return Outcome(True, seconds, via=str(reply.get("via", "")))
+        return Outcome(False, seconds, reason=str(reply.get("reason") or "the sender gave no reason"))
 
-    def _remember(self, failure: str | None) -> None:
-        if failure is None:
+    def _drop_child(self, gently: bool = False) -> None:
+        child = self._child
+        if child is not None:
+            child.stop(5.0) if gently else child.kill()
+        self._child = None
+
+    def _remember(self, outcome: Outcome, report: bool = False) -> None:
+        self.last_outcome = outcome
+        if outcome.ok:
             self.sent += 1
-        elif failure != self._last_failure:
-            self._warnings.append(f"jupyter-helpers: notification not sent: {failure}")
-        self._last_failure = failure
-
-
-def _message_file(payload: bytes) -> str:
-    """A file only this user can read (mkstemp: 0600): message text stays out of `ps`."""
-    fd, path = tempfile.mkstemp(prefix="jupyter-helpers-", suffix=".json")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-    return path
-
-
-def _remove(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
+            if report:
+                self._warnings.append(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
+        elif report:
+            self._warnings.append(f"jupyter-helpers: %notify not sent: {outcome.reason}")
+        elif outcome.reason != self._last_failure:
+            self._warnings.append(f"jupyter-helpers: notification not sent: {outcome.reason}")
+        self._last_failure = None if outcome.ok else outcome.reason

@@ -3,7 +3,8 @@
 It is an HTTP proxy on 127.0.0.1: clients set HTTPS_PROXY to it, it answers CONNECT, terminates
 TLS with a certificate for api.telegram.org signed by a test CA (trustme), and then plays the Bot
 API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
-It records every sendMessage and can answer 401 or hang on demand.
+It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived) and can answer
+401, hang, or hang on the next request only (`mode`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ class _BotApi(_QuietHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake = self.server.fake
         method = self.path.rsplit("/", 1)[-1]
+        if fake.mode == "hang-once":  # this request hangs, later ones are answered
+            fake.mode = "ok"
+            fake.stopping.wait(60)
+            return
         if fake.mode == "hang":
             fake.stopping.wait(60)
             return
@@ -60,17 +65,19 @@ class _BotApi(_QuietHandler):
         self.wfile.write(data)
 
 
-def _fields(content_type: str, body: bytes) -> dict[str, str]:
+def _fields(content_type: str, body: bytes) -> dict:
+    """Form fields as text; an uploaded file (multipart part with a filename) as its raw bytes."""
     if "json" in content_type:
         return {k: str(v) for k, v in json.loads(body).items()}
     if "multipart" in content_type:
         boundary = content_type.split("boundary=")[1].strip('"').encode()
-        fields = {}
+        fields: dict = {}
         for part in body.split(b"--" + boundary):
             head, _, value = part.partition(b"\r\n\r\n")
             if b'name="' in head:
                 name = head.split(b'name="')[1].split(b'"')[0].decode()
-                fields[name] = value.rsplit(b"\r\n", 1)[0].decode()
+                value = value.removesuffix(b"\r\n")
+                fields[name] = value if b"filename=" in head else value.decode()
         return fields
     return {k: v[0] for k, v in parse_qs(body.decode()).items()}
 
@@ -119,13 +126,24 @@ class FakeTelegram:
         return {"HTTPS_PROXY": proxy, "https_proxy": proxy, "SSL_CERT_FILE": str(self.ca_file),
                 "NO_PROXY": "", "no_proxy": ""}
 
-    def record(self, path: str, fields: dict[str, str]) -> None:
+    def record(self, path: str, fields: dict) -> None:
         with self._lock:
             self.messages.append({"path": path, **fields})
 
     def texts(self) -> list[str]:
+        """The text of every sendMessage, in arrival order (photos are in `photos()`)."""
         with self._lock:
-            return [message.get("text", "") for message in self.messages]
+            return [message.get("text", "") for message in self.messages if message["path"].endswith("/sendMessage")]
+
+    def photos(self) -> list[dict]:
+        """Every sendPhoto as recorded: `photo` holds the uploaded bytes, `caption` the text."""
+        with self._lock:
+            return [message for message in self.messages if message["path"].endswith("/sendPhoto")]
+
+    def methods(self) -> list[str]:
+        """The Bot API method of every recorded request, in arrival order."""
+        with self._lock:
+            return [message["path"].rsplit("/", 1)[-1] for message in self.messages]
 
     def wait_for(self, count: int, timeout: float = 30.0) -> list[str]:
         """Bounded wait until at least `count` messages arrived; returns what arrived."""

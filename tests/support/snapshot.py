@@ -7,9 +7,13 @@ from pathlib import Path
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """Relative path -> sha256 (files) or 'dir' (directories), for every entry under root."""
+    """Relative path -> sha256 (files), 'dir' (directories) or 'link -> target' (symlinks, which
+    count as themselves, so replacing a link by a file shows), for every entry under root."""
     entries = {}
     for path in sorted(root.rglob("*")):
         key = str(path.relative_to(root))
-        entries[key] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
+        if path.is_symlink():
+            entries[key] = f"link -> {path.readlink()}"
+        else:
+            entries[key] = "dir" if path.is_dir() else hashlib.sha256(path.read_bytes()).hexdigest()
     return entries

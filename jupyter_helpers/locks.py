@@ -1,0 +1,69 @@
+"""One lock per file we read-modify-write: `fcntl.flock` on `.<name>.lock` beside the file.
+
+Every command that writes a file takes its lock and reads the file again under it, so two
+`install`s or twenty `projects add`s run one after the other instead of overwriting each other.
+The lock file is removed on release (the user's folders keep no trace of us); a waiter that then
+wakes up on the removed file notices (its inode is no longer the one at that path) and retries.
+Directories the lock file needed are created here and reported, so a change set can record them.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def lock_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.lock"
+
+
+def make_dirs(directory: Path) -> list[Path]:
+    """Creates `directory` and its missing parents; returns the ones this call created, outermost first."""
+    missing = []
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
+    created = []
+    for item in reversed(missing):
+        try:
+            item.mkdir()
+        except FileExistsError:
+            continue  # another process made it a moment ago: theirs to record
+        created.append(item)
+    return created
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[list[Path]]:
+    """Holds the lock of `path`; yields the directories created to hold the lock file."""
+    lock = lock_path(path)
+    created: list[Path] = []
+    while True:
+        created += make_dirs(lock.parent)
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            continue  # the directory was removed between mkdir and open (an uninstall finishing)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                same = os.stat(lock).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                same = False
+        except BaseException:
+            os.close(fd)
+            raise
+        if same:
+            break
+        os.close(fd)  # we locked a file its previous holder had already removed
+    try:
+        yield created
+    finally:
+        try:
+            lock.unlink()
+        except OSError:
+            pass  # someone removed it already; the inode check keeps waiters safe
+        os.close(fd)

@@ -1,0 +1,130 @@
+"""`jupyter-helpers status` tells the truth: each case as a user produces it, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN, run_cli
+
+EXTENSION = Path(".jupyter/jupyter_server_config.d/jupyter_helpers.json")
+
+
+@pytest.fixture
+def installed(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Installed, with this environment's `jupyter` first on PATH (as after activating it) and
+    Telegram credentials in place, so every check is green to begin with."""
+    monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    run_cli("install")
+    ntfy = home / ".config" / "ntfy"
+    ntfy.mkdir(parents=True)
+    (ntfy / "telegram.ini").write_text("[telegram]\ntoken = 1:x\nchat_id = 5\n")
+    done = run_cli("status", check=False)
+    assert done.returncode == 0, done.stdout
+    return home
+
+
+def status_lines(*args: str) -> tuple[int, list[str]]:
+    done = run_cli("status", *args, check=False)
+    assert "Traceback" not in done.stderr + done.stdout and done.stderr == "", done.stderr
+    return done.returncode, done.stdout.splitlines()
+
+
+def errors(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("ERR")]
+
+
+@pytest.mark.parametrize("config_file, text", [
+    ("ipython_kernel_config.py", "c.AutoNotify.enabled = False\n"),
+    ("ipython_config.py", "c = get_config()\nc.AutoNotify.enabled = False\n"),
+    ("ipython_config.json", '{"AutoNotify": {"enabled": false}}'),
+])
+def test_notifications_off_on_purpose_without_telegram_is_not_an_error(installed: Path, config_file: str,
+                                                                         text: str) -> None:
+    (installed / ".config/ntfy/telegram.ini").unlink()
+    path = installed / ".ipython/profile_default" / config_file
+    path.write_text(text)
+    code, lines = status_lines()
+    assert code == 0, lines
+    [line] = [line for line in lines if "notifications off" in line]
+    assert line.startswith(f"ok   notifications off on purpose (c.AutoNotify.enabled = False in {path})")
+    assert "Telegram credentials missing" in line
+
+
+def test_a_deleted_sender_environment_is_named(installed: Path) -> None:
+    record = installed / ".ipython/profile_default/jupyter_helpers/installation.json"
+    gone = installed / "old-venv/bin/python"
+    record.write_text(json.dumps({**json.loads(record.read_text()), "python": str(gone)}))
+    code, lines = status_lines()
+    assert code == 1
+    assert errors(lines) == [f"ERR  the environment of the sender Python {gone} is gone; run "
+                             "`jupyter-helpers install` again from the environment that has jupyter-helpers"]
+
+
+def test_extension_disabled_by_the_users_server_config_is_an_error(installed: Path) -> None:
+    config = installed / ".jupyter" / "jupyter_server_config.json"
+    config.write_text('{"ServerApp": {"jpserver_extensions": {"jupyter_helpers": false}}}')
+    code, lines = status_lines()
+    assert code == 1
+    assert errors(lines) == [f"ERR  window-title server extension is disabled by ServerApp.jpserver_extensions "
+                             f"in {config} (remove jupyter_helpers there or set it to true)"]
+
+
+def test_jupyter_on_path_that_cannot_import_us_is_an_error(installed: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another environment's `jupyter` first on PATH: its server would log a traceback."""
+    other = tmp_path / "other-env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True, timeout=120)
+    jupyter = other / "bin" / "jupyter"
+    jupyter.write_text(f"#!{other / 'bin' / 'python'}\nimport sys\nsys.exit(0)\n")
+    jupyter.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{other / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    code, lines = status_lines()
+    assert code == 1
+    [line] = errors(lines)
+    assert line.startswith(f"ERR  the `jupyter` on PATH ({jupyter}) runs {other / 'bin' / 'python'}, "
+                           "which cannot import jupyter_helpers")
+
+
+@pytest.mark.parametrize("ntfy_yml, expected", [
+    ("backends: [nosuchbackend]\n", "ERR  unknown ntfy backend 'nosuchbackend' in "),
+    ("backends: [pushover]\n", "ERR  ntfy backend 'pushover' needs user_key: add them under `pushover:` in "),
+    ("backends: [pushover]\npushover: {api_token: abc}\n", "ERR  ntfy backend 'pushover' needs user_key"),
+    (b"backends: [telegram]\n# \xff\n", "ERR  cannot read ntfy config "),
+    ("backends: " + "[" * 100000 + "]" * 100000 + "\n", "ERR  cannot read ntfy config "),
+])
+def test_channel_problems_are_one_line_each(installed: Path, ntfy_yml: str | bytes, expected: str) -> None:
+    path = installed / ".config/ntfy/ntfy.yml"
+    path.write_bytes(ntfy_yml if isinstance(ntfy_yml, bytes) else ntfy_yml.encode())
+    code, lines = status_lines()
+    assert code == 1
+    [line] = errors(lines)
+    assert line.startswith(expected), line
+
+
+def test_pushover_with_its_key_is_green(installed: Path) -> None:
+    (installed / ".config/ntfy/ntfy.yml").write_text("backends: [pushover]\npushover: {user_key: u123}\n")
+    code, lines = status_lines()
+    assert code == 0 and "ok   notifications go through ntfy backend(s): pushover" in lines
+
+
+def test_non_utf8_telegram_ini_is_one_line(installed: Path) -> None:
+    ini = installed / ".config/ntfy/telegram.ini"
+    ini.write_bytes(b"[telegram]\ntoken = 1:x\nchat_id = 5\n# caf\xe9\n")
+    code, lines = status_lines()
+    assert code == 1
+    assert errors(lines) == [f"ERR  cannot parse {ini} (not UTF-8 text: byte 40); fix or remove it"]
+
+
+def test_two_profiles_one_uninstalled_the_other_stays_green(installed: Path) -> None:
+    run_cli("install", "--profile", "work")
+    assert status_lines("--profile", "work")[0] == 0
+    run_cli("uninstall", "--profile", "work")
+    code, lines = status_lines()
+    assert code == 0, lines
+    assert f"ok   window-title server extension enabled: {installed / EXTENSION} (for {BIN / 'jupyter'})" in lines
