@@ -140,7 +140,7 @@ def test_kernel_gets_the_magic_and_user_startup_still_runs(user_files: Path) -> 
     run_cli("install")
     nb = run_notebook(["%autonotify --status", "print(sorted(get_ipython().magics_manager.magics['line'])[:0])"],
                       user_files)
-    assert stream_text(nb.cells[0]).startswith("autonotify: on for cells of 1 min 00 s or more")
+    assert stream_text(nb.cells[0]).startswith("autonotify: on, one message per run of 1 min 00 s or more")
 
 
 def test_broken_installation_warns_once_and_ipython_starts(user_files: Path) -> None:

@@ -8,50 +8,25 @@ import re
 import socket
 import subprocess
 import venv
-from datetime import datetime
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from conftest import BIN, TOKEN, run_cli
+from conftest import BIN, TOKEN
+from support.kernels import MARKER, WATCHER, kernel_config, prepare_kernel_home, the_one, wall_time
 from support.notebooks import error_names, make_notebook, run_notebook, stream_text
-
-MARKER = "%notify end-of-notebook"
-
-
-WATCHER = ("[cb.__self__ for cb in get_ipython().events.callbacks['post_run_cell']"
-           " if type(cb.__self__).__name__ == 'CellWatcher'][0]")
-
-
-def wall_time(cell) -> float:
-    """Seconds from the kernel starting the cell to its reply, as nbclient recorded them."""
-    timing = cell.metadata.execution
-    started, replied = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
-                        for key in ("iopub.execute_input", "shell.execute_reply"))
-    return (replied - started).total_seconds()
-
-
-def the_one(texts: list[str], needle: str) -> str:
-    """Messages may arrive in any order (the last ones are handed off at kernel exit)."""
-    matching = [text for text in texts if needle in text]
-    assert len(matching) == 1, (needle, texts)
-    return matching[0]
 
 
 @pytest.fixture
 def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
-    run_cli("install")
-    workdir = home / "work" / "alpha"
-    workdir.mkdir(parents=True)
-    monkeypatch.setenv("JPY_SESSION_NAME", str(workdir / "analysis.ipynb"))  # as jupyter_server sets it
-    return workdir
+    return prepare_kernel_home(home, monkeypatch)
 
 
-def test_long_cells_notify_with_value_error_and_notebook_name(kernel_home: Path, telegram) -> None:
+def test_per_cell_mode_sends_one_message_per_long_cell(kernel_home: Path, telegram) -> None:
     nb = run_notebook(
         [
-            "%autonotify -a 1 -m 'check the plots'",
+            "%autonotify -a 1 --per cell -m 'check the plots'",
             "import time; time.sleep(1.5); 6 * 7",
             "time.sleep(1.5); raise ValueError('boom')",
             "time.sleep(0.1); 'short'",
@@ -62,32 +37,32 @@ def test_long_cells_notify_with_value_error_and_notebook_name(kernel_home: Path,
     texts = telegram.wait_for(3)
     assert len(texts) == 3, texts
     ok, failed = the_one(texts, "cell [2]"), the_one(texts, "cell [3]")
-    assert ok.startswith("✅ analysis.ipynb: cell [2] finished after 1.")
+    assert ok.startswith("✅ analysis.ipynb: cell [2] finished after ")
     assert ok.splitlines()[1:] == ["check the plots", "Result: 42", f"Host: {socket.gethostname()}"]
-    assert failed.startswith("❌ analysis.ipynb: cell [3] failed after 1.") and "Error: ValueError: boom" in failed
+    assert failed.startswith("❌ analysis.ipynb: cell [3] failed after ")
+    assert "Error in cell [3]: ValueError: boom" in failed
     the_one(texts, "end-of-notebook")
     assert error_names(nb.cells[2]) == ["ValueError"]
     assert all(message["path"] == f"/bot{TOKEN}/sendMessage" for message in telegram.messages)
 
 
-def test_nbconvert_run_names_its_notebook_and_reports_the_last_cell(
+def test_nbconvert_run_names_its_notebook_and_reports_the_last_run(
     kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """No Jupyter server, so no JPY_SESSION_NAME: the name comes from nbconvert's command line,
-    and the message of the last cell still goes out although the kernel stops right after it."""
+    and the run's message still goes out although the kernel stops right after its last cell."""
     monkeypatch.delenv("JPY_SESSION_NAME")
-    notebook = make_notebook(["%autonotify -a 1", "import time; time.sleep(1.2); 'last cell'"])
+    notebook = make_notebook(["%autonotify -a 1", "import time; time.sleep(0.7)", "time.sleep(0.7); 'last cell'"])
     nbformat.write(notebook, kernel_home / "overnight.ipynb")
     subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "overnight.ipynb"],
                    cwd=kernel_home, check=True, capture_output=True, timeout=120)
     texts = telegram.wait_for(1)
-    assert len(texts) == 1 and texts[0].startswith("✅ overnight.ipynb: cell [2] finished after 1.")
+    assert len(texts) == 1 and texts[0].startswith("✅ overnight.ipynb: cells [1]–[3] finished after "), texts
     assert "Result: 'last cell'" in texts[0]
 
 
 def test_autonotify_is_on_by_default_and_off_stops_it(kernel_home: Path, telegram, home: Path) -> None:
-    config = home / ".ipython" / "profile_default" / "ipython_kernel_config.py"
-    config.write_text("c.AutoNotify.after = 1\n")  # the documented way to change the default
+    kernel_config(home, "c.AutoNotify.after = 1\nc.AutoNotify.per = 'cell'\n")  # the documented way
     run_notebook(
         [
             "import time; time.sleep(1.2); 'default-on'",
@@ -108,21 +83,23 @@ def test_bad_arguments_give_one_usage_error_and_keep_settings(kernel_home: Path,
     negative, word = (stream_text(cell, "stderr") for cell in nb.cells[:2])
     assert negative == "UsageError: argument -a/--after: seconds must be a finite number >= 0, got '-5'\n"
     assert word == "UsageError: argument -a/--after: expected a number of seconds, got 'abc' (e.g. -a 120)\n"
-    assert "autonotify: on for cells of 1 min 00 s or more" in stream_text(nb.cells[2])
+    assert "autonotify: on, one message per run of 1 min 00 s or more (--per run;" in stream_text(nb.cells[2])
 
 
 def test_reload_ext_keeps_exactly_one_set_of_callbacks(kernel_home: Path, telegram) -> None:
     nb = run_notebook(
         [
-            "%reload_ext jupyter_helpers\n%reload_ext jupyter_helpers\n%autonotify -a 1",
+            "%reload_ext jupyter_helpers\n%reload_ext jupyter_helpers\n%autonotify -a 1 --per cell",
             "import time; time.sleep(1.2); 'once'",
-            "print(sum(type(getattr(cb, '__self__', None)).__name__ == 'CellWatcher'"
-            " for cb in get_ipython().events.callbacks['post_run_cell']))",
+            "print(sum(type(getattr(cb, '__self__', None)).__name__ == 'RunWatcher'"
+            " for cb in get_ipython().events.callbacks['post_run_cell']))\n"
+            "pub = get_ipython().display_pub\n"  # one wrapper around the class's own method, not a stack
+            "print(pub.publish.__closure__[0].cell_contents.__func__ is type(pub).publish)",
             MARKER,
         ],
         kernel_home,
     )
-    assert stream_text(nb.cells[2]).strip() == "1"
+    assert stream_text(nb.cells[2]).split() == ["1", "True"]
     texts = telegram.wait_for(2)
     assert len(texts) == 2
     the_one(texts, "'once'")
@@ -132,16 +109,15 @@ def test_reload_ext_keeps_exactly_one_set_of_callbacks(kernel_home: Path, telegr
 def test_failing_channel_warns_once_and_never_delays_cells(
     kernel_home: Path, telegram, home: Path, mode: str, reason: str
 ) -> None:
-    config = home / ".ipython" / "profile_default" / "ipython_kernel_config.py"
-    config.write_text("c.AutoNotify.send_timeout = 3\n")
+    kernel_config(home, "c.AutoNotify.send_timeout = 3\n")
     telegram.mode = mode
     nb = run_notebook(
         [
-            "%autonotify -a 0.5",
+            "%autonotify -a 0.5 --per cell",
             "import time; time.sleep(0.6); 'first'",
             "time.sleep(0.2)",
             "time.sleep(0.6); 'second failure of the same kind'",
-            f"{WATCHER}.sender.wait_idle(20)",
+            f"{WATCHER}.wait_idle(20)",
             "print(1 + 1)",
         ],
         kernel_home,
@@ -157,7 +133,7 @@ def test_failing_channel_warns_once_and_never_delays_cells(
 
 def test_missing_credentials_warn_how_to_fix_without_prompting(kernel_home: Path, telegram, home: Path) -> None:
     (home / ".config" / "ntfy" / "telegram.ini").unlink()
-    nb = run_notebook(["%autonotify -a 0", "import time; time.sleep(4)", "print('alive')"], kernel_home)
+    nb = run_notebook(["%autonotify -a 0 --per cell", "import time; time.sleep(4)", "print('alive')"], kernel_home)
     warnings = "".join(stream_text(cell, "stderr") for cell in nb.cells)
     assert "Telegram credentials missing (token, chat_id)" in warnings
     assert "telegram.ini" in warnings
@@ -189,7 +165,7 @@ def test_kernel_from_another_venv_without_ntfy_still_delivers(
                     "--prefix", str(kernels.parent.parent.parent)], check=True, capture_output=True)
     assert (kernels / "bare" / "kernel.json").exists()
     nb = run_notebook(
-        ["%autonotify -a 1", "import sys, time; time.sleep(1.2); sys.executable", MARKER],
+        ["%autonotify -a 1 --per cell", "import sys, time; time.sleep(1.2); sys.executable", MARKER],
         kernel_home,
         kernel_name="bare",
     )
@@ -219,8 +195,8 @@ def test_another_ntfy_backend_by_magic_or_ntfy_config(
     monkeypatch.setenv("RECORDER_FILE", str(tmp_path / "received.txt"))
     if chosen_by == "ntfy.yml":
         (home / ".config" / "ntfy" / "ntfy.yml").write_text("backends: [recorder_backend]\n")
-    magic = "%autonotify -a 0.5" + (" --backend recorder_backend" if chosen_by == "magic" else "")
-    run_notebook([magic, "import time; time.sleep(0.6); 'via recorder'", f"{WATCHER}.sender.wait_idle(30)"],
+    magic = "%autonotify -a 0.5 --per cell" + (" --backend recorder_backend" if chosen_by == "magic" else "")
+    run_notebook([magic, "import time; time.sleep(0.6); 'via recorder'", f"%autonotify --off\n{WATCHER}.wait_idle(30)"],
                  kernel_home)
     received = (tmp_path / "received.txt").read_text().split("\n===\n")[:-1]
     assert len(received) == 1

@@ -1,21 +1,23 @@
-"""`%autonotify` and `%notify`: thin argument handling over the watcher and its settings."""
+"""`%autonotify` and `%notify`: thin argument handling over the watcher and its settings.
+
+Imported the first time one of the magics is used (the extension registers two small functions
+that call in here), so a kernel start does not pay for it.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
-from IPython.core.magic import Magics, line_magic, magics_class
+from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
-from .message import TELEGRAM_LIMIT, clean, human_duration
-from .settings import AutoNotify
-from .watcher import CellWatcher, notebook_name
+from .message import compose_note, human_duration
+from .watcher import RunWatcher, _host
 
 
 def seconds(text: str) -> float:
     try:
-        value = float(text)
+        value = float(unquote(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
     if not value >= 0 or value == float("inf"):
@@ -30,48 +32,62 @@ def unquote(text: str) -> str:
     return text
 
 
-@magics_class
-class NotifyMagics(Magics):
-    def __init__(self, shell: Any, settings: AutoNotify, watcher: CellWatcher) -> None:
-        super().__init__(shell)
-        self.settings = settings
-        self.watcher = watcher
+@magic_arguments()
+@argument("-a", "--after", type=seconds, metavar="SECONDS",
+          help="notify about runs (or cells, with --per cell) taking at least this long")
+@argument("--per", choices=["run", "cell"],
+          help="run: one message per run of cells less than run_gap apart (default); cell: one per long cell")
+@argument("-m", "--message", metavar="TEXT", help="text added to every notification")
+@argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
+@argument("--off", action="store_true", help="stop notifying")
+@argument("--status", action="store_true", help="show the current settings")
+def autonotify(watcher: RunWatcher, line: str) -> None:
+    """Send a notification when a run of cells (Run All, nbconvert, quick Shift-Enter) takes longer
+    than a threshold (on by default)."""
+    if line.split() and line.split()[0] in ("-h", "--help"):
+        print(autonotify.__doc__)  # magic_arguments put the full usage there
+        return
+    args = parse_argstring(autonotify, line)
+    settings = watcher.settings
+    if args.after is not None:
+        settings.after = args.after
+    if args.per is not None:
+        settings.per = args.per
+    if args.message is not None:
+        settings.message = unquote(args.message)
+    if args.backend is not None:
+        settings.backend = unquote(args.backend)
+    if not args.status:
+        settings.enabled = not args.off
+    print(status(watcher))
 
-    @magic_arguments()
-    @argument("-a", "--after", type=seconds, metavar="SECONDS", help="notify about cells running at least this long")
-    @argument("-m", "--message", metavar="TEXT", help="text added to every notification")
-    @argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
-    @argument("--off", action="store_true", help="stop notifying")
-    @argument("--status", action="store_true", help="show the current settings")
-    @line_magic
-    def autonotify(self, line: str) -> None:
-        """Send a notification whenever a cell runs longer than a threshold (on by default)."""
-        args = parse_argstring(self.autonotify, line)
-        if args.after is not None:
-            self.settings.after = args.after
-        if args.message is not None:
-            self.settings.message = unquote(args.message)
-        if args.backend is not None:
-            self.settings.backend = unquote(args.backend)
-        if not args.status:
-            self.settings.enabled = not args.off
-        print(self.status())
 
-    def status(self) -> str:
-        settings = self.settings
-        sender = self.watcher.sender
-        state = f"on for cells of {human_duration(settings.after)} or more" if settings.enabled else "off"
-        lines = [
-            f"autonotify: {state}",
-            f"backend: {settings.backend or 'from ntfy.yml, else telegram'}",
-            f"message: {settings.message or '(none)'}",
-            f"sent: {sender.sent}; last failure: {sender.last_failure or 'none'}",
-        ]
-        return "\n".join(lines)
+def status(watcher: RunWatcher) -> str:
+    settings = watcher.settings
+    sender = watcher.started_sender
+    threshold = human_duration(settings.after)
+    if not settings.enabled:
+        state = "off"
+    elif settings.per == "cell":
+        state = f"on, one message per cell of {threshold} or more (--per cell)"
+    else:
+        state = (f"on, one message per run of {threshold} or more (--per run; cells less than "
+                 f"{settings.run_gap:g} s apart form one run)")
+    sent, failure = (sender.sent, sender.last_failure) if sender is not None else (0, None)
+    return "\n".join([
+        f"autonotify: {state}",
+        f"backend: {settings.backend or 'from ntfy.yml, else telegram'}",
+        f"message: {settings.message or '(none)'}",
+        f"images: {'the last one a run displayed is attached' if settings.images else 'off'}",
+        f"sent: {sent}; last failure: {failure or 'none'}",
+    ])
 
-    @line_magic
-    def notify(self, line: str) -> None:
-        """Send one notification now: `%notify Training finished`."""
-        where = notebook_name(self.shell) or "IPython"
-        text = clean(f"🔔 {where}: {line.strip() or 'notification'}\nHost: {self.watcher.host}", TELEGRAM_LIMIT)
-        self.watcher.sender.submit(text, where, self.settings.backend)
+
+def notify(watcher: RunWatcher, line: str) -> None:
+    """Send one notification now and show its outcome under a later cell: `%notify Training finished`."""
+    text = unquote(line.strip())
+    if not text:
+        raise UsageError("%notify needs a text to send, e.g. `%notify Training finished`")
+    notebook, project = watcher.place()
+    message, title = compose_note(text, notebook, project, _host())
+    watcher.sender.submit(message, title, watcher.settings.backend, report=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -12,11 +14,8 @@ def make_notebook(sources: list[str]) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
 
 
-def run_notebook(
-    sources: list[str], workdir: Path, kernel_name: str = "python3", allow_errors: bool = True
-) -> nbformat.NotebookNode:
-    notebook = make_notebook(sources)
-    client = NotebookClient(
+def _client(notebook: nbformat.NotebookNode, workdir: Path, kernel_name: str, allow_errors: bool) -> NotebookClient:
+    return NotebookClient(
         notebook,
         kernel_name=kernel_name,
         timeout=120,
@@ -24,8 +23,30 @@ def run_notebook(
         allow_errors=allow_errors,
         resources={"metadata": {"path": str(workdir)}},
     )
-    client.execute()
+
+
+def run_notebook(
+    sources: list[str], workdir: Path, kernel_name: str = "python3", allow_errors: bool = True
+) -> nbformat.NotebookNode:
+    """Run All: every cell right after the previous one, then the kernel shuts down."""
+    notebook = make_notebook(sources)
+    _client(notebook, workdir, kernel_name, allow_errors).execute()
     return notebook
+
+
+@contextmanager
+def open_kernel(workdir: Path, kernel_name: str = "python3") -> Iterator[Callable[[str], nbformat.NotebookNode]]:
+    """A live kernel for tests that pause between cells (as a user does): yields `execute(source)`,
+    which runs one cell and returns it with its outputs; the kernel shuts down on exit."""
+    notebook = make_notebook([])
+    client = _client(notebook, workdir, kernel_name, allow_errors=True)
+
+    def execute(source: str) -> nbformat.NotebookNode:
+        notebook.cells.append(nbformat.v4.new_code_cell(source))
+        return client.execute_cell(notebook.cells[-1], len(notebook.cells) - 1)
+
+    with client.setup_kernel():
+        yield execute
 
 
 def stream_text(cell: nbformat.NotebookNode, name: str | None = None) -> str:

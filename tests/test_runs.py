@@ -1,0 +1,147 @@
+"""Runs, not cells: real kernels (nbclient) with the startup file installed by the real CLI, and
+messages through the real ntfy/Telegram chain to the fake Bot API."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from support.kernels import WATCHER, kernel_config, prepare_kernel_home, the_one, wall_time
+from support.notebooks import error_names, open_kernel, run_notebook, stream_text
+
+
+@pytest.fixture
+def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return prepare_kernel_home(home, monkeypatch)
+
+
+def only_message(telegram, settle: float = 3.0) -> str:
+    """Exactly one message arrives, and no second one follows within `settle` seconds."""
+    texts = telegram.wait_for(1)
+    texts = telegram.wait_for(2, timeout=settle)
+    assert len(texts) == 1, texts
+    return texts[0]
+
+
+def test_run_all_of_long_cells_sends_one_message_with_project(kernel_home: Path, telegram, home: Path) -> None:
+    run_cli("projects", "add", str(kernel_home.parent), "Project Alpha")
+    kernel_config(home, "c.AutoNotify.after = 1\n")
+    run_notebook(["import time; time.sleep(0.6); 6 * 7", "time.sleep(0.9)", "time.sleep(0.3); 'done'"], kernel_home)
+    lines = only_message(telegram).splitlines()
+    assert lines[0].startswith("✅ analysis.ipynb (Project Alpha): cells [1]–[3] finished after ")
+    assert lines[1].startswith("Longest: cell [2], ")
+    assert lines[2] == "Result: 'done'"
+
+
+def test_short_cells_that_together_pass_the_threshold_send_one_message(kernel_home: Path, telegram,
+                                                                       home: Path) -> None:
+    kernel_config(home, "c.AutoNotify.after = 1\n")
+    run_notebook(["import time; time.sleep(0.15)"] + ["time.sleep(0.15)"] * 9, kernel_home)
+    assert only_message(telegram).startswith("✅ analysis.ipynb: cells [1]–[10] finished after ")
+
+
+def test_run_failing_at_cell_3_sends_one_failure(kernel_home: Path, telegram, home: Path) -> None:
+    kernel_config(home, "c.AutoNotify.after = 1\n")
+    nb = run_notebook(["import time; time.sleep(0.6)", "time.sleep(0.6)", "raise ValueError('boom')"], kernel_home)
+    assert error_names(nb.cells[2]) == ["ValueError"]
+    text = only_message(telegram)
+    assert text.startswith("❌ analysis.ipynb: cells [1]–[3] failed after ")
+    assert "\nError in cell [3]: ValueError: boom\n" in text
+
+
+def test_run_ends_when_run_gap_passes_and_short_runs_send_nothing(kernel_home: Path, telegram, home: Path) -> None:
+    kernel_config(home, "c.AutoNotify.after = 2\n")  # well above the short run, even on a busy machine
+    with open_kernel(kernel_home) as execute:
+        execute("import time; time.sleep(1.1)")
+        time.sleep(0.3)  # a quick Shift-Enter: still the same run
+        execute("time.sleep(1.1); 'first run'")
+        ended = time.monotonic()
+        texts = telegram.wait_for(1, timeout=15)  # the kernel is idle and alive: the run_gap timer sends
+        arrived = time.monotonic()
+        assert len(texts) == 1 and texts[0].startswith("✅ analysis.ipynb: cells [1]–[2] finished after ")
+        assert "Result: 'first run'" in texts[0]
+        assert arrived - ended >= 0.8  # not before run_gap (1 s) had passed without a new cell
+        time.sleep(1.5)
+        execute("time.sleep(0.1)")  # a new, short run, failing at its end
+        failed = execute("raise ValueError('short')")
+        assert error_names(failed) == ["ValueError"]
+    assert len(telegram.wait_for(2, timeout=3)) == 1
+
+
+def test_slow_repr_is_taken_once(kernel_home: Path, telegram, home: Path) -> None:
+    """A result whose __repr__ takes 2 s: the display hook renders it once and the excerpt reuses
+    that text (before: a second repr made the cell take twice as long)."""
+    kernel_config(home, "c.AutoNotify.after = 0\nc.AutoNotify.per = 'cell'\n")
+    nb = run_notebook(
+        [
+            "import time\nclass Slow:\n    def __repr__(self):\n        time.sleep(2)\n        return 'slow result'",
+            "Slow()",
+        ],
+        kernel_home,
+    )
+    assert wall_time(nb.cells[1]) < 3.5, wall_time(nb.cells[1])
+    the_one(telegram.wait_for(2), "Result: slow result")
+
+
+def test_bad_config_values_give_one_line_each_and_the_default(kernel_home: Path, telegram, home: Path) -> None:
+    kernel_config(home, "\n".join([
+        "c.AutoNotify.send_timeout = float('inf')",
+        "c.AutoNotify.after = float('nan')",
+        "c.AutoNotify.excerpt_length = -1",
+        "c.AutoNotify.run_gap = 'soon'",
+        "c.AutoNotify.per = 'cells'",
+        "",
+    ]))
+    nb = run_notebook(
+        [
+            "s = " + WATCHER + ".settings\nprint(s.send_timeout, s.after, s.excerpt_length, s.run_gap, s.per)",
+            "%notify still sending",
+            "%config AutoNotify.after = -5",
+            f"{WATCHER}.wait_idle(30)",
+        ],
+        kernel_home,
+    )
+    assert stream_text(nb.cells[0], "stdout") == "30.0 60.0 200 1.0 run\n"
+    assert stream_text(nb.cells[0], "stderr").splitlines() == [
+        "jupyter-helpers: c.AutoNotify.send_timeout = inf is not a number of seconds from 1 to 3600; using 30.0",
+        "jupyter-helpers: c.AutoNotify.after = nan is not a number of seconds from 0 to 1e+07; using 60.0",
+        "jupyter-helpers: c.AutoNotify.excerpt_length = -1 is not a whole number from 0 to 4096; using 200",
+        "jupyter-helpers: c.AutoNotify.run_gap = 'soon' is not a number of seconds from 0 to 3600; using 1.0",
+        "jupyter-helpers: c.AutoNotify.per = 'cells' is not one of 'run', 'cell'; using 'run'",
+    ]
+    assert stream_text(nb.cells[2], "stderr") == (
+        "jupyter-helpers: c.AutoNotify.after = -5 is not a number of seconds from 0 to 1e+07; using 60.0\n")
+    the_one(telegram.wait_for(1), "still sending")
+
+
+def test_notify_without_text_is_a_usage_error_and_with_text_sends(kernel_home: Path, telegram) -> None:
+    nb = run_notebook(["%notify", "%notify   ", "%notify Training finished"], kernel_home)
+    usage = "UsageError: %notify needs a text to send, e.g. `%notify Training finished`\n"
+    assert stream_text(nb.cells[0], "stderr") == usage and stream_text(nb.cells[1], "stderr") == usage
+    text = the_one(telegram.wait_for(1), "Training finished")
+    assert text.startswith("🔔 analysis.ipynb: Training finished\nHost: ")
+
+
+@pytest.mark.parametrize("per", ["run", "cell"])
+def test_hung_telegram_delays_no_cell(kernel_home: Path, telegram, home: Path, per: str) -> None:
+    kernel_config(home, f"c.AutoNotify.send_timeout = 3\nc.AutoNotify.per = '{per}'\nc.AutoNotify.run_gap = 0.2\n")
+    telegram.mode = "hang"
+    with open_kernel(kernel_home) as execute:
+        execute("%autonotify -a 0.3")
+        execute("import time; time.sleep(0.4)")
+        time.sleep(0.5)  # the run is over: its message goes to the hung service
+        quick = [execute("x = 1") for _ in range(5)]
+    assert max(wall_time(cell) for cell in quick) < 0.5
+
+
+def test_notebook_name_with_undecodable_bytes_still_sends(kernel_home: Path, telegram, home: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Latin-1 file name on a UTF-8 system reaches the kernel as surrogates; it used to make
+    every send fail."""
+    monkeypatch.setenv("JPY_SESSION_NAME", str(kernel_home / "r\udce9sultats.ipynb"))
+    kernel_config(home, "c.AutoNotify.after = 0.5\n")
+    run_notebook(["import time; time.sleep(0.6); 'ok'"], kernel_home)
+    assert only_message(telegram).startswith("✅ r\ufffdsultats.ipynb: cell [1] finished after ")
