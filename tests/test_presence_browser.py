@@ -17,8 +17,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_helpers.notify.settings import AutoNotify
-
 from conftest import TOKEN as BOT_TOKEN
 from support.browser import CHROMIUM, LAUNCH_ARGS, record_dialogs, require_chromium
 from support.fake_telegram import FakeTelegram
@@ -251,9 +249,6 @@ def test_only_logged_in_pages_carry_the_script(server) -> None:
 # -- the kernel decides: cells run from the page, in the kernel of the notebook it shows ---------
 
 LONG_CELL = "import time; time.sleep(3); 'slow result'"
-# The kernel-side wiring goes into the run watcher (another branch) once that has landed.
-awaiting_wiring = pytest.mark.xfail(not hasattr(AutoNotify, "when"), strict=True,
-                                    reason="presence is not wired into autonotify yet")
 
 
 def write_cells(site: dict, path: str, sources: list[str]) -> None:
@@ -299,7 +294,6 @@ def assert_no_run_message(page, fake: FakeTelegram, name: str, since: int, marke
     assert run_messages(fake, name, since) == []
 
 
-@awaiting_wiring
 def test_messages_go_out_only_when_nobody_is_looking(context, server, site, fake) -> None:
     name = f"watched-{server.front_end}.ipynb"
     write_cells(site, f"alpha/{name}", ["%autonotify -a 1", LONG_CELL, f"%notify marker-{server.front_end}"])
@@ -334,7 +328,6 @@ def test_messages_go_out_only_when_nobody_is_looking(context, server, site, fake
     assert len(wait_until(lambda: run_messages(fake, name, since), timeout=30)) == 1
 
 
-@awaiting_wiring
 def test_when_always_sends_while_the_page_is_focused(context, server, site, fake) -> None:
     name = f"always-{server.front_end}.ipynb"
     write_cells(site, f"alpha/{name}", ["%autonotify -a 1 --when always", LONG_CELL])
