@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import UserError
-from .locks import locked, make_dirs
+from .locks import locked, make_dirs, missing_dirs, remove_empty_dirs
 
 MANIFEST_NAME = "changes.json"
 BACKUP_DIR_NAME = "backups"
@@ -79,7 +79,10 @@ def write_target(path: Path) -> Path:
     which must exist; a link is never replaced by a regular file."""
     if not path.is_symlink():
         return path
-    target = path.resolve()
+    try:
+        target = path.resolve()
+    except RuntimeError as exc:  # a loop of links
+        raise ChangeError(f"{path} is a symlink that loops; fix or remove the link and retry") from exc
     if not target.is_file():
         raise ChangeError(f"{path} is a symlink to {target}, which is not a file; "
                           "fix or remove the link and retry")
@@ -141,12 +144,12 @@ def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
 def sweep_temps(path: Path) -> None:
     """Removes temp files a killed `atomic_write` of `path` left behind. Call it holding the
     lock of `path`: every writer of it holds that lock, so no live writer owns such a file."""
-    target = path.resolve() if path.is_symlink() else path
     try:
+        target = path.resolve() if path.is_symlink() else path
         for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
             stale.unlink(missing_ok=True)
-    except OSError:
-        pass  # an unreadable folder has nothing of ours to tidy
+    except (OSError, RuntimeError):
+        pass  # an unreadable folder, or a loop of links, has nothing of ours to tidy
 
 
 def _reason(exc: OSError) -> str:
@@ -171,11 +174,15 @@ class ChangeSet:
     reverted only when the last of them leaves.
     """
 
-    def __init__(self, state_dir: Path, owned: Path | None = None) -> None:
+    def __init__(self, state_dir: Path, owned: Path | None = None,
+                 neighbours: Callable[[], list[Path]] = list) -> None:
         """`owned`: the outermost folder around `state_dir` that only jupyter-helpers uses; it
-        goes with the change set even if a killed run made it without recording that."""
+        goes with the change set even if a killed run made it without recording that.
+        `neighbours`: the records of other jupyter-helpers changes that may have made folders on
+        our paths (another profile's `.ipython`, `wsl`'s `.jupyter`)."""
         self.state_dir = state_dir
         self.owned = owned or state_dir
+        self.neighbours = neighbours
         self.manifest_path = state_dir / MANIFEST_NAME
         self.backup_dir = state_dir / BACKUP_DIR_NAME
 
@@ -195,15 +202,11 @@ class ChangeSet:
             if raw is None:
                 return {"files": [], "dirs": [], "users": []}
             manifest = json.loads(raw)
-            if not isinstance(manifest.get("files"), list) or not all(
-                isinstance(entry, dict) and isinstance(entry.get("path"), str) for entry in manifest["files"]
-            ):
-                return None
+            manifest.setdefault("dirs", [])
+            manifest.setdefault("users", [])
         except (OSError, ValueError, RecursionError, AttributeError):
             return None
-        manifest.setdefault("dirs", [])
-        manifest.setdefault("users", [])
-        return manifest
+        return manifest if _well_formed(manifest) else None
 
     def _save(self, manifest: dict) -> None:
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode(), mode=0o600)
@@ -262,6 +265,8 @@ class ChangeSet:
         journal = _Journal()
         journal.new_dirs = [str(d) for d in lock_dirs if str(d) not in manifest["dirs"]]
         manifest["dirs"] += journal.new_dirs
+        if journal.new_dirs:
+            self._save(manifest)  # at once: a kill from here on still leaves the folders recorded
         try:
             outcomes = self._apply_locked(manifest, changes, recognise, user, journal)
             if then is not None:
@@ -286,6 +291,8 @@ class ChangeSet:
         dirty = bool(writing or journal.new_dirs)
         if writing:
             check_writable([change.path for change in writing])
+            manifest["dirs"] += made_by_neighbours(self.neighbours(), [self.manifest_path, *(c.path for c in writing)],
+                                                   manifest["dirs"])
         if user and user not in manifest["users"]:
             manifest["users"].append(user)
             journal.user_added = user
@@ -316,9 +323,14 @@ class ChangeSet:
         return outcomes
 
     def _record_dirs(self, manifest: dict, journal: _Journal, directory: Path) -> None:
-        created = [str(d) for d in make_dirs(directory)]
-        manifest["dirs"] += created
-        journal.new_dirs += created
+        """Records the folders `directory` needs before making them, so a kill in between
+        still leaves a record that removes them."""
+        planned = [str(d) for d in missing_dirs(directory) if str(d) not in manifest["dirs"]]
+        if planned:
+            manifest["dirs"] += planned
+            journal.new_dirs += planned
+            self._save(manifest)
+        make_dirs(directory)
 
     def _back_up(self, path: Path, index: int, manifest: dict, journal: _Journal) -> Path:
         """A copy of the user's file with its mode (0600 stays 0600), in a 0700 folder, with a
@@ -350,8 +362,8 @@ class ChangeSet:
             manifest["users"].remove(journal.user_added)
         for path in journal.new_files:
             path.unlink(missing_ok=True)
-        for directory in sorted(journal.new_dirs, key=len, reverse=True):
-            _rmdir(Path(directory))  # the lock's own folders stay until the lock is released
+        remove_empty_dirs(journal.new_dirs)  # the lock's own folders stay until the lock is released
+        for directory in journal.new_dirs:
             if not Path(directory).exists() and directory in manifest["dirs"]:
                 manifest["dirs"].remove(directory)
         try:
@@ -362,43 +374,53 @@ class ChangeSet:
 
     # -- reverting ----------------------------------------------------------------------------
 
-    def revert(self, recognise: Recognise, candidates: list[Path], user: str | None = None) -> list[Outcome]:
+    def revert(self, recognise: Recognise, candidates: list[Path], user: str | None = None,
+               then: Callable[[list[Outcome]], list[Outcome]] | None = None) -> list[Outcome]:
         """Restores or removes what was recorded; files edited since stay the user's.
 
         With `user`, only that user leaves; the files stay while others remain. Without a
         readable manifest, the `candidates` holding our content are removed and backups go back
-        where their notes say."""
+        where their notes say. `then` gets the outcomes and runs before the lock is released,
+        so an install waiting for this change set finds the whole uninstall done."""
+        then = then or (lambda outcomes: [])
         if not self.state_dir.exists():
-            return self._recover(recognise, candidates, note="")
-        with locked(self.manifest_path):
-            exists = self.manifest_path.exists()
-            manifest = self._load() if exists else None
-            self._sweep(manifest, candidates)
-            if manifest is None:
-                outcomes = self._recover(recognise, candidates, note="is damaged" if exists else "is missing")
-                self.manifest_path.unlink(missing_ok=True)
-                dirs: list[str] = []
-            else:
-                if user is not None:
-                    if user in manifest["users"]:
-                        manifest["users"].remove(user)
-                    if manifest["users"]:
-                        self._save(manifest)
-                        others = ", ".join(manifest["users"])
-                        return [Outcome("shared", Path(e["path"]), f"still used by {others}")
-                                for e in manifest["files"]]
-                outcomes, failed = self._revert_entries(manifest, recognise)
-                if failed:  # unfinished: the next uninstall (of the same user) tries these again
-                    manifest["files"] = failed
-                    manifest["users"] = [user] if user is not None else []
+            outcomes = self._recover(recognise, candidates, note="")
+            return outcomes + then(outcomes)
+        tidy: list[str] = []
+        with locked(self.manifest_path, tidy=tidy):
+            outcomes = self._revert_locked(recognise, candidates, user, tidy)
+            return outcomes + then(outcomes)
+
+    def _revert_locked(self, recognise: Recognise, candidates: list[Path], user: str | None,
+                       tidy: list[str]) -> list[Outcome]:
+        """Everything `revert` does under the lock; folders to remove go into `tidy`."""
+        exists = self.manifest_path.exists()
+        manifest = self._load() if exists else None
+        self._sweep(manifest, candidates)
+        if manifest is None:
+            outcomes = self._recover(recognise, candidates, note="is damaged" if exists else "is missing")
+            self.manifest_path.unlink(missing_ok=True)
+            dirs: list[str] = [str(self.backup_dir)]
+        else:
+            if user is not None:
+                if user in manifest["users"]:
+                    manifest["users"].remove(user)
+                if manifest["users"]:
                     self._save(manifest)
-                    return outcomes
-                outcomes += self._noted_backups(recognise)[0]
-                self.manifest_path.unlink(missing_ok=True)
-                dirs = manifest["dirs"]
-            _rmdir(self.backup_dir)
-        for directory in sorted(set(dirs) | self._own_dirs(), key=len, reverse=True):
-            _rmdir(Path(directory))
+                    others = ", ".join(manifest["users"])
+                    return [Outcome("shared", Path(e["path"]), f"still used by {others}")
+                            for e in manifest["files"]]
+            outcomes, failed = self._revert_entries(manifest, recognise)
+            if failed:  # unfinished: the next uninstall (of the same user) tries these again
+                manifest["files"] = failed
+                manifest["users"] = [user] if user is not None else []
+                self._save(manifest)
+                return outcomes
+            outcomes += self._noted_backups(recognise)[0]
+            dirs = [str(self.backup_dir), *manifest["dirs"]]
+            remove_empty_dirs(dirs)  # while the record still names them (the lock's own go last)
+            self.manifest_path.unlink(missing_ok=True)
+        tidy += [*dirs, *self._own_dirs()]
         return outcomes
 
     def _revert_entries(self, manifest: dict, recognise: Recognise) -> tuple[list[Outcome], list[dict]]:
@@ -456,17 +478,41 @@ class ChangeSet:
     def _remove_if_empty(self) -> None:
         """A change set that recorded nothing leaves no folder behind."""
         if not self.manifest_path.exists():
-            for directory in sorted(self._own_dirs(), key=len, reverse=True):
-                _rmdir(Path(directory))
+            remove_empty_dirs(self._own_dirs())
             return
-        with locked(self.manifest_path):
+        tidy: list[str] = []
+        with locked(self.manifest_path, tidy=tidy) as lock_dirs:
             manifest = self._load()
             if manifest is None or manifest["files"] or manifest["users"]:
                 return
-            self.manifest_path.unlink(missing_ok=True)
-            dirs = manifest["dirs"]
-        for directory in sorted(set(dirs) | self._own_dirs(), key=len, reverse=True):
-            _rmdir(Path(directory))
+            self.manifest_path.unlink(missing_ok=True)  # (an uninstall may have removed it meanwhile)
+            tidy += [*manifest["dirs"], *self._own_dirs(), *map(str, lock_dirs)]
+
+
+def made_by_neighbours(records: list[Path], paths: list[Path], known: list[str]) -> list[str]:
+    """Folders around `paths` that another record says jupyter-helpers made. Recording them too
+    lets whichever change leaves last remove them (a folder goes only when empty)."""
+    ours = set()
+    for record in records:
+        try:
+            dirs = json.loads(read(record) or b"{}").get("dirs", [])
+        except (OSError, ValueError, RecursionError, AttributeError):
+            continue  # a damaged record: its folders stay, as before
+        ours |= {d for d in dirs if isinstance(d, str)} if isinstance(dirs, list) else set()
+    around = {str(parent) for path in paths for parent in path.parents}
+    return sorted((ours & around) - set(known))
+
+
+def _well_formed(manifest: dict) -> bool:
+    """Every field has the type the code relies on (a hand-edited or half-written one may not)."""
+    def strings(value: object) -> bool:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+    files = manifest.get("files")
+    return strings(manifest["dirs"]) and strings(manifest["users"]) and isinstance(files, list) and all(
+        isinstance(entry, dict) and isinstance(entry.get("path"), str)
+        and all(isinstance(entry.get(key), str | None) for key in ("backup", "sha256"))
+        for entry in files)
 
 
 def _entries(manifest: dict) -> dict[str, dict]:
@@ -476,13 +522,6 @@ def _entries(manifest: dict) -> dict[str, dict]:
 def _is_ours(entry: dict, path: Path, current: bytes, recognise: Recognise) -> bool:
     recorded = entry.get("sha256")
     return sha256(current) == recorded if recorded else recognise(path, current)
-
-
-def _rmdir(directory: Path) -> None:
-    try:
-        directory.rmdir()
-    except OSError:
-        pass  # the user (or IPython, or another command) put files there: theirs to keep
 
 
 def _aside(path: Path) -> Path:

@@ -12,19 +12,22 @@ import re
 from pathlib import Path
 
 from . import installation, paths
-from .changes import ChangeError, ChangeSet, FileChange, Outcome
+from .changes import MANIFEST_NAME, ChangeError, ChangeSet, FileChange, Outcome
 from .errors import UserError
 from .resources import resource_path
 
 SERVER_EXTENSION_CONFIG = {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
-# What `ipython --profile NAME` can live with as a folder name inside the IPython directory.
+# What `ipython --profile NAME` can live with as a folder name inside the IPython directory
+# (`profile_NAME` must fit the 255 bytes a file name may have).
 PROFILE_NAME = re.compile(r"\w[\w.-]*")
+PROFILE_NAME_MAX_BYTES = 255 - len("profile_")
 
 
 def check_profile(profile: str) -> str:
-    if not PROFILE_NAME.fullmatch(profile):
+    if not PROFILE_NAME.fullmatch(profile) or len(profile.encode()) > PROFILE_NAME_MAX_BYTES:
         raise UserError(f"invalid profile name {profile!r}: use letters, digits, '_', '-' and '.' "
-                        "(e.g. --profile work); it names a folder inside the IPython directory")
+                        f"(at most {PROFILE_NAME_MAX_BYTES} bytes, e.g. --profile work); "
+                        "it names a folder inside the IPython directory")
     return profile
 
 
@@ -41,12 +44,21 @@ def server_extension_content() -> bytes:
 
 
 def change_set(profile: str) -> ChangeSet:
-    return ChangeSet(paths.profile_dir(profile) / paths.STATE_DIR_NAME)
+    state = paths.profile_dir(profile) / paths.STATE_DIR_NAME
+    return ChangeSet(state, neighbours=lambda: [
+        other for other in paths.ipython_dir().glob(f"profile_*/{paths.STATE_DIR_NAME}/{MANIFEST_NAME}")
+        if other.parent != state])
+
+
+def server_manifest() -> Path:
+    return paths.jupyter_config_dir() / paths.STATE_DIR_NAME / "server" / MANIFEST_NAME
 
 
 def server_change_set() -> ChangeSet:
-    ours = paths.jupyter_config_dir() / paths.STATE_DIR_NAME
-    return ChangeSet(ours / "server", owned=ours)
+    from . import wsl
+
+    state = server_manifest().parent
+    return ChangeSet(state, owned=state.parent, neighbours=lambda: [wsl.record_path()])
 
 
 def profile_changes(profile: str) -> list[FileChange]:
@@ -83,10 +95,15 @@ def uninstall(profile: str) -> list[Outcome]:
     check_profile(profile)
     user = str(paths.profile_dir(profile))
     shared = server_change_set()
-    try:
-        outcomes = change_set(profile).revert(recognise, [change.path for change in profile_changes(profile)])
-        if outcomes or user in shared.users():
-            outcomes += shared.revert(recognise, [change.path for change in server_changes()], user=user)
+
+    def leave_shared(outcomes: list[Outcome]) -> list[Outcome]:
+        if not outcomes and user not in shared.users():
+            return []  # this profile never had it: another profile's extension stays untouched
+        return shared.revert(recognise, [change.path for change in server_changes()], user=user)
+
+    try:  # the shared part under the profile's lock, as install does it: one order, no interleaving
+        outcomes = change_set(profile).revert(recognise, [change.path for change in profile_changes(profile)],
+                                              then=leave_shared)
     except OSError as exc:
         raise ChangeError(f"could not change {exc.filename}: {exc.strerror or exc}") from exc
     return outcomes

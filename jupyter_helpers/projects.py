@@ -164,6 +164,11 @@ class ProjectStore:
         except ValueError as exc:
             raise ProjectMapError(f"project name {name!r} {exc}") from exc
         key = normalise_folder(folder)
+        try:
+            key.encode("utf-8")
+        except UnicodeEncodeError as exc:  # the map is UTF-8 JSON, and titles show text
+            raise ProjectMapError(f"folder {key!r} has a name that is not UTF-8 text; rename it "
+                                  "(or map a folder above it)") from exc
 
         def put(folders: dict) -> bool:
             for spelling in [f for f in folders if _same_folder(f, key)]:

@@ -2,14 +2,13 @@
 
 In its start hook (run after every other extension has created its Jinja environment) it wraps
 the loader of each `jinja2_env` / `<name>_jinja2_env` in the server's settings, so every template
-with a `</title>` gets the title script right after it: Notebook 7, JupyterLab, nbclassic, login
-and error pages alike. Files, nbconvert output and the REST API are not Jinja pages and stay as
-they are.
+with a `</title>` gets a call right after it: Notebook 7, JupyterLab, nbclassic and error pages
+alike. Files, nbconvert output and the REST API are not Jinja pages and stay as they are.
 
-The project map (folders and names) reaches only pages of a logged-in user: the inserted
-reference is a call that looks at the page's own template context (`logged_in` and the template
-name, which jupyter_server puts there for every page it renders), so `/login`, `/logout` and the
-404 a visitor sees before logging in carry no script at all.
+The call decides per page, from the page's own template context (`logged_in`, which
+jupyter_server puts in every page's namespace, and the template's name), so the project map
+(folders and names) reaches only a logged-in user's pages: `/login`, `/logout` and the 404 a
+visitor sees before logging in carry no script at all.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import paths, sysroot
-from .changes import atomic_write, check_writable, file_mode, read, sha256, sweep_temps
+from .changes import atomic_write, check_writable, file_mode, made_by_neighbours, read, sha256, sweep_temps
 from .errors import UserError
 from .locks import locked, make_dirs
 
@@ -195,6 +195,8 @@ def parse_config(data: bytes | None, path: Path) -> dict:
         raise WslError(f"cannot read {path} ({reason}); fix it first") from exc
     if not isinstance(config, dict):
         raise WslError(f"{path} must hold a JSON object; fix it first")
+    if not isinstance(config.get("ServerApp", {}), dict):
+        raise WslError(f'"ServerApp" in {path} must be a JSON object (e.g. {{"ServerApp": {{}}}}); fix it first')
     return config
 
 
@@ -231,14 +233,6 @@ def _dump(config: dict) -> bytes:
     return (json.dumps(config, indent=2) + "\n").encode()
 
 
-def _remove_dirs(dirs: list[str]) -> None:
-    for directory in sorted(set(dirs), key=len, reverse=True):
-        try:
-            Path(directory).rmdir()
-        except OSError:
-            pass  # other files live there: not ours to remove
-
-
 def apply(command: str, dry_run: bool) -> str:
     """Sets our two keys in the user's config under its lock; the record keeps what each held
     before (and a backup of the whole file, for an exact undo while nobody else edits it)."""
@@ -250,7 +244,7 @@ def apply(command: str, dry_run: bool) -> str:
     try:
         with locked(path) as lock_dirs:
             dirs = [str(d) for d in lock_dirs]
-            sweep_temps(path)
+            _sweep(path)
             before = read(path)
             config = parse_config(before, path)
             content = _dump(configured(config, command))
@@ -266,8 +260,15 @@ def apply(command: str, dry_run: bool) -> str:
                     record["backup"] = str(_back_up(path, before))
             else:
                 record["dirs"] = sorted(set(record.get("dirs", [])) | set(dirs))
-                if before is None or sha256(before) != record.get("written_sha256"):
+                ours = before is not None and sha256(before) == record.get("written_sha256")
+                # still the original: a kill came before our write, or midway through an undo
+                original = before == _original(record) if record.get("existed") else before is None
+                if not (ours or original):
                     record["exact"] = False  # edited since our last write: the old bytes are history
+            from .install import server_manifest
+
+            record["dirs"] = record["dirs"] + made_by_neighbours([server_manifest()], [path, record_path()],
+                                                                 record["dirs"])
             record["keys"] = remembered(record["keys"], server, settings(command))
             record["written_sha256"] = sha256(content)
             atomic_write(record_path(), (json.dumps(record, indent=2) + "\n").encode(), mode=0o600)
@@ -275,6 +276,21 @@ def apply(command: str, dry_run: bool) -> str:
     except OSError as exc:
         raise WslError(f"could not write {exc.filename or path}: {exc.strerror or exc}") from exc
     return "wrote"
+
+
+def _original(record: dict) -> bytes | None:
+    """The file's bytes before the first `wsl` (None: there was no file, or its backup is gone)."""
+    return read(Path(record["backup"])) if record.get("backup") else None
+
+
+def _sweep(path: Path) -> None:
+    """Tidies what a killed run left: temp files beside the config, the record and the backup,
+    and a backup without a record (written just before a kill, or left by a killed undo)."""
+    backup = state_dir() / "backups" / path.name
+    for written in (path, record_path(), backup):
+        sweep_temps(written)
+    if not record_path().exists():
+        backup.unlink(missing_ok=True)
 
 
 def _back_up(path: Path, data: bytes) -> Path:
@@ -292,20 +308,21 @@ def undo_changes() -> list[str]:
     path = config_path()
     if not record_path().exists():
         return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
+    tidy: list[str] = []
     try:
-        with locked(path):
+        with locked(path, tidy=tidy):
+            _sweep(path)
             record = _load_record()
             if record is None:
                 return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
             lines = _undo_locked(path, record)
-            backup = Path(record["backup"]) if record.get("backup") else None
-            if backup is not None:
-                backup.unlink(missing_ok=True)
-            record_path().unlink()
+            record_path().unlink()  # first: a backup without a record is swept by the next run
+            if record.get("backup"):
+                Path(record["backup"]).unlink(missing_ok=True)
+            state = state_dir()
+            tidy += [str(state / "backups"), str(state), str(state.parent), *record.get("dirs", [])]
     except OSError as exc:
         raise WslError(f"could not change {exc.filename or path}: {exc.strerror or exc}") from exc
-    state = state_dir()
-    _remove_dirs([str(state / "backups"), str(state), str(state.parent), *record.get("dirs", [])])
     return lines
 
 

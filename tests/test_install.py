@@ -335,3 +335,48 @@ def test_ten_parallel_installs_keep_the_users_originals(home: Path) -> None:
     from test_reliability import parallel_installs_keep_originals
 
     parallel_installs_keep_originals(home, installs=10)
+
+
+def test_a_symlink_loop_at_our_path_is_one_line(home: Path) -> None:
+    (home / STARTUP).parent.mkdir(parents=True)
+    (home / STARTUP).symlink_to(STARTUP.name)  # points at itself
+    before = snapshot(home)
+    for command in ("install", "uninstall"):
+        done = run_cli(command, check=False)
+        no_traceback(done)
+        assert done.returncode in (0, 2) and done.stderr.count("\n") <= 1, done.stderr
+    done = run_cli("install", check=False)
+    assert done.returncode == 2 and "symlink" in done.stderr
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize("command", ["install", "uninstall", "status"])
+def test_a_profile_name_too_long_for_a_folder_is_refused(home: Path, command: str) -> None:
+    done = run_cli(command, "--profile", "a" * 300, check=False)
+    no_traceback(done)
+    assert done.returncode == 2 and done.stderr.startswith("jupyter-helpers: error: invalid profile name")
+    assert snapshot(home) == {}
+
+
+@pytest.mark.parametrize("damage", ['{"files": [], "dirs": 5}', '{"files": [], "users": "x"}',
+                                    '{"files": [{"path": "/x", "backup": 7}]}',
+                                    '{"files": [{"path": "/x", "sha256": [1]}]}'])
+def test_a_manifest_with_wrong_types_is_damaged_not_a_traceback(home: Path, damage: str) -> None:
+    run_cli("install")
+    (home / STATE / "changes.json").write_text(damage)
+    done = run_cli("install", check=False)
+    no_traceback(done)
+    assert done.returncode == 2 and "is damaged" in done.stderr and done.stderr.count("\n") == 1
+    done = run_cli("uninstall", check=False)
+    no_traceback(done)
+    assert done.returncode == 0 and f"removed: {home / STARTUP}" in done.stdout
+    assert not (home / STARTUP).exists() and not (home / EXTENSION).exists()
+
+
+def test_folders_made_for_one_profile_go_when_the_last_profile_leaves(home: Path) -> None:
+    """`.ipython` is made by the first install; uninstalling that profile first must not strand it."""
+    run_cli("install")
+    run_cli("install", "--profile", "work")
+    run_cli("uninstall")
+    run_cli("uninstall", "--profile", "work")
+    assert snapshot(home) == {}

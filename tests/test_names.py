@@ -149,7 +149,6 @@ def test_nbconvert_output_option_is_not_the_notebook(
 
 
 def test_papermill_names_its_input_notebook(kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> None:
-    pytest.importorskip("papermill", reason="papermill is not a test dependency; install it to run this test")
     monkeypatch.delenv("JPY_SESSION_NAME")
     _notebook(kernel_home / "input.ipynb", "from papermill")
     command = [str(BIN / "papermill"), "-k", "python3", "-l", "python", "input.ipynb", "output.ipynb", "-p", "a", "1"]

@@ -141,3 +141,15 @@ def test_unreadable_map_is_one_line_in_the_server_log(tmp_path: Path, content: b
     assert "Traceback" not in text and "RecursionError" not in text
     errors = [line for line in text.splitlines() if "jupyter-helpers:" in line]
     assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0], errors
+
+
+def test_a_folder_name_that_is_not_utf8_is_one_line_and_keeps_the_map(home: Path) -> None:
+    store = home / ".jupyter" / "jupyter_helpers_projects.json"
+    run_cli("projects", "add", "/work/alpha", "Alpha")
+    before = store.read_bytes()
+    folder = b"/work/caf\xe9".decode("utf-8", "surrogateescape")  # a Latin-1 name, as `ls` shows it
+    done = run_cli("projects", "add", folder, "Cafe", check=False)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "not UTF-8" in done.stderr
+    assert store.read_bytes() == before

@@ -7,7 +7,9 @@ times because a race that shows up once in ten runs is still a lost file for som
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -108,3 +110,54 @@ def test_an_install_killed_midway_loses_nothing(home: Path) -> None:
         run_cli("uninstall")
         assert snapshot(home) == before, f"trial {trial}"
     print(f"killed after the install had begun writing in {midway} of {TRIALS} trials")
+
+
+@pytest.mark.reliability
+def test_install_racing_uninstall_leaves_one_of_the_two_outcomes(home: Path) -> None:
+    """`uninstall` and `install` at once: both succeed, the home ends either installed (all
+    three files) or not at all, and a last uninstall leaves no folder behind."""
+    startup = home / ".ipython/profile_default/startup/00-jupyter-helpers.py"
+    extension = home / ".jupyter/jupyter_server_config.d/jupyter_helpers.json"
+    for trial in range(TRIALS):
+        run_cli("install")
+        results = run_parallel([["uninstall"], ["install"]])
+        assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+        assert startup.exists() == extension.exists(), f"trial {trial}"
+        run_cli("uninstall")
+        assert snapshot(home) == {}, f"trial {trial}"
+
+
+KILLPOINT = Path(__file__).parent / "support" / "killpoint"
+# Folders a kill can still leave empty: the ones holding a change set's lock file, made before
+# the record that would name them can exist.
+LOCK_PATH_FOLDERS = {".ipython", ".ipython/profile_default", ".jupyter"}
+
+
+def killed_after(step: int, *command: str) -> bool:
+    """Runs `command` (in the home the environment points at) and SIGKILLs it right after its
+    `step`th file-system step; False when the command finished before that step."""
+    env = {**os.environ, "PYTHONPATH": str(KILLPOINT), "JH_KILL_AFTER": str(step)}
+    done = subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    return done.returncode == -signal.SIGKILL
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("command", ["install", "uninstall"])
+def test_a_kill_at_every_step_leaves_no_file_and_no_target_folder(home: Path, command: str) -> None:
+    """A fresh home; the command is killed after step 1, 2, 3, ... until it runs to the end.
+    After each kill, install + uninstall work and leave nothing of ours but (at worst) the empty
+    folders that held a lock."""
+    for step in range(1, 200):
+        for path in list(home.iterdir()):
+            shutil.rmtree(path)
+        if command == "uninstall":
+            run_cli("install")
+        if not killed_after(step, command):
+            break
+        for then in ("install", "uninstall"):
+            done = run_cli(then, check=False)
+            assert done.returncode == 0 and "Traceback" not in done.stderr, (step, done.stderr)
+        leftovers = {path for path, kind in snapshot(home).items() if kind == "dir"}
+        assert set(snapshot(home)) == leftovers <= LOCK_PATH_FOLDERS, f"killed after step {step}: {leftovers}"
+    assert step > 10, "the command never ran to the end"

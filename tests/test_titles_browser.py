@@ -4,9 +4,12 @@ install` and the map written by `jupyter-helpers projects add`."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
+import time
+from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -35,7 +38,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("titles")
     home, work = base / "home", base / "work"
     env = isolated_env(home)
-    for name in ["alpha/analysis.ipynb", "alpha/rename-me.ipynb", "beta/model.ipynb", "other/misc.ipynb",
+    for name in ["alpha/analysis.ipynb", "alpha/rename-me.ipynb", "beta/model.ipynb", "beta/same/analysis.ipynb",
+                 "other/misc.ipynb",
                  f"{EVIL_FOLDER}/x.ipynb"]:
         write_notebook(work / name)
     (work / "alpha" / "train.py").write_text("print('training')\n")
@@ -213,3 +217,136 @@ def test_activitywatch_rules_categorize_the_titles_the_browser_showed(page, serv
         mapped = expected in ("Project Alpha", "Project Beta")
         category = ["Work", "Jupyter", expected] if mapped else ["Uncategorized"]
         assert event["data"]["$category"] == category, event["data"]["title"]
+
+
+@pytest.mark.parametrize("server", ["lab"], indirect=True)
+def test_jupyterlab_same_name_in_two_projects_follows_the_current_tab(page, server) -> None:
+    """Both tabs say `analysis.ipynb`, so the title names both: the current one decides."""
+    alpha, beta = lab_title("analysis.ipynb", "Project Alpha"), lab_title("analysis.ipynb", "Project Beta")
+    page.goto(server.url + "lab/tree/alpha/analysis.ipynb?reset")
+    assert alpha.fullmatch(settled_title(page, alpha))
+    page.locator(".jp-BreadCrumbs-home").click()
+    page.locator(".jp-DirListing-itemText", has_text="beta").dblclick()
+    page.locator(".jp-DirListing-itemText", has_text="same").dblclick()
+    page.locator(".jp-DirListing-itemText", has_text="analysis.ipynb").dblclick()
+    assert beta.fullmatch(settled_title(page, beta))
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "beta/same/analysis.ipynb"
+    page.get_by_role("tab", name="analysis.ipynb").first.click()
+    assert alpha.fullmatch(settled_title(page, alpha))
+    assert page.evaluate("window.__jupyterHelpers.documentPath()") == "alpha/analysis.ipynb"
+
+
+SAMPLE_TITLES = """(() => {
+  const title = Object.getOwnPropertyDescriptor(Document.prototype, "title").get;
+  window.__titleSamples = [];
+  setInterval(() => window.__titleSamples.push(title.call(document)), 20);
+})();"""
+
+
+def workspace_current(server: JupyterServer) -> str | None:
+    workspace = json.loads(server.get("lab/api/workspaces/default"))
+    return workspace.get("data", {}).get("layout-restorer:data", {}).get("main", {}).get("current")
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+@pytest.mark.parametrize("server", ["lab"], indirect=True)
+def test_jupyterlab_restoring_two_projects_never_shows_a_wrong_project(browser, server) -> None:
+    """Lab reloads with tabs of two projects open: the title (sampled every 20 ms across the
+    reloads) never puts one project's name after the other's document."""
+    documents = {"analysis.ipynb": ("alpha/analysis.ipynb", "Project Alpha"),
+                 "model.ipynb": ("beta/model.ipynb", "Project Beta")}
+    shown = re.compile(r"(analysis\.ipynb|model\.ipynb)(?: \(\d+\))? - JupyterLab - (.+)")
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script(SAMPLE_TITLES)
+    page = context.new_page()
+    page.dialogs = record_dialogs(page)
+    page.goto(f"{server.url}tree?token={TOKEN}")
+    page.goto(server.url + "lab/tree/alpha/analysis.ipynb?reset")
+    settled_title(page, lab_title("analysis.ipynb", "Project Alpha"))
+    page.locator(".jp-BreadCrumbs-home").click()
+    page.locator(".jp-DirListing-itemText", has_text="beta").dblclick()
+    page.locator(".jp-DirListing-itemText", has_text="model.ipynb").dblclick()
+    samples: list[str] = []
+    current = "model.ipynb"
+    for _ in range(4):
+        path, project = documents[current]
+        assert lab_title(current, project).fullmatch(settled_title(page, lab_title(current, project)))
+        restores = f"notebook:{path}"
+        assert wait_for(lambda: workspace_current(server) == restores)  # noqa: B023 (used right here)
+        samples += page.evaluate("window.__titleSamples")
+        page.reload()
+        assert lab_title(current, project).fullmatch(settled_title(page, lab_title(current, project)))
+        current = "analysis.ipynb" if current == "model.ipynb" else "model.ipynb"
+        page.get_by_role("tab", name=current).click()
+    samples += page.evaluate("window.__titleSamples")
+    context.close()
+    named = [match.groups() for match in map(shown.fullmatch, samples) if match]
+    wrong = Counter(f"{name} - {project}" for name, project in named if project != documents[name][1])
+    assert not wrong, f"{sum(wrong.values())} of {len(samples)} samples: {wrong}"
+    assert {name for name, _ in named} == set(documents)  # the right suffix did appear for both
+    assert len(samples) > 200
+
+
+WHITESPACE_NAMES = {"two": "Two  Spaces", "tab": "Tab\there", "newline": "New\nLine"}
+
+
+@pytest.fixture(scope="module")
+def whitespace_server(tmp_path_factory: pytest.TempPathFactory):
+    """Names and a format the browser's title getter collapses (runs of spaces, tab, newline),
+    given through c.ProjectTitles, which no CLI normalises; the root's own name has two spaces."""
+    require_chromium()
+    base = tmp_path_factory.mktemp("whitespace")
+    home, work = base / "home", base / "work  dir"
+    env = isolated_env(home)
+    for folder in WHITESPACE_NAMES:
+        write_notebook(work / folder / "a.ipynb")
+    subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
+    projects = {str(work / folder): name for folder, name in WHITESPACE_NAMES.items()}
+    (home / ".jupyter" / "jupyter_server_config.py").write_text(
+        f"c.ProjectTitles.projects = {projects!r}\nc.ProjectTitles.title_format = '{{title}}  |  {{project}}'\n")
+    with JupyterServer("notebook", work, env, base / "server.log", ready_marker=b"jupyter-helpers: ") as running:
+        yield running
+
+
+RESPONSIVE = "() => new Promise(resolve => setTimeout(() => resolve(true), 50))"
+TITLE_CHANGES = """() => new Promise(resolve => {
+  let changes = 0;
+  const inTitle = node => node && (node.nodeName === "TITLE" ||
+                                   (node.parentNode && node.parentNode.nodeName === "TITLE"));
+  const observer = new MutationObserver(records => { changes += records.filter(r => inTitle(r.target)).length; });
+  observer.observe(document.head, {childList: true, subtree: true, characterData: true});
+  setTimeout(() => { observer.disconnect(); resolve(changes); }, 1000);
+})"""
+
+
+@pytest.mark.parametrize("path, expected", [
+    ("tree", "Home | work dir"),
+    ("notebooks/two/a.ipynb", "a | Two Spaces"),
+    ("notebooks/tab/a.ipynb", "a | Tab here"),
+    ("notebooks/newline/a.ipynb", "a | New Line"),
+    ("lab/tree/two/a.ipynb?reset", "a.ipynb - JupyterLab | Two Spaces"),
+    ("nbclassic/notebooks/newline/a.ipynb", "a - Jupyter Notebook | New Line"),
+])
+def test_whitespace_in_names_and_format_converges(browser, whitespace_server, path: str, expected: str) -> None:
+    """The page loads, shows the suffix once (as the browser collapses it) and stays responsive:
+    the script never fights the title getter's whitespace collapsing."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.dialogs = record_dialogs(page)
+    try:
+        page.goto(f"{whitespace_server.url}tree?token={TOKEN}", timeout=30_000)
+        page.goto(whitespace_server.url + path, timeout=30_000)
+        assert settled_title(page, expected) == expected
+        page.wait_for_function(RESPONSIVE, timeout=5_000)  # a timer still gets its turn
+        assert page.evaluate(TITLE_CHANGES) <= 5  # no title rewriting loop, not even a slow one
+        assert page.title() == expected
+    finally:
+        context.close()

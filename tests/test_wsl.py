@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 import subprocess
 import time
@@ -291,3 +292,52 @@ def test_a_key_the_user_changed_between_runs_is_theirs_again(wsl2: Path, home: P
     run_cli("wsl", "--undo")
     assert json.loads(config.read_text())["ServerApp"] == {"iopub_data_rate_limit": 12345678,
                                                            "use_redirect_file": True}
+
+
+@pytest.mark.parametrize("server_app", ["5", "[]", '"text"', "null"])
+def test_a_server_app_that_is_not_an_object_is_one_line(wsl2: Path, home: Path, server_app: str) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    config.write_text(f'{{"ServerApp": {server_app}}}\n')
+    before = snapshot(home)
+    for args in (["wsl"], ["wsl", "--dry-run"]):
+        done = run_cli(*args, check=False)
+        assert "Traceback" not in done.stderr
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+        assert "ServerApp" in done.stderr and "fix it first" in done.stderr
+    assert snapshot(home) == before
+
+
+@pytest.mark.reliability
+@pytest.mark.parametrize("command", [["wsl"], ["wsl", "--undo"]])
+def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(wsl2: Path, home: Path,
+                                                                          command: list[str]) -> None:
+    """Killed after step 1, 2, ... of `wsl` (or of its undo), the user changed nothing: another
+    `wsl` and `wsl --undo` must leave the Jupyter folder exactly as it was, no temp file of ours."""
+    from test_reliability import killed_after
+
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    original = config.read_bytes()
+    for step in range(1, 100):
+        shutil.rmtree(home / ".jupyter")
+        config.parent.mkdir()
+        config.write_bytes(original)
+        before = snapshot(home)
+        if command == ["wsl", "--undo"]:
+            run_cli("wsl")
+        if not killed_after(step, *command):
+            break
+        run_cli("wsl")
+        run_cli("wsl", "--undo")
+        assert snapshot(home) == before, f"killed after step {step}"
+    assert step > 3, "the command never ran to the end"
+
+
+@pytest.mark.parametrize("order", [["wsl", "install", "wsl --undo", "uninstall"],
+                                   ["install", "wsl", "uninstall", "wsl --undo"]])
+def test_wsl_and_install_together_leave_no_folder_behind(tmp_path: Path, home: Path,
+                                                         monkeypatch: pytest.MonkeyPatch, order: list[str]) -> None:
+    """No Jupyter folder before: whichever of `wsl` and `install` made it, the last to leave removes it."""
+    monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(fake_root(tmp_path, WSL2)))
+    for command in order:
+        run_cli(*command.split())
+    assert snapshot(home) == {}
