@@ -27,4 +27,4 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "jupyter_helpers.titles"}]
+    return [{"module": "jupyter_helpers.titles"}, {"module": "jupyter_helpers.presence_server"}]

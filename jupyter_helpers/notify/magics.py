@@ -12,6 +12,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
 from .message import compose_note, human_duration
+from .presence import status_line
 from .watcher import RunWatcher, _host
 
 
@@ -37,6 +38,8 @@ def unquote(text: str) -> str:
           help="notify about runs (or cells, with --per cell) taking at least this long")
 @argument("--per", choices=["run", "cell"],
           help="run: one message per run of cells less than run_gap apart (default); cell: one per long cell")
+@argument("--when", choices=["away", "always"],
+          help="away: no message while you look at the notebook's page (default); always: every message")
 @argument("-m", "--message", metavar="TEXT", help="text added to every notification")
 @argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
 @argument("--off", action="store_true", help="stop notifying")
@@ -53,6 +56,8 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
         settings.after = args.after
     if args.per is not None:
         settings.per = args.per
+    if args.when is not None:
+        settings.when = args.when
     if args.message is not None:
         settings.message = unquote(args.message)
     if args.backend is not None:
@@ -79,6 +84,7 @@ def status(watcher: RunWatcher) -> str:
         f"backend: {settings.backend or 'from ntfy.yml, else telegram'}",
         f"message: {settings.message or '(none)'}",
         f"images: {'the last one a run displayed is attached' if settings.images else 'off'}",
+        status_line(settings.when, settings.present_for),
         f"sent: {sent}; last failure: {failure or 'none'}",
     ])
 

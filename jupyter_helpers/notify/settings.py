@@ -70,6 +70,12 @@ class AutoNotify(Configurable):
                       "belong to the same run (Run All, nbconvert, quick Shift-Enter).").tag(config=True)
     per = Choice(["run", "cell"], "run",
                           help="'run': one message per run of cells; 'cell': one per long cell.").tag(config=True)
+    when = Choice(["away", "always"], "away",
+                  help="'away': no message while a page showing the notebook has focus and had input within "
+                  "present_for seconds; 'always': every message is sent.").tag(config=True)
+    present_for = Seconds(120.0, 0, 86400,
+                          help="Seconds since the last input in a focused notebook page during which the user "
+                          "counts as looking (with when='away').").tag(config=True)
     images = Flag(True, help="Attach the last image a run displayed (a plot) to its message.").tag(config=True)
     message = Text("", help="Text added to every notification (e.g. what to do next).").tag(config=True)
     backend = Text(

@@ -269,7 +269,10 @@ class RunWatcher:
         """The one place where a run's message leaves the kernel side (a check such as "is the
         user looking at this notebook right now?" belongs here, before the submit)."""
         from .message import compose, title
+        from .presence import current_verdict
 
+        if self.settings.when == "away" and current_verdict(self.settings.present_for).looking:
+            return  # the user watched it finish
         self.sender.submit(compose(record), title(record), self.settings.backend, image=image)
 
 
