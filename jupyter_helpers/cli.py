@@ -37,7 +37,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 
     _print_actions(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
     if not args.dry_run:
-        print("Done. New kernels notify when a run of cells takes 60 s or more; check the setup with `jupyter-helpers status`.")
+        print("Done. New kernels notify when a run of cells takes 60 s or more; "
+              "check the setup with `jupyter-helpers status`.")
     return 0
 
 
