@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jinja2 import BaseLoader, Environment
+from jinja2 import Environment
 from jupyter_server.base.handlers import APIHandler
 from markupsafe import Markup
 from tornado import web
@@ -33,11 +33,10 @@ from traitlets.config import Configurable
 
 from .notify.presence import HEARTBEAT_SECONDS, presence_file
 from .resources import resource_path
-from .titles import jinja_environments, script_for_page
+from .titles import install_script, jinja_environments
 
 ENDPOINT = "jupyter-helpers/presence"
 SCRIPT_GLOBAL = "jupyter_helpers_presence_script"
-INSERTION = "</title>{{ " + SCRIPT_GLOBAL + "() }}"  # a call: only logged-in users' pages get the script
 SETTINGS_KEY = "jupyter_helpers_presence"
 WATCH_INTERVAL = 0.25  # seconds between looks at websocket counts and unresolved reports
 RESOLVE_FOR = 60.0  # seconds a report whose document has no kernel yet keeps being retried
@@ -263,22 +262,6 @@ class PresenceHandler(APIHandler):
         self.finish()
 
 
-class PresenceScriptLoader(BaseLoader):
-    """Any loader's templates, with a call to the presence script after the first </title>."""
-
-    def __init__(self, inner: BaseLoader) -> None:
-        self.inner = inner
-
-    def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
-        source, filename, uptodate = self.inner.get_source(environment, template)
-        if "</title>" in source and SCRIPT_GLOBAL not in source:
-            source = source.replace("</title>", INSERTION, 1)
-        return source, filename, uptodate
-
-    def list_templates(self) -> list[str]:
-        return self.inner.list_templates()
-
-
 def render_script(base_url: str) -> Markup:
     template = Environment(autoescape=True).from_string(
         resource_path("templates", "presence_script.html.j2").read_text())
@@ -303,12 +286,7 @@ async def _start_jupyter_server_extension(serverapp: Any) -> None:
         return
     script = render_script(serverapp.base_url)
     environments = jinja_environments(serverapp.web_app.settings)
-    for env in environments:
-        if not isinstance(env.loader, PresenceScriptLoader):
-            env.loader = PresenceScriptLoader(env.loader)
-        env.globals[SCRIPT_GLOBAL] = script_for_page(script)  # the same gate as the title script
-        if env.cache is not None:
-            env.cache.clear()
+    install_script(environments, SCRIPT_GLOBAL, script)  # the same per-page gate as the title script
     store.task = asyncio.ensure_future(store.watch())
     serverapp.log.info("jupyter-helpers presence: reports at %s%s (%d template environments)",
                        serverapp.base_url, ENDPOINT, len(environments))

@@ -27,7 +27,6 @@ from .projects import DEFAULT_TITLE_FORMAT, ProjectMap, ProjectMapError, Project
 from .resources import resource_path
 
 SCRIPT_GLOBAL = "jupyter_helpers_title_script"
-INSERTION = "</title>{{ " + SCRIPT_GLOBAL + "() }}"
 PAGES_BEFORE_LOGIN = frozenset({"login.html", "logout.html"})
 
 
@@ -79,20 +78,32 @@ def script_for_page(script: Markup) -> Callable[[Context], Markup]:
     return title_script
 
 
-class TitleScriptLoader(BaseLoader):
-    """Any loader's templates, with a reference to the title script after the first </title>."""
+class ScriptAfterTitleLoader(BaseLoader):
+    """Any loader's templates, with a call to the Jinja global `name` after the first </title>.
 
-    def __init__(self, inner: BaseLoader) -> None:
+    A call, not the script itself: the global decides per rendered page (see `script_for_page`)."""
+
+    def __init__(self, inner: BaseLoader, name: str) -> None:
         self.inner = inner
+        self.name = name
 
     def get_source(self, environment: Environment, template: str) -> tuple[str, str | None, Any]:
         source, filename, uptodate = self.inner.get_source(environment, template)
-        if "</title>" in source and SCRIPT_GLOBAL not in source:
-            source = source.replace("</title>", INSERTION, 1)
+        if "</title>" in source and self.name not in source:
+            source = source.replace("</title>", "</title>{{ " + self.name + "() }}", 1)
         return source, filename, uptodate
 
     def list_templates(self) -> list[str]:
         return self.inner.list_templates()
+
+
+def _inserts(loader: BaseLoader | None, name: str) -> bool:
+    """Whether a loader in this chain of wrappers already inserts `name` (a second start hook run)."""
+    while isinstance(loader, ScriptAfterTitleLoader):
+        if loader.name == name:
+            return True
+        loader = loader.inner
+    return False
 
 
 def jinja_environments(settings: dict) -> list[Environment]:
@@ -102,11 +113,12 @@ def jinja_environments(settings: dict) -> list[Environment]:
     ]
 
 
-def install_script(environments: list[Environment], script: Markup) -> None:
+def install_script(environments: list[Environment], name: str, script: Markup) -> None:
+    """Every page of these environments calls `name` after its </title>; logged-in pages get `script`."""
     for env in environments:
-        if not isinstance(env.loader, TitleScriptLoader):
-            env.loader = TitleScriptLoader(env.loader)
-        env.globals[SCRIPT_GLOBAL] = script_for_page(script)
+        if not _inserts(env.loader, name):
+            env.loader = ScriptAfterTitleLoader(env.loader, name)
+        env.globals[name] = script_for_page(script)
         if env.cache is not None:
             env.cache.clear()
 
@@ -122,6 +134,6 @@ async def _start_jupyter_server_extension(serverapp: Any) -> None:
         serverapp.log.error("jupyter-helpers: window titles get no project name: %s", exc)
         return
     environments = jinja_environments(serverapp.web_app.settings)
-    install_script(environments, render_script(config))
+    install_script(environments, SCRIPT_GLOBAL, render_script(config))
     serverapp.log.info("jupyter-helpers: project names added to page titles (%d template environments)",
                        len(environments))
