@@ -141,9 +141,8 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
             caption, follow_up = photo_plan(text)
             try:
                 _send_photo(image, caption)
-            except Exception as exc:
-                failures.append(_describe(exc, "Telegram did not take the photo"))
-                continue
+            except Exception as exc:  # a picture Telegram refuses must not cost the message itself
+                follow_up = f"{text}\n(picture left out: {_describe(exc, 'Telegram did not take it')})"
         if follow_up is None:
             continue
         errors.record = None

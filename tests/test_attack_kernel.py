@@ -1,0 +1,52 @@
+"""Hostile-but-plausible use of autonotify through real kernels and the real ntfy chain: odd
+pictures, odd exceptions, extensions reloaded mid-run. Every message that should arrive arrives,
+exactly once, and the kernel stays healthy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from support.kernels import MARKER, kernel_config, prepare_kernel_home, the_one
+from support.notebooks import run_notebook, stream_text
+from test_run_images import png
+
+
+@pytest.fixture
+def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
+    return prepare_kernel_home(home, monkeypatch)
+
+
+def test_a_picture_telegram_refuses_still_lets_the_text_arrive(kernel_home: Path, telegram, home: Path) -> None:
+    """A truncated PNG (a plot saved while the disk filled up) starts like a PNG, so it is attached;
+    the Bot API refuses it, and the message must still reach the phone, as text."""
+    kernel_config(home, "c.AutoNotify.after = 0.5\n")
+    broken = png(30, 20, (9, 9, 9))[:-20]
+    run_notebook([f"from IPython.display import Image, display\nimport time\ndisplay(Image(data={broken!r}))\n"
+                  "time.sleep(0.6)\n'with-broken-picture'"], kernel_home)
+    texts = telegram.wait_for(1)
+    assert telegram.photos() == []
+    message = the_one(texts, "with-broken-picture")
+    assert message.startswith("✅ analysis.ipynb: cell [1] finished after ")
+    assert "picture" in message  # the user learns why there is none
+
+
+def test_reload_ext_mid_run_sends_the_run_once_and_keeps_notifying(kernel_home: Path, telegram) -> None:
+    nb = run_notebook(
+        [
+            "%autonotify -a 0.5",
+            "import time; time.sleep(0.7); 'before-reload'",
+            "%reload_ext jupyter_helpers",
+            "import time; time.sleep(0.3)",
+            "%autonotify -a 0.5\ntime.sleep(0.7); 'after-reload'",
+            MARKER,
+        ],
+        kernel_home,
+    )
+    texts = telegram.wait_for(3)
+    assert "Traceback" not in "".join(stream_text(cell) for cell in nb.cells)
+    the_one(texts, "before-reload")
+    the_one(texts, "after-reload")
+    the_one(texts, "end-of-notebook")
+    assert len(texts) == 3, texts
