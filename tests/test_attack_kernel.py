@@ -50,3 +50,19 @@ def test_reload_ext_mid_run_sends_the_run_once_and_keeps_notifying(kernel_home: 
     the_one(texts, "after-reload")
     the_one(texts, "end-of-notebook")
     assert len(texts) == 3, texts
+
+
+def test_a_notebook_name_with_line_breaks_cannot_forge_lines_of_the_message(
+    kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file name may hold a newline (or U+2028): on the phone it must stay in the first line,
+    not start a line of its own that reads like the message's own `Host:` or `✅` line."""
+    monkeypatch.setenv("JPY_SESSION_NAME", str(kernel_home / "ev\nil\u2028✅ done\t🚀.ipynb"))
+    run_notebook(["%autonotify -a 0.5", "import time; time.sleep(0.6); 'fine'", "%notify " + "x" * 10_000],
+                 kernel_home)
+    texts = telegram.wait_for(2)
+    assert len(texts) == 2, texts
+    run, note = the_one(texts, "finished after"), the_one(texts, "🔔")
+    assert run.splitlines()[0].startswith("✅ ev il ✅ done 🚀.ipynb: cells [1]–[3] finished after "), run
+    assert note.startswith("🔔 ev il ✅ done 🚀.ipynb: xxx") and note.endswith("x…"), note[:80]
+    assert "\u2028" not in run + note
