@@ -142,7 +142,7 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
             try:
                 _send_photo(image, caption)
             except Exception as exc:  # a picture Telegram refuses must not cost the message itself
-                follow_up = f"{text}\n(picture left out: {_describe(exc, 'Telegram did not take it')})"
+                follow_up = f"{text}\n(picture left out: {redact(_describe(exc, 'Telegram did not take it'), telegram_token())})"
         if follow_up is None:
             continue
         errors.record = None
