@@ -66,3 +66,15 @@ def test_a_notebook_name_with_line_breaks_cannot_forge_lines_of_the_message(
     assert run.splitlines()[0].startswith("✅ ev il ✅ done 🚀.ipynb: cells [1]–[3] finished after "), run
     assert note.startswith("🔔 ev il ✅ done 🚀.ipynb: xxx") and note.endswith("x…"), note[:80]
     assert "\u2028" not in run + note
+
+
+
+
+
+def test_a_threshold_out_of_range_is_a_usage_error_not_a_silent_minute(kernel_home: Path, telegram) -> None:
+    """`%autonotify -a 99999999` (a user meaning "practically never") must not quietly become the
+    60 s default and start notifying every minute: one line says what is accepted, nothing changes."""
+    nb = run_notebook(["%autonotify -a 300", "%autonotify -a 99999999", "%autonotify --status"], kernel_home)
+    assert stream_text(nb.cells[1]) == ("UsageError: argument -a/--after: seconds must be a number from 0 to "
+                                        "1e+07, got '99999999'\n"), nb.cells[1].outputs
+    assert "per run of 5 min 00 s or more" in stream_text(nb.cells[2]), stream_text(nb.cells[2])
