@@ -32,26 +32,6 @@ def test_a_picture_telegram_refuses_still_lets_the_text_arrive(kernel_home: Path
     assert "picture" in message  # the user learns why there is none
 
 
-def test_reload_ext_mid_run_sends_the_run_once_and_keeps_notifying(kernel_home: Path, telegram) -> None:
-    nb = run_notebook(
-        [
-            "%autonotify -a 0.5",
-            "import time; time.sleep(0.7); 'before-reload'",
-            "%reload_ext jupyter_helpers",
-            "import time; time.sleep(0.3)",
-            "%autonotify -a 0.5\ntime.sleep(0.7); 'after-reload'",
-            MARKER,
-        ],
-        kernel_home,
-    )
-    texts = telegram.wait_for(3)
-    assert "Traceback" not in "".join(stream_text(cell) for cell in nb.cells)
-    the_one(texts, "before-reload")
-    the_one(texts, "after-reload")
-    the_one(texts, "end-of-notebook")
-    assert len(texts) == 3, texts
-
-
 def test_a_notebook_name_with_line_breaks_cannot_forge_lines_of_the_message(
     kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -78,3 +58,4 @@ def test_a_threshold_out_of_range_is_a_usage_error_not_a_silent_minute(kernel_ho
     assert stream_text(nb.cells[1]) == ("UsageError: argument -a/--after: seconds must be a number from 0 to "
                                         "1e+07, got '99999999'\n"), nb.cells[1].outputs
     assert "per run of 5 min 00 s or more" in stream_text(nb.cells[2]), stream_text(nb.cells[2])
+
