@@ -7,10 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from support.kernels import MARKER, kernel_config, prepare_kernel_home, the_one
-from support.notebooks import run_notebook, stream_text
 from test_run_images import png
+
+from support.kernels import kernel_config, prepare_kernel_home, the_one
+from support.notebooks import run_notebook, stream_text
 
 
 @pytest.fixture
