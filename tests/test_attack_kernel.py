@@ -4,13 +4,14 @@ exactly once, and the kernel stays healthy."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 from test_run_images import png
 
 from support.kernels import kernel_config, prepare_kernel_home, the_one
-from support.notebooks import run_notebook, stream_text
+from support.notebooks import open_kernel, run_notebook, stream_text
 
 
 @pytest.fixture
@@ -59,3 +60,23 @@ def test_a_threshold_out_of_range_is_a_usage_error_not_a_silent_minute(kernel_ho
                                         "1e+07, got '99999999'\n"), nb.cells[1].outputs
     assert "per run of 5 min 00 s or more" in stream_text(nb.cells[2]), stream_text(nb.cells[2])
 
+
+
+
+def test_reinstalling_after_the_sender_environment_went_away_heals_a_running_kernel(
+    kernel_home: Path, telegram, home: Path
+) -> None:
+    """The failure line says `run jupyter-helpers install again`; doing so must be enough: the
+    open kernel picks up the newly recorded Python with its next message, without a restart."""
+    record = home / ".ipython" / "profile_default" / "jupyter_helpers" / "installation.json"
+    original = record.read_text()
+    with open_kernel(kernel_home) as execute:
+        record.write_text(json.dumps({**json.loads(original), "python": "/gone/env/bin/python"}))
+        execute("%notify while-gone")
+        gone = execute("import time; time.sleep(1)")
+        record.write_text(original)  # what `jupyter-helpers install` from a working environment records
+        execute("%notify after-reinstall")
+        healed = execute("time.sleep(3)")
+    assert "%notify not sent: cannot run /gone/env/bin/python" in stream_text(gone), stream_text(gone)
+    assert "%notify sent via telegram" in stream_text(healed), stream_text(healed)
+    the_one(telegram.wait_for(1), "after-reinstall")
