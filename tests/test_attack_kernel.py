@@ -30,7 +30,7 @@ def test_a_picture_telegram_refuses_still_lets_the_text_arrive(kernel_home: Path
     assert telegram.photos() == []
     message = the_one(texts, "with-broken-picture")
     assert message.startswith("✅ analysis.ipynb: cell [1] finished after ")
-    assert "picture" in message  # the user learns why there is none
+    assert "(picture left out: Telegram did not take it" in message, message  # the user learns why
 
 
 def test_a_notebook_name_with_line_breaks_cannot_forge_lines_of_the_message(
