@@ -30,6 +30,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config, telegram_token
+from .message import cut, utf16_length
 from .sender import usable_timeout
 
 CAPTION_LIMIT = 1024  # Telegram: photo captions (UTF-16 code units, like its 4096 for messages)
@@ -72,24 +73,12 @@ def redact(text: str, token: str | None) -> str:
     return _TOKEN_SHAPE.sub("<token>", text)
 
 
-def utf16_length(text: str) -> int:
-    """Telegram counts UTF-16 code units: an emoji outside the BMP counts twice."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def cut_utf16(text: str, limit: int) -> str:
-    """The longest prefix of `text` within `limit` UTF-16 code units (never half an emoji)."""
-    if utf16_length(text) <= limit:
-        return text
-    return text.encode("utf-16-le")[: 2 * (limit - 1)].decode("utf-16-le", errors="ignore") + "…"
-
-
 def photo_plan(text: str) -> tuple[str, str | None]:
     """(caption, follow-up text): the whole text as caption when it fits in 1024; otherwise the
     first line labels the photo (cut to fit) and the whole text follows as its own message."""
     if utf16_length(text) <= CAPTION_LIMIT:
         return text, None
-    return cut_utf16(text.splitlines()[0], CAPTION_LIMIT), text
+    return cut(text.splitlines()[0], CAPTION_LIMIT), text
 
 
 def left_out_note(size: int) -> str:
@@ -141,9 +130,9 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
             caption, follow_up = photo_plan(text)
             try:
                 _send_photo(image, caption)
-            except Exception as exc:
-                failures.append(_describe(exc, "Telegram did not take the photo"))
-                continue
+            except Exception as exc:  # a picture Telegram refuses must not cost the message itself
+                refusal = redact(_describe(exc, "Telegram did not take it"), telegram_token())
+                follow_up = f"{text}\n(picture left out: {refusal})"
         if follow_up is None:
             continue
         errors.record = None

@@ -22,7 +22,10 @@ def _sender_factory(shell: Any, settings: AutoNotify):
         from .child import child_command
         from .sender import Sender
 
-        return Sender(child_command(Path(shell.profile_dir.location)), settings.send_timeout)
+        def locate() -> list[str]:
+            return child_command(Path(shell.profile_dir.location))
+
+        return Sender(locate(), settings.send_timeout, locate=locate)
 
     return make_sender
 

@@ -13,6 +13,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 
 from .message import compose_note, human_duration
 from .presence import status_line
+from .settings import AutoNotify
 from .watcher import RunWatcher, _host
 
 
@@ -21,8 +22,9 @@ def seconds(text: str) -> float:
         value = float(unquote(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"seconds must be a finite number >= 0, got {text!r}")
+    high = AutoNotify.class_traits()["after"].max  # beyond it the setting would fall back to 60 s
+    if not 0 <= value <= high:
+        raise argparse.ArgumentTypeError(f"seconds must be a number from 0 to {high:g}, got {text!r}")
     return value
 
 

@@ -26,6 +26,7 @@ _INVISIBLE = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 )
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_BREAKS = re.compile("[\t\n\v\f\r\u2028\u2029]")
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,12 @@ def cut(text: str, limit: int) -> str:
 def clean(text: str, limit: int) -> str:
     """`sanitize`, trim, `cut`: what every piece of text from a cell or from disk goes through."""
     return cut(sanitize(text).strip(), limit)
+
+
+def clean_name(text: str, limit: int = 255) -> str:
+    """`clean` for a file or project name: its line breaks and tabs become spaces, so a name
+    cannot start a line of its own that reads like the message's `Host:` or status line."""
+    return clean(_BREAKS.sub(" ", text), limit)
 
 
 def describe_error(error: BaseException, limit: int) -> str:

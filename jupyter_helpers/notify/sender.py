@@ -71,8 +71,12 @@ class Sender:
     """A bounded queue drained by one daemon thread that talks to one warm child, with a memory of
     the last failure so that a broken channel is reported once per new kind of failure."""
 
-    def __init__(self, command: list[str], timeout: float, idle: float = IDLE_SECONDS) -> None:
+    def __init__(self, command: list[str], timeout: float, idle: float = IDLE_SECONDS,
+                 locate: Callable[[], list[str]] | None = None) -> None:
+        """`locate`: looks the command up again before each new child, so that re-running
+        `jupyter-helpers install` (what a failure to start one advises) heals a running kernel."""
         self.command = command
+        self._locate = locate
         self.timeout = timeout
         self.idle = idle
         self.sent = 0
@@ -227,6 +231,8 @@ class Sender:
 
         try:
             if start and (self._child is None or not self._child.alive()):
+                if self._locate is not None:
+                    self.command = self._locate()
                 self._child = WarmChild(self.command)
             reply = step(self._child)
         except ChildFailed as exc:

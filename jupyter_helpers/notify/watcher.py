@@ -257,13 +257,13 @@ class RunWatcher:
 
     def place(self) -> tuple[str | None, str | None]:
         """(notebook file name, project), each None when unknown; read when a message is made."""
-        from .message import clean
+        from .message import clean_name
         from .names import notebook_path
 
         path = notebook_path(self.shell, self.launch)
         if path is None:
             return (None if self.launch else _shell_name()), None
-        return clean(path.rsplit("/", 1)[-1], 255) or None, _project(path)
+        return clean_name(path.rsplit("/", 1)[-1]) or None, _project(path)
 
     def notify_run(self, record: Any, image: bytes | None) -> None:
         """The one place where a run's message leaves the kernel side (a check such as "is the
@@ -296,10 +296,10 @@ def _project(path: str | None) -> str | None:
         import os
 
         from ..projects import ProjectStore, normalise_folder
-        from .message import clean
+        from .message import clean_name
 
         mapping = ProjectStore.default().load()
         project = mapping.resolve(normalise_folder(path)) or mapping.resolve(os.path.realpath(path))
     except Exception:
         return None
-    return clean(project, 255) or None if project else None
+    return clean_name(project) or None if project else None

@@ -50,6 +50,10 @@ class _BotApi(_QuietHandler):
             self._answer(200, {"ok": True, "result": bot})
             return
         fields = _fields(self.headers.get("Content-Type", ""), body)
+        if method == "sendPhoto" and not _whole_picture(fields.get("photo")):
+            # what the real Bot API answers for bytes it cannot decode as a picture
+            self._answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: IMAGE_PROCESS_FAILED"})
+            return
         fake.record(self.path, fields)
         chat = {"id": int(fields.get("chat_id", 0) or 0), "type": "private"}
         message = {"message_id": len(fake.messages), "date": int(time.time()), "chat": chat,
@@ -63,6 +67,14 @@ class _BotApi(_QuietHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _whole_picture(photo: object) -> bool:
+    """A PNG that ends with its IEND chunk or a JPEG that ends with EOI (a truncated file does not)."""
+    if not isinstance(photo, bytes):
+        return False
+    return (photo.startswith(b"\x89PNG") and photo.endswith(b"IEND\xaeB`\x82")) or (
+        photo.startswith(b"\xff\xd8") and photo.endswith(b"\xff\xd9"))
 
 
 def _fields(content_type: str, body: bytes) -> dict:
