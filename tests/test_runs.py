@@ -145,3 +145,28 @@ def test_notebook_name_with_undecodable_bytes_still_sends(kernel_home: Path, tel
     kernel_config(home, "c.AutoNotify.after = 0.5\n")
     run_notebook(["import time; time.sleep(0.6); 'ok'"], kernel_home)
     assert only_message(telegram).startswith("✅ r\ufffdsultats.ipynb: cell [1] finished after ")
+
+
+def test_one_sender_when_the_closing_thread_and_a_magic_ask_for_it_at_once() -> None:
+    """A run's message (closing thread) and `%notify` (kernel thread) can both be first to send;
+    two senders would orphan one, and its queue would be lost at kernel exit."""
+    import threading
+
+    from jupyter_helpers.notify.settings import AutoNotify
+    from jupyter_helpers.notify.watcher import RunWatcher
+
+    made = []
+
+    def make_sender() -> object:
+        time.sleep(0.2)  # creating the first sender imports modules: slow enough to race
+        made.append(object())
+        return made[-1]
+
+    watcher = RunWatcher(None, AutoNotify(), make_sender, launch=None)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(watcher.sender)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert len(made) == 1 and got == made * 4

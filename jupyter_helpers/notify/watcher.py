@@ -48,6 +48,7 @@ class RunWatcher:
         self.capture = DisplayCapture()
         self._make_sender = make_sender
         self._sender: Any = None
+        self._making_sender = threading.Lock()  # the closing thread and %notify may both be first
         self._lock = threading.Lock()  # the hooks take it directly (C-level, unlike Condition.__enter__)
         self._cond = threading.Condition(self._lock)
         self._notices = settings.notices
@@ -74,7 +75,9 @@ class RunWatcher:
     def sender(self) -> Any:
         """Created the first time something is sent: kernels that never notify never pay for it."""
         if self._sender is None:
-            self._sender = self._make_sender()
+            with self._making_sender:
+                if self._sender is None:
+                    self._sender = self._make_sender()
         return self._sender
 
     @property
