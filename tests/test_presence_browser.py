@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from conftest import TOKEN as BOT_TOKEN
-from support.browser import CHROMIUM, LAUNCH_ARGS, record_dialogs, require_chromium
+from support.browser import chromium, record_dialogs, require_chromium
 from support.fake_telegram import FakeTelegram
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 
@@ -72,13 +72,8 @@ def server(request: pytest.FixtureRequest, site: dict):
 
 @pytest.fixture(scope="module")
 def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture

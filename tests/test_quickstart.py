@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import CHROMIUM, LAUNCH_ARGS, require_chromium, settled_title
+from support.browser import chromium, require_chromium, settled_title
 from support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,8 +92,6 @@ def lab_title(browser, url: str, expected: re.Pattern) -> str:
 
 def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None:
     require_chromium()
-    from playwright.sync_api import sync_playwright
-
     home = tmp_path / "newcomer"
     home.mkdir()
     port = free_port()
@@ -117,8 +115,7 @@ def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None
         texts = telegram.wait_for(1)
         assert len(texts) == 1 and "hello from jupyter-helpers" in texts[0], texts
 
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        with chromium() as browser:
             unmapped = re.compile(r"(.+ - )?JupyterLab - newcomer")  # the server root is ~ (unmapped)
             assert unmapped.fullmatch(lab_title(browser, f"{url}lab?token={TOKEN}", unmapped))
 
@@ -134,6 +131,5 @@ def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None
             alpha = re.compile(r"analysis\.ipynb( \(\d+\))? - JupyterLab - Project Alpha")
             title = lab_title(browser, f"{url}lab/tree/work/alpha/analysis.ipynb?token={TOKEN}", alpha)
             assert alpha.fullmatch(title), title
-            browser.close()
     finally:
         stop(server)

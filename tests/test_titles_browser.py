@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from support.aw_server import ActivityWatch
-from support.browser import CHROMIUM, LAUNCH_ARGS, record_dialogs, require_chromium, settled_title
+from support.browser import chromium, record_dialogs, require_chromium, settled_title
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 
 pytestmark = pytest.mark.browser
@@ -68,13 +68,8 @@ def server(request: pytest.FixtureRequest, site: dict):
 
 @pytest.fixture(scope="module")
 def browser():
-    require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
