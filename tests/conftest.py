@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from support.browser import chromium
 from support.fake_telegram import FakeTelegram
 
 BIN = Path(sys.executable).parent
@@ -70,3 +71,20 @@ def telegram(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch):
         ntfy_dir.mkdir(parents=True)
         (ntfy_dir / "telegram.ini").write_text(f"[telegram]\ntoken = {TOKEN}\nchat_id = 4242\n")
         yield fake
+
+
+@pytest.fixture
+def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """`recorder_backend` (tests/support/ntfy_backends) importable by the sender child; returns the
+    file it writes what it received to."""
+    received = tmp_path / "received.txt"
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support" / "ntfy_backends"))
+    monkeypatch.setenv("RECORDER_FILE", str(received))
+    return received
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, one per test module."""
+    with chromium() as launched:
+        yield launched

@@ -112,27 +112,13 @@ def test_a_picture_over_telegrams_limit_is_left_out_with_a_note(sender: Sender, 
     assert telegram.texts() == ["✅ big plot\n(picture left out: 10.0 MB is over Telegram's 10 MB photo limit)"]
 
 
-RECORDER_BACKEND = '''
-import os
-
-def notify(title, message, retcode=None):
-    with open(os.environ["RECORDER_FILE"], "a") as handle:
-        handle.write(f"{title}|{message}\\n===\\n")
-'''
-
-
 def test_other_backends_get_the_text_alone(
-    sender: Sender, telegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sender: Sender, telegram, recorder: Path
 ) -> None:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    (modules / "recorder_backend.py").write_text(RECORDER_BACKEND)
-    monkeypatch.setenv("PYTHONPATH", str(modules))
-    monkeypatch.setenv("RECORDER_FILE", str(tmp_path / "received.txt"))
     (Path.home() / ".config" / "ntfy" / "ntfy.yml").write_text("backends: [recorder_backend, telegram]\n")
     sender.submit("✅ with a plot", "the title", image=png(), report=True)
     warnings = finish(sender)
-    assert (tmp_path / "received.txt").read_text() == "the title|✅ with a plot\n===\n"
+    assert recorder.read_text() == "the title|✅ with a plot\n===\n"
     assert telegram.methods() == ["sendPhoto"] and telegram.photos()[0]["caption"] == "✅ with a plot"
     assert warnings[0].startswith("jupyter-helpers: %notify sent via recorder_backend, telegram in ")
 

@@ -175,30 +175,16 @@ def test_kernel_from_another_venv_without_ntfy_still_delivers(
     the_one(texts, str(bare_kernel_python.parent))
 
 
-RECORDER_BACKEND = '''
-import os
-
-def notify(title, message, retcode=None):
-    with open(os.environ["RECORDER_FILE"], "a") as handle:
-        handle.write(f"{title}|{message}\\n===\\n")
-'''
-
-
 @pytest.mark.parametrize("chosen_by", ["magic", "ntfy.yml"])
 def test_another_ntfy_backend_by_magic_or_ntfy_config(
-    kernel_home: Path, telegram, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chosen_by: str
+    kernel_home: Path, telegram, home: Path, recorder: Path, chosen_by: str
 ) -> None:
-    modules = tmp_path / "modules"
-    modules.mkdir()
-    (modules / "recorder_backend.py").write_text(RECORDER_BACKEND)
-    monkeypatch.setenv("PYTHONPATH", str(modules))
-    monkeypatch.setenv("RECORDER_FILE", str(tmp_path / "received.txt"))
     if chosen_by == "ntfy.yml":
         (home / ".config" / "ntfy" / "ntfy.yml").write_text("backends: [recorder_backend]\n")
     magic = "%autonotify -a 0.5 --per cell" + (" --backend recorder_backend" if chosen_by == "magic" else "")
     run_notebook([magic, "import time; time.sleep(0.6); 'via recorder'", f"%autonotify --off\n{WATCHER}.wait_idle(30)"],
                  kernel_home)
-    received = (tmp_path / "received.txt").read_text().split("\n===\n")[:-1]
+    received = recorder.read_text().split("\n===\n")[:-1]
     assert len(received) == 1
     title, text = received[0].split("|", 1)
     assert re.fullmatch(r"analysis\.ipynb: cell \[2\] finished after \d\.\d s", title), title

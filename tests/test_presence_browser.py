@@ -18,7 +18,7 @@ import nbformat
 import pytest
 
 from conftest import TOKEN as BOT_TOKEN
-from support.browser import chromium, record_dialogs, require_chromium
+from support.browser import record_dialogs, require_chromium
 from support.fake_telegram import FakeTelegram
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 
@@ -68,12 +68,6 @@ def server(request: pytest.FixtureRequest, site: dict):
                        ready_marker=b"is running at:") as running:
         running.front_end = request.param
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

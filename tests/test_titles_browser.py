@@ -16,7 +16,7 @@ import nbformat
 import pytest
 
 from support.aw_server import ActivityWatch
-from support.browser import chromium, record_dialogs, require_chromium, settled_title
+from support.browser import record_dialogs, require_chromium, settled_title
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 
 pytestmark = pytest.mark.browser
@@ -64,12 +64,6 @@ def server(request: pytest.FixtureRequest, site: dict):
                        ready_marker=b"jupyter-helpers: " if os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_TITLES") != "1"
                        else b"is running at:") as running:
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture
