@@ -31,9 +31,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 BIN = Path(sys.executable).parent
 
+from jupyter_helpers.activitywatch.periods import Period  # noqa: E402
+from jupyter_helpers.activitywatch.report import build_report  # noqa: E402
 from jupyter_helpers.activitywatch_client import ActivityWatchServer  # noqa: E402
-from jupyter_helpers.activitywatch_report import build_report  # noqa: E402
-from jupyter_helpers.periods import Period  # noqa: E402
 
 PROJECTS = [f"Project {name}" for name in ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta")]
 BROWSERS = [" - Google Chrome", " — Mozilla Firefox", " - Chromium", " and 2 more pages - Personal - Microsoft Edge"]

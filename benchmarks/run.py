@@ -79,7 +79,7 @@ def isolate(home: Path) -> None:
     """A temp home with jupyter-helpers installed in profile `bench`, an empty profile `plain`,
     and bytecode as a pip install leaves it (PYTHONDONTWRITEBYTECODE would make every start
     compile our modules again: ~3 ms per module, not what users pay)."""
-    from jupyter_helpers.resources import package_dir
+    from jupyter_helpers.common.resources import package_dir
 
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package_dir())], check=True)
@@ -204,9 +204,9 @@ def bench_delivery(sends: int) -> dict[str, float]:
     import httpx
     import ntfy
 
-    from jupyter_helpers import paths
-    from jupyter_helpers.notify.child import child_command
-    from jupyter_helpers.notify.sender import Sender
+    from jupyter_helpers.common import paths
+    from jupyter_helpers.common.child import child_command
+    from jupyter_helpers.common.sender import Sender
 
     command = child_command(paths.profile_dir("bench"))  # the recorded Python, as kernels use
     fake = FakeTelegramProcess(Path(os.environ["HOME"]))

@@ -9,22 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-__version__ = "0.1.0"
+from .common.version import __version__
+
+__all__ = ["__version__", "load_ipython_extension", "unload_ipython_extension"]
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """`%load_ext jupyter_helpers`: registers %autonotify/%notify and the cell watcher."""
-    from .notify.extension import load
+    from .kernel.extension import load
 
     load(ipython)
 
 
 def unload_ipython_extension(ipython: Any) -> None:
     """Removes every callback `load_ipython_extension` added, so %reload_ext never stacks them."""
-    from .notify.extension import unload
+    from .kernel.extension import unload
 
     unload(ipython)
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    return [{"module": "jupyter_helpers.titles"}, {"module": "jupyter_helpers.presence_server"}]
+    """`jpserver_extensions: {"jupyter_helpers": true}` loads the server runtime (server/)."""
+    return [{"module": "jupyter_helpers.server"}]

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from . import __version__
-from .errors import UserError
+from .common.errors import UserError
+from .common.version import __version__
 
 ACTION_WORDS = {
     "create": "wrote",
@@ -33,7 +33,7 @@ def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) 
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from . import install
+    from .installer import install
 
     _print_actions(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
     if not args.dry_run:
@@ -43,7 +43,7 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from . import install
+    from .installer import install
 
     actions = install.uninstall(args.profile)
     _print_actions(actions)
@@ -53,7 +53,7 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from . import status
+    from .installer import status
 
     ok, lines = status.run(args.profile)
     print("\n".join(lines))
@@ -61,7 +61,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_projects(args: argparse.Namespace) -> int:
-    from . import projects
+    from .common import projects
 
     store = projects.ProjectStore.default()
     if args.projects_command == "add":
@@ -84,7 +84,8 @@ def cmd_projects(args: argparse.Namespace) -> int:
 
 
 def cmd_activitywatch(args: argparse.Namespace) -> int:
-    from . import activitywatch, projects
+    from .activitywatch import rules as activitywatch
+    from .common import projects
 
     mapping = projects.ProjectStore.default().load()
     names = mapping.project_names()
@@ -96,7 +97,7 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
         return 0
     text = activitywatch.export_text(names, parent)
     if args.output:
-        from .changes import atomic_write
+        from .common.files import atomic_write
 
         try:
             atomic_write(Path(args.output), text.encode())
@@ -114,8 +115,11 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     import socket
     from datetime import datetime
 
-    from . import activitywatch_report, activitywatch_table, periods, projects
-    from .activitywatch_client import DEFAULT_SERVER, ActivityWatchServer
+    from .activitywatch import periods
+    from .activitywatch import report as activitywatch_report
+    from .activitywatch import table as activitywatch_table
+    from .activitywatch.client import DEFAULT_SERVER, ActivityWatchServer
+    from .common import projects
 
     period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
     names = projects.ProjectStore.default().load().project_names()
@@ -136,7 +140,7 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
 
 
 def cmd_wsl(args: argparse.Namespace) -> int:
-    from . import wsl
+    from .installer import wsl
 
     for line in wsl.run(browser=args.browser, dry_run=args.dry_run, undo=args.undo, force=args.force):
         print(line)
@@ -144,9 +148,9 @@ def cmd_wsl(args: argparse.Namespace) -> int:
 
 
 def cmd_notify(args: argparse.Namespace) -> int:
-    from . import paths
-    from .notify.child import child_command
-    from .notify.sender import Sender, usable_timeout
+    from .common import paths
+    from .common.child import child_command
+    from .common.sender import Sender, usable_timeout
 
     text = args.text.strip()
     if not text:

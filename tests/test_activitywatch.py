@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.activitywatch import categories, portable_escape, query_snippet, title_regex
+from jupyter_helpers.activitywatch.rules import categories, portable_escape, query_snippet, title_regex
 
 from conftest import run_cli
 

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from jupyter_helpers.activitywatch import categories
-from jupyter_helpers.activitywatch_report import (
+from jupyter_helpers.activitywatch.periods import Period, day_edges, parse_when, resolve_period
+from jupyter_helpers.activitywatch.report import (
     Report,
     active_spans,
     counted_pieces,
@@ -17,9 +17,9 @@ from jupyter_helpers.activitywatch_report import (
     tally,
     to_json,
 )
-from jupyter_helpers.activitywatch_table import bar, hours_minutes, printable, render
-from jupyter_helpers.errors import UserError
-from jupyter_helpers.periods import Period, day_edges, parse_when, resolve_period
+from jupyter_helpers.activitywatch.rules import categories
+from jupyter_helpers.activitywatch.table import bar, hours_minutes, printable, render
+from jupyter_helpers.common.errors import UserError
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 11, 23, 15, 30, 0, tzinfo=BERLIN)

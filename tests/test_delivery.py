@@ -1,5 +1,5 @@
 """Delivery through real parts: the Sender and its warm child (`python -P -m
-jupyter_helpers.notify.deliver`) sending through the real ntfy -> telegram-send ->
+jupyter_helpers.delivery`) sending through the real ntfy -> telegram-send ->
 python-telegram-bot -> httpx chain to the fake Bot API."""
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.notify.deliver import CAPTION_LIMIT, PHOTO_LIMIT, photo_plan, utf16_length
-from jupyter_helpers.notify.sender import Sender
+from jupyter_helpers.common.sender import Sender
+from jupyter_helpers.common.text import utf16_length
+from jupyter_helpers.delivery.send import CAPTION_LIMIT, PHOTO_LIMIT, photo_plan
 
 from conftest import TOKEN
 
-COMMAND = [sys.executable, "-P", "-m", "jupyter_helpers.notify.deliver"]
+COMMAND = [sys.executable, "-P", "-m", "jupyter_helpers.delivery"]
 
 
 def png(width: int = 4, height: int = 3) -> bytes:
@@ -144,7 +145,7 @@ def test_caption_limits_count_utf16_code_units_like_telegram() -> None:
 
 EXITING_PROCESS = """
 import atexit, sys
-from jupyter_helpers.notify.sender import Sender
+from jupyter_helpers.common.sender import Sender
 sender = Sender({command!r}, timeout=20)
 atexit.register(sender.hand_off_pending)
 for i in range({count}):
@@ -164,7 +165,7 @@ def test_a_process_exiting_right_after_submitting_still_delivers_everything(tele
 
 KILLED_PROCESS = """
 import os, signal, sys, time
-from jupyter_helpers.notify.sender import Sender
+from jupyter_helpers.common.sender import Sender
 sender = Sender({command!r}, timeout=20)
 sender.submit("before the kill", "t")
 assert sender.wait_idle(60)

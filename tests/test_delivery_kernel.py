@@ -45,7 +45,7 @@ def delivery_children(home: Path) -> list[int]:
             state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"jupyter_helpers.notify.deliver" in cmdline and f"HOME={home}".encode() in environ and state != "Z":
+        if b"jupyter_helpers.delivery" in cmdline and f"HOME={home}".encode() in environ and state != "Z":
             found.append(int(proc.name))
     return found
 

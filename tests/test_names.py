@@ -10,7 +10,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from jupyter_helpers.notify.names import (
+from jupyter_helpers.kernel.names import (
     NBCONVERT_FLAGS,
     Launch,
     executed_notebook,
@@ -163,7 +163,7 @@ def test_kernel_order_is_counted_per_nbconvert_process_and_a_loose_folder_is_not
 ) -> None:
     import tempfile
 
-    from jupyter_helpers.notify.names import _claim_position
+    from jupyter_helpers.kernel.names import _claim_position
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     inputs = ["first.ipynb", "second.ipynb"]

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.notify.presence import STALE_AFTER, decide, presence_file, read_presence
-from jupyter_helpers.presence_server import BadReport, parse_report, write_private_json
+from jupyter_helpers.common.presence import STALE_AFTER, presence_file, read_presence, write_private_json
+from jupyter_helpers.kernel.presence import decide
+from jupyter_helpers.server.presence import BadReport, parse_report
 
 NOW = 1_000_000.0
 KERNEL = "0b5c6c2e-8a3b-4c47-9d5e-2f1a7e6b9c10"
@@ -99,7 +100,7 @@ def test_malformed_reports_are_refused_with_a_reason(body: bytes) -> None:
 
 def test_status_line_outside_a_jupyter_kernel() -> None:
     """This test process is no kernel started by a Jupyter server: it always sends."""
-    from jupyter_helpers.notify.presence import status_line
+    from jupyter_helpers.kernel.presence import status_line
 
     assert status_line("always", 120) == "presence: not consulted (--when always): phone messages sent"
     assert status_line("away", 120) == ("presence (--when away, input within 120 s): "

@@ -223,7 +223,7 @@ def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> 
     time.sleep(0.5)  # let a retry of the unresolvable paths run
     log_after = server.log.read_text()[len(log_before):]
     # (jupyter_server itself may log a traceback for a websocket a closed page left half open)
-    assert "presence_server.py" not in log_after and "exception POST" not in log_after
+    assert "server/presence.py" not in log_after and "exception POST" not in log_after
     assert log_after.count("presence report rejected") >= 9
     assert listing() - before == set()  # no file for a path that is no session's
     assert not Path("/tmp/evil").exists() and list(site["base"].rglob("*evil*")) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.projects import ProjectMap, ProjectMapError, ProjectStore, validate
+from jupyter_helpers.common.projects import ProjectMap, ProjectMapError, ProjectStore, validate
 
 from conftest import run_cli
 from support.jupyter_server import BIN, JupyterServer, isolated_env

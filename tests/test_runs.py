@@ -152,8 +152,8 @@ def test_one_sender_when_the_closing_thread_and_a_magic_ask_for_it_at_once() -> 
     two senders would orphan one, and its queue would be lost at kernel exit."""
     import threading
 
-    from jupyter_helpers.notify.settings import AutoNotify
-    from jupyter_helpers.notify.watcher import RunWatcher
+    from jupyter_helpers.kernel.settings import AutoNotify
+    from jupyter_helpers.kernel.watcher import RunWatcher
 
     made = []
 

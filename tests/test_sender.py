@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.notify.sender import DEFAULT_TIMEOUT, MAX_TIMEOUT, QUEUE_LIMIT, Sender
+from jupyter_helpers.common.sender import DEFAULT_TIMEOUT, MAX_TIMEOUT, QUEUE_LIMIT, Sender
 
 CHILD = """
 import json, os, sys, time

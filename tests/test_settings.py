@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from traitlets.config import Config
 
-from jupyter_helpers.notify.settings import AutoNotify
+from jupyter_helpers.kernel.settings import AutoNotify
 
 
 @pytest.mark.parametrize(

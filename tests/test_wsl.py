@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.wsl import mount_root, windows_to_wsl, wsl_version
+from jupyter_helpers.installer.wsl import mount_root, windows_to_wsl, wsl_version
 
 from conftest import BIN, run_cli
 from support.processes import free_port

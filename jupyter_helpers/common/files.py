@@ -1,0 +1,123 @@
+"""File primitives every writer shares: read, atomic write (through symlinks, keeping modes),
+tidy what a killed writer left, and the one sentence for a write that failed.
+
+Standard library only: the CLI, the installer and the server all write through here.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+from .errors import UserError
+
+
+class ChangeError(UserError):
+    """A file could not be written; the message is one line the user can act on."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read(path: Path) -> bytes | None:
+    """The file's bytes (through a symlink), or None when there is no file."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def file_mode(path: Path) -> int | None:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except OSError:
+        return None
+
+
+def write_target(path: Path) -> Path:
+    """Where writing `path` lands: the target of a symlink (dotfiles repos link their configs),
+    which must exist; a link is never replaced by a regular file."""
+    if not path.is_symlink():
+        return path
+    try:
+        target = path.resolve()
+    except RuntimeError as exc:  # a loop of links
+        raise ChangeError(f"{path} is a symlink that loops; fix or remove the link and retry") from exc
+    if not target.is_file():
+        raise ChangeError(f"{path} is a symlink to {target}, which is not a file; "
+                          "fix or remove the link and retry")
+    return target
+
+
+def _existing_ancestor(path: Path) -> Path:
+    while not path.exists():
+        path = path.parent
+    return path
+
+
+def _writable(directory: Path) -> bool:
+    """Also refuses, for root, a directory whose mode has no write bit: the user marked it
+    read-only on purpose and root's override would silently ignore that."""
+    if not directory.is_dir() or not os.access(directory, os.W_OK):
+        return False
+    if os.geteuid() == 0:
+        return bool(stat.S_IMODE(directory.stat().st_mode) & 0o222)
+    return True
+
+
+def check_writable(paths: list[Path]) -> None:
+    for path in paths:
+        target = _existing_ancestor(write_target(path).parent)
+        if not _writable(target):
+            raise ChangeError(
+                f"cannot write {path}: {target} is not a writable directory "
+                "(fix its permissions or choose another location)"
+            )
+
+
+def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
+    """Temp file + rename (through a symlink), with `mode`, else the mode of the file it
+    replaces, else the umask's default."""
+    path = write_target(path)
+    if mode is None:
+        mode = file_mode(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc  # name the file, not our temp
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sweep_temps(path: Path) -> None:
+    """Removes temp files a killed `atomic_write` of `path` left behind. Call it holding the
+    lock of `path`: every writer of it holds that lock, so no live writer owns such a file."""
+    try:
+        target = path.resolve() if path.is_symlink() else path
+        for stale in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+            stale.unlink(missing_ok=True)
+    except (OSError, RuntimeError):
+        pass  # an unreadable folder, or a loop of links, has nothing of ours to tidy
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+

@@ -1,0 +1,214 @@
+"""The delivery child's work: hand each request to ntfy and answer how it went.
+
+It reads one JSON request per line on standard input and answers one JSON line per request on
+standard output, until its input ends, its parent is gone, or it has been idle for too long. A
+kernel keeps one such child warm (ntfy imported, ~10 ms CPU per message instead of ~300 ms for a
+fresh Python); at kernel exit, queued messages each go to a detached child of their own.
+
+Request: {"text", "title", "backend", "image": base64 or null, "limit": seconds}.
+Reply: {"ok": true, "via": "telegram"} or {"ok": false, "reason": "..."}.
+
+The pipes are moved off fds 0/1 at start, which are pointed at /dev/null: ntfy's Telegram setup
+calls input() and libraries print, and neither may read a message or corrupt a reply. Every
+request runs under an alarm (`limit` plus a grace), so even an orphaned child never lives past its
+limit; the parent normally kills a late child first. Reasons never carry the bot token.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import logging
+import os
+import re
+import select
+import signal
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from ..common.sender import usable_timeout
+from ..common.text import cut, utf16_length
+from .channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config, telegram_token
+
+CAPTION_LIMIT = 1024  # Telegram: photo captions (UTF-16 code units, like its 4096 for messages)
+PHOTO_LIMIT = 10_000_000  # Telegram: photos up to 10 MB
+ALARM_GRACE = 2.0  # the parent kills at `limit`; the child's own alarm is the backstop
+IDLE_EXIT = 30 * 60.0  # the parent closes an idle child after minutes; this covers a lost parent
+POLL = 5.0  # how often an idle child checks that its parent is still there
+_TOKEN_SHAPE = re.compile(r"\d{4,}:[A-Za-z0-9_-]{20,}")
+
+
+class _LastError(logging.Handler):
+    """Keeps the last error ntfy logged instead of printing a traceback with the token in it."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.record: logging.LogRecord | None = None
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.record = record
+
+
+def _reason(record: logging.LogRecord | None) -> str:
+    if record is None:
+        return "ntfy reported a failure without details"
+    if record.exc_info and record.exc_info[1] is not None:
+        return _describe(record.exc_info[1], record.getMessage())
+    return record.getMessage()
+
+
+def _describe(error: BaseException, context: str = "") -> str:
+    name = type(error).__name__
+    if name == "InvalidToken":
+        return "Telegram rejected the bot token (check `token` in telegram.ini)"
+    return f"{context + ': ' if context else ''}{name}: {error}".strip()
+
+
+def redact(text: str, token: str | None) -> str:
+    if token:
+        text = text.replace(token, "<token>")
+    return _TOKEN_SHAPE.sub("<token>", text)
+
+
+def photo_plan(text: str) -> tuple[str, str | None]:
+    """(caption, follow-up text): the whole text as caption when it fits in 1024; otherwise the
+    first line labels the photo (cut to fit) and the whole text follows as its own message."""
+    if utf16_length(text) <= CAPTION_LIMIT:
+        return text, None
+    return cut(text.splitlines()[0], CAPTION_LIMIT), text
+
+
+def left_out_note(size: int) -> str:
+    return f"(picture left out: {size / 1e6:.1f} MB is over Telegram's 10 MB photo limit)"
+
+
+def _quiet_logging() -> _LastError:
+    errors = _LastError()
+    root = logging.getLogger()
+    root.handlers[:] = [errors]
+    root.setLevel(logging.WARNING)  # httpx logs request URLs, bot token included, at INFO
+    return errors
+
+
+def _send_photo(image: bytes, caption: str) -> None:
+    import asyncio
+
+    import telegram_send
+    from ntfy.backends.telegram import config_file
+
+    photo = io.BytesIO(image)
+    photo.name = "picture.jpg" if image.startswith(b"\xff\xd8") else "picture.png"  # sets the upload's type
+    asyncio.run(telegram_send.send(images=[photo], captions=[caption], conf=config_file))
+
+
+class Undelivered(Exception):
+    """The one-line reason a message did not go out (may still contain the token: redact it)."""
+
+
+def deliver(text: str, title: str, requested_backend: str, image: bytes | None = None) -> list[str]:
+    """Sends through ntfy (and telegram-send for a photo); returns the backends used, or raises
+    Undelivered. Every backend is tried even when one fails."""
+    try:
+        config = dict(load_ntfy_config())
+        chosen = backends(config, requested_backend)
+        if "telegram" in chosen:
+            check_telegram_credentials()
+    except ChannelError as exc:
+        raise Undelivered(str(exc)) from None
+    if image is not None and len(image) > PHOTO_LIMIT:
+        text, image = f"{text}\n{left_out_note(len(image))}", None
+    errors = _quiet_logging()
+    import ntfy
+
+    failures = []
+    for backend in chosen:
+        follow_up: str | None = text
+        if backend == "telegram" and image is not None:
+            caption, follow_up = photo_plan(text)
+            try:
+                _send_photo(image, caption)
+            except Exception as exc:  # a picture Telegram refuses must not cost the message itself
+                refusal = redact(_describe(exc, "Telegram did not take it"), telegram_token())
+                follow_up = f"{text}\n(picture left out: {refusal})"
+        if follow_up is None:
+            continue
+        errors.record = None
+        try:
+            if ntfy.notify(follow_up, title, config={**config, "backends": [backend]}):
+                failures.append(_reason(errors.record))
+        except SystemExit:
+            failures.append("ntfy stopped while reading its configuration")
+        except Exception as exc:
+            failures.append(f"ntfy failed: {type(exc).__name__}: {exc}")
+    if failures:
+        raise Undelivered("; ".join(failures))
+    return chosen
+
+
+def handle(line: bytes) -> dict:
+    """One request line → one reply, under an alarm that ends this process if the send hangs."""
+    try:
+        request = json.loads(line)
+        signal.setitimer(signal.ITIMER_REAL, usable_timeout(request.get("limit")) + ALARM_GRACE)
+        image = base64.b64decode(request["image"]) if request.get("image") else None
+        used = deliver(str(request.get("text", "")), str(request.get("title", "")),
+                       str(request.get("backend") or ""), image)
+    except Undelivered as exc:
+        failure = str(exc)
+    except Exception as exc:  # a reply, not a dead child, for anything unexpected
+        failure = _describe(exc, "the sender failed")
+    else:
+        return {"ok": True, "via": ", ".join(used)}
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+    return {"ok": False, "reason": redact(failure, telegram_token()).replace("\n", " ")}
+
+
+def _requests(fd: int, parent: int) -> Iterator[bytes]:
+    """Request lines from `fd` until EOF, a lost parent or a long idle spell."""
+    buffer = bytearray()
+    idle_since = time.monotonic()
+    while True:
+        end = buffer.find(b"\n")
+        if end >= 0:
+            line = bytes(buffer[:end])
+            del buffer[: end + 1]
+            if line.strip():
+                yield line
+            idle_since = time.monotonic()  # after the request was handled
+            continue
+        ready, _, _ = select.select([fd], [], [], POLL)
+        if not ready:
+            if os.getppid() != parent or time.monotonic() - idle_since > IDLE_EXIT:
+                return
+            continue
+        chunk = os.read(fd, 1 << 20)
+        if not chunk:
+            return
+        buffer += chunk
+
+
+def _claim_pipes() -> tuple[int, Any]:
+    """Moves the request/reply pipes off fds 0 and 1 and points those (and 2) at /dev/null."""
+    requests = os.dup(0)
+    replies = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    return requests, replies
+
+
+def serve() -> int:
+    parent = os.getppid()
+    requests, replies = _claim_pipes()
+    for line in _requests(requests, parent):
+        reply = json.dumps(handle(line)).encode() + b"\n"
+        try:
+            replies.write(reply)
+        except BrokenPipeError:
+            pass  # the kernel is gone (handed-off messages): keep delivering what is queued
+    return 0
+
+

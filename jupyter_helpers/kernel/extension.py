@@ -1,0 +1,90 @@
+"""Wires autonotify into one IPython shell and takes it out again, leaving no callback behind.
+
+Loaded in every kernel by the startup file, so it imports only the hooks' own small modules:
+the magics, the message text, the sender and the installation record are imported when first used.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+from pathlib import Path
+from typing import Any
+
+from .settings import AutoNotify
+from .watcher import RunWatcher
+
+_active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings and sender
+
+
+def _sender_factory(shell: Any, settings: AutoNotify):
+    def make_sender() -> Any:
+        from ..common.child import child_command
+        from ..common.sender import Sender
+
+        def locate() -> list[str]:
+            return child_command(Path(shell.profile_dir.location))
+
+        return Sender(locate(), settings.send_timeout, locate=locate)
+
+    return make_sender
+
+
+def _magic(watcher: RunWatcher, name: str):
+    """A small stand-in registered as the magic: imports the real one on first use."""
+
+    def magic(line: str) -> None:
+        from . import magics
+
+        getattr(magics, name)(watcher, line)
+
+    magic.__name__ = name
+    magic.__doc__ = {
+        "autonotify": "Notify when a run of cells takes long: %autonotify [-a SECONDS] [--per run|cell] "
+                      "[-m TEXT] [--backend NAME] [--off] [--status]  (details: %autonotify --help)",
+        "notify": "Send one notification now: %notify Training finished",
+    }[name]
+    return magic
+
+
+def _launch() -> Any:
+    """When nbconvert or papermill started this kernel, what its command line says (read now:
+    the order of kernel starts is only known at start). Other kernels skip the parsing module."""
+    try:
+        with open(f"/proc/{os.getppid()}/cmdline", "rb") as handle:
+            command = handle.read(65536)
+    except OSError:
+        return None
+    if b"nbconvert" not in command and b"papermill" not in command:
+        return None
+    from .names import launch_from_parent
+
+    return launch_from_parent()
+
+
+def load(shell: Any) -> None:
+    if id(shell) in _active:
+        return
+    settings = AutoNotify(parent=shell)
+    watcher = RunWatcher(shell, settings, _sender_factory(shell, settings), _launch())
+    watcher.capture.attach(shell)
+    shell.events.register("pre_run_cell", watcher.pre_run_cell)
+    shell.events.register("post_run_cell", watcher.post_run_cell)
+    for name in ("autonotify", "notify"):
+        shell.register_magic_function(_magic(watcher, name), "line", name)
+    shell.configurables.append(settings)  # %config AutoNotify.after = 300 works too
+    atexit.register(watcher.close)
+    _active[id(shell)] = watcher
+
+
+def unload(shell: Any) -> None:
+    watcher = _active.pop(id(shell), None)
+    if watcher is None:
+        return
+    shell.events.unregister("pre_run_cell", watcher.pre_run_cell)
+    shell.events.unregister("post_run_cell", watcher.post_run_cell)
+    watcher.capture.detach()
+    if watcher.settings in shell.configurables:
+        shell.configurables.remove(watcher.settings)
+    atexit.unregister(watcher.close)
+    watcher.close(hand_off=False)  # what it still had goes to the sender, whose worker delivers it

@@ -1,0 +1,310 @@
+"""The per-cell hooks: group cells into runs and hand each long run on, once, when it is over.
+
+Cells that start less than `run_gap` seconds after the previous one ended belong to one run (Run
+All, nbconvert, quick Shift-Enter). A run whose wall time reaches `after` gets one message, sent
+once `run_gap` passes with no new cell, or at kernel exit. With `per = "cell"` every cell is a run.
+
+The hooks run on the kernel thread around every cell, so they only read the clock and update a
+few attributes under a lock. Everything else (naming the notebook, the project, the text, the
+picture) happens on a closing thread that starts the first time a run reaches the threshold, or
+on the exiting thread at kernel exit.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections import deque
+from time import perf_counter
+from typing import Any
+
+from .capture import DisplayCapture
+from .settings import AutoNotify
+
+
+class Run:
+    """A run of cells in progress; filled on the kernel thread."""
+
+    __slots__ = ("start", "end", "first", "last", "cells", "longest", "longest_cell", "error", "text",
+                 "image", "running", "pending")
+
+    def __init__(self, start: float) -> None:
+        self.start = self.end = start
+        self.first = self.last = self.longest_cell = None
+        self.cells = 0
+        self.longest = 0.0
+        self.error: BaseException | None = None
+        self.text: str | None = None
+        self.image: object = None
+        self.running = True
+        self.pending = False  # reached the threshold: will send once it is over
+
+
+class RunWatcher:
+    def __init__(self, shell: Any, settings: AutoNotify, make_sender: Any, launch: Any) -> None:
+        self.shell = shell
+        self.settings = settings
+        self.launch = launch
+        self.capture = DisplayCapture()
+        self._make_sender = make_sender
+        self._sender: Any = None
+        self._making_sender = threading.Lock()  # the closing thread and %notify may both be first
+        self._lock = threading.Lock()  # the hooks take it directly (C-level, unlike Condition.__enter__)
+        self._cond = threading.Condition(self._lock)
+        self._notices = settings.notices
+        self._run: Run | None = None
+        self._outbox: deque[Run] = deque()  # runs over, waiting to be sent (per-cell mode, a new run)
+        self._closer: threading.Thread | None = None
+        self._closing = False
+        self._busy = False  # the closing thread is preparing or submitting a run's message
+        self._cell_started = 0.0
+        self._configure()
+        settings.observe(self._configure)
+
+    def _configure(self, change: Any = None) -> None:
+        """Plain attributes for the hooks: a traitlets read costs more than the whole hook should."""
+        settings = self.settings
+        self._enabled = settings.enabled
+        self._after = settings.after
+        self._gap = 0.0 if settings.per == "cell" else settings.run_gap
+        self._per_cell = settings.per == "cell"
+        if self._sender is not None:
+            self._sender.timeout = settings.send_timeout
+
+    @property
+    def sender(self) -> Any:
+        """Created the first time something is sent: kernels that never notify never pay for it."""
+        if self._sender is None:
+            with self._making_sender:
+                if self._sender is None:
+                    self._sender = self._make_sender()
+        return self._sender
+
+    @property
+    def started_sender(self) -> Any:
+        return self._sender
+
+    # -- the hooks (kernel thread) --------------------------------------------------------------
+
+    def pre_run_cell(self, info: Any = None) -> None:
+        now = perf_counter()
+        with self._lock:
+            self._cell_started = now
+            run = self._run
+            if run is not None and now - run.end < self._gap:
+                run.running = True
+                return
+            if run is not None and run.pending:
+                self._outbox.append(run)
+                self._wake()
+            self._run = Run(now)
+
+    def post_run_cell(self, result: Any) -> None:
+        now = perf_counter()
+        if self._notices or (self._sender is not None and self._sender.has_warnings()):
+            self._print_notices()
+        capture = self.capture
+        text, image = capture.text, capture.image
+        if text is not None or image is not None:
+            capture.text = capture.image = None
+        with self._lock:
+            if not self._enabled:
+                self._run = None
+                return
+            run = self._run
+            if run is None:
+                return  # the extension was loaded during this cell
+            run.running = False
+            run.end = now
+            number = result.execution_count
+            if run.first is None:
+                run.first = number
+            run.last = number
+            run.cells += 1
+            if now - self._cell_started >= run.longest:
+                run.longest, run.longest_cell = now - self._cell_started, number
+            run.error = result.error_in_exec or result.error_before_exec
+            if text is not None:
+                run.text = text
+            if image is not None:
+                run.image = image
+            if now - run.start < self._after:
+                return
+            if self._per_cell:
+                self._outbox.append(run)
+                self._run = None
+                self._wake()
+            elif not run.pending:
+                run.pending = True
+                self._wake()
+
+    def _print_notices(self) -> None:
+        notices = self._notices
+        while notices:
+            print(notices.popleft(), file=sys.stderr)
+        if self._sender is not None:
+            for line in self._sender.take_warnings():
+                print(line, file=sys.stderr)
+
+    # -- closing runs (closing thread, or the exiting thread) -------------------------------------
+
+    def _wake(self) -> None:
+        """Under the lock: make the closing thread look again (starting it the first time)."""
+        if self._closer is None:
+            self._closer = threading.Thread(target=self._close_runs, name="jupyter-helpers-runs", daemon=True)
+            self._closer.start()
+        self._cond.notify_all()
+
+    def _due(self) -> Run | None:
+        """Under the lock: a run that is over and should be sent now, taken out of the state."""
+        if self._outbox:
+            return self._outbox.popleft()
+        run = self._run
+        if run is None or not run.pending:
+            return None
+        if self._closing or (not run.running and perf_counter() - run.end >= self._gap):
+            self._run = None
+            return run
+        return None
+
+    def _wait_time(self) -> float | None:
+        run = self._run
+        if run is None or not run.pending:
+            return None
+        if run.running:
+            return max(self._gap, 0.05)  # the cell's end may extend the run: look again then
+        return max(run.end + self._gap - perf_counter(), 0.0)
+
+    def _close_runs(self) -> None:
+        while True:
+            with self._cond:
+                run = self._due()
+                while run is None:
+                    if self._closing:
+                        return
+                    self._cond.wait(self._wait_time())
+                    run = self._due()
+                self._busy = True
+            try:
+                self._send(run)
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """True once every run that is over was handed to the sender and the sender is idle
+        (tests wait on it; a run still in progress, such as the caller's own, is not waited for)."""
+        from time import monotonic
+
+        deadline = monotonic() + timeout
+        with self._cond:
+            if not self._cond.wait_for(lambda: not self._outbox and not self._busy, timeout):
+                return False
+        sender = self._sender
+        return sender is None or sender.wait_idle(max(deadline - monotonic(), 0.0))
+
+    def close(self, hand_off: bool = True) -> None:
+        """At kernel exit: send the run in progress and everything waiting, then let the sender
+        hand its queue to children that outlive the kernel (nbconvert's last run must arrive).
+        This runs before the sender's own exit hand-off, whatever order they were registered in."""
+        with self._cond:
+            self._closing = True
+            closer = self._closer
+            self._cond.notify_all()
+        if closer is not None:
+            closer.join(timeout=10)
+        else:
+            while True:
+                with self._cond:
+                    run = self._due()
+                if run is None:
+                    break
+                self._send(run)
+        if hand_off and self._sender is not None:
+            self._sender.hand_off_pending()
+
+    def _send(self, run: Run) -> None:
+        if not self._enabled:
+            return
+        try:
+            record, image = self.record(run)
+            self.notify_run(record, image)
+        except Exception as exc:  # never let a message end the closing thread
+            self.settings.notices.append(
+                f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
+
+    def record(self, run: Run) -> tuple[Any, bytes | None]:
+        """The run as a message record, and the picture to attach (when allowed and not too big)."""
+        from ..common.text import clean
+        from .capture import image_bytes
+        from .message import RunRecord, describe_error
+
+        settings = self.settings
+        limit = settings.excerpt_length
+        notebook, project = self.place()
+        image = image_bytes(run.image) if settings.images and run.image is not None else None
+        return RunRecord(
+            notebook=notebook,
+            project=project,
+            first_cell=run.first,
+            last_cell=run.last,
+            seconds=run.end - run.start,
+            host=_host(),
+            cells=run.cells,
+            longest_cell=run.longest_cell,
+            longest_seconds=run.longest,
+            excerpt=None if run.error is not None or run.text is None else clean(run.text[: 2 * limit + 64], limit),
+            error=None if run.error is None else describe_error(run.error, limit),
+            note=clean(settings.message, 1000),
+        ), image
+
+    def place(self) -> tuple[str | None, str | None]:
+        """(notebook file name, project), each None when unknown; read when a message is made."""
+        from ..common.text import clean_name
+        from .names import notebook_path
+
+        path = notebook_path(self.shell, self.launch)
+        if path is None:
+            return (None if self.launch else _shell_name()), None
+        return clean_name(path.rsplit("/", 1)[-1]) or None, _project(path)
+
+    def notify_run(self, record: Any, image: bytes | None) -> None:
+        """The one place where a run's message leaves the kernel side (a check such as "is the
+        user looking at this notebook right now?" belongs here, before the submit)."""
+        from .message import compose, title
+        from .presence import current_verdict
+
+        if self.settings.when == "away" and current_verdict(self.settings.present_for).looking:
+            return  # the user watched it finish
+        self.sender.submit(compose(record), title(record), self.settings.backend, image=image)
+
+
+def _shell_name() -> str | None:
+    """A terminal IPython has no notebook; a kernel whose notebook is unknown says nothing."""
+    return None if "ipykernel" in sys.modules else "IPython"
+
+
+def _host() -> str:
+    import socket
+
+    return socket.gethostname()
+
+
+def _project(path: str | None) -> str | None:
+    """The project of the notebook's folder from the map the window titles use (as the path
+    reads, or with symlinks resolved); a broken map only costs the project name."""
+    if not path:
+        return None
+    import os
+
+    from ..common.errors import UserError
+    from ..common.projects import ProjectStore, normalise_folder
+    from ..common.text import clean_name
+
+    try:
+        mapping = ProjectStore.default().load()
+    except UserError:  # a broken map (status and the server log name it) costs only the project name
+        return None
+    project = mapping.resolve(normalise_folder(path)) or mapping.resolve(os.path.realpath(path))
+    return clean_name(project) or None if project else None

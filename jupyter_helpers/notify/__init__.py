@@ -1,1 +1,0 @@
-"""Notifications for long-running cells (kernel event -> cell record -> message -> sender)."""

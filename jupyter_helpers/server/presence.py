@@ -1,0 +1,266 @@
+"""The server half of presence: relays what pages report to the kernels they show.
+
+Pages POST {page, path, focused, visible, idle} to `<base_url>jupyter-helpers/presence` (an
+authenticated API: token or cookie plus XSRF). The document path is mapped to its kernel through
+the session manager, and the latest state of every page showing that kernel is written to a small
+JSON file beside the kernel's connection file (common/presence.py; kernel/presence.py reads it). Clients
+never name kernels or files: kernel ids come from the session manager only.
+
+A closed tab must count as away at once: its `pagehide` beacon says so, and, for tabs that crash
+or laptops that sleep, the kernel's websocket count dropping from above 0 to 0 marks every page of
+that kernel closed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jupyter_server.base.handlers import APIHandler
+from tornado import web
+from traitlets import Bool
+from traitlets.config import Configurable
+
+from ..common.presence import HEARTBEAT_SECONDS, PageRecord, presence_file, write_private_json
+from .pages import install_script, jinja_environments, render_script
+
+ENDPOINT = "jupyter-helpers/presence"
+SCRIPT_GLOBAL = "jupyter_helpers_presence_script"
+SETTINGS_KEY = "jupyter_helpers_presence"
+WATCH_INTERVAL = 0.25  # seconds between looks at websocket counts and unresolved reports
+RESOLVE_FOR = 60.0  # seconds a report whose document has no kernel yet keeps being retried
+MAX_PAGES = 256
+MAX_BODY = 8192
+_PAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+class PagePresence(Configurable):
+    """`c.PagePresence.enabled = False` in jupyter_server_config.py: pages report nothing."""
+
+    enabled = Bool(True, help="Let notebook pages report focus and input, so that autonotify holds messages "
+                              "while you look at the notebook.").tag(config=True)
+
+
+class BadReport(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Report:
+    page: str
+    seq: int  # the page numbers its reports: one that arrives after a later one is stale
+    path: str
+    focused: bool
+    visible: bool
+    idle: float | None  # seconds since the page's last user input; None before any input
+    closing: bool
+
+
+def parse_report(body: bytes) -> Report:
+    """The page's JSON, checked field by field; anything else is a BadReport with a short reason."""
+    if len(body) > MAX_BODY:
+        raise BadReport(f"body over {MAX_BODY} bytes")
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadReport("body is not JSON") from None
+    if not isinstance(data, dict):
+        raise BadReport("body must be a JSON object")
+    page, seq, path, idle = data.get("page"), data.get("seq"), data.get("path"), data.get("idle")
+    if not isinstance(page, str) or not _PAGE_ID.fullmatch(page):
+        raise BadReport("'page' must be 8-64 letters, digits, '-' or '_'")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq < 2**53:
+        raise BadReport("'seq' must be a whole number >= 0")
+    if not isinstance(path, str) or len(path) > 4096 or "\0" in path:
+        raise BadReport("'path' must be a document path")
+    flags = {name: data.get(name, False) for name in ("focused", "visible", "closing")}
+    if not all(isinstance(value, bool) for value in flags.values()):
+        raise BadReport("'focused', 'visible' and 'closing' must be true or false")
+    if idle is not None and (isinstance(idle, bool) or not isinstance(idle, (int, float)) or not 0 <= idle < 1e9):
+        raise BadReport("'idle' must be null or seconds >= 0")
+    return Report(page, seq, path.strip("/"), idle=None if idle is None else float(idle), **flags)
+
+
+def page_record(report: Report, now: float) -> PageRecord:
+    """What the kernel reads about one page: server clock times only (the page sends ages)."""
+    return {"page": report.page, "focused": report.focused and not report.closing,
+            "visible": report.visible and not report.closing, "closed": report.closing, "reported": now,
+            "last_input": None if report.idle is None else now - report.idle}
+
+
+@dataclass
+class _Pending:
+    report: Report
+    received: float
+
+
+@dataclass
+class PresenceStore:
+    """Latest state per page and per kernel, in memory; one file per kernel on disk."""
+
+    folder: Path  # the kernels' connection dir
+    sessions: Any  # the server's session manager
+    kernels: Any  # the server's multi kernel manager
+    log: Any
+    page_kernels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    by_kernel: dict[str, dict[str, PageRecord]] = field(default_factory=dict)
+    pending: dict[str, _Pending] = field(default_factory=dict)
+    connections: dict[str, int] = field(default_factory=dict)
+    last_seq: dict[str, int] = field(default_factory=dict)
+    task: asyncio.Future | None = None  # the watch loop (held here: the loop keeps only weak references)
+
+    async def report(self, report: Report) -> None:
+        # A page's requests can arrive out of order (the hidden-page report and the pagehide
+        # beacon leave together when a tab closes): only news counts.
+        if report.seq <= self.last_seq.get(report.page, -1):
+            return
+        self.last_seq.pop(report.page, None)
+        self.last_seq[report.page] = report.seq
+        while len(self.last_seq) > 4 * MAX_PAGES:
+            del self.last_seq[next(iter(self.last_seq))]
+        now = time.time()
+        self.pending.pop(report.page, None)
+        kernel_ids = await self._kernels_of(report.path) if report.path else ()
+        if report.path and not kernel_ids and not report.closing:
+            # The page's first report can precede its kernel, or name a session not renamed yet.
+            self.pending[report.page] = _Pending(report, now)
+            while len(self.pending) > MAX_PAGES:
+                del self.pending[next(iter(self.pending))]
+        self._record(report, kernel_ids, now)
+
+    async def _kernels_of(self, path: str) -> tuple[str, ...]:
+        return (await self._session_kernels()).get(path, ())
+
+    async def _session_kernels(self) -> dict[str, tuple[str, ...]]:
+        """Document path -> the kernels of its sessions (sorted)."""
+        found: dict[str, set[str]] = {}
+        for session in await self.sessions.list_sessions():
+            if session.get("kernel"):
+                found.setdefault(str(session.get("path", "")).strip("/"), set()).add(session["kernel"]["id"])
+        return {path: tuple(sorted(ids)) for path, ids in found.items()}
+
+    def _record(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None:
+        previous = self.page_kernels.pop(report.page, ())
+        for kernel_id in set(previous) - set(kernel_ids):  # the page shows another document now
+            self.by_kernel.get(kernel_id, {}).pop(report.page, None)
+            self._write(kernel_id)
+        if kernel_ids and not report.closing:
+            self.page_kernels[report.page] = kernel_ids
+            while len(self.page_kernels) > MAX_PAGES:
+                self._forget_page(next(iter(self.page_kernels)))
+        for kernel_id in kernel_ids:
+            self.by_kernel.setdefault(kernel_id, {})[report.page] = page_record(report, now)
+            self._write(kernel_id)
+
+    def _forget_page(self, page: str) -> None:
+        for kernel_id in self.page_kernels.pop(page, ()):
+            self.by_kernel.get(kernel_id, {}).pop(page, None)
+            self._write(kernel_id)
+
+    def _write(self, kernel_id: str) -> None:
+        pages = self.by_kernel.get(kernel_id)
+        if pages is None:
+            return
+        try:
+            write_private_json(presence_file(self.folder, kernel_id),
+                               {"kernel": kernel_id, "pages": list(pages.values())})
+        except (OSError, ValueError) as exc:
+            self.log.warning("jupyter-helpers: could not record presence for kernel %s: %s", kernel_id, exc)
+
+    def _close_all(self, kernel_id: str) -> None:
+        for record in self.by_kernel.get(kernel_id, {}).values():
+            record.update(closed=True, focused=False, visible=False)
+        self._write(kernel_id)
+
+    def _drop_kernel(self, kernel_id: str) -> None:
+        self.by_kernel.pop(kernel_id, None)
+        self.connections.pop(kernel_id, None)
+        for page, kernel_ids in list(self.page_kernels.items()):
+            if kernel_id in kernel_ids:
+                del self.page_kernels[page]
+        try:
+            presence_file(self.folder, kernel_id).unlink(missing_ok=True)
+        except OSError:
+            pass
+
+    async def tick(self) -> None:
+        """One look at websocket counts (a drop from above 0 to 0 closes the kernel's pages),
+        kernels that are gone, and reports still waiting for their kernel."""
+        for kernel_id in list(self.by_kernel):
+            if kernel_id not in self.kernels:
+                self._drop_kernel(kernel_id)
+                continue
+            count = self.kernels.kernel_model(kernel_id).get("connections", 0)
+            if count == 0 and self.connections.get(kernel_id, 0) > 0:
+                self._close_all(kernel_id)
+            self.connections[kernel_id] = count
+        if not self.pending:
+            return
+        sessions = await self._session_kernels()
+        now = time.time()
+        for page, waiting in list(self.pending.items()):
+            if now - waiting.received > RESOLVE_FOR:
+                del self.pending[page]
+                continue
+            kernel_ids = sessions.get(waiting.report.path, ())
+            if kernel_ids and self.pending.get(page) is waiting:
+                del self.pending[page]
+                idle = waiting.report.idle
+                aged = waiting.report if idle is None else _with_idle(waiting.report, idle + now - waiting.received)
+                self._record(aged, kernel_ids, now)
+
+    async def watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            if self.by_kernel or self.pending:
+                try:
+                    await self.tick()
+                except Exception:  # never let one bad look end the watch
+                    self.log.exception("jupyter-helpers: presence watch failed once")
+
+
+def _with_idle(report: Report, idle: float) -> Report:
+    return dataclasses.replace(report, idle=idle)
+
+
+class PresenceHandler(APIHandler):
+    @web.authenticated
+    async def post(self) -> None:
+        try:
+            report = parse_report(self.request.body)
+        except BadReport as exc:
+            raise web.HTTPError(400, f"presence report rejected: {exc}") from None
+        await self.settings[SETTINGS_KEY].report(report)
+        self.set_status(204)
+        self.finish()
+
+
+def load(serverapp: Any) -> None:
+    """Runs in the extension's load hook: the endpoint must exist before the server serves."""
+    if not PagePresence(parent=serverapp).enabled:
+        serverapp.log.info("jupyter-helpers: presence reports are off (c.PagePresence.enabled = False)")
+        return
+    folder = Path(getattr(serverapp.kernel_manager, "connection_dir", "") or serverapp.runtime_dir)
+    store = PresenceStore(folder, serverapp.session_manager, serverapp.kernel_manager, serverapp.log)
+    serverapp.web_app.settings[SETTINGS_KEY] = store
+    pattern = serverapp.base_url.rstrip("/") + "/" + ENDPOINT
+    serverapp.web_app.add_handlers(".*$", [(pattern, PresenceHandler)])
+
+
+def start(serverapp: Any) -> None:
+    store = serverapp.web_app.settings.get(SETTINGS_KEY)
+    if store is None:
+        return
+    config = {"url": serverapp.base_url.rstrip("/") + "/" + ENDPOINT, "heartbeat": HEARTBEAT_SECONDS}
+    environments = jinja_environments(serverapp.web_app.settings)
+    # the same per-page gate as the title script
+    install_script(environments, SCRIPT_GLOBAL, render_script("presence_script.html.j2", config))
+    store.task = asyncio.ensure_future(store.watch())
+    serverapp.log.info("jupyter-helpers presence: reports at %s%s (%d template environments)",
+                       serverapp.base_url, ENDPOINT, len(environments))
