@@ -74,6 +74,15 @@ def telegram(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch):
 
 
 @pytest.fixture
+def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Installed with the real CLI into the isolated home; the notebook's folder (see
+    support.kernels.prepare_kernel_home), messages going to the fake Telegram."""
+    from support.kernels import prepare_kernel_home
+
+    return prepare_kernel_home(home, monkeypatch)
+
+
+@pytest.fixture
 def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """`recorder_backend` (tests/support/ntfy_backends) importable by the sender child; returns the
     file it writes what it received to."""

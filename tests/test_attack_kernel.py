@@ -8,15 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from test_run_images import png
 
-from support.kernels import kernel_config, prepare_kernel_home, the_one
+from support.images import png
+from support.kernels import kernel_config, the_one
 from support.notebooks import open_kernel, run_notebook, stream_text
-
-
-@pytest.fixture
-def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return prepare_kernel_home(home, monkeypatch)
 
 
 def test_a_picture_telegram_refuses_still_lets_the_text_arrive(kernel_home: Path, telegram, home: Path) -> None:

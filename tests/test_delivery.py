@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import os
 import signal
-import struct
 import subprocess
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -20,17 +18,9 @@ from jupyter_helpers.common.text import utf16_length
 from jupyter_helpers.delivery.send import CAPTION_LIMIT, PHOTO_LIMIT, photo_plan
 
 from conftest import TOKEN
+from support.images import png
 
 COMMAND = [sys.executable, "-P", "-m", "jupyter_helpers.delivery"]
-
-
-def png(width: int = 4, height: int = 3) -> bytes:
-    """A real (tiny) PNG image, as matplotlib would hand over."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    rows = b"".join(b"\x00" + bytes([255, 0, 0] * width) for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 @pytest.fixture

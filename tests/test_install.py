@@ -331,12 +331,6 @@ def test_uninstalling_one_profile_keeps_the_extension_another_needs(home: Path) 
     assert snapshot(home) == {}
 
 
-def test_ten_parallel_installs_keep_the_users_originals(home: Path) -> None:
-    from test_reliability import parallel_installs_keep_originals
-
-    parallel_installs_keep_originals(home, installs=10)
-
-
 def test_a_symlink_loop_at_our_path_is_one_line(home: Path) -> None:
     (home / STARTUP).parent.mkdir(parents=True)
     (home / STARTUP).symlink_to(STARTUP.name)  # points at itself

@@ -21,7 +21,6 @@ from jupyter_helpers.kernel.names import (
 )
 
 from conftest import BIN
-from support.kernels import prepare_kernel_home
 from support.notebooks import make_notebook
 
 
@@ -107,11 +106,6 @@ def test_executed_notebook_uses_position_and_checks_the_folder(tmp_path: Path) -
     assert executed_notebook(apart) == os.path.join(here, "two/b.ipynb")
     wrong_place = Launch("nbconvert", ("one/a.ipynb", "two/b.ipynb"), here, 0, str(tmp_path / "two"))
     assert executed_notebook(wrong_place) == os.path.join(here, "two/b.ipynb")
-
-
-@pytest.fixture
-def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return prepare_kernel_home(home, monkeypatch)
 
 
 def _nbconvert(workdir: Path, *args: str) -> None:

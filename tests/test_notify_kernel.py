@@ -14,13 +14,8 @@ import nbformat
 import pytest
 
 from conftest import BIN, TOKEN
-from support.kernels import MARKER, WATCHER, kernel_config, prepare_kernel_home, the_one, wall_time
+from support.kernels import MARKER, WATCHER, kernel_config, the_one, wall_time
 from support.notebooks import error_names, make_notebook, run_notebook, stream_text
-
-
-@pytest.fixture
-def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return prepare_kernel_home(home, monkeypatch)
 
 
 def test_per_cell_mode_sends_one_message_per_long_cell(kernel_home: Path, telegram) -> None:

@@ -3,29 +3,11 @@ caption is the text (real kernel, real ntfy/telegram-send chain, fake Bot API re
 
 from __future__ import annotations
 
-import struct
-import zlib
 from pathlib import Path
 
-import pytest
-
-from support.kernels import kernel_config, prepare_kernel_home
+from support.images import png
+from support.kernels import kernel_config
 from support.notebooks import run_notebook
-
-
-@pytest.fixture
-def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return prepare_kernel_home(home, monkeypatch)
-
-
-def png(width: int, height: int, rgb: tuple[int, int, int]) -> bytes:
-    """A real PNG of one colour (no imaging library needed)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    rows = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
 def test_run_all_sends_the_last_image_as_a_photo_with_the_caption(kernel_home: Path, telegram, home: Path) -> None:

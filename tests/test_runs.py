@@ -9,13 +9,8 @@ from pathlib import Path
 import pytest
 
 from conftest import run_cli
-from support.kernels import WATCHER, kernel_config, prepare_kernel_home, the_one, wall_time
+from support.kernels import WATCHER, kernel_config, the_one, wall_time
 from support.notebooks import error_names, open_kernel, run_notebook, stream_text
-
-
-@pytest.fixture
-def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return prepare_kernel_home(home, monkeypatch)
 
 
 def only_message(telegram, settle: float = 3.0) -> str:

@@ -15,7 +15,7 @@ import pytest
 from jupyter_helpers.installer.wsl import mount_root, windows_to_wsl, wsl_version
 
 from conftest import BIN, run_cli
-from support.processes import free_port
+from support.processes import free_port, killed_after
 from support.snapshot import snapshot
 
 WSL1 = "4.4.0-19041-Microsoft"
@@ -313,8 +313,6 @@ def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(wsl2: 
                                                                           command: list[str]) -> None:
     """Killed after step 1, 2, ... of `wsl` (or of its undo), the user changed nothing: another
     `wsl` and `wsl --undo` must leave the Jupyter folder exactly as it was, no temp file of ours."""
-    from test_reliability import killed_after
-
     config = home / ".jupyter" / "jupyter_server_config.json"
     original = config.read_bytes()
     for step in range(1, 100):

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
+import sys
+from pathlib import Path
+
+KILLPOINT = Path(__file__).parent / "killpoint"
+BIN = Path(sys.executable).parent
 
 
 def free_port() -> int:
@@ -21,3 +28,12 @@ def stop_process(process: subprocess.Popen, grace: float) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def killed_after(step: int, *command: str) -> bool:
+    """Runs `jupyter-helpers COMMAND` (in the home the environment points at) and SIGKILLs it right
+    after its `step`th file-system step (support/killpoint); False when it finished before that step."""
+    env = {**os.environ, "PYTHONPATH": str(KILLPOINT), "JH_KILL_AFTER": str(step)}
+    done = subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, capture_output=True, text=True,
+                          timeout=120, check=False)
+    return done.returncode == -signal.SIGKILL
