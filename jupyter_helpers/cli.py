@@ -6,36 +6,33 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .common.errors import UserError
 from .common.version import __version__
 
-ACTION_WORDS = {
-    "create": "wrote",
-    "replace": "replaced (backup kept)",
-    "update": "updated",
-    "unchanged": "unchanged",
-    "kept": "kept",
-    "shared": "kept",
-    "remove": "removed",
-    "restore": "restored",
-    "lost": "not restored",
-    "failed": "could not restore",
-    "note": "note",
-}
+if TYPE_CHECKING:
+    from .installer.changes import Outcome
 
 
-def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) -> None:
-    for action, path, note in actions:
-        changes = action in {"create", "replace", "update"}
-        word = f"would {action}" if dry_run and changes else ACTION_WORDS[action]
-        print(f"{word}: {path}" + (f" ({note})" if note else ""))
+def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
+    from .installer.changes import WRITES, Action
+
+    words = {Action.CREATE: "wrote", Action.REPLACE: "replaced (backup kept)", Action.UPDATE: "updated",
+             Action.SHARED: "kept", Action.REMOVE: "removed", Action.RESTORE: "restored",
+             Action.LOST: "not restored", Action.FAILED: "could not restore"}
+    for outcome in outcomes:
+        if dry_run and outcome.action in WRITES:
+            word = f"would {outcome.action}"
+        else:
+            word = words.get(outcome.action, str(outcome.action))
+        print(f"{word}: {outcome.path}" + (f" ({outcome.note})" if outcome.note else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
     from .installer import install
 
-    _print_actions(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
+    _print_outcomes(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
     if not args.dry_run:
         print("Done. New kernels notify when a run of cells takes 60 s or more; "
               "check the setup with `jupyter-helpers status`.")
@@ -44,12 +41,13 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
     from .installer import install
+    from .installer.changes import Action
 
-    actions = install.uninstall(args.profile)
-    _print_actions(actions)
-    if not actions:
+    outcomes = install.uninstall(args.profile)
+    _print_outcomes(outcomes)
+    if not outcomes:
         print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
-    return 1 if any(action == "failed" for action, _, _ in actions) else 0
+    return 1 if any(outcome.action == Action.FAILED for outcome in outcomes) else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
