@@ -50,6 +50,15 @@ def load_json(data: bytes) -> object:
         raise BadJson("syntax", str(exc).splitlines()[0] if str(exc) else "not JSON") from None
 
 
+def dig(data: object, *keys: str) -> object:
+    """`data[k1][k2]...` through JSON objects, or None where a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
