@@ -47,7 +47,10 @@ def cmd_uninstall(args: argparse.Namespace) -> int:
     _print_outcomes(outcomes)
     if not outcomes:
         print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
-    return 1 if any(outcome.action == Action.FAILED for outcome in outcomes) else 0
+    failed = any(outcome.action == Action.FAILED for outcome in outcomes)
+    if outcomes and not failed:
+        print("\n".join(install.what_stays()))
+    return 1 if failed else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -102,3 +102,24 @@ def uninstall(profile: str) -> list[Outcome]:
     except OSError as exc:
         raise write_error(exc, paths.profile_dir(profile)) from exc
     return outcomes
+
+
+def what_stays() -> list[str]:
+    """After uninstall: what is still there and is the user's to keep or remove (their setup
+    outlives an uninstall, so a reinstall needs no new setup)."""
+    import sys
+
+    from ..common.projects import ProjectStore
+
+    lines = []
+    telegram = paths.ntfy_config_dir() / "telegram.ini"
+    if telegram.exists():
+        lines.append(f"stays: {telegram} (your bot token and chat id; delete it to remove them)")
+    projects = ProjectStore.default().path
+    if projects.exists():
+        lines.append(f"stays: {projects} (your project map, which window titles and time tracking use)")
+    if paths.wsl_manifest().exists():
+        lines.append("stays: the WSL browser settings in your Jupyter config (`jupyter-helpers wsl --undo` "
+                     "takes them back)")
+    lines.append(f"stays: the jupyter-helpers package in {sys.prefix} (`pip uninstall jupyter-helpers` removes it)")
+    return lines
