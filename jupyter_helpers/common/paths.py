@@ -67,6 +67,22 @@ def wsl_manifest() -> Path:
     return jupyter_config_dir() / STATE_DIR_NAME / "wsl" / MANIFEST_NAME
 
 
+def environment_jupyter_dir() -> Path:
+    """`<sys.prefix>/etc/jupyter`: jupyter_core's ENV_CONFIG_PATH, read by the server of every user
+    who runs Jupyter from this environment (a JupyterHub's single-user servers)."""
+    return Path(sys.prefix) / "etc" / "jupyter"
+
+
+def environment_ipython_dir() -> Path:
+    """`<sys.prefix>/etc/ipython`: IPython's ENV_CONFIG_DIRS, read by every kernel of this environment."""
+    return Path(sys.prefix) / "etc" / "ipython"
+
+
+def environment_manifest() -> Path:
+    """The record of `install --sys-prefix` (see installer/environment.py)."""
+    return environment_jupyter_dir() / STATE_DIR_NAME / "environment" / MANIFEST_NAME
+
+
 def xdg_config_home() -> Path:
     env = os.environ.get("XDG_CONFIG_HOME")
     return Path(env) if env else Path.home() / ".config"
