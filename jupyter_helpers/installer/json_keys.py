@@ -140,7 +140,8 @@ def without_keys(config: Mapping[str, Any], records: Mapping[str, KeyRecord], cr
     """The config with each recorded key put back where it still holds our value; returns
     (config, keys put back, keys the user changed since). A section we created goes when empty."""
     result = {section: dict(value) if isinstance(value, dict) else value for section, value in config.items()}
-    back, kept = [], []
+    back: list[str] = []
+    kept: list[str] = []
     for name, record in records.items():
         section, _, key = name.partition(".")
         keys = result.get(section)
