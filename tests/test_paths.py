@@ -41,3 +41,9 @@ def test_environment_dirs_are_the_ones_jupyter_and_ipython_read_for_this_environ
 
     assert paths.environment_jupyter_dir() == Path(ENV_CONFIG_PATH[0])
     assert [str(paths.environment_ipython_dir())] == ENV_CONFIG_DIRS
+
+
+def test_ipython_system_dirs_are_ipythons() -> None:
+    from IPython.core.application import SYSTEM_CONFIG_DIRS
+
+    assert list(paths.IPYTHON_SYSTEM_DIRS) == SYSTEM_CONFIG_DIRS

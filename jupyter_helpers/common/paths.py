@@ -18,6 +18,7 @@ STARTUP_FILE_NAME = "00-jupyter-helpers.py"
 SERVER_EXTENSION_FILE_NAME = "jupyter_helpers.json"
 STATE_DIR_NAME = "jupyter_helpers"
 MANIFEST_NAME = "changes.json"
+IPYTHON_SYSTEM_DIRS = ("/usr/local/etc/ipython", "/etc/ipython")  # IPython's SYSTEM_CONFIG_DIRS on POSIX
 _FALSE_WORDS = {"no", "n", "false", "off", "0", "0.0"}  # jupyter_core's `envset`
 
 
