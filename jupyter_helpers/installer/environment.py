@@ -3,8 +3,9 @@
 Two changes in the environment's `etc/`, recorded by one change set beside them:
 
 - the server extension: the same file the per-user install owns, in the environment's
-  `etc/jupyter/jupyter_server_config.d/` (recognised by content; a file already there, such as the
-  one pip ships, is backed up and put back);
+  `etc/jupyter/jupyter_server_config.d/`. pip ships that very file, so after a pip install it is
+  already there and stays pip's; one that says otherwise (`jupyter server extension disable
+  --sys-prefix`) is backed up and put back;
 - the kernel side: `jupyter_helpers` joins `InteractiveShellApp.extra_extensions` in the
   environment's `etc/ipython/ipython_kernel_config.json`, a file the admin may own (edited key by
   key, the list shared). `extra_extensions`, not `extensions`: a user's profile that sets
@@ -59,7 +60,9 @@ def install(dry_run: bool = False) -> list[Outcome]:
 
 
 def uninstall() -> list[Outcome]:
+    """Without a record nothing here is recognised by content: the server-extension file pip
+    ships holds the very bytes we write, and it is pip's."""
     try:
-        return change_set().revert(recognise, [server_extension_file()])
+        return change_set().revert(recognise, [])
     except OSError as exc:
         raise write_error(exc, paths.environment_jupyter_dir()) from exc
