@@ -84,7 +84,7 @@ def log_in(browser, hub: JupyterHub, user: str):
     page.fill("#username_input", user)
     page.fill("#password_input", "any")
     page.click("#login_submit")
-    page.wait_for_url("**/hub/**", timeout=60_000)
+    page.wait_for_url(lambda url: "/hub/login" not in url, timeout=60_000)
     page.close()
     return context
 

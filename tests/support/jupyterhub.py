@@ -113,6 +113,8 @@ c.JupyterHub.load_roles = [{{"name": "tester", "services": ["tester"],
 
         def ready() -> bool:
             model = self.api(f"hub/api/users/{user}") or {}
+            if "" not in model.get("servers", {"": None}) and not model.get("pending"):
+                raise RuntimeError(f"{user}'s server failed to start:\n{self.log.read_text()[-5000:]}")
             return bool(model.get("servers", {}).get("", {}).get("ready"))
 
         self._wait(ready, 150, f"start {user}'s server")
