@@ -188,3 +188,21 @@ def test_on_a_hub_without_user_config_a_per_user_install_alone_is_one_line(env: 
                          "environment")
     cli(env, "install", "--sys-prefix")
     assert cli(env, "status", check=False, JUPYTERHUB_DISABLE_USER_CONFIG="1").returncode == 0
+
+
+def test_files_an_admin_wrote_by_hand_count_as_installed_for_everyone(env: Environment, home: Path) -> None:
+    """The issue's starting point: `c.InteractiveShellApp.extensions` in the environment's
+    ipython_kernel_config.py worked, yet status printed three ERR lines."""
+    (env.etc / "ipython").mkdir()
+    (env.etc / "ipython/ipython_kernel_config.py").write_text(
+        "c.InteractiveShellApp.extensions = ['jupyter_helpers']\n")
+    (home / ".config/ntfy").mkdir(parents=True)
+    (home / ".config/ntfy/telegram.ini").write_text("[telegram]\ntoken = 1:x\nchat_id = 5\n")
+    done = cli(env, "status", check=False)
+    assert done.returncode == 0, done.stdout
+    assert f"ok   kernels load jupyter-helpers for every user of {env.prefix} by " \
+           f"{env.etc / 'ipython/ipython_kernel_config.py'}" in done.stdout.splitlines()
+    (home / ".ipython/profile_default").mkdir(parents=True)  # a profile that replaces the list: no longer loaded
+    (home / ".ipython/profile_default/ipython_kernel_config.json").write_text(
+        '{"InteractiveShellApp": {"extensions": ["autoreload"]}}')
+    assert "ERR  startup file missing" in cli(env, "status", check=False).stdout

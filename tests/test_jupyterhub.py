@@ -95,6 +95,7 @@ def open_alices_notebook(context, hub: JupyterHub):
     if "/oauth2/authorize" in page.url:  # a visitor confirms once that alice's server may know who they are
         page.locator("form [type=submit]").first.click()
     page.wait_for_selector(".jp-Cell", timeout=90_000)
+    assert wait_until(lambda: kernel_state(hub) == "idle", 90), kernel_state(hub)
     context.new_cdp_session(page).send("Emulation.setFocusEmulationEnabled", {"enabled": False})
     page.bring_to_front()
     return page
@@ -121,6 +122,11 @@ def run_cell(page, index: int) -> None:
 def chat_texts(fake: FakeTelegram, user: str, since: int = 0) -> list[str]:
     return [message.get("text", "") for message in fake.messages[since:]
             if message.get("chat_id") == CHATS[user] and message["path"].endswith("/sendMessage")]
+
+
+def kernel_state(hub: JupyterHub) -> str | None:
+    sessions = hub.api("user/alice/api/sessions") or []
+    return next((s["kernel"]["execution_state"] for s in sessions if s["path"] == NOTEBOOK), None)
 
 
 def presence_pages(hub: JupyterHub) -> list[dict]:
@@ -156,18 +162,23 @@ def test_alices_message_is_held_while_she_watches_and_sent_while_only_bob_does(b
     time.sleep(3)  # past the run gap: a message would have been handed on by now
     run_cell(alice, 2)
     assert wait_until(lambda: any("marker" in text for text in chat_texts(hub.fake, "alice", since)))
-    assert [text for text in chat_texts(hub.fake, "alice", since) if "analysis.ipynb" in text] == []
+    assert [text for text in chat_texts(hub.fake, "alice", since) if "finished after" in text] == []
 
-    bob = open_alices_notebook(log_in(browser, hub, "bob"), hub)  # bob in front: alice's page loses focus
+    elsewhere = alice.context.new_page()  # alice turns to another tab of hers: she does not look
+    elsewhere.goto(hub.url + "user/alice/tree")
+    elsewhere.context.new_cdp_session(elsewhere).send("Emulation.setFocusEmulationEnabled", {"enabled": False})
+    elsewhere.bring_to_front()
+    assert wait_until(lambda: not alice.evaluate("document.hasFocus()"))
+    bob = open_alices_notebook(log_in(browser, hub, "bob"), hub)  # bob watches her notebook, in his own window
     assert settled_title(bob, "analysis - Project Alpha") == "analysis - Project Alpha"  # her map, her server
-    assert wait_until(lambda: not alice.evaluate("document.hasFocus()") and bob.evaluate("document.hasFocus()"))
+    assert wait_until(lambda: bob.evaluate("document.hasFocus()") and not alice.evaluate("document.hasFocus()"))
     give_input(bob)
     assert wait_until(lambda: [page["focused"] for page in presence_pages(hub)] == [False], 20), presence_pages(hub)
     since = len(hub.fake.messages)
     give_input(bob)
     run_cell(bob, 1)  # bob watches and types in alice's notebook; alice does not look
-    sent = wait_until(lambda: [text for text in chat_texts(hub.fake, "alice", since) if "analysis.ipynb" in text])
-    assert len(sent) == 1 and sent[0].startswith("✅ analysis.ipynb: cell [2] finished after"), hub.fake.texts()
+    sent = wait_until(lambda: [text for text in chat_texts(hub.fake, "alice", since) if "finished after" in text])
+    assert len(sent) == 1 and sent[0].startswith("✅ analysis.ipynb (Project Alpha): cell ["), sent
     assert len(presence_pages(hub)) == 1  # bob's page never reached alice's presence
     assert chat_texts(hub.fake, "bob") == []
     alice.context.close()
