@@ -29,27 +29,48 @@ def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
         print(f"{word}: {outcome.path}" + (f" ({outcome.note})" if outcome.note else ""))
 
 
-def cmd_install(args: argparse.Namespace) -> int:
-    from .installer import install
+def _where(args: argparse.Namespace) -> str:
+    """`--sys-prefix` or `--profile`, never both: one install covers every profile of every user."""
+    if args.sys_prefix and args.profile is not None:
+        raise UserError("--sys-prefix is for every user and profile of this environment; drop --profile")
+    if args.profile is None:
+        args.profile = "default"
+    return sys.prefix if args.sys_prefix else f"profile {args.profile!r}"
 
-    _print_outcomes(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
-    if not args.dry_run:
+
+def cmd_install(args: argparse.Namespace) -> int:
+    from .installer import environment, install
+
+    where = _where(args)
+    if args.sys_prefix:
+        outcomes = environment.install(dry_run=args.dry_run)
+    else:
+        outcomes = install.install(args.profile, dry_run=args.dry_run)
+    _print_outcomes(outcomes, dry_run=args.dry_run)
+    if args.dry_run:
+        return 0
+    if args.sys_prefix:
+        print(f"Done. New kernels of every user of {where} notify when a run of cells takes 60 s or more; "
+              "each user maps their folders (`jupyter-helpers projects add`), sets up Telegram, "
+              "and checks with `jupyter-helpers status`.")
+    else:
         print("Done. New kernels notify when a run of cells takes 60 s or more; "
               "check the setup with `jupyter-helpers status`.")
     return 0
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from .installer import install
+    from .installer import environment, install
     from .installer.changes import Action
 
-    outcomes = install.uninstall(args.profile)
+    where = _where(args)
+    outcomes = environment.uninstall() if args.sys_prefix else install.uninstall(args.profile)
     _print_outcomes(outcomes)
     if not outcomes:
-        print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
+        print(f"jupyter-helpers is not installed in {where}; nothing to do.")
     failed = any(outcome.action == Action.FAILED for outcome in outcomes)
     if outcomes and not failed:
-        print("\n".join(install.what_stays()))
+        print("\n".join(install.what_stays(per_user=not args.sys_prefix)))
     return 1 if failed else 0
 
 
@@ -209,10 +230,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--profile", default="default", metavar="NAME", help="IPython profile (default: default)")
         return sub
 
-    install = with_profile(commands.add_parser("install", help="install into an IPython profile and Jupyter"))
+    def with_place(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--profile", metavar="NAME", help="IPython profile (default: default)")
+        sub.add_argument("--sys-prefix", action="store_true",
+                         help=f"this environment, every user ({sys.prefix}/etc): for JupyterHub")
+        return sub
+
+    install = with_place(commands.add_parser("install", help="install into an IPython profile and Jupyter"))
     install.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
     install.set_defaults(func=cmd_install)
-    with_profile(commands.add_parser("uninstall", help="remove what install added, restore what it changed"))\
+    with_place(commands.add_parser("uninstall", help="remove what install added, restore what it changed"))\
         .set_defaults(func=cmd_uninstall)
     with_profile(commands.add_parser("status", help="show what is installed and what is missing"))\
         .set_defaults(func=cmd_status)

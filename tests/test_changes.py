@@ -14,6 +14,7 @@ import pytest
 
 from jupyter_helpers.common.files import ChangeError
 from jupyter_helpers.installer.changes import Action, ChangeSet, FileChange, KeyChange
+from jupyter_helpers.installer.json_keys import Members
 
 OURS = b"# ours\n"
 KEYS = {"ServerApp": {"browser": "firefox %s", "use_redirect_file": False}}
@@ -163,3 +164,79 @@ def test_a_damaged_manifest_is_seen_as_damaged(place: Path) -> None:
     assert changes.damaged()
     with pytest.raises(ChangeError, match="is damaged"):
         changes.apply([FileChange(place / "config" / "a.py", OURS)], ours)
+
+
+# -- a list-valued key shared with the file's owner (install --sys-prefix: the kernels' extensions) --
+
+EXTENSIONS = {"InteractiveShellApp": {"extra_extensions": Members(("jupyter_helpers",))}}
+
+
+def extensions_of(config: Path) -> object:
+    return json.loads(config.read_text()).get("InteractiveShellApp", {}).get("extra_extensions")
+
+
+def test_our_item_joins_the_owners_list_and_leaves_it_exactly_as_it_was(place: Path) -> None:
+    config = place / "config" / "ipython_kernel_config.json"
+    config.write_text('{"InteractiveShellApp": {"extra_extensions": ["autoreload"], "pylab": "inline"}}')
+    original = config.read_bytes()
+    changes = change_set(place)
+    assert actions(changes.apply([KeyChange(config, EXTENSIONS)], never)) == [Action.UPDATE]
+    assert extensions_of(config) == ["autoreload", "jupyter_helpers"]
+    assert actions(changes.apply([KeyChange(config, EXTENSIONS)], never)) == [Action.UNCHANGED]
+    assert extensions_of(config) == ["autoreload", "jupyter_helpers"]
+    assert actions(changes.revert(never, [])) == [Action.RESTORE]
+    assert config.read_bytes() == original and not (place / "state").exists()
+
+
+def test_after_the_owner_edits_the_list_undo_takes_out_only_our_item(place: Path) -> None:
+    config = place / "config" / "ipython_kernel_config.json"
+    config.write_text('{"InteractiveShellApp": {"extra_extensions": ["autoreload"]}}')
+    changes = change_set(place)
+    changes.apply([KeyChange(config, EXTENSIONS)], never)
+    config.write_text(json.dumps({"InteractiveShellApp": {"extra_extensions": ["autoreload", "jupyter_helpers",
+                                                                               "rich"]}}))
+    (outcome,) = changes.revert(never, [])
+    assert outcome.action == Action.UNDO_KEYS and outcome.keys_back == ("InteractiveShellApp.extra_extensions",)
+    assert extensions_of(config) == ["autoreload", "rich"]
+
+
+def test_an_item_the_owner_listed_before_us_stays_and_the_file_is_not_rewritten(place: Path) -> None:
+    config = place / "config" / "ipython_kernel_config.json"
+    config.write_text('{"InteractiveShellApp":{"extra_extensions":["jupyter_helpers"]}}')
+    original = config.read_bytes()
+    changes = change_set(place)
+    assert actions(changes.apply([KeyChange(config, EXTENSIONS)], never)) == [Action.UNCHANGED]
+    assert config.read_bytes() == original
+    assert changes.revert(never, []) == [] and config.read_bytes() == original
+
+
+def test_a_list_we_created_goes_with_our_item_and_the_owners_other_keys_stay(place: Path) -> None:
+    config = place / "config" / "ipython_kernel_config.json"
+    config.write_text('{"IPKernelApp": {"matplotlib": "inline"}}')
+    changes = change_set(place)
+    changes.apply([KeyChange(config, EXTENSIONS)], never)
+    edited = json.loads(config.read_text())
+    edited["IPKernelApp"]["pylab"] = "inline"
+    config.write_text(json.dumps(edited))
+    (outcome,) = changes.revert(never, [])
+    assert outcome.action == Action.UNDO_KEYS
+    assert json.loads(config.read_text()) == {"IPKernelApp": {"matplotlib": "inline", "pylab": "inline"}}
+
+
+def test_our_item_taken_out_by_the_owner_is_reported_as_theirs(place: Path) -> None:
+    config = place / "config" / "ipython_kernel_config.json"
+    config.write_text('{"InteractiveShellApp": {"extra_extensions": ["autoreload"]}}')
+    changes = change_set(place)
+    changes.apply([KeyChange(config, EXTENSIONS)], never)
+    config.write_text('{"InteractiveShellApp": {"extra_extensions": []}}')
+    (outcome,) = changes.revert(never, [])
+    assert outcome.keys_kept == ("InteractiveShellApp.extra_extensions",) and outcome.keys_back == ()
+    assert extensions_of(config) == []
+
+
+def test_a_shared_key_that_is_not_a_list_is_one_line_and_untouched(place: Path) -> None:
+    config = place / "config" / "ipython_kernel_config.json"
+    config.write_text('{"InteractiveShellApp": {"extra_extensions": "autoreload"}}')
+    with pytest.raises(ChangeError, match=r'"InteractiveShellApp.extra_extensions" in .* must be a list'):
+        change_set(place).apply([KeyChange(config, EXTENSIONS)], never)
+    assert extensions_of(config) == "autoreload" and not (place / "state").exists()

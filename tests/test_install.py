@@ -388,5 +388,6 @@ def test_uninstall_says_what_stays_and_how_to_remove_it(home: Path) -> None:
         f"stays: {ini} (your bot token and chat id; delete it to remove them)",
         f"stays: {home / '.jupyter/jupyter_helpers_projects.json'} (your project map, which window titles and "
         "time tracking use)",
-        f"stays: the jupyter-helpers package in {BIN.parent} (`pip uninstall jupyter-helpers` removes it)"]
+        f"stays: the jupyter-helpers package in {BIN.parent}, which keeps window titles on in Jupyter servers "
+        "started from there (`pip uninstall jupyter-helpers` removes both)"]
     assert ini.exists()

@@ -2,7 +2,9 @@
 
 Two kinds of change, one machinery. A `FileChange` is a whole file jupyter-helpers owns (the
 startup file, the server-extension file). A `KeyChange` sets a few keys in a JSON config file the
-user owns (`jupyter_server_config.json` for `wsl`): only those keys are ours.
+user owns (`jupyter_server_config.json` for `wsl`; the environment's `ipython_kernel_config.json`
+for `install --sys-prefix`, whose extension list it shares through `json_keys.Members`): only those
+keys, or those list items, are ours.
 
 A change set records in a manifest (JSON), for every file it wrote, the sha256 of what it wrote
 and where it keeps a backup of what was there before. That record is what makes the promises:
@@ -82,7 +84,8 @@ class FileChange:
 
 @dataclass(frozen=True)
 class KeyChange:
-    """Keys to set in a JSON config file the user owns ({section: {key: value}})."""
+    """Keys to set in a JSON config file the user owns ({section: {key: value}}); a `Members`
+    value shares a list-valued key instead of setting it."""
 
     path: Path
     keys: Settings
@@ -197,10 +200,12 @@ class ChangeSet:
         except OSError:  # e.g. a directory in the way: writing it will fail and roll back
             current = b""
         if isinstance(change, KeyChange):
-            config = json_keys.parse_config(current, change.path, change.keys)
-            content = json_keys.dump(json_keys.with_keys(config, change.keys))
-            action = Action.UNCHANGED if current == content else Action.CREATE if current is None else Action.UPDATE
-            return Outcome(action, change.path), content
+            config = json_keys.parse_config(current, change.path, change.keys, change.keys)
+            wanted = json_keys.with_keys(config, change.keys)
+            content = json_keys.dump(wanted)
+            if current is not None and wanted == config:  # already so: the owner's bytes stay as they are
+                return Outcome(Action.UNCHANGED, change.path), current
+            return Outcome(Action.CREATE if current is None else Action.UPDATE, change.path), content
         content = change.content
         if current == content:
             return Outcome(Action.UNCHANGED, change.path), content
@@ -501,7 +506,7 @@ def _user_file_locks(changes: Sequence[Change]) -> Iterator[list[Path]]:
 def _remember_keys(entry: Entry, change: KeyChange, current: bytes | None) -> None:
     """Before a KeyChange's write: what each key held, which sections we create, and whether the
     backup still is the file's past (not if someone wrote the file since our last write)."""
-    config = json_keys.parse_config(current, change.path, change.keys)
+    config = json_keys.parse_config(current, change.path, change.keys, change.keys)
     if "keys" not in entry:
         entry["sections"] = [section for section in change.keys if section not in config]
         entry["existed"] = current is not None

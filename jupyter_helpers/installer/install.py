@@ -104,7 +104,7 @@ def uninstall(profile: str) -> list[Outcome]:
     return outcomes
 
 
-def what_stays() -> list[str]:
+def what_stays(per_user: bool = True) -> list[str]:
     """After uninstall: what is still there and is the user's to keep or remove (their setup
     outlives an uninstall, so a reinstall needs no new setup)."""
     import sys
@@ -113,13 +113,14 @@ def what_stays() -> list[str]:
 
     lines = []
     telegram = paths.ntfy_config_dir() / "telegram.ini"
-    if telegram.exists():
+    if per_user and telegram.exists():
         lines.append(f"stays: {telegram} (your bot token and chat id; delete it to remove them)")
     projects = ProjectStore.default().path
-    if projects.exists():
+    if per_user and projects.exists():
         lines.append(f"stays: {projects} (your project map, which window titles and time tracking use)")
-    if paths.wsl_manifest().exists():
+    if per_user and paths.wsl_manifest().exists():
         lines.append("stays: the WSL browser settings in your Jupyter config (`jupyter-helpers wsl --undo` "
                      "takes them back)")
-    lines.append(f"stays: the jupyter-helpers package in {sys.prefix} (`pip uninstall jupyter-helpers` removes it)")
+    lines.append(f"stays: the jupyter-helpers package in {sys.prefix}, which keeps window titles on in Jupyter "
+                 "servers started from there (`pip uninstall jupyter-helpers` removes both)")
     return lines
