@@ -136,6 +136,16 @@ def _server_config_files() -> list[Path]:
     return [d / f"jupyter_server_config.{ext}" for d in dirs for ext in ("json", "py")]
 
 
+def server_section(section: str) -> dict[str, tuple[object, Path]]:
+    """`c.<section>.*` as the Jupyter server sees them: key -> (value, the file that sets it)."""
+    found: dict[str, tuple[object, Path]] = {}
+    for path in _server_config_files():
+        config = load_traitlets_config(path)
+        if section in config:
+            found.update((key, (value, path)) for key, value in config[section].items())
+    return found
+
+
 def _jupyter_python(jupyter: str) -> str | None:
     """The Python the `jupyter` script runs (its #! line), if it names one."""
     try:

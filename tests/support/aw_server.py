@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,11 +80,25 @@ class ActivityWatch:
             (start + timedelta(minutes=i), start + timedelta(minutes=i + 1), data) for i, data in enumerate(events)
         ])
 
+    def create_bucket(self, bucket: str, bucket_type: str, hostname: str, client: str = "tests") -> None:
+        """Creates the bucket as a watcher on `hostname` would (aw-server answers 304 when it exists)."""
+        try:
+            self.call("POST", f"buckets/{bucket}", {"client": client, "type": bucket_type, "hostname": hostname})
+        except urllib.error.HTTPError as exc:
+            if exc.code != 304:
+                raise
+
+    def heartbeat(self, bucket: str, when: datetime, data: dict, pulsetime: float) -> None:
+        """One heartbeat, as a watcher sends it: aw-server merges it into the last event when the
+        data is the same and it comes within `pulsetime` of that event's end."""
+        self.call("POST", f"buckets/{bucket}/heartbeat?pulsetime={pulsetime:g}",
+                  {"timestamp": when.isoformat(), "duration": 0, "data": data})
+
     def insert(self, bucket: str, bucket_type: str, hostname: str,
                spans: list[tuple[datetime, datetime, dict]]) -> None:
         """Creates the bucket (as a watcher on `hostname` would) and stores one event per
         (start, end, data); datetimes must be aware."""
-        self.call("POST", f"buckets/{bucket}", {"client": "tests", "type": bucket_type, "hostname": hostname})
+        self.create_bucket(bucket, bucket_type, hostname)
         self.call("POST", f"buckets/{bucket}/events", [
             {"timestamp": start.isoformat(), "duration": (end - start).total_seconds(), "data": data}
             for start, end, data in spans
