@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
     report.add_argument("--by", choices=["day", "file"], action="append",
                         help="day: a column per local day; file: a row per file instead of per project "
-                             "(Jupyter's bucket only); give both for both")
+                             "(Jupyter's bucket only); repeat for both: --by day --by file")
     report.add_argument("--server", metavar="URL",
                         help="ActivityWatch server (default: c.ActivityWatch.url in the Jupyter server config, "
                              "else http://127.0.0.1:5600)")

@@ -8,6 +8,8 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
+import shlex
 import socket
 import threading
 import urllib.request
@@ -17,9 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.activitywatch.report import project_matcher
+from jupyter_helpers.activitywatch.client import ActivityWatchServer
+from jupyter_helpers.activitywatch.periods import Period, day_edges
+from jupyter_helpers.activitywatch.report import build_report, project_matcher
 from jupyter_helpers.activitywatch.rules import query_snippet
 from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, CLIENT, bucket_id
+from jupyter_helpers.common.errors import UserError
 
 from conftest import run_cli
 from support.aw_server import ActivityWatch
@@ -419,3 +424,65 @@ def test_api_key_goes_only_to_the_configured_server(aw: ActivityWatch, mapped: P
         one_line_error(run_cli("activitywatch", "report", *PERIOD, "--host", "studio", "--server", elsewhere.url,
                                check=False))
         assert elsewhere.seen == [None] and door.seen == []
+
+
+# --- reading a slice at a time --------------------------------------------------------------------
+
+def test_slices_are_halved_until_each_answer_fits_a_page(aw: ActivityWatch) -> None:
+    """With pages of 2 events, the laptop's day is read in slices of at most 2 events per bucket
+    that together cover the day and every event, and the report comes out the same."""
+    server = ActivityWatchServer(f"http://127.0.0.1:{aw.port}", page=2)
+    day = (at(20, "00:00").timestamp(), at(21, "00:00").timestamp())
+    buckets = ["aw-watcher-window_laptop", "aw-watcher-afk_laptop"]
+    read = list(server.slices(buckets, [day]))
+    assert len(read) > 5 and all(len(events) <= 2 for _, found in read for events in found.values())
+    edges = [span for span, _ in read]
+    assert edges[0][0] == day[0] and edges[-1][1] == day[1]
+    assert all(left[1] == right[0] for left, right in zip(edges, edges[1:], strict=False))
+    assert {event["id"] for _, found in read for event in found[buckets[0]]} == \
+        {event["id"] for event in aw.call("GET", f"buckets/{buckets[0]}/events")}
+
+    period = Period(at(20, "08:00"), at(20, "12:00"))
+    paged, _ = build_report(server.buckets(), server, "laptop", period, ["Project Alpha", "Project Beta"],
+                            day_edges(period, UTC))
+    assert dict(paged.tally.rows) == TRUTH and paged.tally.active == ACTIVE
+
+
+def test_more_than_a_page_within_one_second_is_one_line(aw: ActivityWatch) -> None:
+    when = at(22, "10:00")
+    aw.insert("aw-watcher-window_crowded", WINDOW, "crowded",
+              [(when, when + timedelta(seconds=1), window(f"t{i}")) for i in range(3)])
+    server = ActivityWatchServer(f"http://127.0.0.1:{aw.port}", page=2)
+    with pytest.raises(UserError, match="holds more than 2 events within one second of 2026-11-22T10:00"):
+        list(server.slices(["aw-watcher-window_crowded"], [(when.timestamp(), when.timestamp() + 86400)]))
+
+
+# --- the documentation's samples ------------------------------------------------------------------
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "activitywatch-report.md"
+
+
+def doc_samples() -> list[tuple[str, str]]:
+    """(command line, what it prints) for every code block in the page that starts with
+    `$ [TZ=zone] jupyter-helpers activitywatch report`."""
+    blocks = re.findall(r"```\n(\$ .*?)```", DOCS.read_text(), re.S)
+    return [tuple(block[2:].split("\n", 1)) for block in blocks if "jupyter-helpers activitywatch report" in block]
+
+
+def test_docs_show_what_the_report_prints(aw: ActivityWatch, mapped: Path) -> None:
+    samples = doc_samples()
+    assert len(samples) >= 9
+    for command, printed in samples:
+        zone = re.match(r"TZ=(\S+) ", command)
+        words = shlex.split(command[zone.end() if zone else 0:])
+        assert words[:3] == ["jupyter-helpers", "activitywatch", "report"], command
+        done = report(aw, *words[3:], tz=zone.group(1) if zone else "UTC0", check=False)
+        assert done.stdout + done.stderr == printed, command
+
+
+def test_help_names_both_activitywatch_commands(home: Path) -> None:
+    """`jupyter-helpers --help` once described `activitywatch` as rules only (issue 19)."""
+    overview = " ".join(run_cli("--help").stdout.split())
+    assert "activitywatch ActivityWatch: time per project (report), category rules (export)" in overview
+    report_help = " ".join(run_cli("activitywatch", "--help").stdout.split())
+    assert "report active time per project or file, read from your running ActivityWatch" in report_help
