@@ -138,6 +138,13 @@ def test_no_window_events_or_no_active_spans_count_nothing() -> None:
     assert list(counted_pieces(titles([event(0, 10, title="x")]), [], span(0, 60))) == []
 
 
+@pytest.mark.parametrize("duration", [float("nan"), float("inf"), "x"])
+def test_an_unusable_duration_is_refused(duration: object) -> None:
+    """json.loads accepts NaN and 1e999; a NaN sum would reach the table as a traceback."""
+    with pytest.raises(ValueError):
+        event_span({"timestamp": T0.isoformat(), "duration": duration, "data": {}})
+
+
 def test_slices_add_up_to_the_whole_period() -> None:
     """Events read a slice at a time (each slice gets every event overlapping it, untrimmed) count
     what one pass over the whole period counts, overlaps and AFK included."""

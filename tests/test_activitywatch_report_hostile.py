@@ -67,6 +67,23 @@ def test_deeply_nested_json_is_one_line(mapped: Path, base: str, where: str) -> 
     assert f"does not answer like ActivityWatch (GET {where}: RecursionError); check --server" in error
 
 
+class NotANumber(Quiet):
+    """Events whose duration JSON allows and no sum survives."""
+
+    def do_GET(self) -> None:
+        if self.path == "/api/0/buckets/":
+            self.send_body(json.dumps({"w": {"type": "currentwindow", "hostname": "laptop"}}).encode())
+        else:
+            self.send_body(b'[{"timestamp": "2026-11-20T08:00:00+00:00", "duration": NaN, '
+                           b'"data": {"title": "a - Project Alpha"}}]')
+
+
+def test_an_event_without_a_usable_duration_is_one_line(mapped: Path) -> None:
+    with serving(NotANumber) as url:
+        error = one_line_error(report(url, "--since", "2026-11-20", "--until", "2026-11-20"))
+    assert "ActivityWatch sent an event this report cannot read (ValueError: duration nan)" in error
+
+
 # --- F7: one deadline, however slowly the answer comes ------------------------------------------------
 
 def dripping(in_headers: bool, seconds: float = 12.0) -> type[Quiet]:

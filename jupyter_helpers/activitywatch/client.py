@@ -54,7 +54,7 @@ class ActivityWatchServer:
         try:
             parts.port  # noqa: B018 (raises on a port that is not a number)
         except ValueError:
-            raise UserError(f"--server {url!r}: the port is not a number") from None
+            raise UserError(f"--server {url!r}: the port must be a number from 0 to 65535") from None
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout

@@ -48,8 +48,10 @@ class Events(Protocol):
 
 
 def event_span(event: dict) -> Span:
-    start = datetime.fromisoformat(event["timestamp"]).timestamp()
-    return start, start + float(event["duration"])
+    start, duration = datetime.fromisoformat(event["timestamp"]).timestamp(), float(event["duration"])
+    if not math.isfinite(duration):  # JSON may say NaN or 1e999; no sum survives either
+        raise ValueError(f"duration {duration}")
+    return start, start + duration
 
 
 def labelled(events: Iterable[dict], key: str) -> list[Piece]:
