@@ -125,6 +125,8 @@ def activitywatch_settings() -> tuple[str, str | None]:
         value, where = section.get(key, (None, None))
         if value is not None and not isinstance(value, str):
             raise UserError(f"c.ActivityWatch.{key} in {where} must be a string, not {type(value).__name__}")
+        if value and not (value.isascii() and value.isprintable()):  # it travels in an HTTP header
+            raise UserError(f"c.ActivityWatch.{key} in {where} has characters other than printable ASCII")
         values[key] = value or None
     return values["url"] or DEFAULT_SERVER, values["api_key"]
 

@@ -486,3 +486,16 @@ def test_help_names_both_activitywatch_commands(home: Path) -> None:
     assert "activitywatch ActivityWatch: time per project (report), category rules (export)" in overview
     report_help = " ".join(run_cli("activitywatch", "--help").stdout.split())
     assert "report active time per project or file, read from your running ActivityWatch" in report_help
+
+
+@pytest.mark.parametrize("setting, expected", [
+    ("c.ActivityWatch.api_key = 'a\\nb'", "c.ActivityWatch.api_key in {} has characters other than printable ASCII"),
+    ("c.ActivityWatch.api_key = 42", "c.ActivityWatch.api_key in {} must be a string, not int"),
+    ("c.ActivityWatch.url = ", "cannot load {} (SyntaxError: "),
+])
+def test_unusable_activitywatch_settings_are_one_line(aw: ActivityWatch, mapped: Path, setting: str,
+                                                      expected: str) -> None:
+    config = mapped / ".jupyter" / "jupyter_server_config.py"
+    config.parent.mkdir(exist_ok=True)
+    config.write_text(setting + "\n")
+    assert expected.format(config) in one_line_error(report(aw, *PERIOD, "--host", "studio", check=False))
