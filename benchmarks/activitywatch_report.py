@@ -7,14 +7,14 @@ Synthetic window events (5-300 s each, short gaps) and AFK spans covering the sa
 drawn from a few hundred (half with a mapped project's suffix). Reported, as medians of R runs with
 A and B interleaved after a warm-up:
 1. Processing only (events already in memory -> report): the full `build_report`, reading the
-   events one local day at a time as it does from a server, against a floor measured in the same
+   events a slice (week) at a time as it does from a server, against a floor measured in the same
    run: parsing each event's timestamp once, which any implementation pays. Also 10% of the
    events, to show the processing grows linearly (one pass).
 2. Over HTTP against a real aw-server (PyPI, SQLite storage, 127.0.0.1): fetching the two buckets
-   in one answer each (how the report read them before) and a day at a time (how it reads them
+   in one answer each (how the report read them before) and a week at a time (how it reads them
    now), and the whole console script (`--json`, process start included); 3 runs, no warm-up
    (seeding warmed the server; the Python aw-server needs tens of seconds per 10^5 events).
-3. Peak memory (os.wait4's ru_maxrss) of the whole command over tests/support/fake_aw.py's
+3. Peak memory (VmHWM) of the whole command over tests/support/fake_aw.py's
    synthetic history of 10^5 and 10^6 window events (one every 30 s): it should not grow.
 """
 
@@ -39,7 +39,7 @@ BIN = Path(sys.executable).parent
 
 from jupyter_helpers.activitywatch.client import ActivityWatchServer  # noqa: E402
 from jupyter_helpers.activitywatch.periods import Period, day_edges  # noqa: E402
-from jupyter_helpers.activitywatch.report import Span, build_report, event_span  # noqa: E402
+from jupyter_helpers.activitywatch.report import Span, build_report, event_span, slice_edges  # noqa: E402
 
 PROJECTS = [f"Project {name}" for name in ("Alpha", "Beta", "Gamma", "Delta", "Epsilon", "Zeta", "Eta", "Theta")]
 BROWSERS = [" - Google Chrome", " — Mozilla Firefox", " - Chromium", " and 2 more pages - Personal - Microsoft Edge"]
@@ -166,15 +166,15 @@ def over_http(windows: list[dict], afk: list[dict], period: Period, processing: 
             for number, name in enumerate(PROJECTS):
                 subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", f"/p/{number}", name],
                                env=env, check=True, capture_output=True)
-            server = ActivityWatchServer(f"http://127.0.0.1:{aw.port}")
-            command = [str(BIN / "jupyter-helpers"), "activitywatch", "report", "--server", server.url,
+            url = f"http://127.0.0.1:{aw.port}"  # a server object per run: its deadline is one report's
+            command = [str(BIN / "jupyter-helpers"), "activitywatch", "report", "--server", url,
                        "--host", "bench", "--since", "400d", "--json"]
             payload = json.dumps(windows + afk).encode()
             whole = (period.since.timestamp(), period.until.timestamp())
-            days = [(start, end) for _, start, end in day_edges(period, None)]
+            slices = slice_edges(day_edges(period, None))
             http_times = interleaved({  # seeding warmed the server; each run here takes a while
-                "fetch": lambda: [server.events(bucket, whole, 10**9) for bucket in BUCKETS],
-                "fetch_days": lambda: list(server.slices(list(BUCKETS), days)),
+                "fetch": lambda: [ActivityWatchServer(url).events(bucket, whole, 10**9) for bucket in BUCKETS],
+                "fetch_slices": lambda: list(ActivityWatchServer(url).slices(list(BUCKETS), slices)),
                 "cli": lambda: subprocess.run(command, env=env, check=True, capture_output=True),
                 "decode": lambda: json.loads(payload),
             }, 3, warm_up=False)
@@ -182,14 +182,15 @@ def over_http(windows: list[dict], afk: list[dict], period: Period, processing: 
             aw.stop()
     print(f"HTTP fetch of both buckets (aw-server, SQLite storage), one answer each: {http_times['fetch']:.3f} s "
           f"(of which our JSON decoding: {http_times['decode']:.3f} s)")
-    print(f"  the same, a day at a time ({len(days)} days):                       {http_times['fetch_days']:.3f} s "
-          f"(ratio {http_times['fetch_days'] / http_times['fetch']:.2f})")
+    print(f"  the same, a week at a time ({len(slices)} slices):                  {http_times['fetch_slices']:.3f} s "
+          f"(ratio {http_times['fetch_slices'] / http_times['fetch']:.2f})")
     print(f"whole command, `report --since 400d --json`:           {http_times['cli']:.3f} s "
           f"(processing is {processing / http_times['cli']:.0%} of it)")
 
 
 def peak_memory() -> None:
     from support.fake_aw import history, serving
+    from support.processes import cli_peak_memory
 
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch)
@@ -201,14 +202,10 @@ def peak_memory() -> None:
         for events in (100_000, 1_000_000):
             with serving(history(events)) as url:
                 began = time.perf_counter()
-                process = subprocess.Popen(
-                    [str(BIN / "jupyter-helpers"), "activitywatch", "report", "--server", url, "--host", "big",
-                     "--since", "2025-01-01", "--until", "2026-06-30", "--json"],
-                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                _, status, usage = os.wait4(process.pid, 0)
-            print(f"peak memory of the command over {events:>9,} events: {usage.ru_maxrss / 1024:5.0f} MB "
-                  f"(exit {os.waitstatus_to_exitcode(status)}, {time.perf_counter() - began:.1f} s with the fake "
-                  "server generating them)")
+                done, megabytes = cli_peak_memory("activitywatch", "report", "--server", url, "--host", "big",
+                                                  "--since", "2025-01-01", "--until", "2026-06-30", "--json", env=env)
+            print(f"peak memory of the command over {events:>9,} events: {megabytes:5.0f} MB "
+                  f"(exit {done.returncode}, {time.perf_counter() - began:.1f} s with the fake server generating them)")
 
 
 if __name__ == "__main__":

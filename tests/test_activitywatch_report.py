@@ -19,6 +19,7 @@ from jupyter_helpers.activitywatch.report import (
     exact,
     labelled,
     project_matcher,
+    slice_edges,
     tally,
     to_json,
 )
@@ -143,6 +144,13 @@ def test_an_unusable_duration_is_refused(duration: object) -> None:
     """json.loads accepts NaN and 1e999; a NaN sum would reach the table as a traceback."""
     with pytest.raises(ValueError):
         event_span({"timestamp": T0.isoformat(), "duration": duration, "data": {}})
+
+
+def test_slices_are_weeks_of_local_days() -> None:
+    period = Period(berlin(2026, 3, 1, 12), berlin(2026, 3, 16, 6))
+    days = day_edges(period, BERLIN)
+    assert slice_edges(days) == [(days[0][1], days[6][2]), (days[7][1], days[13][2]), (days[14][1], days[15][2])]
+    assert len(days) == 16 and slice_edges(days)[-1][1] == period.until.timestamp() and slice_edges([]) == []
 
 
 def test_slices_add_up_to_the_whole_period() -> None:

@@ -6,8 +6,9 @@ misbehaves in aw-server 0.12). Every fault becomes a one-line UserError that say
 What a server can do to the report is bounded:
 - time: one deadline for the whole report (`timeout`), enforced by closing the socket when it
   passes, so a server that answers a byte at a time cannot stretch it (a per-read timeout could);
-- memory: events are read in slices of the period (local days, halved while a slice holds more
-  than `page` events), each at most `page` events and `MAX_ANSWER` bytes;
+- memory: events are read in slices of the period (report.slice_edges: weeks), halved while a
+  bucket has more than `page` events in one, each answer at most `page` events and `MAX_ANSWER`
+  bytes;
 - where it goes: redirects are followed only on the same scheme, host and port, so the key and
   the error lines never concern another server than the one given.
 ActivityWatch listens on loopback, so proxy settings from the environment are not used.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import math
 import socket
 import threading
 import time
@@ -28,7 +30,7 @@ from ..common.errors import UserError
 
 DEFAULT_SERVER = "http://127.0.0.1:5600"
 TIMEOUT = 300.0  # the Python aw-server takes ~15 s to send 10^5 events (benchmarks/)
-PAGE = 10_000  # events per answer; a day above it is read in halves
+PAGE = 10_000  # events per answer; a slice above it is read in halves
 MAX_ANSWER = 64 * 2**20  # bytes; PAGE events of long window titles stay far below
 MAX_REDIRECTS = 5
 SHORTEST_SLICE = 1.0  # seconds; more than PAGE events starting within one second is not a history
@@ -167,16 +169,20 @@ class ActivityWatchServer:
     def slices(self, bucket_ids: list[str], edges: list[Span]) -> Iterator[tuple[Span, dict[str, list[dict]]]]:
         """Every event of the buckets that overlaps the spans, one slice at a time in time order:
         (slice, bucket id -> its events). A slice where a bucket has more than `page` events is
-        read again in halves, so no more than one slice's events are held at once."""
+        read again in halves, so no more than one slice's events are held at once; after that,
+        slices wider than the last halved one are halved before asking (a dense history stays so)."""
         pending = list(reversed(edges))
+        fits = math.inf  # slices wider than this had too many events
         while pending:
             span = pending.pop()
-            found = {bucket: self.events(bucket, span, self.page + 1) for bucket in bucket_ids}
-            if all(len(events) <= self.page for events in found.values()):
-                yield span, found
-                continue
-            if span[1] - span[0] <= SHORTEST_SLICE:
-                raise UserError(f"ActivityWatch at {self.url} holds more than {self.page} events within one second "
-                                f"of {_iso(span[0])}; check the watchers")
+            if span[1] - span[0] <= fits:
+                found = {bucket: self.events(bucket, span, self.page + 1) for bucket in bucket_ids}
+                if all(len(events) <= self.page for events in found.values()):
+                    yield span, found
+                    continue
+                if span[1] - span[0] <= SHORTEST_SLICE:
+                    raise UserError(f"ActivityWatch at {self.url} holds more than {self.page} events within one "
+                                    f"second of {_iso(span[0])}; check the watchers")
+                fits = (span[1] - span[0]) / 2
             middle = (span[0] + span[1]) / 2
             pending += [(middle, span[1]), (span[0], middle)]

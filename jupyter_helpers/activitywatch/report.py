@@ -11,8 +11,9 @@ Two sources, the better one that has data for the period:
   one ActivityWatch would pick (the last in export order) wins, so the report agrees with the
   categories a user imported.
 Overlapping events (two watchers, or a watcher's own overlap) count once: an instant belongs to the
-earliest event covering it. Events arrive one slice of the period at a time (client.py), so memory
-stays bounded by a slice, not the period. Times are epoch seconds (floats) throughout.
+earliest event covering it. Events arrive one slice of the period at a time (a week, or less where
+a week holds more than a page: client.py), so memory stays bounded by a slice, not the period.
+Times are epoch seconds (floats) throughout.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from ..common.errors import UserError
 from .periods import Period
 from .rules import categories
 
+DAYS_PER_SLICE = 7  # a week a request: few requests, and a week of one watcher fits a page (client.PAGE)
 WINDOW_TYPE = "currentwindow"
 AFK_TYPE = "afkstatus"
 
@@ -234,9 +236,15 @@ def to_json(report: Report) -> dict:
     return doc
 
 
+def slice_edges(days: list[Day]) -> list[Span]:
+    """The period in runs of DAYS_PER_SLICE local days: what is read from the server at once."""
+    return [(days[first][1], days[min(first + DAYS_PER_SLICE, len(days)) - 1][2])
+            for first in range(0, len(days), DAYS_PER_SLICE)]
+
+
 def build_report(buckets: dict[str, dict], events: Events, host: str, period: Period, names: list[str],
                  days: list[Day], per_day: bool = False, by_file: bool = False) -> tuple[Report, list[str]]:
-    """Reads the chosen source slice by slice (a slice per local day in `days`) and tallies;
+    """Reads the chosen source slice by slice (`slice_edges`) and tallies;
     returns the report and notes for the user (e.g. that the host has no AFK watcher)."""
     whole = (period.since.timestamp(), period.until.timestamp())
     source = choose_source(buckets, host, lambda bucket: events.has_events(bucket, whole), by_file, names)
@@ -247,7 +255,7 @@ def build_report(buckets: dict[str, dict], events: Events, host: str, period: Pe
     match = project_matcher(names) if source.kind is Kind.TITLES else exact
     key = "title" if source.kind is Kind.TITLES else "file" if by_file else "project"
     try:
-        for span, found in events.slices(source.buckets + source.afk, [(start, end) for _, start, end in days]):
+        for span, found in events.slices(source.buckets + source.afk, slice_edges(days)):
             pieces = [piece for bucket in source.buckets for piece in labelled(found[bucket], key)]
             active = active_spans(event for bucket in source.afk for event in found[bucket]) if source.afk else None
             counted.add(counted_pieces(pieces, active, span), match, days if per_day else None)
