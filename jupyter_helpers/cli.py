@@ -6,36 +6,33 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .common.errors import UserError
 from .common.version import __version__
 
-ACTION_WORDS = {
-    "create": "wrote",
-    "replace": "replaced (backup kept)",
-    "update": "updated",
-    "unchanged": "unchanged",
-    "kept": "kept",
-    "shared": "kept",
-    "remove": "removed",
-    "restore": "restored",
-    "lost": "not restored",
-    "failed": "could not restore",
-    "note": "note",
-}
+if TYPE_CHECKING:
+    from .installer.changes import Outcome
 
 
-def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) -> None:
-    for action, path, note in actions:
-        changes = action in {"create", "replace", "update"}
-        word = f"would {action}" if dry_run and changes else ACTION_WORDS[action]
-        print(f"{word}: {path}" + (f" ({note})" if note else ""))
+def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
+    from .installer.changes import WRITES, Action
+
+    words = {Action.CREATE: "wrote", Action.REPLACE: "replaced (backup kept)", Action.UPDATE: "updated",
+             Action.SHARED: "kept", Action.REMOVE: "removed", Action.RESTORE: "restored",
+             Action.LOST: "not restored", Action.FAILED: "could not restore"}
+    for outcome in outcomes:
+        if dry_run and outcome.action in WRITES:
+            word = f"would {outcome.action}"
+        else:
+            word = words.get(outcome.action, str(outcome.action))
+        print(f"{word}: {outcome.path}" + (f" ({outcome.note})" if outcome.note else ""))
 
 
 def cmd_install(args: argparse.Namespace) -> int:
     from .installer import install
 
-    _print_actions(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
+    _print_outcomes(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
     if not args.dry_run:
         print("Done. New kernels notify when a run of cells takes 60 s or more; "
               "check the setup with `jupyter-helpers status`.")
@@ -44,12 +41,16 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
     from .installer import install
+    from .installer.changes import Action
 
-    actions = install.uninstall(args.profile)
-    _print_actions(actions)
-    if not actions:
+    outcomes = install.uninstall(args.profile)
+    _print_outcomes(outcomes)
+    if not outcomes:
         print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
-    return 1 if any(action == "failed" for action, _, _ in actions) else 0
+    failed = any(outcome.action == Action.FAILED for outcome in outcomes)
+    if outcomes and not failed:
+        print("\n".join(install.what_stays()))
+    return 1 if failed else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -173,24 +174,50 @@ def cmd_wsl(args: argparse.Namespace) -> int:
 def cmd_notify(args: argparse.Namespace) -> int:
     from .common import paths
     from .common.child import child_command
-    from .common.sender import Sender, usable_timeout
+    from .common.sender import send_once
 
     text = args.text.strip()
     if not text:
         raise UserError("nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`")
-    sender = Sender(child_command(paths.profile_dir(args.profile)), args.timeout)
-    try:
-        sender.submit(text, "jupyter-helpers", args.backend or "")
-        sender.wait_idle(usable_timeout(args.timeout) + 30)
-    finally:
-        sender.close()
-    outcome = sender.last_outcome
-    if outcome is not None and outcome.ok:
+    outcome = send_once(child_command(paths.profile_dir(args.profile)), text, "jupyter-helpers", args.backend or "",
+                        args.timeout)
+    if outcome.ok:
         print(f"sent via {outcome.via} in {outcome.seconds:.1f} s")
         return 0
-    reason = outcome.reason if outcome is not None else "the sender gave no answer"
-    print(f"jupyter-helpers: not sent: {reason}", file=sys.stderr)
+    print(f"jupyter-helpers: not sent: {outcome.reason}", file=sys.stderr)
     return 1
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .common import paths
+    from .common.child import child_command
+    from .common.sender import send_once
+    from .installer import telegram
+
+    if not 1 <= args.wait <= 3600:
+        raise UserError(f"--wait {args.wait:g}: give seconds from 1 to 3600, e.g. --wait 300")
+    token = args.token if args.token is not None else getpass.getpass("Bot token from @BotFather (input hidden): ")
+    api = telegram.BotApi(telegram.check_token_shape(token))
+    bot = api.bot_name()
+    print(f"Bot: @{bot}")
+    print(f"Now send any message to @{bot} in Telegram (waiting up to {args.wait:g} s) ...", flush=True)
+    chat = api.wait_for_chat(args.wait)
+    if chat is None:
+        raise telegram.TelegramError(f"no message reached @{bot} within {args.wait:g} s; open a chat with "
+                                     f"@{bot} in Telegram, send it anything, and run this again (or use --wait)")
+    print(f"Chat: {chat.name} (id {chat.id})")
+    path = telegram.write_credentials(token.strip(), chat.id)
+    print(f"wrote: {path} (token, chat_id; readable by you only)")
+    outcome = send_once(child_command(paths.profile_dir(args.profile)),
+                        "✅ jupyter-helpers can reach you here: long runs will report to this chat.",
+                        "jupyter-helpers", "telegram", 30.0)
+    if not outcome.ok:
+        print(f"jupyter-helpers: the test message was not sent: {outcome.reason}", file=sys.stderr)
+        return 1
+    print(f"sent a test message via telegram in {outcome.seconds:.1f} s: check Telegram")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -218,6 +245,13 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--backend", metavar="NAME", help="ntfy backend (default: ntfy.yml, else telegram)")
     notify.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after (default 30)")
     notify.set_defaults(func=cmd_notify)
+
+    telegram = with_profile(commands.add_parser(
+        "telegram", help="set up Telegram: check the bot token, find your chat id, write telegram.ini, test it"))
+    telegram.add_argument("--token", metavar="TOKEN", help="the bot token from @BotFather (default: asked, hidden)")
+    telegram.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                          help="how long to wait for your message to the bot (default 120)")
+    telegram.set_defaults(func=cmd_telegram)
 
     projects = commands.add_parser("projects", help="map folders to project names (for window titles)")
     projects.set_defaults(func=cmd_projects)

@@ -62,9 +62,9 @@ def server_manifest() -> Path:
     return jupyter_config_dir() / STATE_DIR_NAME / "server" / MANIFEST_NAME
 
 
-def wsl_record() -> Path:
+def wsl_manifest() -> Path:
     """The record of what `jupyter-helpers wsl` set (see installer/wsl.py)."""
-    return jupyter_config_dir() / STATE_DIR_NAME / "wsl" / "record.json"
+    return jupyter_config_dir() / STATE_DIR_NAME / "wsl" / MANIFEST_NAME
 
 
 def xdg_config_home() -> Path:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..common import installation, paths
 from ..common.child import CHILD_MODULE
+from ..common.files import BadJson, dig, load_json
 from . import install
 
 PROBE_TIMEOUT = 30
@@ -166,8 +167,8 @@ def _jupyter_python(jupyter: str) -> str | None:
 def check_server_extension() -> Check:
     path = paths.server_extension_file()
     try:
-        enabled = json.loads(path.read_bytes().decode("utf-8"))["ServerApp"]["jpserver_extensions"]["jupyter_helpers"]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
+        enabled = dig(load_json(path.read_bytes()), "ServerApp", "jpserver_extensions", "jupyter_helpers")
+    except (OSError, BadJson):
         enabled = False
     if not enabled:
         return Check(False, f"window-title server extension not enabled: {path} (run `jupyter-helpers install`)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from .watcher import RunWatcher
 _active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings and sender
 
 
-def _sender_factory(shell: Any, settings: AutoNotify):
+def _sender_factory(shell: Any, settings: AutoNotify) -> Callable[[], Any]:
     def make_sender() -> Any:
         from ..common.child import child_command
         from ..common.sender import Sender
@@ -30,7 +31,7 @@ def _sender_factory(shell: Any, settings: AutoNotify):
     return make_sender
 
 
-def _magic(watcher: RunWatcher, name: str):
+def _magic(watcher: RunWatcher, name: str) -> Callable[[str], None]:
     """A small stand-in registered as the magic: imports the real one on first use."""
 
     def magic(line: str) -> None:

@@ -175,7 +175,7 @@ class PresenceStore:
 
     def _close_all(self, kernel_id: str) -> None:
         for record in self.by_kernel.get(kernel_id, {}).values():
-            record.update(closed=True, focused=False, visible=False)
+            record["closed"], record["focused"], record["visible"] = True, False, False
         self._write(kernel_id)
 
     def _drop_kernel(self, kernel_id: str) -> None:
