@@ -144,8 +144,9 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     from .common import projects
 
     period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
-    if not args.timeout > 0:
-        raise UserError(f"--timeout {args.timeout:g}: give the seconds to wait for ActivityWatch, e.g. 600")
+    if not 0 < args.timeout <= 86400:
+        raise UserError(f"--timeout {args.timeout:g}: give the seconds to wait for ActivityWatch, "
+                        "above 0 and at most 86400 (e.g. 600)")
     names = projects.ProjectStore.default().load().project_names()
     configured, key = activitywatch_settings()
     url = args.server or configured

@@ -126,7 +126,8 @@ def test_the_deadline_is_for_the_whole_report_and_can_be_set(mapped: Path) -> No
         error = one_line_error(report(url, "--timeout", "1.5"))
         assert time.monotonic() - began < 8
     assert "did not finish answering within 1.5 s" in error
-    assert "--timeout -1: give the seconds" in one_line_error(report(url, "--timeout", "-1"))
+    for bad in ("-1", "nan", "inf", "1e308"):
+        assert f"--timeout {float(bad):g}: give the seconds" in one_line_error(report(url, "--timeout", bad))
 
 
 # --- F12: redirects -----------------------------------------------------------------------------------
@@ -177,6 +178,12 @@ def test_a_redirect_to_a_dead_server_names_the_redirect_not_the_first_address(ma
         error = one_line_error(report(url))
     assert f"redirected GET /api/0/buckets/ to '{dead}/api/0/buckets/', another server" in error
     assert "cannot reach" not in error
+
+
+def test_a_redirect_to_no_url_is_one_line(mapped: Path) -> None:
+    with serving(redirecting("http://[::1", [])) as url:
+        error = one_line_error(report(url))
+    assert "(GET /api/0/buckets/ redirected to 'http://[::1/api/0/buckets/', which is no URL)" in error
 
 
 def test_a_redirect_on_the_same_server_is_followed(mapped: Path, aw: ActivityWatch) -> None:

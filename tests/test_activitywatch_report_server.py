@@ -285,9 +285,11 @@ def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path, status: in
     assert f"does not answer like ActivityWatch {expected}" in one_line_error(done)
 
 
-def test_a_server_url_that_is_not_http_is_one_line(mapped: Path) -> None:
-    error = one_line_error(run_cli("activitywatch", "report", "--server", "localhost:5600", check=False))
-    assert "--server 'localhost:5600': expected an http:// URL" in error
+@pytest.mark.parametrize("url, problem", [("localhost:5600", ""), ("http://[::1", "Invalid IPv6 URL; "),
+                                          ("http://127.0.0.1:99999", "Port out of range 0-65535; ")])
+def test_a_server_url_that_is_not_http_is_one_line(mapped: Path, url: str, problem: str) -> None:
+    error = one_line_error(run_cli("activitywatch", "report", "--server", url, check=False))
+    assert f"--server {url!r}: {problem}expected an http:// URL" in error
 
 
 # --- Jupyter's own bucket -------------------------------------------------------------------------

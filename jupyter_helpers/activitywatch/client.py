@@ -40,7 +40,12 @@ Span = tuple[float, float]  # epoch seconds
 
 
 def origin(url: str) -> tuple[str, str]:
-    parts = urllib.parse.urlsplit(url)
+    """(scheme, host:port): what a key and a redirect must stay within; a URL that does not parse
+    is its own origin."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:
+        return "", url
     return parts.scheme, parts.netloc.lower()
 
 
@@ -50,13 +55,13 @@ def _iso(epoch: float) -> str:
 
 class ActivityWatchServer:
     def __init__(self, url: str, timeout: float = TIMEOUT, api_key: str | None = None, page: int = PAGE) -> None:
-        parts = urllib.parse.urlsplit(url)
+        try:
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
+            raise UserError(f"--server {url!r}: {exc}; expected an http:// URL such as {DEFAULT_SERVER}") from None
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise UserError(f"--server {url!r}: expected an http:// URL such as {DEFAULT_SERVER}")
-        try:
-            parts.port  # noqa: B018 (raises on a port that is not a number)
-        except ValueError:
-            raise UserError(f"--server {url!r}: the port must be a number from 0 to 65535") from None
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout
@@ -126,7 +131,10 @@ class ActivityWatchServer:
             status, location, body = self._exchange(target)
             if status not in REDIRECTS:
                 break
-            target = urllib.parse.urljoin(target, location)
+            try:
+                target = urllib.parse.urljoin(target, location)
+            except ValueError:
+                raise self._unlike(f"GET {path} redirected to {location!r}, which is no URL") from None
             if origin(target) != origin(self.url):
                 shown = urllib.parse.urlunsplit(urllib.parse.urlsplit(target)[:3] + ("", ""))
                 raise UserError(f"{self.url} redirected GET {path} to {shown!r}, another server; not followed: "
