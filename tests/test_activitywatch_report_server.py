@@ -450,6 +450,22 @@ def test_slices_are_halved_until_each_answer_fits_a_page(aw: ActivityWatch) -> N
     assert dict(paged.tally.rows) == TRUTH and paged.tally.active == ACTIVE
 
 
+def test_a_burst_does_not_slow_the_rest_of_the_period(aw: ActivityWatch) -> None:
+    """Three events within 1.5 s (more than a page of 2) make the slices that small there; the rest
+    of the week is read in slices that grow again, not in 1.5 s steps (400,000 requests)."""
+    start = at(23, "00:00")
+    burst = [(start + timedelta(seconds=i / 2), start + timedelta(seconds=i / 2 + 0.4), window(f"b{i}"))
+             for i in range(3)]
+    later = [(start + timedelta(days=day), start + timedelta(days=day, minutes=5), window(f"d{day}"))
+             for day in (2, 4, 6)]
+    aw.insert("aw-watcher-window_burst", WINDOW, "burst", burst + later)
+    server = ActivityWatchServer(f"http://127.0.0.1:{aw.port}", timeout=60, page=2)
+    read = list(server.slices(["aw-watcher-window_burst"],
+                              [(start.timestamp(), (start + timedelta(days=7)).timestamp())]))
+    assert len(read) < 100
+    assert len({event["id"] for _, found in read for event in found["aw-watcher-window_burst"]}) == 6
+
+
 def test_more_than_a_page_within_one_second_is_one_line(aw: ActivityWatch) -> None:
     when = at(22, "10:00")
     aw.insert("aw-watcher-window_crowded", WINDOW, "crowded",

@@ -177,15 +177,19 @@ class ActivityWatchServer:
     def slices(self, bucket_ids: list[str], edges: list[Span]) -> Iterator[tuple[Span, dict[str, list[dict]]]]:
         """Every event of the buckets that overlaps the spans, one slice at a time in time order:
         (slice, bucket id -> its events). A slice where a bucket has more than `page` events is
-        read again in halves, so no more than one slice's events are held at once; after that,
-        slices wider than the last halved one are halved before asking (a dense history stays so)."""
+        read again in halves, so no more than one slice's events are held at once. Slices wider
+        than the last halved one are halved before asking (a dense history stays dense), and that
+        width doubles after each answer under half a page (a burst does not slow the rest)."""
         pending = list(reversed(edges))
         fits = math.inf  # slices wider than this had too many events
         while pending:
             span = pending.pop()
             if span[1] - span[0] <= fits:
                 found = {bucket: self.events(bucket, span, self.page + 1) for bucket in bucket_ids}
-                if all(len(events) <= self.page for events in found.values()):
+                most = max((len(events) for events in found.values()), default=0)
+                if most <= self.page:
+                    if most <= self.page // 2:
+                        fits = max(fits, 2 * (span[1] - span[0]))
                     yield span, found
                     continue
                 if span[1] - span[0] <= SHORTEST_SLICE:
