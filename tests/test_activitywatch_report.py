@@ -12,6 +12,7 @@ from jupyter_helpers.activitywatch.report import (
     Kind,
     Report,
     Source,
+    Tally,
     active_spans,
     choose_source,
     counted_pieces,
@@ -20,13 +21,18 @@ from jupyter_helpers.activitywatch.report import (
     labelled,
     project_matcher,
     slice_edges,
-    tally,
     to_json,
 )
 from jupyter_helpers.activitywatch.table import bar, hours_minutes, printable, render
 from jupyter_helpers.common.errors import UserError
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def tally(pieces, match, days=None) -> Tally:
+    result = Tally()
+    result.add(pieces, match, days)
+    return result
 NOW = datetime(2026, 11, 23, 15, 30, 0, tzinfo=BERLIN)
 
 

@@ -148,12 +148,6 @@ class Tally:
                 start = cut
 
 
-def tally(pieces: Iterable[Piece], match: Callable[[str], str | None], days: list[Day] | None = None) -> Tally:
-    result = Tally()
-    result.add(pieces, match, days)
-    return result
-
-
 class Kind(StrEnum):
     EDITOR = "jupyter"
     TITLES = "window-titles"
