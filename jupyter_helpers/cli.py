@@ -132,6 +132,27 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def activitywatch_settings() -> tuple[str, str | None]:
+    """The server and API key the Jupyter server's heartbeats use (`c.ActivityWatch.url` and
+    `.api_key` in jupyter_server_config.py/.json), so the report reads what they write."""
+    from .activitywatch.client import DEFAULT_SERVER
+    from .installer.status import ConfigUnreadable, server_section
+
+    try:
+        section = server_section("ActivityWatch")
+    except ConfigUnreadable as exc:
+        raise UserError(str(exc)) from None
+    values: dict[str, str | None] = {}
+    for key in ("url", "api_key"):
+        value, where = section.get(key, (None, None))
+        if value is not None and not isinstance(value, str):
+            raise UserError(f"c.ActivityWatch.{key} in {where} must be a string, not {type(value).__name__}")
+        if value and not (value.isascii() and value.isprintable()):  # it travels in an HTTP header
+            raise UserError(f"c.ActivityWatch.{key} in {where} has characters other than printable ASCII")
+        values[key] = value or None
+    return values["url"] or DEFAULT_SERVER, values["api_key"]
+
+
 def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     import json
     import socket
@@ -140,18 +161,21 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     from .activitywatch import periods
     from .activitywatch import report as activitywatch_report
     from .activitywatch import table as activitywatch_table
-    from .activitywatch.client import DEFAULT_SERVER, ActivityWatchServer
+    from .activitywatch.client import ActivityWatchServer, origin
     from .common import projects
 
     period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
+    if not 0 < args.timeout <= 86400:
+        raise UserError(f"--timeout {args.timeout:g}: give the seconds to wait for ActivityWatch, "
+                        "above 0 and at most 86400 (e.g. 600)")
     names = projects.ProjectStore.default().load().project_names()
-    if not names:
-        raise UserError("no projects mapped, so nothing to report: "
-                        "add one with `jupyter-helpers projects add FOLDER NAME`")
-    server = ActivityWatchServer(args.server or DEFAULT_SERVER)
+    configured, key = activitywatch_settings()
+    url = args.server or configured
+    server = ActivityWatchServer(url, args.timeout, key if origin(url) == origin(configured) else None)
+    by = set(args.by or [])
     report, notes = activitywatch_report.build_report(
-        server.buckets(), lambda bucket: server.events(bucket, period), args.host or socket.gethostname(), period,
-        names, periods.day_edges(period, None) if args.by == "day" else None)
+        server.buckets(), server, args.host or socket.gethostname(), period, names,
+        periods.day_edges(period, None), per_day="day" in by, by_file="file" in by)
     for note in notes:
         print(note, file=sys.stderr)
     if args.json:
@@ -267,21 +291,28 @@ def build_parser() -> argparse.ArgumentParser:
     project_commands.add_parser("list", help="show the map")
     project_commands.add_parser("which", help="print the project PATH belongs to").add_argument("path")
 
-    aw = commands.add_parser("activitywatch", help="ActivityWatch rules from the project map")
+    aw = commands.add_parser("activitywatch", help="ActivityWatch: time per project (report), category rules (export)")
     aw_commands = aw.add_subparsers(dest="aw_command", required=True, metavar="ACTION")
     export = aw_commands.add_parser("export", help="write categories for ActivityWatch's import")
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     export.add_argument("--parent", default="Work > Jupyter", help="parent category (default: 'Work > Jupyter')")
     export.add_argument("--query", action="store_true", help="print a query2 categorize(...) snippet instead")
     export.set_defaults(func=cmd_activitywatch)
-    report = aw_commands.add_parser("report", help="active time per project, read from your running ActivityWatch")
+    report = aw_commands.add_parser(
+        "report", help="active time per project or file, read from your running ActivityWatch "
+                       "(Jupyter's own bucket, else window titles)")
     report.add_argument("--since", metavar="WHEN",
                         help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
     report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
-    report.add_argument("--by", choices=["day"], help="one column per local day")
+    report.add_argument("--by", choices=["day", "file"], action="append",
+                        help="day: a column per local day; file: a row per file instead of per project "
+                             "(Jupyter's bucket only); repeat for both: --by day --by file")
     report.add_argument("--server", metavar="URL",
-                        help="ActivityWatch server (default: http://127.0.0.1:5600)")
+                        help="ActivityWatch server (default: c.ActivityWatch.url in the Jupyter server config, "
+                             "else http://127.0.0.1:5600)")
     report.add_argument("--host", metavar="NAME", help="the watched machine's hostname (default: this machine's)")
+    report.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="give up when ActivityWatch has not sent everything by then (default 300)")
     report.add_argument("--json", action="store_true", help="print JSON (seconds) instead of a table")
     report.set_defaults(func=cmd_activitywatch_report)
 

@@ -237,6 +237,16 @@ def check_server_extension() -> Check:
     return _check_jupyter_command(f" for every user of {sys.prefix}: {path}" if everyone else f": {path}")
 
 
+def server_section(section: str) -> dict[str, tuple[object, Path]]:
+    """`c.<section>.*` as the Jupyter server sees them: key -> (value, the file that sets it)."""
+    found: dict[str, tuple[object, Path]] = {}
+    for path in _server_config_files():
+        config = load_traitlets_config(path)
+        if section in config:
+            found.update((key, (value, path)) for key, value in config[section].items())
+    return found
+
+
 def _jupyter_python(jupyter: str) -> str | None:
     """The Python the `jupyter` script runs (its #! line), if it names one."""
     try:
