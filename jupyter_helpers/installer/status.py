@@ -240,7 +240,7 @@ def check_server_extension() -> Check:
 def server_section(section: str) -> dict[str, tuple[object, Path]]:
     """`c.<section>.*` as the Jupyter server sees them: key -> (value, the file that sets it)."""
     found: dict[str, tuple[object, Path]] = {}
-    for path in _server_config_files():
+    for path in _server_config_files(server_config_dirs()):
         config = load_traitlets_config(path)
         if section in config:
             found.update((key, (value, path)) for key, value in config[section].items())
