@@ -151,9 +151,10 @@ def cmd_notify(args: argparse.Namespace) -> int:
     from .common import paths
     from .common.child import child_command
     from .common.sender import Sender, usable_timeout
+    from .common.text import TELEGRAM_LIMIT, clean
 
-    text = args.text.strip()
-    if not text:
+    text = args.text
+    if not clean(text, TELEGRAM_LIMIT):  # the delivery child cleans it again, as every message
         raise UserError("nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`")
     sender = Sender(child_command(paths.profile_dir(args.profile)), args.timeout)
     try:

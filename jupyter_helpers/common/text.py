@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
+TITLE_LIMIT = 256  # titles (ntfy backends such as Pushover show them; Telegram ignores them)
 
 # Sequences removed whole, payload included: CSI (7- and 8-bit), then OSC/DCS/SOS/PM/APC strings
 # up to their terminator (BEL, ESC \ or ST) or the end of the text, then any other ESC pair.
@@ -74,3 +75,9 @@ def clean_name(text: str, limit: int = 255) -> str:
     """`clean` for a file or project name: its line breaks and tabs become spaces, so a name
     cannot start a line of its own that reads like the message's `Host:` or status line."""
     return clean(_BREAKS.sub(" ", text), limit)
+
+
+def with_note(text: str, note: str, limit: int = TELEGRAM_LIMIT) -> str:
+    """`text` with `note` as its last line, the text cut so that the note always fits in `limit`."""
+    note = cut(note, limit // 2)
+    return cut(text, limit - utf16_length(note) - 1) + "\n" + note

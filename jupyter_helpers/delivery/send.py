@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..common.sender import usable_timeout
-from ..common.text import cut, utf16_length
+from ..common.text import TELEGRAM_LIMIT, TITLE_LIMIT, clean, clean_name, cut, utf16_length, with_note
 from .channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config, telegram_token
 
 CAPTION_LIMIT = 1024  # Telegram: photo captions (UTF-16 code units, like its 4096 for messages)
@@ -109,7 +109,12 @@ class Undelivered(Exception):
 
 def deliver(text: str, title: str, requested_backend: str, image: bytes | None = None) -> list[str]:
     """Sends through ntfy (and telegram-send for a photo); returns the backends used, or raises
-    Undelivered. Every backend is tried even when one fails."""
+    Undelivered. Every backend is tried even when one fails.
+
+    Every message passes here, whoever composed it (a kernel, the server, `jupyter-helpers
+    notify`): this is where its text gets its final clean and cut (common/text.py), so no sender
+    can let escapes through or make Telegram split one message into several."""
+    text, title = clean(text, TELEGRAM_LIMIT), clean_name(title, TITLE_LIMIT)
     try:
         config = dict(load_ntfy_config())
         chosen = backends(config, requested_backend)
@@ -118,7 +123,7 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
     except ChannelError as exc:
         raise Undelivered(str(exc)) from None
     if image is not None and len(image) > PHOTO_LIMIT:
-        text, image = f"{text}\n{left_out_note(len(image))}", None
+        text, image = with_note(text, left_out_note(len(image))), None
     errors = _quiet_logging()
     import ntfy
 
@@ -131,7 +136,7 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
                 _send_photo(image, caption)
             except Exception as exc:  # a picture Telegram refuses must not cost the message itself
                 refusal = redact(_describe(exc, "Telegram did not take it"), telegram_token())
-                follow_up = f"{text}\n(picture left out: {refusal})"
+                follow_up = with_note(text, f"(picture left out: {refusal})")
         if follow_up is None:
             continue
         errors.record = None
@@ -163,7 +168,8 @@ def handle(line: bytes) -> dict:
         return {"ok": True, "via": ", ".join(used)}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
-    return {"ok": False, "reason": redact(failure, telegram_token()).replace("\n", " ")}
+    # one line, nothing raw: a reason may quote the message (a terminal shows it, the server logs it)
+    return {"ok": False, "reason": clean_name(redact(failure, telegram_token()), TELEGRAM_LIMIT)}
 
 
 def _requests(fd: int, parent: int) -> Iterator[bytes]:
