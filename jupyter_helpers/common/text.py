@@ -11,6 +11,7 @@ import re
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
 TITLE_LIMIT = 256  # titles (ntfy backends such as Pushover show them; Telegram ignores them)
+PHOTO_LIMIT = 10_000_000  # Telegram: photos up to 10 MB
 
 # Sequences removed whole, payload included: CSI (7- and 8-bit), then OSC/DCS/SOS/PM/APC strings
 # up to their terminator (BEL, ESC \ or ST) or the end of the text, then any other ESC pair.
@@ -81,3 +82,8 @@ def with_note(text: str, note: str, limit: int = TELEGRAM_LIMIT) -> str:
     """`text` with `note` as its last line, the text cut so that the note always fits in `limit`."""
     note = cut(note, limit // 2)
     return cut(text, limit - utf16_length(note) - 1) + "\n" + note
+
+
+def left_out_note(size: int) -> str:
+    """The line a message carries instead of a picture over Telegram's photo limit."""
+    return f"(picture left out: {size / 1e6:.1f} MB is over Telegram's 10 MB photo limit)"

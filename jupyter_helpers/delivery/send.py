@@ -29,11 +29,20 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..common.sender import usable_timeout
-from ..common.text import TELEGRAM_LIMIT, TITLE_LIMIT, clean, clean_name, cut, utf16_length, with_note
+from ..common.text import (
+    PHOTO_LIMIT,
+    TELEGRAM_LIMIT,
+    TITLE_LIMIT,
+    clean,
+    clean_name,
+    cut,
+    left_out_note,
+    utf16_length,
+    with_note,
+)
 from .channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config, telegram_token
 
 CAPTION_LIMIT = 1024  # Telegram: photo captions (UTF-16 code units, like its 4096 for messages)
-PHOTO_LIMIT = 10_000_000  # Telegram: photos up to 10 MB
 ALARM_GRACE = 2.0  # the parent kills at `limit`; the child's own alarm is the backstop
 IDLE_EXIT = 30 * 60.0  # the parent closes an idle child after minutes; this covers a lost parent
 POLL = 5.0  # how often an idle child checks that its parent is still there
@@ -80,10 +89,6 @@ def photo_plan(text: str) -> tuple[str, str | None]:
     return cut(text.splitlines()[0], CAPTION_LIMIT), text
 
 
-def left_out_note(size: int) -> str:
-    return f"(picture left out: {size / 1e6:.1f} MB is over Telegram's 10 MB photo limit)"
-
-
 def _quiet_logging() -> _LastError:
     errors = _LastError()
     root = logging.getLogger()
@@ -122,7 +127,7 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
             check_telegram_credentials()
     except ChannelError as exc:
         raise Undelivered(str(exc)) from None
-    if image is not None and len(image) > PHOTO_LIMIT:
+    if image is not None and len(image) > PHOTO_LIMIT:  # kernels decide before sending; other senders may not
         text, image = with_note(text, left_out_note(len(image))), None
     errors = _quiet_logging()
     import ntfy

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..common.text import TELEGRAM_LIMIT, clean, human_duration, sanitize
+from ..common.text import TELEGRAM_LIMIT, clean, human_duration, sanitize, with_note
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,7 @@ class RunRecord:
     excerpt: str | None = None  # text/plain of the run's last result, as the display hook rendered it
     error: str | None = None  # `ValueError: boom` when the run ended in an error
     note: str = ""  # the user's %autonotify -m text
+    left_out: str | None = None  # why the run's picture is not attached (too big to send)
 
 
 def describe_error(error: BaseException, limit: int) -> str:
@@ -67,7 +68,8 @@ def compose(record: RunRecord) -> str:
     elif record.excerpt:
         lines.append(f"Result: {record.excerpt}")
     lines.append(f"Host: {record.host}")
-    return clean("\n".join(lines), TELEGRAM_LIMIT)
+    text = clean("\n".join(lines), TELEGRAM_LIMIT)
+    return with_note(text, record.left_out) if record.left_out else text
 
 
 def compose_note(text: str, notebook: str | None, project: str | None, host: str) -> tuple[str, str]:

@@ -235,15 +235,22 @@ class RunWatcher:
                 f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
 
     def record(self, run: Run) -> tuple[Any, bytes | None]:
-        """The run as a message record, and the picture to attach (when allowed and not too big)."""
-        from ..common.text import clean
-        from .capture import image_bytes
+        """The run as a message record, and the picture to attach (when allowed and not too big:
+        the size is judged before the picture is decoded or handed to the delivery child)."""
+        from ..common.text import PHOTO_LIMIT, clean, left_out_note
+        from .capture import image_bytes, payload_size
         from .message import RunRecord, describe_error
 
         settings = self.settings
         limit = settings.excerpt_length
         notebook, project = self.place()
-        image = image_bytes(run.image) if settings.images and run.image is not None else None
+        image, left_out = None, None
+        if settings.images and run.image is not None:
+            size = payload_size(run.image)
+            if size > PHOTO_LIMIT:
+                left_out = left_out_note(size)
+            else:
+                image = image_bytes(run.image)
         return RunRecord(
             notebook=notebook,
             project=project,
@@ -257,6 +264,7 @@ class RunWatcher:
             excerpt=None if run.error is not None or run.text is None else clean(run.text[: 2 * limit + 64], limit),
             error=None if run.error is None else describe_error(run.error, limit),
             note=clean(settings.message, 1000),
+            left_out=left_out,
         ), image
 
     def place(self) -> tuple[str | None, str | None]:
