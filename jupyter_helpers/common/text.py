@@ -31,6 +31,7 @@ _BREAKS = re.compile("[\t\n\v\f\r\u2028\u2029]")
 
 def human_duration(seconds: float) -> str:
     """`4.2 s`, `2 min 05 s`, `1 h 02 min 03 s`: readable at a glance on a lock screen."""
+    seconds += 0.0  # -0.0 (`-a -0`) becomes 0.0
     if seconds < 60:
         return f"{seconds:.1f} s"
     total = int(round(seconds))
@@ -39,6 +40,25 @@ def human_duration(seconds: float) -> str:
     if hours:
         return f"{hours} h {minutes:02d} min {secs:02d} s"
     return f"{minutes} min {secs:02d} s"
+
+
+def headline(notebook: str | None, project: str | None, what: str) -> str:
+    """`analysis.ipynb (Project Alpha): what`: the first line of every message about a notebook,
+    from a kernel or from the server (either part may be unknown)."""
+    where = notebook or ""
+    if project:
+        where = f"{where} ({project})" if where else project
+    return sanitize(f"{where}: {what}" if where else what)
+
+
+def quoted(label: str, text: str) -> str:
+    """`Label: text` for one line; for several, the label alone and every line of `text` behind
+    `│ `, so that no line of an excerpt (an error, a result, a prompt) can pass for one of the
+    message's own lines such as `Host: ...`."""
+    lines = text.splitlines()  # every kind of line break, U+2028 included
+    if len(lines) <= 1:
+        return f"{label}: {text}"
+    return "\n".join([f"{label}:"] + [f"│ {line}" for line in lines])
 
 
 def sanitize(text: str) -> str:

@@ -15,6 +15,7 @@ from .settings import AutoNotify
 from .watcher import RunWatcher
 
 _active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings and sender
+_unwatch: dict[int, Any] = {}  # per shell: undoes stopping.watch
 
 
 def _sender_factory(shell: Any, settings: AutoNotify):
@@ -75,6 +76,9 @@ def load(shell: Any) -> None:
     shell.configurables.append(settings)  # %config AutoNotify.after = 300 works too
     atexit.register(watcher.close)
     _active[id(shell)] = watcher
+    from .stopping import watch
+
+    _unwatch[id(shell)] = watch(watcher.stopped, watcher.launch.tool if watcher.launch else None)
 
 
 def unload(shell: Any) -> None:
@@ -87,4 +91,5 @@ def unload(shell: Any) -> None:
     if watcher.settings in shell.configurables:
         shell.configurables.remove(watcher.settings)
     atexit.unregister(watcher.close)
+    _unwatch.pop(id(shell))()
     watcher.close(hand_off=False)  # what it still had goes to the sender, whose worker delivers it

@@ -25,15 +25,17 @@ from .settings import AutoNotify
 class Run:
     """A run of cells in progress; filled on the kernel thread."""
 
-    __slots__ = ("start", "end", "first", "last", "cells", "longest", "longest_cell", "error", "text",
-                 "image", "running", "pending")
+    __slots__ = ("start", "end", "first", "last", "cells", "longest", "longest_cell", "error", "failed",
+                 "failure", "failures", "stopped", "text", "image", "running", "pending")
 
     def __init__(self, start: float) -> None:
         self.start = self.end = start
-        self.first = self.last = self.longest_cell = None
-        self.cells = 0
+        self.first = self.last = self.longest_cell = self.failed = None
+        self.cells = self.failures = 0
         self.longest = 0.0
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # the last cell's
+        self.failure: BaseException | None = None  # the first failed cell's (number in `failed`)
+        self.stopped: str | None = None  # how the kernel was ended while the run's last cell ran
         self.text: str | None = None
         self.image: object = None
         self.running = True
@@ -123,7 +125,11 @@ class RunWatcher:
             run.cells += 1
             if now - self._cell_started >= run.longest:
                 run.longest, run.longest_cell = now - self._cell_started, number
-            run.error = result.error_in_exec or result.error_before_exec
+            run.error = error = result.error_in_exec or result.error_before_exec
+            if error is not None:
+                run.failures += 1
+                if run.failed is None:
+                    run.failed, run.failure = number, error
             if text is not None:
                 run.text = text
             if image is not None:
@@ -224,6 +230,25 @@ class RunWatcher:
         if hand_off and self._sender is not None:
             self._sender.hand_off_pending()
 
+    def stopped(self, how: str) -> None:
+        """The kernel is being ended (`how`: `by SIGTERM`, ...): a run whose cell is still running
+        and that has passed the threshold goes out now, marked as stopped, with everything
+        already waiting; then the sender hands its queue to children that outlive the kernel."""
+        now = perf_counter()
+        with self._lock:
+            run = self._run
+            if self._enabled and run is not None and run.running and now - run.start >= self._after:
+                count = getattr(self.shell, "execution_count", None)  # already counts the running cell
+                number = count - 1 if isinstance(count, int) else None
+                run.running, run.end, run.stopped, run.last = False, now, how, number
+                run.cells += 1
+                if run.first is None:
+                    run.first = number
+                if now - self._cell_started >= run.longest:
+                    run.longest, run.longest_cell = now - self._cell_started, number
+                run.pending = True
+        self.close()
+
     def _send(self, run: Run) -> None:
         if not self._enabled:
             return
@@ -263,6 +288,10 @@ class RunWatcher:
             longest_seconds=run.longest,
             excerpt=None if run.error is not None or run.text is None else clean(run.text[: 2 * limit + 64], limit),
             error=None if run.error is None else describe_error(run.error, limit),
+            failed_cell=run.failed,
+            failed_error=None if run.failure is None else describe_error(run.failure, limit),
+            failures=run.failures,
+            stopped=run.stopped,
             note=clean(settings.message, 1000),
             left_out=left_out,
         ), image
