@@ -164,6 +164,10 @@ class ProjectStore:
         except ValueError as exc:
             raise ProjectMapError(f"project name {name!r} {exc}") from exc
         key = normalise_folder(folder)
+        odd = [char for char in key if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS]
+        if odd:  # `projects list` shows one folder per line, titles and messages show names
+            raise ProjectMapError(f"folder {key!r} has a line break or control character ({odd[0]!r}) in its "
+                                  "name; rename it (or map a folder above it)")
         try:
             key.encode("utf-8")
         except UnicodeEncodeError as exc:  # the map is UTF-8 JSON, and titles show text
