@@ -204,6 +204,22 @@ def _same_folder(spelling: str, key: str) -> bool:
     return os.path.isabs(os.path.expanduser(spelling)) and normalise_folder(spelling) == key
 
 
+def project_of(path: str | None) -> str | None:
+    """The project of a notebook's path from the map file (as the path reads, or with symlinks
+    resolved), cleaned for a message; what kernels and the server name in their messages. A broken
+    map only costs the project name (status and the server log name it)."""
+    if not path:
+        return None
+    from .text import clean_name
+
+    try:
+        mapping = ProjectStore.default().load()
+    except UserError:
+        return None
+    project = mapping.resolve(normalise_folder(path)) or mapping.resolve(os.path.realpath(path))
+    return clean_name(project) or None if project else None
+
+
 def status() -> tuple[bool, str]:
     """For `jupyter-helpers status`: is the map readable, and what does it hold."""
     store = ProjectStore.default()

@@ -72,9 +72,11 @@ class Sender:
     the last failure so that a broken channel is reported once per new kind of failure."""
 
     def __init__(self, command: list[str], timeout: float, idle: float = IDLE_SECONDS,
-                 locate: Callable[[], list[str]] | None = None) -> None:
+                 locate: Callable[[], list[str]] | None = None, warn: Callable[[str], None] | None = None) -> None:
         """`locate`: looks the command up again before each new child, so that re-running
-        `jupyter-helpers install` (what a failure to start one advises) heals a running kernel."""
+        `jupyter-helpers install` (what a failure to start one advises) heals a running kernel.
+        `warn`: where warning lines go as they happen, on the worker thread (the server's log);
+        without it they wait for `take_warnings` (a kernel prints them under the next cell)."""
         self.command = command
         self._locate = locate
         self.timeout = timeout
@@ -88,6 +90,7 @@ class Sender:
         self._handing = threading.Lock()  # held from taking a message until the child has it
         self._child: Any = None  # child.WarmChild, imported with the first message
         self._warnings: deque[str] = deque()
+        self._warn = warn if warn is not None else self._warnings.append
         self._last_failure: str | None = None
         self._worker: threading.Thread | None = None
 
@@ -260,9 +263,9 @@ class Sender:
         if outcome.ok:
             self.sent += 1
             if report:
-                self._warnings.append(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
+                self._warn(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
         elif report:
-            self._warnings.append(f"jupyter-helpers: %notify not sent: {outcome.reason}")
+            self._warn(f"jupyter-helpers: %notify not sent: {outcome.reason}")
         elif outcome.reason != self._last_failure:
-            self._warnings.append(f"jupyter-helpers: notification not sent: {outcome.reason}")
+            self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
         self._last_failure = None if outcome.ok else outcome.reason

@@ -298,13 +298,14 @@ class RunWatcher:
 
     def place(self) -> tuple[str | None, str | None]:
         """(notebook file name, project), each None when unknown; read when a message is made."""
+        from ..common.projects import project_of
         from ..common.text import clean_name
         from .names import notebook_path
 
         path = notebook_path(self.shell, self.launch)
         if path is None:
             return (None if self.launch else _shell_name()), None
-        return clean_name(path.rsplit("/", 1)[-1]) or None, _project(path)
+        return clean_name(path.rsplit("/", 1)[-1]) or None, project_of(path)
 
     def notify_run(self, record: Any, image: bytes | None) -> None:
         """The one place where a run's message leaves the kernel side (a check such as "is the
@@ -326,22 +327,3 @@ def _host() -> str:
     import socket
 
     return socket.gethostname()
-
-
-def _project(path: str | None) -> str | None:
-    """The project of the notebook's folder from the map the window titles use (as the path
-    reads, or with symlinks resolved); a broken map only costs the project name."""
-    if not path:
-        return None
-    import os
-
-    from ..common.errors import UserError
-    from ..common.projects import ProjectStore, normalise_folder
-    from ..common.text import clean_name
-
-    try:
-        mapping = ProjectStore.default().load()
-    except UserError:  # a broken map (status and the server log name it) costs only the project name
-        return None
-    project = mapping.resolve(normalise_folder(path)) or mapping.resolve(os.path.realpath(path))
-    return clean_name(project) or None if project else None

@@ -1,15 +1,16 @@
 """The server runtime: the Jupyter server extension (page scripts for titles and presence, the
-presence endpoint). Runs in the Jupyter server's process and never blocks its event loop."""
+presence endpoint, kernel deaths). Runs in the Jupyter server's process and never blocks its event loop."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from . import presence, titles
+from . import kernels, presence, titles
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
     presence.load(serverapp)
+    kernels.load(serverapp)
 
 
 async def _start_jupyter_server_extension(serverapp: Any) -> None:
