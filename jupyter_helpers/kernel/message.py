@@ -107,3 +107,16 @@ def compose_note(text: str, notebook: str | None, project: str | None, host: str
     """`%notify TEXT`: (message, title), with the same notebook and project as run messages."""
     head = headline(notebook, project, text)
     return clean(f"🔔 {head}\nHost: {host}", TELEGRAM_LIMIT), clean(head, 256)
+
+
+def compose_wait(prompt: str, cell: int | None, notebook: str | None, project: str | None, host: str,
+                 limit: int) -> tuple[str, str]:
+    """A cell waiting for input(): (message, title), quoting the prompt (never the answer):
+    `⌨ ask.ipynb (Project Alpha): cell [4] waits for input: "Continue training? [y/n]"`."""
+    head = headline(notebook, project, f"{cells_label(cell, cell)} waits for input")
+    shown = clean(prompt, limit)
+    if len(shown.splitlines()) > 1:
+        first = quoted(head, shown)
+    else:
+        first = f'{head}: "{shown}"' if shown else head
+    return clean(f"⌨ {first}\nHost: {host}", TELEGRAM_LIMIT), clean(head, 256)

@@ -19,6 +19,7 @@ from time import perf_counter
 from typing import Any
 
 from .capture import DisplayCapture
+from .inputs import InputWatch
 from .settings import AutoNotify
 
 
@@ -48,6 +49,7 @@ class RunWatcher:
         self.settings = settings
         self.launch = launch
         self.capture = DisplayCapture()
+        self.inputs = InputWatch()
         self._make_sender = make_sender
         self._sender: Any = None
         self._making_sender = threading.Lock()  # the closing thread and %notify may both be first
@@ -238,8 +240,7 @@ class RunWatcher:
         with self._lock:
             run = self._run
             if self._enabled and run is not None and run.running and now - run.start >= self._after:
-                count = getattr(self.shell, "execution_count", None)  # already counts the running cell
-                number = count - 1 if isinstance(count, int) else None
+                number = self._running_cell()
                 run.running, run.end, run.stopped, run.last = False, now, how, number
                 run.cells += 1
                 if run.first is None:
@@ -308,14 +309,44 @@ class RunWatcher:
         return clean_name(path.rsplit("/", 1)[-1]) or None, project_of(path)
 
     def notify_run(self, record: Any, image: bytes | None) -> None:
-        """The one place where a run's message leaves the kernel side (a check such as "is the
-        user looking at this notebook right now?" belongs here, before the submit)."""
         from .message import compose, title
+
+        self._deliver(compose(record), title(record), image)
+
+    def _deliver(self, text: str, title: str, image: bytes | None = None) -> None:
+        """The one place where the kernel's automatic messages leave (%notify, which the user
+        typed, skips the presence rule): held while the user looks at the notebook."""
         from .presence import current_verdict
 
         if self.settings.when == "away" and current_verdict(self.settings.present_for).looking:
-            return  # the user watched it finish
-        self.sender.submit(compose(record), title(record), self.settings.backend, image=image)
+            return  # the user sees it happen
+        self.sender.submit(text, title, self.settings.backend, image=image)
+
+    def input_timer(self, prompt: str) -> Any:
+        """A cell asked for input (kernel/inputs.py): a timer that sends one message quoting the
+        prompt if no answer comes within `input_after` seconds; None when that is off."""
+        seconds = self.settings.input_after
+        if not self._enabled or seconds <= 0:
+            return None
+        timer = threading.Timer(seconds, self._input_waits, (prompt, self._running_cell()))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _running_cell(self) -> int | None:
+        """The number of the cell running now (IPython counts it before the cell starts)."""
+        count = getattr(self.shell, "execution_count", None)
+        return count - 1 if isinstance(count, int) else None
+
+    def _input_waits(self, prompt: str, cell: int | None) -> None:
+        from .message import compose_wait
+
+        try:
+            notebook, project = self.place()
+            self._deliver(*compose_wait(prompt, cell, notebook, project, _host(), self.settings.excerpt_length))
+        except Exception as exc:  # never let a message end the timer's thread noisily
+            self.settings.notices.append(
+                f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
 
 
 def _shell_name() -> str | None:
