@@ -128,3 +128,12 @@ def test_two_profiles_one_uninstalled_the_other_stays_green(installed: Path) -> 
     code, lines = status_lines()
     assert code == 0, lines
     assert f"ok   window-title server extension enabled: {installed / EXTENSION} (for {BIN / 'jupyter'})" in lines
+
+
+def test_status_says_whether_kernel_deaths_are_sent(installed: Path) -> None:
+    code, lines = status_lines()
+    assert code == 0 and "ok   kernel deaths: on, the Jupyter server sends them" in "\n".join(lines), lines
+    config = installed / ".jupyter" / "jupyter_server_config.py"
+    config.write_text("c.KernelWatch.enabled = False\n")
+    code, lines = status_lines()
+    assert code == 0 and f"ok   kernel deaths: off on purpose (c.KernelWatch.enabled = False in {config})" in lines

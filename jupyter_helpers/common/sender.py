@@ -3,8 +3,9 @@
 Why a child process: ntfy's Telegram backend calls `asyncio.run()`, which fails inside a kernel's
 running event loop; a hung server would block for ~30 s; and the kernel's environment may not have
 ntfy at all. Why a warm one: a fresh Python per message costs ~0.3 s CPU and latency. The child
-starts with the first message (kernels that never notify pay nothing), is killed and replaced when
-a send outlives the limit, and is let go after some idle minutes. The kernel thread only
+starts when a message is near (`warm`: a run crossed its threshold) or with the first message
+(kernels that never notify pay nothing), is killed and replaced when a send outlives the limit,
+and is let go after some idle minutes. The kernel thread only
 enqueues: it never waits, and nothing the worker meets ends it.
 """
 
@@ -86,6 +87,7 @@ class Sender:
         self._pending: deque[_Message] = deque()
         self._unfinished = 0
         self._closed = False
+        self._warm_wanted = False
         self._changed = threading.Condition()
         self._handing = threading.Lock()  # held from taking a message until the child has it
         self._child: Any = None  # child.WarmChild, imported with the first message
@@ -123,10 +125,21 @@ class Sender:
         if full:
             self._remember(Outcome(False, 0.0, reason=f"{QUEUE_LIMIT} notifications are still waiting to be "
                                    "sent; dropped a new one"), report)
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
         worker = self._worker
         if worker is None or not worker.is_alive():
             self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
             self._worker.start()
+
+    def warm(self) -> None:
+        """Starts the child now, if none runs (on the worker thread), so that a message about to
+        come (a run that crossed its threshold) does not wait for a Python and ntfy to start."""
+        with self._changed:
+            self._warm_wanted = True
+            self._changed.notify_all()
+        self._ensure_worker()
 
     def has_warnings(self) -> bool:
         return bool(self._warnings)
@@ -198,9 +211,18 @@ class Sender:
     def _serve_next(self) -> bool:
         """Delivers one message; False once the sender is closed."""
         with self._changed:
-            busy = self._changed.wait_for(lambda: self._pending or self._closed, self.idle)
+            busy = self._changed.wait_for(lambda: self._pending or self._closed or self._warm_wanted, self.idle)
+            warm_only = self._warm_wanted and not self._pending and not self._closed
+            self._warm_wanted = False
         if not busy:
             self._drop_child(gently=True)
+            return True
+        if warm_only:
+            with self._handing:
+                try:
+                    self._start_child()
+                except Exception:
+                    self._child = None  # the message that follows starts one again and reports why not
             return True
         message = None
         try:
@@ -230,13 +252,11 @@ class Sender:
                   ) -> Outcome | None:
         """One step with the warm child (started first if `start` and needed): None after a
         send, else the outcome."""
-        from .child import ChildFailed, WarmChild
+        from .child import ChildFailed
 
         try:
-            if start and (self._child is None or not self._child.alive()):
-                if self._locate is not None:
-                    self.command = self._locate()
-                self._child = WarmChild(self.command)
+            if start:
+                self._start_child()
             reply = step(self._child)
         except ChildFailed as exc:
             self._child = None
@@ -251,6 +271,15 @@ class Sender:
         if reply.get("ok"):
             return Outcome(True, seconds, via=str(reply.get("via", "")))
         return Outcome(False, seconds, reason=str(reply.get("reason") or "the sender gave no reason"))
+
+    def _start_child(self) -> None:
+        """A warm child, unless one runs (may raise child.ChildFailed)."""
+        from .child import WarmChild
+
+        if self._child is None or not self._child.alive():
+            if self._locate is not None:
+                self.command = self._locate()
+            self._child = WarmChild(self.command)
 
     def _drop_child(self, gently: bool = False) -> None:
         child = self._child

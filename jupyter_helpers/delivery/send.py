@@ -211,9 +211,27 @@ def _claim_pipes() -> tuple[int, Any]:
     return requests, replies
 
 
+PRELOAD = ("ntfy", "ntfy.config", "ntfy.backends.telegram", "ruamel.yaml", "anyio._backends._asyncio",
+           "importlib.metadata")
+
+
+def _preload() -> None:
+    """Imports what a Telegram message needs (~0.5 s: ntfy's config alone imports `requests`)
+    before the first request arrives: a child is started when a message is near (a run crossed
+    its threshold), so its first message is as fast as the later ones (measured: 320 -> 30 ms)."""
+    import importlib
+
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            pass  # the request that needs it reports what is wrong
+
+
 def serve() -> int:
     parent = os.getppid()
     requests, replies = _claim_pipes()
+    _preload()
     for line in _requests(requests, parent):
         reply = json.dumps(handle(line)).encode() + b"\n"
         try:

@@ -27,7 +27,7 @@ class Run:
     """A run of cells in progress; filled on the kernel thread."""
 
     __slots__ = ("start", "end", "first", "last", "cells", "longest", "longest_cell", "error", "failed",
-                 "failure", "failures", "stopped", "text", "image", "running", "pending")
+                 "failure", "failures", "stopped", "text", "image", "running", "pending", "warmed")
 
     def __init__(self, start: float) -> None:
         self.start = self.end = start
@@ -41,6 +41,7 @@ class Run:
         self.image: object = None
         self.running = True
         self.pending = False  # reached the threshold: will send once it is over
+        self.warmed = False  # the warm delivery child was asked for when it crossed the threshold
 
 
 class RunWatcher:
@@ -61,6 +62,7 @@ class RunWatcher:
         self._closer: threading.Thread | None = None
         self._closing = False
         self._busy = False  # the closing thread is preparing or submitting a run's message
+        self._untimed = True  # the closing thread (if any) sleeps until woken: a new run must wake it
         self._cell_started = 0.0
         self._configure()
         settings.observe(self._configure)
@@ -102,6 +104,8 @@ class RunWatcher:
                 self._outbox.append(run)
                 self._wake()
             self._run = Run(now)
+            if self._untimed and self._enabled:
+                self._wake()  # the closing thread times this run's crossing (started by the first run)
 
     def post_run_cell(self, result: Any) -> None:
         now = perf_counter()
@@ -176,29 +180,61 @@ class RunWatcher:
         return None
 
     def _wait_time(self) -> float | None:
+        """Under the lock: how long the closing thread may sleep (None: until woken)."""
         run = self._run
-        if run is None or not run.pending:
+        if run is None:
+            return None
+        if not run.pending:
+            if run.running and not run.warmed:
+                return max(run.start + self._after - perf_counter(), 0.0)  # when it crosses the threshold
             return None
         if run.running:
             return max(self._gap, 0.05)  # the cell's end may extend the run: look again then
         return max(run.end + self._gap - perf_counter(), 0.0)
 
+    def _crossed(self) -> bool:
+        """Under the lock: the run in progress has just reached the threshold (once per run)."""
+        run = self._run
+        if run is None or run.warmed:
+            return False
+        if run.pending or (run.running and perf_counter() - run.start >= self._after):
+            run.warmed = True
+            return True
+        return False
+
     def _close_runs(self) -> None:
+        """The closing thread: starts the warm delivery child when a run crosses the threshold
+        (so its message does not wait for a Python to start), and sends runs that are over."""
         while True:
+            crossed = False
             with self._cond:
                 run = self._due()
-                while run is None:
+                while run is None and not crossed:
                     if self._closing:
                         return
-                    self._cond.wait(self._wait_time())
+                    timeout = self._wait_time()
+                    self._untimed = timeout is None
+                    self._cond.wait(timeout)
+                    self._untimed = False
+                    crossed = self._crossed()
                     run = self._due()
-                self._busy = True
+                self._busy = run is not None
+            if crossed:
+                self._warm()
+            if run is None:
+                continue
             try:
                 self._send(run)
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _warm(self) -> None:
+        try:
+            self.sender.warm()
+        except Exception:
+            pass  # the message itself will start a child, and report what fails
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every run that is over was handed to the sender and the sender is idle

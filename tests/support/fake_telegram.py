@@ -139,8 +139,9 @@ class FakeTelegram:
                 "NO_PROXY": "", "no_proxy": ""}
 
     def record(self, path: str, fields: dict) -> None:
+        """Keeps the request's fields and its arrival time (`at`, time.time())."""
         with self._lock:
-            self.messages.append({"path": path, **fields})
+            self.messages.append({"path": path, "at": time.time(), **fields})
 
     def texts(self) -> list[str]:
         """The text of every sendMessage, in arrival order (photos are in `photos()`)."""
