@@ -116,14 +116,21 @@ class Kernel:
         raise AssertionError(f"kernel {self.id} did not answer within 60 s")
 
     def pid(self) -> int:
-        found: list[int] = []
+        """The kernel's process, found by its connection file (running code would count as a cell)."""
+        marker = f"kernel-{self.id}.json".encode()
 
-        def output(message: dict) -> None:
-            if message["msg_type"] == "stream":
-                found.append(int(message["content"]["text"]))
+        def find() -> int | None:
+            for proc in Path("/proc").iterdir():
+                try:
+                    if proc.name.isdigit() and marker in (proc / "cmdline").read_bytes():
+                        return int(proc.name)
+                except OSError:
+                    continue
+            return None
 
-        self.client.execute_interactive("import os; print(os.getpid())", output_hook=output, timeout=60)
-        return found[0]
+        found = wait_until(find, timeout=30)
+        assert found, f"no process for kernel {self.id}"
+        return found
 
     def run(self, code: str) -> None:
         """Starts a cell and returns once the kernel is busy with it."""
@@ -148,7 +155,7 @@ def restarted(server: JupyterServer, kernel: Kernel, before: int) -> bool:
 def _alive(kernel: Kernel) -> bool:
     try:
         kernel.ready()
-        return True
+        return kernel.pid() > 0
     except AssertionError:
         return False
 
@@ -171,11 +178,11 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
         kernel.close()
     first, second, host = texts[0].splitlines()
     assert first.startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory?) after "), first
-    assert first.endswith(" busy in cell [2]"), first
+    assert first.endswith(" busy in cell [1]"), first
     assert second == "Jupyter restarts it; its variables are gone." and host.startswith("Host: ")
     line = log_lines(server, " died (")[-1]
     assert f"kernel {kernel.id} (alpha/train.ipynb) died (SIGKILL: out of memory?) after " in line, line
-    assert line.endswith(" busy in cell [2]; phone message sent"), line
+    assert line.endswith(" busy in cell [1]; phone message sent"), line
 
 
 def test_a_segfault_is_named(server: JupyterServer, site: dict, telegram: FakeTelegram) -> None:
@@ -332,3 +339,25 @@ def test_a_kernel_the_oom_killer_ended_says_out_of_memory(tmp_path: Path, fake: 
             server.stop()
     assert len(texts) == 1, texts
     assert texts[0].startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory) after "), texts[0]
+
+
+def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another(
+    server: JupyterServer, site: dict, telegram: FakeTelegram
+) -> None:
+    """Killed again right after Jupyter restarted it, before any cell ran (a kernel dying at
+    start-up looks like this): logged, not sent again. Killed after running a cell: sent."""
+    kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
+    try:
+        for code in (None, None, "x = 1"):
+            if code:
+                kernel.client.execute_interactive(code, timeout=60)
+            before = len(log_lines(server, " died ("))
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert restarted(server, kernel, before)
+        texts = telegram.wait_for(2)
+    finally:
+        kernel.close()
+    assert len(texts) == 2, texts
+    lines = [line for line in log_lines(server, " died (") if kernel.id in line]
+    assert [line.rsplit("; ", 1)[1] for line in lines] == [
+        "phone message sent", "phone message not sent again (it died again while restarting)", "phone message sent"]

@@ -36,7 +36,9 @@ from ..common.text import TELEGRAM_LIMIT, clean, clean_name, headline, human_dur
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SETTINGS_KEY = "jupyter_helpers_kernel_watch"
-AGAIN_WITHIN = 30.0  # a kernel dying again this soon after a reported death (a crash loop) is only logged
+# A kernel that dies again this soon after a death, without having run a cell in between, is in a
+# crash loop while Jupyter restarts it (jupyter_client's stable_start_time is 10 s): logged only.
+AGAIN_WITHIN = 10.0
 _DELIMITER = b"<IDS|MSG>"
 CGROUPS = Path("/sys/fs/cgroup")
 
@@ -181,6 +183,7 @@ class Watched:
     oom_counter: Path | None = None
     oom_baseline: int | None = None
     last_death: float = field(default=-AGAIN_WITHIN)
+    ran: bool = False  # a cell started since the last death
 
     def seen(self, frames: list[bytes]) -> None:
         """One IOPub message: only `status` (of an execute request) and `execute_input` count."""
@@ -190,6 +193,7 @@ class Watched:
             if kind == "execute_input":
                 count = json.loads(frames[start + 3]).get("execution_count")
                 self.cell = count if isinstance(count, int) else None
+                self.ran = True
             elif kind == "status" and json.loads(frames[start + 1]).get("msg_type") == "execute_request":
                 state = json.loads(frames[start + 3]).get("execution_state")
                 if state == "busy" and self.busy_since is None:
@@ -274,8 +278,8 @@ class KernelWatcher:
         out_of_memory = kills is not None and watched.oom_baseline is not None and kills > watched.oom_baseline
         busy = None if watched.busy_since is None else time.monotonic() - watched.busy_since
         cell, now = watched.cell, time.monotonic()
-        again = now - watched.last_death < AGAIN_WITHIN
-        watched.last_death = now
+        again = now - watched.last_death < AGAIN_WITHIN and not watched.ran
+        watched.last_death, watched.ran = now, False
         watched.busy_since = watched.cell = None
         task = asyncio.ensure_future(self.report(kernel_id, cause(returncode, out_of_memory), busy, cell, again))
         self.tasks.add(task)
