@@ -94,7 +94,8 @@ class Kernel:
     def __init__(self, server: JupyterServer, runtime: Path, path: str) -> None:
         self.server = server
         status, body = api(server, "api/sessions", "POST",
-                           {"path": path, "type": "notebook", "name": "", "kernel": {"name": "python3"}})
+                           {"path": path, "type": "notebook", "name": path.rsplit("/", 1)[-1],
+                            "kernel": {"name": "python3"}})
         assert status == 201, body
         self.id = json.loads(body)["kernel"]["id"]
         self.client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{self.id}.json"))
