@@ -22,7 +22,7 @@ class InputWatch:
         """`start_timer(prompt)`: returns something with `cancel()` (or None) for the wait."""
         kernel = getattr(shell, "kernel", None)
         original = getattr(kernel, "_input_request", None)
-        if original is None:
+        if kernel is None or original is None:
             return
 
         def _input_request(prompt: str, *args: Any, **kwargs: Any) -> Any:

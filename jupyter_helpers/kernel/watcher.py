@@ -31,11 +31,14 @@ class Run:
 
     def __init__(self, start: float) -> None:
         self.start = self.end = start
-        self.first = self.last = self.longest_cell = self.failed = None
+        self.first: int | None = None
+        self.last: int | None = None
+        self.longest_cell: int | None = None
+        self.failed: int | None = None  # the first cell of the run that failed
         self.cells = self.failures = 0
         self.longest = 0.0
         self.error: BaseException | None = None  # the last cell's
-        self.failure: BaseException | None = None  # the first failed cell's (number in `failed`)
+        self.failure: BaseException | None = None  # ... and its error
         self.stopped: str | None = None  # how the kernel was ended while the run's last cell ran
         self.text: str | None = None
         self.image: object = None
