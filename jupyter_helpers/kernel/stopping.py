@@ -51,6 +51,7 @@ def watch(on_stop: Callable[[str], None], launcher: str | None) -> Callable[[], 
     if previous in (signal.SIG_DFL, None) and threading.current_thread() is threading.main_thread():
 
         def on_sigterm(signum: int, frame: Any) -> None:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the send short
             _within_budget(lambda: on_stop("by SIGTERM"))
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
@@ -58,7 +59,7 @@ def watch(on_stop: Callable[[str], None], launcher: str | None) -> Callable[[], 
         signal.signal(signal.SIGTERM, on_sigterm)
 
         def restore() -> None:
-            if signal.getsignal(signal.SIGTERM) is on_sigterm:
+            if signal.getsignal(signal.SIGTERM) is on_sigterm:  # not replaced by the user since
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
         undo.append(restore)
