@@ -292,7 +292,7 @@ class KernelWatcher:
             notebook = clean_name(os.path.basename(path)) if path else None
             if how is None:
                 self.log.info("jupyter-helpers: kernel %s (%s) exited with code 0 on its own; no message",
-                              kernel_id, path or "no notebook")
+                              kernel_id, clean_name(path) if path else "no notebook")
                 return
             project = project_of(os.path.join(self.serverapp.root_dir, path)) if path else None
             death = Death(notebook, project, how, busy, cell, socket.gethostname())
@@ -355,4 +355,4 @@ def load(serverapp: Any) -> None:
     serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS, listener=watcher.on_action)
     for kernel_id in serverapp.kernel_manager.list_kernel_ids():
         watcher.watch(kernel_id)
-    serverapp.log.info("jupyter-helpers: kernel deaths are sent as phone messages (c.KernelWatch.enabled)")
+    serverapp.log.info("jupyter-helpers kernel watch: deaths are sent as phone messages (c.KernelWatch.enabled)")
