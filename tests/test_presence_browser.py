@@ -59,6 +59,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, fake: FakeTelegram):
     (home / ".config" / "ntfy" / "telegram.ini").write_text(f"[telegram]\ntoken = {BOT_TOKEN}\nchat_id = 4242\n")
     if not WITHOUT:
         subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
+    else:  # pip's enabling file in the environment would load the extension all the same
+        (home / ".jupyter").mkdir(parents=True)
+        (home / ".jupyter" / "jupyter_server_config.py").write_text(
+            'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n')
     return {"env": env, "work": work, "base": base, "runtime": home / ".local/share/jupyter/runtime"}
 
 

@@ -298,3 +298,15 @@ class Sender:
         elif outcome.reason != self._last_failure:
             self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
         self._last_failure = None if outcome.ok else outcome.reason
+
+
+def send_once(command: list[str], text: str, title: str, backend: str, timeout: float) -> Outcome:
+    """Sends one message through a delivery child and waits for the outcome (the CLI's way: it
+    has nothing else to do meanwhile)."""
+    sender = Sender(command, timeout)
+    try:
+        sender.submit(text, title, backend)
+        sender.wait_idle(usable_timeout(timeout) + 30)
+    finally:
+        sender.close()
+    return sender.last_outcome or Outcome(False, 0.0, reason="the sender gave no answer")

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..common import installation, paths
+from ..common import hub, installation, paths
 from ..common.child import CHILD_MODULE
-from . import install
+from ..common.files import BadJson, dig, load_json
+from . import environment, install
 
 PROBE_TIMEOUT = 30
 
@@ -60,14 +61,56 @@ def _setting(files: list[Path], section: str, key: str) -> tuple[object, Path | 
     return value, source
 
 
-def check_startup(profile: str) -> Check:
+def _lazy(value: object, previous: object) -> object:
+    """A `.append(...)`-style value from a .py config, applied to what the earlier files set."""
+    from traitlets.config.loader import LazyConfigValue
+
+    return value.get_value(previous if isinstance(previous, list) else []) if isinstance(value, LazyConfigValue) \
+        else value
+
+
+def kernel_loader(profile: str) -> Path | None:
+    """The config file through which kernels of this profile load jupyter_helpers as an IPython
+    extension (the environment's, after `install --sys-prefix`), or None. Read as IPython reads
+    them: ipython_config then ipython_kernel_config, each from the system, environment and profile
+    folders (later wins), and an IPKernelApp section over an InteractiveShellApp one."""
+    folders = [*map(Path, reversed(paths.IPYTHON_SYSTEM_DIRS)), paths.environment_ipython_dir(),
+               paths.profile_dir(profile)]
+    found: dict[tuple[str, str], tuple[object, Path]] = {}
+    for name in ("ipython_config", "ipython_kernel_config"):
+        for folder in folders:
+            for path in (folder / f"{name}.py", folder / f"{name}.json"):
+                config = load_traitlets_config(path)
+                for section in ("InteractiveShellApp", "IPKernelApp"):
+                    for key in ("extensions", "extra_extensions"):
+                        if section in config and key in config[section]:
+                            previous = found.get((section, key), (None, path))[0]
+                            found[(section, key)] = (_lazy(config[section][key], previous), path)
+    for key in ("extensions", "extra_extensions"):
+        value, source = found.get(("IPKernelApp", key)) or found.get(("InteractiveShellApp", key)) or (None, None)
+        if isinstance(value, list) and environment.EXTENSION in value:
+            return source
+    return None
+
+
+def check_kernel_side(profile: str) -> Check:
+    """The startup file (per-user install) or the environment's kernel config (--sys-prefix)."""
     path = install.startup_file(profile)
-    if not path.exists():
-        return Check(False, f"startup file missing: {path} (run `jupyter-helpers install --profile {profile}`)")
-    if path.read_bytes() != install.startup_content():
+    try:
+        loader = kernel_loader(profile)
+    except ConfigUnreadable as exc:
+        return Check(False, str(exc))
+    everyone = f"for every user of {sys.prefix} by {loader}" if loader else ""
+    if path.exists() and path.read_bytes() != install.startup_content():
         return Check(False, f"startup file differs from this version's: {path} (if you did not edit it, "
                             "move it away and run `jupyter-helpers install`)")
-    return Check(True, f"startup file: {path}")
+    if path.exists():
+        return Check(True, f"startup file: {path}" + (f" (kernels are also set up {everyone}; "
+                                                      "they load jupyter-helpers once)" if loader else ""))
+    if loader:
+        return Check(True, f"kernels load jupyter-helpers {everyone}")
+    return Check(False, f"startup file missing: {path} (run `jupyter-helpers install --profile {profile}`, "
+                        "or `install --sys-prefix` for every user of this environment)")
 
 
 @functools.cache
@@ -85,6 +128,14 @@ def probe_delivery(python: str) -> dict | None:
 
 def check_sender(profile: str) -> Check:
     record = installation.load(paths.profile_dir(profile))
+    if record is None and not installation.record_path(paths.profile_dir(profile)).exists() \
+            and not install.startup_file(profile).exists() and kernel_loader(profile):
+        # --sys-prefix: kernels send with their own Python, this environment's.
+        reply = probe_delivery(sys.executable)
+        if reply is None:
+            return Check(False, f"this environment's Python {sys.executable} cannot run {CHILD_MODULE} "
+                                "(reinstall jupyter-helpers here)")
+        return Check(True, f"sender: {sys.executable}, the kernels' own Python (ntfy {reply.get('ntfy')})")
     if record is None:
         return Check(False, "no installation record in the profile (run `jupyter-helpers install`)")
     if not Path(record.python).exists():
@@ -128,12 +179,72 @@ def check_channel(profile: str = "default") -> Check:
     return Check(True, str(reply.get("text") if reply else ""))
 
 
-def _server_config_files() -> list[Path]:
-    """jupyter_server_config.json/.py in every Jupyter config dir, lowest priority first."""
+def server_config_dirs() -> list[Path]:
+    """The Jupyter config folders the server reads, highest priority first; on a hub with per-user
+    config disabled, without those in the user's home (as jupyterhub-singleuser drops them)."""
     from jupyter_core.paths import jupyter_config_path
 
-    dirs = [Path(d) for d in reversed(jupyter_config_path())]
-    return [d / f"jupyter_server_config.{ext}" for d in dirs for ext in ("json", "py")]
+    folders = jupyter_config_path()
+    if paths.jupyter_config_dir() not in map(Path, folders):
+        folders.insert(0, str(paths.jupyter_config_dir()))
+    return [Path(folder) for folder in (hub.outside_home(folders) if hub.user_config_disabled() else folders)]
+
+
+def _server_config_files(folders: list[Path]) -> list[Path]:
+    """jupyter_server_config.json/.py in each folder, lowest priority first."""
+    return [d / f"jupyter_server_config.{ext}" for d in reversed(folders) for ext in ("json", "py")]
+
+
+def _extension_switches(folders: list[Path]) -> tuple[object, Path | None]:
+    """`jpserver_extensions.jupyter_helpers` as the server merges the `jupyter_server_config.json`
+    and `jupyter_server_config.d/*.json` of each folder (lowest priority first, later wins), and
+    the file that set it. Unreadable files count as absent, as the server treats them."""
+    value: object = None
+    source = None
+    for folder in reversed(folders):
+        d_files = sorted((folder / "jupyter_server_config.d").glob("*.json"))
+        for path in [folder / "jupyter_server_config.json", *d_files]:
+            try:
+                switches = dig(load_json(path.read_bytes()), "ServerApp", "jpserver_extensions")
+            except (OSError, BadJson):
+                continue
+            if isinstance(switches, dict) and environment.EXTENSION in switches:
+                value, source = switches[environment.EXTENSION], path
+    return value, source
+
+
+def check_server_extension() -> Check:
+    folders = server_config_dirs()
+    enabled, path = _extension_switches(folders)
+    try:
+        switch, source = _setting(_server_config_files(folders), "ServerApp", "jpserver_extensions")
+    except ConfigUnreadable as exc:
+        return Check(False, str(exc))
+    if isinstance(switch, dict) and environment.EXTENSION in switch:
+        enabled, path = switch[environment.EXTENSION], source
+    own = paths.server_extension_file()
+    if not enabled and hub.user_config_disabled() and own.exists():
+        return Check(False, f"per-user config is disabled on this hub (JUPYTERHUB_DISABLE_USER_CONFIG), so your "
+                            f"server ignores {own}: no project titles, no presence (messages go out while you "
+                            "watch); ask the hub admin to run `jupyter-helpers install --sys-prefix` in the "
+                            "servers' environment")
+    if enabled is False:
+        return Check(False, f"window-title server extension is disabled by ServerApp.jpserver_extensions in "
+                            f"{path} (remove jupyter_helpers there or set it to true)")
+    if not enabled:
+        return Check(False, f"window-title server extension not enabled: {own} (run `jupyter-helpers install`)")
+    everyone = path is not None and paths.environment_jupyter_dir() in path.parents
+    return _check_jupyter_command(f" for every user of {sys.prefix}: {path}" if everyone else f": {path}")
+
+
+def server_section(section: str) -> dict[str, tuple[object, Path]]:
+    """`c.<section>.*` as the Jupyter server sees them: key -> (value, the file that sets it)."""
+    found: dict[str, tuple[object, Path]] = {}
+    for path in _server_config_files():
+        config = load_traitlets_config(path)
+        if section in config:
+            found.update((key, (value, path)) for key, value in config[section].items())
+    return found
 
 
 def _jupyter_python(jupyter: str) -> str | None:
@@ -153,24 +264,11 @@ def _jupyter_python(jupyter: str) -> str | None:
     return parts[0]
 
 
-def check_server_extension() -> Check:
-    path = paths.server_extension_file()
-    try:
-        enabled = json.loads(path.read_bytes().decode("utf-8"))["ServerApp"]["jpserver_extensions"]["jupyter_helpers"]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        enabled = False
-    if not enabled:
-        return Check(False, f"window-title server extension not enabled: {path} (run `jupyter-helpers install`)")
-    try:
-        switch, source = _setting(_server_config_files(), "ServerApp", "jpserver_extensions")
-    except ConfigUnreadable as exc:
-        return Check(False, str(exc))
-    if isinstance(switch, dict) and switch.get("jupyter_helpers") is False:
-        return Check(False, f"window-title server extension is disabled by ServerApp.jpserver_extensions in "
-                            f"{source} (remove jupyter_helpers there or set it to true)")
+def _check_jupyter_command(where: str) -> Check:
+    """Enabled; and the `jupyter` a user starts can import the extension."""
     jupyter = shutil.which("jupyter")
     if jupyter is None:
-        return Check(True, f"window-title server extension enabled: {path} (no `jupyter` on PATH; start "
+        return Check(True, f"window-title server extension enabled{where} (no `jupyter` on PATH; start "
                            "Jupyter from the environment jupyter-helpers is installed in)")
     python = _jupyter_python(jupyter)
     if python:
@@ -185,7 +283,7 @@ def check_server_extension() -> Check:
             return Check(False, f"the `jupyter` on PATH ({jupyter}) runs {python}, which cannot import "
                                 "jupyter_helpers: start Jupyter from the environment you ran install in, "
                                 "or install jupyter-helpers into that one")
-    return Check(True, f"window-title server extension enabled: {path} (for {jupyter})")
+    return Check(True, f"window-title server extension enabled{where} (for {jupyter})")
 
 
 def check_kernel_watch() -> Check:
@@ -206,7 +304,7 @@ def checks(profile: str) -> list[Callable[[], Check]]:
     from . import wsl
 
     return [
-        lambda: check_startup(profile),
+        lambda: check_kernel_side(profile),
         lambda: check_sender(profile),
         lambda: check_channel(profile),
         check_server_extension,

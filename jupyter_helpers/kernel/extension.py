@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ _active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings
 _unwatch: dict[int, Any] = {}  # per shell: undoes stopping.watch
 
 
-def _sender_factory(shell: Any, settings: AutoNotify):
+def _sender_factory(shell: Any, settings: AutoNotify) -> Callable[[], Any]:
     def make_sender() -> Any:
         from ..common.child import child_command
         from ..common.sender import Sender

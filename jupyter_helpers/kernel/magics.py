@@ -23,7 +23,7 @@ def seconds(text: str) -> float:
         value = float(unquote(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
-    high = AutoNotify.after.max  # beyond it the setting would fall back to its default
+    high = AutoNotify.AFTER_MAX  # beyond it the setting would fall back to the default
     if not 0 <= value <= high:
         raise argparse.ArgumentTypeError(f"seconds must be a number from 0 to {high:g}, got {text!r}")
     return value + 0.0  # -0 becomes 0

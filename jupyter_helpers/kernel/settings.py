@@ -61,8 +61,10 @@ class Text(_Forgiving, Unicode):
 
 
 class AutoNotify(Configurable):
+    AFTER_MAX = 10_000_000.0
+
     enabled = Flag(True, help="Notify about long runs from the start of every kernel.").tag(config=True)
-    after = Seconds(60.0, 0, 10_000_000,
+    after = Seconds(60.0, 0, AFTER_MAX,
                     help="Seconds a run (or, with per='cell', a cell) must take to send a notification."
                     ).tag(config=True)
     run_gap = Seconds(1.0, 0, 3600,

@@ -3,12 +3,21 @@ presence endpoint, kernel deaths). Runs in the Jupyter server's process and neve
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
-from . import kernels, presence, titles
+from ..common.errors import UserError
+from ..common.hub import server_owner
+from . import kernels, owner, presence, titles
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
+    if server_owner() is not None:
+        try:
+            map_file = str(titles.ProjectTitles(parent=serverapp).store().path)
+        except UserError as exc:
+            map_file = f"(none: {exc})"
+        serverapp.log.info(owner.startup_line(os.environ, map_file))
     presence.load(serverapp)
     kernels.load(serverapp)
 

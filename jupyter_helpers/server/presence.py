@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from traitlets import Bool
 from traitlets.config import Configurable
 
 from ..common.presence import HEARTBEAT_SECONDS, PageRecord, presence_file, write_private_json
+from .owner import counts_as_owner
 from .pages import install_script, jinja_environments, render_script
 
 ENDPOINT = "jupyter-helpers/presence"
@@ -175,7 +177,7 @@ class PresenceStore:
 
     def _close_all(self, kernel_id: str) -> None:
         for record in self.by_kernel.get(kernel_id, {}).values():
-            record.update(closed=True, focused=False, visible=False)
+            record["closed"], record["focused"], record["visible"] = True, False, False
         self._write(kernel_id)
 
     def _drop_kernel(self, kernel_id: str) -> None:
@@ -236,7 +238,8 @@ class PresenceHandler(APIHandler):
             report = parse_report(self.request.body)
         except BadReport as exc:
             raise web.HTTPError(400, f"presence report rejected: {exc}") from None
-        await self.settings[SETTINGS_KEY].report(report)
+        if counts_as_owner(self.current_user, os.environ):  # a visitor's page is heard, never counted
+            await self.settings[SETTINGS_KEY].report(report)
         self.set_status(204)
         self.finish()
 
