@@ -240,7 +240,7 @@ def check_server_extension() -> Check:
 def server_section(section: str) -> dict[str, tuple[object, Path]]:
     """`c.<section>.*` as the Jupyter server sees them: key -> (value, the file that sets it)."""
     found: dict[str, tuple[object, Path]] = {}
-    for path in _server_config_files():
+    for path in _server_config_files(server_config_dirs()):
         config = load_traitlets_config(path)
         if section in config:
             found.update((key, (value, path)) for key, value in config[section].items())
@@ -290,7 +290,7 @@ def check_kernel_watch() -> Check:
     """Whether the server sends kernel deaths: `c.KernelWatch.enabled` in the server config the
     server merges (the extension itself is checked by check_server_extension)."""
     try:
-        enabled, source = _setting(_server_config_files(), "KernelWatch", "enabled")
+        enabled, source = server_section("KernelWatch").get("enabled", (True, None))
     except ConfigUnreadable as exc:
         return Check(False, str(exc))
     if enabled is False:
