@@ -46,6 +46,16 @@ class Run:
         self.pending = False  # reached the threshold: will send once it is over
         self.warmed = False  # the warm delivery child was asked for when it crossed the threshold
 
+    def cell_ended(self, number: int | None, started: float, now: float) -> None:
+        """Counts a cell that ran from `started` to `now` (under the watcher's lock): finished, or
+        stopped with the kernel."""
+        self.running, self.end, self.last = False, now, number
+        if self.first is None:
+            self.first = number
+        self.cells += 1
+        if now - started >= self.longest:
+            self.longest, self.longest_cell = now - started, number
+
 
 class RunWatcher:
     def __init__(self, shell: Any, settings: AutoNotify, make_sender: Any, launch: Any) -> None:
@@ -125,15 +135,8 @@ class RunWatcher:
             run = self._run
             if run is None:
                 return  # the extension was loaded during this cell
-            run.running = False
-            run.end = now
             number = result.execution_count
-            if run.first is None:
-                run.first = number
-            run.last = number
-            run.cells += 1
-            if now - self._cell_started >= run.longest:
-                run.longest, run.longest_cell = now - self._cell_started, number
+            run.cell_ended(number, self._cell_started, now)
             run.error = error = result.error_in_exec or result.error_before_exec
             if error is not None:
                 run.failures += 1
@@ -234,6 +237,7 @@ class RunWatcher:
                     self._cond.notify_all()
 
     def _warm(self) -> None:
+        """Asks the sender for its warm child now (on the closing thread, never the kernel's)."""
         try:
             self.sender.warm()
         except Exception:
@@ -279,14 +283,8 @@ class RunWatcher:
         with self._lock:
             run = self._run
             if self._enabled and run is not None and run.running and now - run.start >= self._after:
-                number = self._running_cell()
-                run.running, run.end, run.stopped, run.last = False, now, how, number
-                run.cells += 1
-                if run.first is None:
-                    run.first = number
-                if now - self._cell_started >= run.longest:
-                    run.longest, run.longest_cell = now - self._cell_started, number
-                run.pending = True
+                run.cell_ended(self._running_cell(), self._cell_started, now)
+                run.stopped, run.pending = how, True
         self.close()
 
     def _send(self, run: Run) -> None:
