@@ -140,3 +140,21 @@ def test_a_threshold_of_minus_zero_reads_as_zero(kernel_home: Path, telegram) ->
     nb = run_notebook(["%autonotify -a -0"], kernel_home)
     shown = stream_text(nb.cells[0])
     assert "run of 0.0 s or more" in shown and "-0" not in shown, shown
+
+
+def test_worker_processes_ended_with_sigterm_send_nothing(kernel_home: Path, telegram, home: Path) -> None:
+    """multiprocessing's forked workers inherit the kernel's SIGTERM handler, and `Pool.terminate`
+    (what leaving `with Pool() as pool:` does) ends them with SIGTERM: a worker is not the kernel
+    and must not report the run as stopped."""
+    kernel_config(home, "c.AutoNotify.after = 1\n")
+    run_notebook([
+        "import multiprocessing, time\n"
+        "def slow(x):\n"
+        "    time.sleep(30)\n"
+        "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+        "    pool.map_async(slow, range(2))\n"
+        "    time.sleep(1.5)\n"
+        "'done'",
+    ], kernel_home)
+    text = only_message(telegram)
+    assert text.startswith("✅ analysis.ipynb: cell [1] finished after "), text

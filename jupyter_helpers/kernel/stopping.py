@@ -48,11 +48,13 @@ def watch(on_stop: Callable[[str], None], launcher: str | None) -> Callable[[], 
     what undoes it (unload). `launcher`: the tool that started the kernel, to name it."""
     undo: list[Callable[[], None]] = []
     previous: Any = signal.getsignal(signal.SIGTERM)
+    kernel = os.getpid()
     if previous in (signal.SIG_DFL, None) and threading.current_thread() is threading.main_thread():
 
         def on_sigterm(signum: int, frame: Any) -> None:
             signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the send short
-            _within_budget(lambda: on_stop("by SIGTERM"))
+            if os.getpid() == kernel:  # not a forked worker (multiprocessing), which inherits the handler
+                _within_budget(lambda: on_stop("by SIGTERM"))
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
 
