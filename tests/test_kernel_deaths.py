@@ -189,7 +189,9 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
 def test_a_segfault_is_named(server: JupyterServer, site: dict, telegram: FakeTelegram) -> None:
     kernel = Kernel(server, site["runtime"], "alpha/other.ipynb")
     try:
-        kernel.client.execute("import ctypes; ctypes.string_at(0)")
+        # some work first: a kernel that crashes within milliseconds of starting a cell may not have
+        # published that it is busy (its IOPub thread dies with it), and the message then says idle
+        kernel.client.execute("import ctypes, time; time.sleep(0.5); ctypes.string_at(0)")
         texts = telegram.wait_for(1)
     finally:
         kernel.close()
