@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -121,6 +122,8 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
     if args.output:
         from .common.files import atomic_write
 
+        if os.path.lexists(args.output) and not args.force:
+            raise UserError(f"{args.output} exists; pass --force to replace it (or choose another file)")
         try:
             atomic_write(Path(args.output), text.encode())
         except OSError as exc:
@@ -197,9 +200,10 @@ def cmd_notify(args: argparse.Namespace) -> int:
     from .common import paths
     from .common.child import child_command
     from .common.sender import send_once
+    from .common.text import TELEGRAM_LIMIT, clean
 
-    text = args.text.strip()
-    if not text:
+    text = args.text
+    if not clean(text, TELEGRAM_LIMIT):  # the delivery child cleans it again, as every message
         raise UserError("nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`")
     outcome = send_once(child_command(paths.profile_dir(args.profile)), text, "jupyter-helpers", args.backend or "",
                         args.timeout)
@@ -295,6 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     aw_commands = aw.add_subparsers(dest="aw_command", required=True, metavar="ACTION")
     export = aw_commands.add_parser("export", help="write categories for ActivityWatch's import")
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.add_argument("--parent", default="Work > Jupyter", help="parent category (default: 'Work > Jupyter')")
     export.add_argument("--query", action="store_true", help="print a query2 categorize(...) snippet instead")
     export.set_defaults(func=cmd_activitywatch)

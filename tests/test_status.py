@@ -131,3 +131,12 @@ def test_two_profiles_one_uninstalled_the_other_stays_green(installed: Path) -> 
     # (the file pip ships in the environment enables it too, and in a venv Jupyter reads that first)
     assert f"ok   window-title server extension enabled for every user of {sys.prefix}: " \
            f"{sys.prefix}/etc/jupyter/jupyter_server_config.d/jupyter_helpers.json (for {BIN / 'jupyter'})" in lines
+
+
+def test_status_says_whether_kernel_deaths_are_sent(installed: Path) -> None:
+    code, lines = status_lines()
+    assert code == 0 and "ok   kernel deaths: on, the Jupyter server sends them" in "\n".join(lines), lines
+    config = installed / ".jupyter" / "jupyter_server_config.py"
+    config.write_text("c.KernelWatch.enabled = False\n")
+    code, lines = status_lines()
+    assert code == 0 and f"ok   kernel deaths: off on purpose (c.KernelWatch.enabled = False in {config})" in lines

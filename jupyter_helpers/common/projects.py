@@ -168,6 +168,10 @@ class ProjectStore:
         except ValueError as exc:
             raise ProjectMapError(f"project name {name!r} {exc}") from exc
         key = normalise_folder(folder)
+        odd = [char for char in key if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS]
+        if odd:  # `projects list` shows one folder per line, titles and messages show names
+            raise ProjectMapError(f"folder {key!r} has a line break or control character ({odd[0]!r}) in its "
+                                  "name; rename it (or map a folder above it)")
         try:
             key.encode("utf-8")
         except UnicodeEncodeError as exc:  # the map is UTF-8 JSON, and titles show text
@@ -202,6 +206,22 @@ class ProjectStore:
 
 def _same_folder(spelling: str, key: str) -> bool:
     return os.path.isabs(os.path.expanduser(spelling)) and normalise_folder(spelling) == key
+
+
+def project_of(path: str | None) -> str | None:
+    """The project of a notebook's path from the map file (as the path reads, or with symlinks
+    resolved), cleaned for a message; what kernels and the server name in their messages. A broken
+    map only costs the project name (status and the server log name it)."""
+    if not path:
+        return None
+    from .text import clean_name
+
+    try:
+        mapping = ProjectStore.default().load()
+    except UserError:
+        return None
+    project = mapping.resolve(normalise_folder(path)) or mapping.resolve(os.path.realpath(path))
+    return clean_name(project) or None if project else None
 
 
 def status() -> tuple[bool, str]:

@@ -286,6 +286,19 @@ def _check_jupyter_command(where: str) -> Check:
     return Check(True, f"window-title server extension enabled{where} (for {jupyter})")
 
 
+def check_kernel_watch() -> Check:
+    """Whether the server sends kernel deaths: `c.KernelWatch.enabled` in the server config the
+    server merges (the extension itself is checked by check_server_extension)."""
+    try:
+        enabled, source = server_section("KernelWatch").get("enabled", (True, None))
+    except ConfigUnreadable as exc:
+        return Check(False, str(exc))
+    if enabled is False:
+        return Check(True, f"kernel deaths: off on purpose (c.KernelWatch.enabled = False in {source})")
+    return Check(True, "kernel deaths: on, the Jupyter server sends them (c.KernelWatch.enabled = False turns "
+                       "them off)")
+
+
 def checks(profile: str) -> list[Callable[[], Check]]:
     from ..common import projects
     from . import wsl
@@ -295,6 +308,7 @@ def checks(profile: str) -> list[Callable[[], Check]]:
         lambda: check_sender(profile),
         lambda: check_channel(profile),
         check_server_extension,
+        check_kernel_watch,
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),
     ]

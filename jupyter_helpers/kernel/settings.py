@@ -78,6 +78,9 @@ class AutoNotify(Configurable):
     present_for = Seconds(120.0, 0, 86400,
                           help="Seconds since the last input in a focused notebook page during which the user "
                           "counts as looking (with when='away').").tag(config=True)
+    input_after = Seconds(30.0, 0, 10_000_000,
+                          help="Seconds a cell may wait for input() or getpass() before one message quotes "
+                          "its prompt (0 turns these messages off).").tag(config=True)
     images = Flag(True, help="Attach the last image a run displayed (a plot) to its message.").tag(config=True)
     message = Text("", help="Text added to every notification (e.g. what to do next).").tag(config=True)
     backend = Text(

@@ -1,5 +1,5 @@
 """The server runtime: the Jupyter server extension (page scripts for titles and presence, the
-presence endpoint). Runs in the Jupyter server's process and never blocks its event loop."""
+presence endpoint, kernel deaths). Runs in the Jupyter server's process and never blocks its event loop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from ..common.errors import UserError
 from ..common.hub import server_owner
-from . import owner, presence, titles
+from . import kernels, owner, presence, titles
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
@@ -19,6 +19,7 @@ def _load_jupyter_server_extension(serverapp: Any) -> None:
             map_file = f"(none: {exc})"
         serverapp.log.info(owner.startup_line(os.environ, map_file))
     presence.load(serverapp)
+    kernels.load(serverapp)
 
 
 async def _start_jupyter_server_extension(serverapp: Any) -> None:

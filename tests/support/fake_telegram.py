@@ -147,8 +147,9 @@ class FakeTelegram:
                 "NO_PROXY": "", "no_proxy": ""}
 
     def record(self, path: str, fields: dict) -> None:
+        """Keeps the request's fields and its arrival time (`at`, time.time())."""
         with self._lock:
-            self.messages.append({"path": path, **fields})
+            self.messages.append({"path": path, "at": time.time(), **fields})
 
     def user_sends(self, text: str, chat_id: int = 4242, first_name: str = "Ada") -> None:
         """A Telegram user sends the bot a message (it shows up in getUpdates)."""
