@@ -77,6 +77,7 @@ class RunWatcher:
         self._busy = False  # the closing thread is preparing or submitting a run's message
         self._untimed = True  # the closing thread (if any) sleeps until woken: a new run must wake it
         self._cell_started = 0.0
+        self._told_held = False  # the first held message is explained under the next cell
         self._configure()
         settings.observe(self._configure)
 
@@ -356,7 +357,12 @@ class RunWatcher:
         from .presence import current_verdict
 
         if self.settings.when == "away" and current_verdict(self.settings.present_for).looking:
-            return  # the user sees it happen
+            if not self._told_held:  # a newcomer's first test is exactly this: say it once
+                self._told_held = True
+                self._notices.append(f"jupyter-helpers: not sent to your phone, because you are looking at this "
+                                     f"notebook: {title}. `%autonotify --when always` sends every message "
+                                     "(this note shows once per kernel)")
+            return
         self.sender.submit(text, title, self.settings.backend, image=image)
 
     def input_timer(self, prompt: str) -> Any:
