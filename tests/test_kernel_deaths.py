@@ -20,6 +20,8 @@ import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
 
+from jupyter_helpers.server.kernels import Death, cause, what_happened
+
 from conftest import TOKEN as BOT_TOKEN
 from support.fake_telegram import FakeTelegram
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
@@ -167,7 +169,8 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
     kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
     try:
         pid = kernel.pid()
-        kernel.run("import time; time.sleep(60)")
+        kernel.client.execute_interactive("import time", timeout=60)  # as a user's first cell
+        kernel.run("time.sleep(60)")
         time.sleep(1.2)
         before = len(log_lines(server, " died ("))
         os.kill(pid, signal.SIGKILL)
@@ -179,11 +182,11 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
         kernel.close()
     first, second, host = texts[0].splitlines()
     assert first.startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory?) after "), first
-    assert first.endswith(" busy in cell [1]"), first
+    assert first.endswith(" busy in cell [2]"), first
     assert second == "Jupyter restarts it; its variables are gone." and host.startswith("Host: ")
     line = log_lines(server, " died (")[-1]
     assert f"kernel {kernel.id} (alpha/train.ipynb) died (SIGKILL: out of memory?) after " in line, line
-    assert line.endswith(" busy in cell [1]; phone message sent"), line
+    assert line.endswith(" busy in cell [2]; phone message sent"), line
 
 
 def test_a_segfault_is_named(server: JupyterServer, site: dict, telegram: FakeTelegram) -> None:
@@ -364,3 +367,21 @@ def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another
     lines = [line for line in log_lines(server, " died (") if kernel.id in line]
     assert [line.rsplit("; ", 1)[1] for line in lines] == [
         "phone message sent", "phone message not sent again (it died again while restarting)", "phone message sent"]
+
+
+@pytest.mark.parametrize("returncode, oom, expected", [
+    (-9, False, "SIGKILL: out of memory?"), (-9, True, "SIGKILL: out of memory"), (-11, False, "SIGSEGV"),
+    (-15, True, "SIGTERM"), (3, False, "exit code 3"), (None, False, "exit status unknown"), (0, False, None),
+])
+def test_the_cause_in_words(returncode: int | None, oom: bool, expected: str | None) -> None:
+    assert cause(returncode, oom) == expected
+
+
+@pytest.mark.parametrize("busy_seconds, busy, cell, expected", [
+    (75.0, True, 7, "died (SIGSEGV) after 1 min 15 s busy in cell [7]"),
+    (None, True, 7, "died (SIGSEGV) while busy in cell [7]"),  # the server saw it busy, not since when
+    (None, True, None, "died (SIGSEGV) while busy"),
+    (None, False, 7, "died (SIGSEGV) while idle"),
+])
+def test_what_happened(busy_seconds: float | None, busy: bool, cell: int | None, expected: str) -> None:
+    assert what_happened(Death("n.ipynb", None, "SIGSEGV", busy_seconds, cell, "h", busy)) == expected

@@ -113,18 +113,20 @@ class Death:
     notebook: str | None
     project: str | None
     cause: str
-    busy_seconds: float | None  # None: idle
+    busy_seconds: float | None  # None: idle, or busy since a time not known (see `busy`)
     cell: int | None
     host: str
+    busy: bool = False  # the server saw it busy, though not since when (its IOPub was followed late)
 
 
 def what_happened(death: Death) -> str:
     """`died (SIGKILL: out of memory?) after 1 h 12 min busy in cell [7]` / `... while idle`."""
-    if death.busy_seconds is None:
-        when = "while idle"
+    if death.busy_seconds is not None:
+        when = f"after {human_duration(death.busy_seconds)} busy"
     else:
-        when = f"after {human_duration(death.busy_seconds)} busy" + (
-            f" in cell [{death.cell}]" if death.cell is not None else "")
+        when = "while busy" if death.busy else "while idle"
+    if (death.busy_seconds is not None or death.busy) and death.cell is not None:
+        when += f" in cell [{death.cell}]"
     return f"died ({death.cause}) {when}"
 
 
@@ -277,16 +279,19 @@ class KernelWatcher:
         kills = oom_kills(watched.oom_counter)
         out_of_memory = kills is not None and watched.oom_baseline is not None and kills > watched.oom_baseline
         busy = None if watched.busy_since is None else time.monotonic() - watched.busy_since
+        # jupyter_server's own view (it follows IOPub too, from earlier on): busy, since when unknown
+        busy_seen = busy is not None or getattr(watched.manager, "execution_state", None) == "busy"
         cell, now = watched.cell, time.monotonic()
         again = now - watched.last_death < AGAIN_WITHIN and not watched.ran
         watched.last_death, watched.ran = now, False
         watched.busy_since = watched.cell = None
-        task = asyncio.ensure_future(self.report(kernel_id, cause(returncode, out_of_memory), busy, cell, again))
+        task = asyncio.ensure_future(
+            self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def report(self, kernel_id: str, how: str | None, busy: float | None, cell: int | None,
-                     again: bool) -> None:
+    async def report(self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool,
+                     cell: int | None, again: bool) -> None:
         try:
             path = await self._session_path(kernel_id)
             notebook = clean_name(os.path.basename(path)) if path else None
@@ -295,7 +300,7 @@ class KernelWatcher:
                               kernel_id, clean_name(path) if path else "no notebook")
                 return
             project = project_of(os.path.join(self.serverapp.root_dir, path)) if path else None
-            death = Death(notebook, project, how, busy, cell, socket.gethostname())
+            death = Death(notebook, project, how, busy, cell, socket.gethostname(), busy_seen)
             message, title = compose_death(death)
             outcome = "not sent again (it died again while restarting)" if again else self._send(kernel_id, message,
                                                                                                   title)
