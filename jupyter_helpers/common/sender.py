@@ -90,6 +90,7 @@ class Sender:
         self._warm_wanted = False
         self._changed = threading.Condition()
         self._handing = threading.Lock()  # held from taking a message until the child has it
+        self._in_hand: _Message | None = None  # taken by the worker, not yet given to the child
         self._child: Any = None  # child.WarmChild, imported with the first message
         self._warnings: deque[str] = deque()
         self._warn = warn if warn is not None else self._warnings.append
@@ -180,6 +181,10 @@ class Sender:
                 pending = list(self._pending)
                 self._pending.clear()
                 self._changed.notify_all()
+            if not got and self._in_hand is not None:
+                # The worker took it but could not give it to the child in time (a busy machine),
+                # and dies with the kernel: a message twice is better than none.
+                pending.insert(0, self._in_hand)
             if self._child is not None:
                 self._child.close()
             lines = []
@@ -230,10 +235,13 @@ class Sender:
                 with self._changed:
                     if self._closed:
                         return False
-                    message = self._pending.popleft()
-                line = message.request_line(self.timeout)
-                deadline, timeout = time.monotonic() + self.timeout, self.timeout
-                outcome = self._exchange(message, lambda child: child.send(line, deadline, timeout), start=True)
+                    message = self._in_hand = self._pending.popleft()
+                try:
+                    line = message.request_line(self.timeout)
+                    deadline, timeout = time.monotonic() + self.timeout, self.timeout
+                    outcome = self._exchange(message, lambda child: child.send(line, deadline, timeout), start=True)
+                finally:
+                    self._in_hand = None
             if outcome is None:
                 outcome = self._exchange(message, lambda child: child.receive(deadline, timeout))
             self._remember(outcome or Outcome(False, 0.0, reason="the sender gave no answer"), message.report)
