@@ -17,11 +17,12 @@ from __future__ import annotations
 import atexit
 import dataclasses
 import json
+import os
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
@@ -71,6 +72,7 @@ class Report:
     visible: bool
     idle: float | None  # seconds since the page's last user input; None before any input
     closing: bool
+    owner: bool = True  # sent by the server's owner (see is_owner)
 
 
 def parse_report(body: bytes) -> Report:
@@ -98,6 +100,22 @@ def parse_report(body: bytes) -> Report:
     if idle is not None and (isinstance(idle, bool) or not isinstance(idle, (int, float)) or not 0 <= idle < 1e9):
         raise BadReport("'idle' must be null or seconds >= 0")
     return Report(page, seq, path.strip("/"), idle=None if idle is None else float(idle), **flags)
+
+
+def is_owner(user: object) -> bool:
+    """Whose page this is. A personal Jupyter server has one user: whoever logged in is its
+    owner. Under JupyterHub (JUPYTERHUB_USER names the owner) an admin or a collaborator may open
+    the owner's server; their use is not the owner's (ActivityWatch time counts only the owner's)."""
+    owner = os.environ.get("JUPYTERHUB_USER")
+    return owner is None or getattr(user, "username", None) == owner
+
+
+class PresenceListener(Protocol):
+    """Told every report that is news, and pages gone without a word (ActivityWatch heartbeats)."""
+
+    def page_reported(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None: ...
+
+    def pages_closed(self, pages: list[str], now: float) -> None: ...
 
 
 def page_record(report: Report, now: float) -> PageRecord:
@@ -128,6 +146,7 @@ class PresenceStore:
     last_seq: dict[str, int] = field(default_factory=dict)
     watcher: PeriodicCallback | None = None  # runs `look` every WATCH_INTERVAL once the server runs
     write_failing: bool = False  # said once in the log, again only after a write worked
+    listener: PresenceListener | None = None
 
     async def report(self, report: Report) -> None:
         # A page's requests can arrive out of order (the hidden-page report and the pagehide
@@ -147,6 +166,8 @@ class PresenceStore:
             while len(self.pending) > MAX_PAGES:
                 del self.pending[next(iter(self.pending))]
         self._record(report, kernel_ids, now)
+        if self.listener is not None:
+            self.listener.page_reported(report, kernel_ids, now)
 
     async def _kernels_of(self, path: str) -> tuple[str, ...]:
         return (await self._session_kernels()).get(path, ())
@@ -209,6 +230,8 @@ class PresenceStore:
         for page in pages:
             self.page_kernels.pop(page, None)
         self._remove(kernel_id, pages)
+        if self.listener is not None and pages:
+            self.listener.pages_closed(pages, time.time())
 
     def _drop_kernel(self, kernel_id: str) -> None:
         self.by_kernel.pop(kernel_id, None)
@@ -254,6 +277,8 @@ class PresenceStore:
                 idle = waiting.report.idle
                 aged = waiting.report if idle is None else _with_idle(waiting.report, idle + now - waiting.received)
                 self._record(aged, kernel_ids, now)
+                if self.listener is not None:  # the kernel is known now (its language, for heartbeats)
+                    self.listener.page_reported(aged, kernel_ids, now)
 
     async def look(self) -> None:
         if self.by_kernel or self.pending:
@@ -287,10 +312,10 @@ class PresenceHandler(APIHandler):
         return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
 
     def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
-        if isinstance(value, web.HTTPError):
+        if isinstance(value, web.HTTPError) or value is None:
             super().log_exception(typ, value, tb)  # one line, with the summary above
         else:  # tornado's own would add repr(request), which holds the query
-            app_log.error("Uncaught exception %s", self._request_summary(), exc_info=(typ, value, tb))
+            app_log.error("Uncaught exception %s", self._request_summary(), exc_info=value)
 
     @web.authenticated
     async def post(self) -> None:
@@ -298,6 +323,8 @@ class PresenceHandler(APIHandler):
             report = parse_report(self.request.body)
         except BadReport as exc:
             raise web.HTTPError(400, f"presence report rejected: {exc}") from None
+        if not is_owner(self.current_user):
+            report = dataclasses.replace(report, owner=False)
         await self.settings[SETTINGS_KEY].report(report)
         self.set_status(204)
         self.finish()
