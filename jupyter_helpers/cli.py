@@ -139,7 +139,7 @@ def activitywatch_settings() -> tuple[str, str | None]:
     """The server and API key the Jupyter server's heartbeats use (`c.ActivityWatch.url` and
     `.api_key` in jupyter_server_config.py/.json), so the report reads what they write."""
     from .activitywatch.client import DEFAULT_SERVER
-    from .installer.status import ConfigUnreadable, server_section
+    from .installer.settings import ConfigUnreadable, server_section
 
     try:
         section = server_section("ActivityWatch")

@@ -9,9 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from jupyter_core.utils import ensure_event_loop
+from jupyter_server.serverapp import ServerApp
 
 from support.browser import chromium
 from support.fake_telegram import FakeTelegram
+
+# jupyter_server's test plugin (jp_serverapp, jp_fetch, jp_server_config): a real server inside the
+# test process, for endpoint and log-line tests that need no browser.
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
 
 BIN = Path(sys.executable).parent
 TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijkl"
@@ -90,6 +96,29 @@ def recorder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support" / "ntfy_backends"))
     monkeypatch.setenv("RECORDER_FILE", str(received))
     return received
+
+
+@pytest.fixture(autouse=True)
+def jp_asyncio_loop():
+    """jupyter_server's plugin gives every test an event loop and closes it afterwards; in a test
+    that drives Chromium that loop is Playwright's own, running, which must stay open."""
+    loop = ensure_event_loop(prefer_selector_loop=True)
+    yield loop
+    if not loop.is_running():
+        loop.close()
+
+
+@pytest.fixture(autouse=True)
+def jp_server_cleanup(jp_asyncio_loop):
+    """The plugin's clean-up of the in-process server, only after a test that started one (the
+    plugin's own would create a server object after every test, and cannot run in Playwright's loop)."""
+    yield
+    if ServerApp.initialized() and not jp_asyncio_loop.is_running():
+        app = ServerApp.instance()
+        jp_asyncio_loop.run_until_complete(app._cleanup())
+        if hasattr(app, "kernel_manager"):
+            app.kernel_manager.context.destroy()
+        ServerApp.clear_instance()
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,6 @@ import pytest
 from jupyter_helpers.common.projects import ProjectMap, ProjectMapError, ProjectStore, validate
 
 from conftest import run_cli
-from support.jupyter_server import BIN, JupyterServer, isolated_env
 
 MAP = ProjectMap({"/w/alpha": "Project Alpha", "/w/alpha/deep": "Deep", "/w": "Work", "/w/alphabet": "Alphabet"})
 
@@ -122,25 +120,6 @@ def test_unreadable_map_files_are_one_line_everywhere(home: Path, content: bytes
     assert map_file.read_bytes() == content
     with pytest.raises(ProjectMapError, match=message):  # what the server extension calls (titles.py)
         ProjectStore(map_file).load()
-
-
-@pytest.mark.parametrize("content, message", [
-    (b'{"folders": {"/a": "caf\xe9"}}', "is not UTF-8 text (byte 23)"),
-    (b"[" * 100000 + b"]" * 100000, "is nested too deeply to be a project map"),
-])
-def test_unreadable_map_is_one_line_in_the_server_log(tmp_path: Path, content: bytes, message: str) -> None:
-    home, work = tmp_path / "home", tmp_path / "work"
-    work.mkdir()
-    env = isolated_env(home)
-    subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
-    (home / ".jupyter" / "jupyter_helpers_projects.json").write_bytes(content)
-    log = tmp_path / "log"
-    with JupyterServer("server", work, env, log, b"jupyter-helpers: ") as server:
-        assert server.get("tree")
-    text = log.read_text(errors="replace")
-    assert "Traceback" not in text and "RecursionError" not in text
-    errors = [line for line in text.splitlines() if "jupyter-helpers:" in line]
-    assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0], errors
 
 
 def test_a_folder_name_that_is_not_utf8_is_one_line_and_keeps_the_map(home: Path) -> None:

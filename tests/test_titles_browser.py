@@ -343,3 +343,24 @@ def test_whitespace_in_names_and_format_converges(browser, whitespace_server, pa
         assert page.title() == expected
     finally:
         context.close()
+
+
+def test_a_blank_root_folder_name_adds_nothing_and_the_page_stays_live(browser, tmp_path: Path) -> None:
+    """Issue 16 F1: a server started in a folder named " " (unmapped, so the root's name is the
+    project) with a format that separates with whitespace froze every page. (More names and formats,
+    the default one included: test_title_rules.py.)"""
+    home, work = tmp_path / "home", tmp_path / "work" / " "
+    env = isolated_env(home)
+    write_notebook(work / "a.ipynb")
+    subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
+    (home / ".jupyter" / "jupyter_server_config.py").write_text("c.ProjectTitles.title_format = '{title} {project}'\n")
+    with JupyterServer("notebook", work, env, tmp_path / "server.log", ready_marker=b"jupyter-helpers: ") as server:
+        context = browser.new_context()
+        page = context.new_page()
+        try:
+            page.goto(f"{server.url}tree?token={TOKEN}", timeout=30_000)
+            page.goto(server.url + "notebooks/a.ipynb", timeout=30_000)
+            assert settled_title(page, "a") == "a"
+            page.wait_for_function(RESPONSIVE, timeout=5_000)
+        finally:
+            context.close()

@@ -1,5 +1,6 @@
-"""The title extension's server side on a real Jupyter server: configuration and bad input.
-(What the browser then shows is covered in test_titles_browser.py.)"""
+"""The title extension's server side on a real Jupyter server: configuration and bad input (a bad
+map: in the test process, with jupyter_server's pytest plugin). What the browser then shows is
+covered in test_titles_browser.py."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from jupyter_helpers.server.pages import jinja_environments
+from jupyter_helpers.server.titles import SCRIPT_GLOBAL
 
 from support.jupyter_server import BIN, JupyterServer, isolated_env
 
@@ -40,21 +44,33 @@ def test_traitlets_config_adds_projects_and_format(site: dict) -> None:
                                        "prefixes": [["alpha", "From Config"]]}
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [('{"folders": {"/a": 1}}', "project name for '/a' must be a non-empty string"),
-     ('{"folders": ', "is not valid JSON"),
-     ('{"folders": {"relative/dir": "X"}}', "folder 'relative/dir' must be an absolute path")],
-)
-def test_malformed_map_logs_one_error_and_serves_plain_titles(site: dict, content: str, message: str) -> None:
-    (site["home"] / ".jupyter" / "jupyter_helpers_projects.json").write_text(content)
-    log = site["tmp"] / "log"
-    with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: ") as server:
-        assert page_config(server) is None
-        assert server.get("api/status")
-    errors = [line for line in log.read_text().splitlines() if "jupyter-helpers:" in line]
-    assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0]
-    assert "jupyter_helpers_projects.json" in errors[0]
+@pytest.fixture
+def jp_server_config() -> dict:
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'{"folders": {"/a": 1}}', "project name for '/a' must be a non-empty string"),
+    (b'{"folders": ', "is not valid JSON"),
+    (b'{"folders": {"relative/dir": "X"}}', "folder 'relative/dir' must be an absolute path"),
+    (b'{"folders": {"/a": "caf\xe9"}}', "is not UTF-8 text (byte 23)"),
+    (b"[" * 100000 + b"]" * 100000, "is nested too deeply to be a project map"),
+])
+async def test_a_bad_map_is_one_error_line_and_pages_keep_their_titles(
+        jp_serverapp, jp_fetch, jp_config_dir: Path, caplog: pytest.LogCaptureFixture,
+        content: bytes, message: str) -> None:
+    """A real server in the test process (jupyter_server's plugin), the extension's start hook run
+    as a server runs it: one line naming the file and the fault, no traceback, no title script."""
+    map_file = jp_config_dir / "jupyter_helpers_projects.json"
+    map_file.write_bytes(content)
+    await jp_serverapp.extension_manager.start_all_extensions()
+    assert (await jp_fetch("api", "status")).code == 200
+    errors = [record.getMessage() for record in caplog.records if "jupyter-helpers:" in record.getMessage()]
+    assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0], errors
+    assert str(map_file) in errors[0]
+    assert "Traceback" not in caplog.text and not [record for record in caplog.records if record.exc_info]
+    environments = jinja_environments(jp_serverapp.web_app.settings)
+    assert environments and not [env for env in environments if SCRIPT_GLOBAL in env.globals]
 
 
 def test_pages_before_login_carry_no_project_map(site: dict) -> None:

@@ -26,9 +26,10 @@ import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from ..common.editor_bucket import DEFAULT_URL
 from ..common.errors import UserError
 
-DEFAULT_SERVER = "http://127.0.0.1:5600"
+DEFAULT_SERVER = DEFAULT_URL
 TIMEOUT = 300.0  # the Python aw-server takes ~15 s to send 10^5 events (benchmarks/)
 PAGE = 10_000  # events per answer; a slice above it is read in halves
 MAX_ANSWER = 64 * 2**20  # bytes; PAGE events of long window titles stay far below

@@ -6,12 +6,17 @@ by the server for a kernel's death.
 One small JSON file per kernel, `<runtime dir>/jupyter-helpers-presence/<kernel id>.json`, beside
 the kernel's connection file: {"kernel": id, "pages": [PageRecord, ...]}. Only canonical UUIDs
 name a file, so a kernel id can never point outside the folder.
+
+The folder must be the user's own and closed to others (0700): in a shared runtime folder another
+user could otherwise plant a record saying "looking" and hold this user's messages. Both sides
+refuse any other folder: the server writes nothing there, the kernel reads nothing (and sends).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -41,13 +46,31 @@ def presence_file(runtime_dir: str | os.PathLike[str], kernel_id: str) -> Path:
     return Path(runtime_dir) / PRESENCE_DIR / f"{kernel_id}.json"
 
 
+def check_private_folder(folder: Path) -> None:
+    """Raises OSError, saying what to do, unless `folder` is a plain folder (not a link) owned by
+    this user with no access for anyone else."""
+    info = os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode):
+        raise OSError(f"{folder} is not a plain folder; remove it")
+    if info.st_uid != os.getuid():
+        raise OSError(f"{folder} belongs to another user (uid {info.st_uid}); remove it")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        raise OSError(f"{folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}); "
+                      f"run `chmod 700 {folder}` or remove it")
+
+
 def read_presence(path: Path | None) -> dict | None:
-    """The recorded presence, or None if there is none or it cannot be read as we wrote it."""
+    """The recorded presence, or None if there is none or it cannot be read as we wrote it
+    (including a file of another user's, or one in a folder others can write to)."""
     if path is None:
         return None
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
+        check_private_folder(path.parent)
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        with open(handle, "rb") as file:
+            if os.fstat(file.fileno()).st_uid != os.getuid():
+                return None
+            raw = file.read(MAX_FILE_BYTES + 1)
         data = json.loads(raw) if len(raw) <= MAX_FILE_BYTES else None
     except (OSError, ValueError, RecursionError):
         return None
@@ -109,11 +132,11 @@ def decide(presence: dict | None, now: float, present_for: float) -> Verdict:
 
 
 def write_private_json(path: Path, data: object) -> None:
-    """Atomically (temp file + rename in the same folder), readable by the owner only."""
+    """Atomically (temp file + rename in the same folder), readable by the owner only, in a folder
+    only the owner can use (created so when missing)."""
     folder = path.parent
     folder.mkdir(mode=0o700, exist_ok=True)
-    if folder.is_symlink() or not folder.is_dir():
-        raise OSError(f"{folder} is not a plain folder")
+    check_private_folder(folder)
     handle, temp = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")  # mode 0600
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

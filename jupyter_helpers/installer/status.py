@@ -20,6 +20,15 @@ from ..common import hub, installation, paths
 from ..common.child import CHILD_MODULE
 from ..common.files import BadJson, dig, load_json
 from . import environment, install
+from .settings import (
+    ConfigUnreadable,
+    lazy,
+    load_traitlets_config,
+    server_config_dirs,
+    server_config_files,
+    server_section,
+    setting,
+)
 
 PROBE_TIMEOUT = 30
 
@@ -31,42 +40,6 @@ class Check:
 
     def __str__(self) -> str:
         return f"{'ok ' if self.ok else 'ERR'}  {self.text}"
-
-
-class ConfigUnreadable(Exception):
-    """A config file traitlets cannot load; str() is one line naming it."""
-
-
-def load_traitlets_config(path: Path) -> dict:
-    """A .py or .json config file as traitlets loads it ({} when absent)."""
-    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
-
-    if not path.is_file():
-        return {}
-    loader = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
-    try:
-        return loader(path.name, path=str(path.parent)).load_config()
-    except Exception as exc:  # user code in a .py config can raise anything
-        text = str(exc).strip().splitlines()
-        raise ConfigUnreadable(f"cannot load {path} ({type(exc).__name__}: {text[0] if text else ''})") from exc
-
-
-def _setting(files: list[Path], section: str, key: str) -> tuple[object, Path | None]:
-    """The value the last of `files` to set `section.key` gives it (later files win)."""
-    value, source = None, None
-    for path in files:
-        config = load_traitlets_config(path)
-        if section in config and key in config[section]:
-            value, source = config[section][key], path
-    return value, source
-
-
-def _lazy(value: object, previous: object) -> object:
-    """A `.append(...)`-style value from a .py config, applied to what the earlier files set."""
-    from traitlets.config.loader import LazyConfigValue
-
-    return value.get_value(previous if isinstance(previous, list) else []) if isinstance(value, LazyConfigValue) \
-        else value
 
 
 def kernel_loader(profile: str) -> Path | None:
@@ -85,7 +58,7 @@ def kernel_loader(profile: str) -> Path | None:
                     for key in ("extensions", "extra_extensions"):
                         if section in config and key in config[section]:
                             previous = found.get((section, key), (None, path))[0]
-                            found[(section, key)] = (_lazy(config[section][key], previous), path)
+                            found[(section, key)] = (lazy(config[section][key], previous), path)
     for key in ("extensions", "extra_extensions"):
         value, source = found.get(("IPKernelApp", key)) or found.get(("InteractiveShellApp", key)) or (None, None)
         if isinstance(value, list) and environment.EXTENSION in value:
@@ -153,7 +126,7 @@ def autonotify_switch(profile: str) -> tuple[bool, Path | None]:
     location = paths.profile_dir(profile)
     names = ("ipython_config", "ipython_kernel_config")
     files = [location / f"{name}.{ext}" for name in names for ext in ("json", "py")]
-    enabled, source = _setting(files, "AutoNotify", "enabled")
+    enabled, source = setting(files, "AutoNotify", "enabled")
     return enabled is not False, source
 
 
@@ -179,22 +152,6 @@ def check_channel(profile: str = "default") -> Check:
     return Check(True, str(reply.get("text") if reply else ""))
 
 
-def server_config_dirs() -> list[Path]:
-    """The Jupyter config folders the server reads, highest priority first; on a hub with per-user
-    config disabled, without those in the user's home (as jupyterhub-singleuser drops them)."""
-    from jupyter_core.paths import jupyter_config_path
-
-    folders = jupyter_config_path()
-    if paths.jupyter_config_dir() not in map(Path, folders):
-        folders.insert(0, str(paths.jupyter_config_dir()))
-    return [Path(folder) for folder in (hub.outside_home(folders) if hub.user_config_disabled() else folders)]
-
-
-def _server_config_files(folders: list[Path]) -> list[Path]:
-    """jupyter_server_config.json/.py in each folder, lowest priority first."""
-    return [d / f"jupyter_server_config.{ext}" for d in reversed(folders) for ext in ("json", "py")]
-
-
 def _extension_switches(folders: list[Path]) -> tuple[object, Path | None]:
     """`jpserver_extensions.jupyter_helpers` as the server merges the `jupyter_server_config.json`
     and `jupyter_server_config.d/*.json` of each folder (lowest priority first, later wins), and
@@ -217,7 +174,7 @@ def check_server_extension() -> Check:
     folders = server_config_dirs()
     enabled, path = _extension_switches(folders)
     try:
-        switch, source = _setting(_server_config_files(folders), "ServerApp", "jpserver_extensions")
+        switch, source = setting(server_config_files(folders), "ServerApp", "jpserver_extensions")
     except ConfigUnreadable as exc:
         return Check(False, str(exc))
     if isinstance(switch, dict) and environment.EXTENSION in switch:
@@ -235,16 +192,6 @@ def check_server_extension() -> Check:
         return Check(False, f"window-title server extension not enabled: {own} (run `jupyter-helpers install`)")
     everyone = path is not None and paths.environment_jupyter_dir() in path.parents
     return _check_jupyter_command(f" for every user of {sys.prefix}: {path}" if everyone else f": {path}")
-
-
-def server_section(section: str) -> dict[str, tuple[object, Path]]:
-    """`c.<section>.*` as the Jupyter server sees them: key -> (value, the file that sets it)."""
-    found: dict[str, tuple[object, Path]] = {}
-    for path in _server_config_files(server_config_dirs()):
-        config = load_traitlets_config(path)
-        if section in config:
-            found.update((key, (value, path)) for key, value in config[section].items())
-    return found
 
 
 def _jupyter_python(jupyter: str) -> str | None:
@@ -301,7 +248,7 @@ def check_kernel_watch() -> Check:
 
 def checks(profile: str) -> list[Callable[[], Check]]:
     from ..common import projects
-    from . import wsl
+    from . import heartbeat_status, wsl
 
     return [
         lambda: check_kernel_side(profile),
@@ -311,6 +258,7 @@ def checks(profile: str) -> list[Callable[[], Check]]:
         check_kernel_watch,
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),
+        lambda: Check(*heartbeat_status.check_heartbeats()),
     ]
 
 

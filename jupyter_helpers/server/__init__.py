@@ -1,5 +1,6 @@
 """The server runtime: the Jupyter server extension (page scripts for titles and presence, the
-presence endpoint, kernel deaths). Runs in the Jupyter server's process and never blocks its event loop."""
+presence endpoint, kernel deaths, ActivityWatch heartbeats). Runs in the Jupyter server's process
+and never blocks its event loop."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 
 from ..common.errors import UserError
 from ..common.hub import server_owner
-from . import kernels, owner, presence, titles
+from . import heartbeats, kernels, owner, presence, titles
 
 
 def _load_jupyter_server_extension(serverapp: Any) -> None:
@@ -27,3 +28,4 @@ async def _start_jupyter_server_extension(serverapp: Any) -> None:
     after this extension's load hook may have run."""
     titles.start(serverapp)
     presence.start(serverapp)
+    heartbeats.start(serverapp, serverapp.web_app.settings.get(presence.SETTINGS_KEY))

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from jinja2 import BaseLoader, Environment, pass_context
+from jinja2 import BaseLoader, Environment, FileSystemLoader, pass_context
 from jinja2.runtime import Context
 from markupsafe import Markup
 
@@ -26,9 +26,10 @@ PAGES_BEFORE_LOGIN = frozenset({"login.html", "logout.html"})
 
 
 def render_script(template_name: str, config: Mapping[str, object]) -> Markup:
-    """A script from `templates/`, with `config` passed through `tojson` (names from disk stay data)."""
-    template = Environment(autoescape=True).from_string(resource_path("templates", template_name).read_text())
-    return Markup(template.render(config=config))
+    """A script from `templates/` (which may include other files there), with `config` passed
+    through `tojson` (names from disk stay data)."""
+    environment = Environment(loader=FileSystemLoader(resource_path("templates")), autoescape=True)
+    return Markup(environment.get_template(template_name).render(config=config))
 
 
 def shows_project_map(template: str | None, logged_in: object) -> bool:

@@ -7,13 +7,14 @@ JSON file beside the kernel's connection file (common/presence.py; kernel/presen
 never name kernels or files: kernel ids come from the session manager only.
 
 A closed tab must count as away at once: its `pagehide` beacon says so, and, for tabs that crash
-or laptops that sleep, the kernel's websocket count dropping from above 0 to 0 marks every page of
-that kernel closed.
+or laptops that sleep, the kernel's websocket count dropping from above 0 to 0 closes every page of
+that kernel. A closed page leaves the kernel's record (only live pages are kept, at most
+MAX_PAGES_PER_KERNEL of them), and the files go when their kernel goes or the server stops.
 """
 
 from __future__ import annotations
 
-import asyncio
+import atexit
 import dataclasses
 import json
 import os
@@ -21,14 +22,23 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jupyter_server.base.handlers import APIHandler
 from tornado import web
+from tornado.ioloop import PeriodicCallback
+from tornado.log import app_log
 from traitlets import Bool
 from traitlets.config import Configurable
 
-from ..common.presence import HEARTBEAT_SECONDS, PageRecord, presence_file, write_private_json
+from ..common.presence import (
+    HEARTBEAT_SECONDS,
+    PRESENCE_DIR,
+    PageRecord,
+    check_private_folder,
+    presence_file,
+    write_private_json,
+)
 from .owner import counts_as_owner
 from .pages import install_script, jinja_environments, render_script
 
@@ -37,7 +47,8 @@ SCRIPT_GLOBAL = "jupyter_helpers_presence_script"
 SETTINGS_KEY = "jupyter_helpers_presence"
 WATCH_INTERVAL = 0.25  # seconds between looks at websocket counts and unresolved reports
 RESOLVE_FOR = 60.0  # seconds a report whose document has no kernel yet keeps being retried
-MAX_PAGES = 256
+MAX_PAGES = 256  # pages followed at once, all kernels together
+MAX_PAGES_PER_KERNEL = 32  # live pages in one kernel's record (~5 KB; the kernel reads up to 64 KB)
 MAX_BODY = 8192
 _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 
@@ -72,6 +83,8 @@ def parse_report(body: bytes) -> Report:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise BadReport("body is not JSON") from None
+    except RecursionError:
+        raise BadReport("body nests too deeply") from None
     if not isinstance(data, dict):
         raise BadReport("body must be a JSON object")
     page, seq, path, idle = data.get("page"), data.get("seq"), data.get("path"), data.get("idle")
@@ -87,6 +100,14 @@ def parse_report(body: bytes) -> Report:
     if idle is not None and (isinstance(idle, bool) or not isinstance(idle, (int, float)) or not 0 <= idle < 1e9):
         raise BadReport("'idle' must be null or seconds >= 0")
     return Report(page, seq, path.strip("/"), idle=None if idle is None else float(idle), **flags)
+
+
+class PresenceListener(Protocol):
+    """Told every report that is news, and pages gone without a word (ActivityWatch heartbeats)."""
+
+    def page_reported(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None: ...
+
+    def pages_closed(self, pages: list[str], now: float) -> None: ...
 
 
 def page_record(report: Report, now: float) -> PageRecord:
@@ -115,7 +136,9 @@ class PresenceStore:
     pending: dict[str, _Pending] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
-    task: asyncio.Future | None = None  # the watch loop (held here: the loop keeps only weak references)
+    watcher: PeriodicCallback | None = None  # runs `look` every WATCH_INTERVAL once the server runs
+    write_failing: bool = False  # said once in the log, again only after a write worked
+    listener: PresenceListener | None = None
 
     async def report(self, report: Report) -> None:
         # A page's requests can arrive out of order (the hidden-page report and the pagehide
@@ -135,6 +158,8 @@ class PresenceStore:
             while len(self.pending) > MAX_PAGES:
                 del self.pending[next(iter(self.pending))]
         self._record(report, kernel_ids, now)
+        if self.listener is not None:
+            self.listener.page_reported(report, kernel_ids, now)
 
     async def _kernels_of(self, path: str) -> tuple[str, ...]:
         return (await self._session_kernels()).get(path, ())
@@ -149,21 +174,32 @@ class PresenceStore:
 
     def _record(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None:
         previous = self.page_kernels.pop(report.page, ())
-        for kernel_id in set(previous) - set(kernel_ids):  # the page shows another document now
-            self.by_kernel.get(kernel_id, {}).pop(report.page, None)
+        showing = () if report.closing else kernel_ids
+        for kernel_id in set(previous) | set(kernel_ids):
+            if kernel_id not in showing:  # closed, or showing another document now
+                self._remove(kernel_id, [report.page])
+        if not showing:
+            return
+        self.page_kernels[report.page] = showing
+        while len(self.page_kernels) > MAX_PAGES:
+            self._forget_page(next(iter(self.page_kernels)))
+        for kernel_id in showing:
+            pages = self.by_kernel.setdefault(kernel_id, {})
+            pages.pop(report.page, None)  # the latest report goes last: the oldest go first
+            pages[report.page] = page_record(report, now)
+            while len(pages) > MAX_PAGES_PER_KERNEL:
+                del pages[next(iter(pages))]
             self._write(kernel_id)
-        if kernel_ids and not report.closing:
-            self.page_kernels[report.page] = kernel_ids
-            while len(self.page_kernels) > MAX_PAGES:
-                self._forget_page(next(iter(self.page_kernels)))
-        for kernel_id in kernel_ids:
-            self.by_kernel.setdefault(kernel_id, {})[report.page] = page_record(report, now)
+
+    def _remove(self, kernel_id: str, pages: list[str]) -> None:
+        """These pages no longer show this kernel's notebook (closed, or another document)."""
+        records = self.by_kernel.get(kernel_id, {})
+        if any([records.pop(page, None) for page in pages]):
             self._write(kernel_id)
 
     def _forget_page(self, page: str) -> None:
         for kernel_id in self.page_kernels.pop(page, ()):
-            self.by_kernel.get(kernel_id, {}).pop(page, None)
-            self._write(kernel_id)
+            self._remove(kernel_id, [page])
 
     def _write(self, kernel_id: str) -> None:
         pages = self.by_kernel.get(kernel_id)
@@ -173,12 +209,21 @@ class PresenceStore:
             write_private_json(presence_file(self.folder, kernel_id),
                                {"kernel": kernel_id, "pages": list(pages.values())})
         except (OSError, ValueError) as exc:
-            self.log.warning("jupyter-helpers: could not record presence for kernel %s: %s", kernel_id, exc)
+            if not self.write_failing:
+                self.log.warning("jupyter-helpers: could not record presence for kernel %s: %s (kernels send "
+                                 "every message until this is fixed; said once)", kernel_id, exc)
+            self.write_failing = True
+        else:
+            self.write_failing = False
 
     def _close_all(self, kernel_id: str) -> None:
-        for record in self.by_kernel.get(kernel_id, {}).values():
-            record["closed"], record["focused"], record["visible"] = True, False, False
-        self._write(kernel_id)
+        """The kernel's websockets all went: every page showing it is gone (a crashed tab)."""
+        pages = list(self.by_kernel.get(kernel_id, {}))
+        for page in pages:
+            self.page_kernels.pop(page, None)
+        self._remove(kernel_id, pages)
+        if self.listener is not None and pages:
+            self.listener.pages_closed(pages, time.time())
 
     def _drop_kernel(self, kernel_id: str) -> None:
         self.by_kernel.pop(kernel_id, None)
@@ -190,6 +235,14 @@ class PresenceStore:
             presence_file(self.folder, kernel_id).unlink(missing_ok=True)
         except OSError:
             pass
+
+    def close(self) -> None:
+        """The server stops: no file outlives it (kernels it leaves running report as unknown,
+        which means 'send'). Runs at exit, whichever way the server was stopped but SIGKILL."""
+        if self.watcher is not None:
+            self.watcher.stop()
+        for kernel_id in list(self.by_kernel):
+            self._drop_kernel(kernel_id)
 
     async def tick(self) -> None:
         """One look at websocket counts (a drop from above 0 to 0 closes the kernel's pages),
@@ -216,22 +269,46 @@ class PresenceStore:
                 idle = waiting.report.idle
                 aged = waiting.report if idle is None else _with_idle(waiting.report, idle + now - waiting.received)
                 self._record(aged, kernel_ids, now)
+                if self.listener is not None:  # the kernel is known now (its language, for heartbeats)
+                    self.listener.page_reported(aged, kernel_ids, now)
 
-    async def watch(self) -> None:
-        while True:
-            await asyncio.sleep(WATCH_INTERVAL)
-            if self.by_kernel or self.pending:
-                try:
-                    await self.tick()
-                except Exception:  # never let one bad look end the watch
-                    self.log.exception("jupyter-helpers: presence watch failed once")
+    async def look(self) -> None:
+        if self.by_kernel or self.pending:
+            try:
+                await self.tick()
+            except Exception:  # never let one bad look end the watch
+                self.log.exception("jupyter-helpers: presence watch failed once")
 
 
 def _with_idle(report: Report, idle: float) -> Report:
     return dataclasses.replace(report, idle=idle)
 
 
+def sweep_orphans(folder: Path) -> None:
+    """Removes presence files of kernels gone without this server seeing it (a server killed
+    outright): a kernel's connection file (`kernel-<id>.json`, same folder) goes when it stops."""
+    try:
+        check_private_folder(folder / PRESENCE_DIR)
+        entries = list((folder / PRESENCE_DIR).glob("*.json"))
+    except OSError:
+        return
+    for path in entries:
+        if not (folder / f"kernel-{path.stem}.json").exists():
+            path.unlink(missing_ok=True)
+
+
 class PresenceHandler(APIHandler):
+    def _request_summary(self) -> str:
+        """What tornado logs with a refused request, without the query: the pagehide beacon
+        carries its XSRF token there (sendBeacon cannot set headers)."""
+        return f"{self.request.method} {self.request.path} ({self.request.remote_ip})"
+
+    def log_exception(self, typ: Any, value: BaseException | None, tb: Any) -> None:
+        if isinstance(value, web.HTTPError) or value is None:
+            super().log_exception(typ, value, tb)  # one line, with the summary above
+        else:  # tornado's own would add repr(request), which holds the query
+            app_log.error("Uncaught exception %s", self._request_summary(), exc_info=value)
+
     @web.authenticated
     async def post(self) -> None:
         try:
@@ -250,7 +327,9 @@ def load(serverapp: Any) -> None:
         serverapp.log.info("jupyter-helpers: presence reports are off (c.PagePresence.enabled = False)")
         return
     folder = Path(getattr(serverapp.kernel_manager, "connection_dir", "") or serverapp.runtime_dir)
+    sweep_orphans(folder)
     store = PresenceStore(folder, serverapp.session_manager, serverapp.kernel_manager, serverapp.log)
+    atexit.register(store.close)
     serverapp.web_app.settings[SETTINGS_KEY] = store
     pattern = serverapp.base_url.rstrip("/") + "/" + ENDPOINT
     serverapp.web_app.add_handlers(".*$", [(pattern, PresenceHandler)])
@@ -264,6 +343,7 @@ def start(serverapp: Any) -> None:
     environments = jinja_environments(serverapp.web_app.settings)
     # the same per-page gate as the title script
     install_script(environments, SCRIPT_GLOBAL, render_script("presence_script.html.j2", config))
-    store.task = asyncio.ensure_future(store.watch())
+    store.watcher = PeriodicCallback(store.look, WATCH_INTERVAL * 1000)
+    store.watcher.start()
     serverapp.log.info("jupyter-helpers presence: reports at %s%s (%d template environments)",
                        serverapp.base_url, ENDPOINT, len(environments))

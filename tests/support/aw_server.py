@@ -39,11 +39,12 @@ def aw_server_command() -> Path:
 
 
 class ActivityWatch:
-    def __init__(self, workdir: Path, storage: str = "memory") -> None:
+    def __init__(self, workdir: Path, storage: str = "memory", port: int | None = None) -> None:
         """`storage`: "memory" (fast to start) or "peewee" (SQLite under workdir; memory's inserts
-        slow down with the bucket's size, so seed large histories into peewee)."""
+        slow down with the bucket's size, so seed large histories into peewee). `port`: a given
+        one (to start it again where a client expects it), else a free one."""
         command = aw_server_command()
-        self.port = free_port()
+        self.port = port or free_port()
         self.api = f"http://127.0.0.1:{self.port}/api/0/"
         env = {"HOME": str(workdir), "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(workdir / "data"),
                "XDG_CONFIG_HOME": str(workdir / "config"), "XDG_CACHE_HOME": str(workdir / "cache")}

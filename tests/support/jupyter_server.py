@@ -46,7 +46,7 @@ class JupyterServer:
             [*(wrapper or []), str(BIN / "jupyter"), command, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
              "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.base_url={BASE_URL}",
              f"--ServerApp.root_dir={root_dir}"],
-            env=env, stdout=self._handle, stderr=subprocess.STDOUT, cwd=root_dir,
+            env=env, stdin=subprocess.DEVNULL, stdout=self._handle, stderr=subprocess.STDOUT, cwd=root_dir,
         )
         self._wait_ready(timeout=90)
 
