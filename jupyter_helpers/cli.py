@@ -89,7 +89,10 @@ def cmd_projects(args: argparse.Namespace) -> int:
     store = projects.ProjectStore.default()
     if args.projects_command == "add":
         name = store.add(args.folder, args.name)
-        print(f"{projects.normalise_folder(args.folder)} -> {name} (saved in {store.path})")
+        folder = projects.normalise_folder(args.folder)
+        print(f"{folder} -> {name} (saved in {store.path})")
+        if not Path(folder).is_dir():
+            print(f"note: {folder} does not exist yet; its notebooks get the project once it does")
     elif args.projects_command == "remove":
         store.remove(args.folder)
         print(f"removed {projects.normalise_folder(args.folder)} from {store.path}")

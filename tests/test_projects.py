@@ -47,8 +47,11 @@ def test_malformed_map_names_the_entry(raw: object, message: str) -> None:
 def test_cli_add_list_which_remove(home: Path, tmp_path: Path) -> None:
     alpha = tmp_path / "work" / "alpha"
     alpha.mkdir(parents=True)
-    assert run_cli("projects", "add", str(alpha), "Project Alpha").stdout.startswith(f"{alpha} -> Project Alpha")
-    run_cli("projects", "add", str(tmp_path / "work" / "beta"), "Project Beta")
+    assert run_cli("projects", "add", str(alpha), "Project Alpha").stdout.splitlines() == [
+        f"{alpha} -> Project Alpha (saved in {home / '.jupyter' / 'jupyter_helpers_projects.json'})"]
+    beta = tmp_path / "work" / "beta"  # not made yet: mapped all the same, with a note
+    assert run_cli("projects", "add", str(beta), "Project Beta").stdout.splitlines()[1:] == [
+        f"note: {beta} does not exist yet; its notebooks get the project once it does"]
     assert run_cli("projects", "list").stdout.splitlines() == [
         f"{alpha} -> Project Alpha", f"{tmp_path / 'work' / 'beta'} -> Project Beta"]
     assert run_cli("projects", "which", str(alpha / "sub" / "a.ipynb")).stdout == "Project Alpha\n"

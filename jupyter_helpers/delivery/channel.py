@@ -136,8 +136,8 @@ def check_telegram_credentials() -> None:
     missing = [key for key in ("token", "chat_id") if not parser.get("telegram", key, fallback="").strip()]
     if missing:
         raise ChannelError(
-            f"Telegram credentials missing ({', '.join(missing)}): write [telegram] token = ... and "
-            f"chat_id = ... to {path}, or run `telegram-send --config {path} --configure`"
+            f"Telegram credentials missing ({', '.join(missing)}) in {path}: run `jupyter-helpers telegram`, "
+            "which asks for your bot's token and finds your chat id"
         )
 
 

@@ -44,6 +44,7 @@ def check_heartbeats(now: datetime | None = None) -> tuple[bool, str]:
         return (False, f"ActivityWatch at {url} answers HTTP {exc.code}: is c.ActivityWatch.url right?")
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
+        reason = getattr(reason, "strerror", None) or reason
         return (True, f"ActivityWatch heartbeats: nothing answers at {url} ({reason}); Jupyter time "
                            "reaches it once aw-server runs (optional)")
     info = buckets.get(bucket) if isinstance(buckets, dict) else None
