@@ -47,7 +47,7 @@ class _BotApi(_QuietHandler):
             self._answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         if method == "getMe":
-            bot = {"id": 1, "is_bot": True, "first_name": "t", "username": "t_bot"}
+            bot = {"id": 1, "is_bot": True, "first_name": "t", "username": fake.bot_username}
             self._answer(200, {"ok": True, "result": bot})
             return
         fields = _fields(self.headers.get("Content-Type", ""), body)
@@ -123,6 +123,7 @@ class FakeTelegram:
 
     def __init__(self, workdir: Path) -> None:
         self.mode = "ok"
+        self.bot_username = "t_bot"
         self.messages: list[dict] = []
         self.updates: list[dict] = []  # what users sent the bot (getUpdates), see `user_sends`
         self.polls = 0
