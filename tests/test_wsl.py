@@ -362,3 +362,14 @@ def test_what_an_earlier_version_set_is_still_undone_exactly(wsl2: Path, home: P
     assert run_cli("wsl", "--undo").stdout.splitlines() == [f"restored: {config}"]
     assert config.read_text() == USER_CONFIG
     assert not (home / ".jupyter" / "jupyter_helpers").exists()
+
+
+def test_status_on_wsl_says_what_is_missing_until_wsl_ran(wsl2: Path, home: Path) -> None:
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    before = run_cli("status", check=False).stdout.splitlines()
+    assert "ERR  WSL 2: no Windows browser configured (run `jupyter-helpers wsl`)" in before
+    run_cli("wsl")
+    written = json.loads(config.read_text())
+    written["ServerApp"]["use_redirect_file"] = True  # someone turned it back on
+    config.write_text(json.dumps(written))
+    assert "ERR  WSL 2: redirect file still on (run `jupyter-helpers wsl`)" in run_cli("status", check=False).stdout

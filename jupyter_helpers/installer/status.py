@@ -138,6 +138,8 @@ def check_channel(profile: str = "default") -> Check:
     record = installation.load(paths.profile_dir(profile))
     python = record.python if record is not None and Path(record.python).exists() else sys.executable
     reply = probe_delivery(python)
+    if reply is None and python != sys.executable:  # the sender line says that; judge the channel here
+        python, reply = sys.executable, probe_delivery(sys.executable)
     if reply is None:
         problem: str | None = (f"cannot check the notification channel: {python} cannot run {CHILD_MODULE} "
                                "(run `jupyter-helpers install` from the environment that has jupyter-helpers)")
@@ -265,4 +267,5 @@ def checks(profile: str) -> list[Callable[[], Check]]:
 def run(profile: str) -> tuple[bool, list[str]]:
     install.check_profile(profile)
     results = [check() for check in checks(profile)]
-    return all(result.ok for result in results), [str(result) for result in results]
+    lines = list(dict.fromkeys(str(result) for result in results))  # one unreadable file, one line
+    return all(result.ok for result in results), lines
