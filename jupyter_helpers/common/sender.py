@@ -180,11 +180,13 @@ class Sender:
                 self._closed = True
                 pending = list(self._pending)
                 self._pending.clear()
+                if self._in_hand is not None:
+                    # The worker took it but has not started writing it to the child (a busy
+                    # machine: starting the child took long), and may die with the kernel: it is
+                    # ours now, and the worker, finding it gone, does not send it.
+                    pending.insert(0, self._in_hand)
+                    self._in_hand = None
                 self._changed.notify_all()
-            if not got and self._in_hand is not None:
-                # The worker took it but could not give it to the child in time (a busy machine),
-                # and dies with the kernel: a message twice is better than none.
-                pending.insert(0, self._in_hand)
             if self._child is not None:
                 self._child.close()
             lines = []
@@ -236,12 +238,24 @@ class Sender:
                     if self._closed:
                         return False
                     message = self._in_hand = self._pending.popleft()
+                line = message.request_line(self.timeout)
+                deadline, timeout = time.monotonic() + self.timeout, self.timeout
+
+                def send(child: Any) -> dict | None:
+                    with self._changed:
+                        handed_off = self._in_hand is not message
+                        self._in_hand = None  # from here on, this worker sends it
+                    if handed_off:  # the exit hand-off gave it a child of its own
+                        return {"ok": True, "via": "a child of its own, at exit"}
+                    child.send(line, deadline, timeout)
+                    return None
+
                 try:
-                    line = message.request_line(self.timeout)
-                    deadline, timeout = time.monotonic() + self.timeout, self.timeout
-                    outcome = self._exchange(message, lambda child: child.send(line, deadline, timeout), start=True)
+                    outcome = self._exchange(message, send, start=True)
                 finally:
-                    self._in_hand = None
+                    with self._changed:
+                        if self._in_hand is message:  # no child took it (it could not start): not the hand-off's
+                            self._in_hand = None
             if outcome is None:
                 outcome = self._exchange(message, lambda child: child.receive(deadline, timeout))
             self._remember(outcome or Outcome(False, 0.0, reason="the sender gave no answer"), message.report)
