@@ -106,9 +106,9 @@ def start_servers(base: Path) -> dict[str, JupyterServer]:
         env = isolated_env(home)
         for args in (["install"], ["projects", "add", str(work / "alpha"), "Project Alpha"]):
             subprocess.run([str(BIN / "jupyter-helpers"), *args], env=env, check=True, capture_output=True)
-        if variant == "without":
-            for enabling in (home / ".jupyter" / "jupyter_server_config.d").glob("*.json"):
-                enabling.unlink()
+        if variant == "without":  # (pip's own enabling file in the environment would still load it)
+            (home / ".jupyter" / "jupyter_server_config.py").write_text(
+                'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n')
         marker = b"jupyter-helpers: " if variant == "with" else b"is running at:"
         servers[variant] = JupyterServer("lab", work, env, base / f"{variant}.log", ready_marker=marker)
     return servers

@@ -14,6 +14,12 @@ reports medians, so a busy machine slows both sides alike:
    through the same library), vs a direct HTTPS POST of the same message.
 4. CPU per message: a fresh delivery child per message vs the warm child (child plus the
    kernel-side sender thread).
+5. A fresh kernel's first message, submit -> at the fake Telegram: its delivery child started by
+   the message (as before) vs started when the run crossed the threshold, 1.5 s earlier.
+6. With --instructions (needs valgrind): instructions counted by callgrind, which a busy machine
+   does not change at all: IPython start, a short cell, and the two hooks alone. These are the
+   figures to quote for start-up and per-cell cost; wall and CPU rows on a shared 2-core VM swing
+   by +-10 % from run to run.
 Everything runs in a temp home; the fake Telegram is reached through HTTPS_PROXY on 127.0.0.1.
 """
 
@@ -149,6 +155,69 @@ def bench_cells(cells: int) -> tuple[Sample, Sample, float]:
     return without, with_ext, hooks
 
 
+CELLS_SCRIPT = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.config.AutoNotify.after = 1e7  # valgrind slows time 50-fold: no run may reach the threshold
+if sys.argv[1] == "on":
+    shell.extension_manager.load_extension("jupyter_helpers")
+for _ in range(int(sys.argv[2])):
+    shell.run_cell("x = 1", store_history=False)
+"""
+HOOKS_SCRIPT = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.config.AutoNotify.after = 1e7
+shell.extension_manager.load_extension("jupyter_helpers")
+watcher = next(cb.__self__ for cb in shell.events.callbacks["post_run_cell"]
+               if hasattr(getattr(cb, "__self__", None), "sender"))
+result = shell.run_cell("pass")
+pre, post, info = watcher.pre_run_cell, watcher.post_run_cell, result.info
+for _ in range(int(sys.argv[1])):
+    pre(info)
+    post(result)
+"""
+
+
+def instructions(command: list[str]) -> int:
+    """Instructions `command` executes, counted by callgrind (the same for the same inputs,
+    however busy the machine is)."""
+    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    return int(next(line for line in done.stderr.splitlines() if "Collected" in line).split(":")[-1])
+
+
+def per_repeat(command: Callable[[int], list[str]], few: int, many: int) -> float:
+    """Instructions per repetition, from two runs that differ only in how often they repeat."""
+    return (instructions(command(many)) - instructions(command(few))) / (many - few)
+
+
+def bench_instructions() -> dict[str, float]:
+    def start(profile: str) -> list[str]:
+        return [sys.executable, "-m", "IPython", "--no-banner", f"--profile={profile}", "-c", "pass"]
+
+    def cells(state: str) -> Callable[[int], list[str]]:
+        return lambda count: [sys.executable, "-c", CELLS_SCRIPT, state, str(count)]
+
+    return {"start_plain": instructions(start("plain")), "start_bench": instructions(start("bench")),
+            "cell_off": per_repeat(cells("off"), 200, 3200), "cell_on": per_repeat(cells("on"), 200, 3200),
+            "hooks": per_repeat(lambda count: [sys.executable, "-c", HOOKS_SCRIPT, str(count)], 0, 10000)}
+
+
+def print_instructions(counts: dict[str, float]) -> None:
+    print(f"{'instructions (callgrind)':56} {'baseline':>14} {'jupyter-helpers':>16} {'ratio':>8}")
+    for label, base, ours in [
+        ("IPython start (empty profile vs installed)", counts["start_plain"], counts["start_bench"]),
+        ("short cell (no extension vs loaded), per cell", counts["cell_off"], counts["cell_on"]),
+    ]:
+        print(f"{label:56} {base:14,.0f} {ours:16,.0f} {ours / base:8.3f}")
+    extra = counts["cell_on"] - counts["cell_off"]
+    print(f"{'short cell: extension minus none, per cell':56} {'':>14} {extra:16,.0f}")
+    print(f"{'both hooks alone, per cell':56} {'':>14} {counts['hooks']:16,.0f}")
+
+
 def the_watcher(shell) -> object:
     """The extension's post_run_cell owner (it holds the sender)."""
     return next(cb.__self__ for cb in shell.events.callbacks["post_run_cell"]
@@ -240,6 +309,22 @@ def bench_delivery(sends: int) -> dict[str, float]:
         warm_cpu = (cpu_of(child) - child_cpu + time.clock_gettime(clock) - thread_cpu) / sends
         sender.close()
 
+        # A fresh kernel's first message: its child started by the message itself (as before),
+        # or when the run crossed the threshold (now: `warm`), here 1.5 s before the cell ends.
+        def first_message(crossing: bool) -> float:
+            first = Sender(command, timeout=30)
+            if crossing:
+                first.warm()
+                time.sleep(1.5)
+            seconds = fake.arrival(lambda: first.submit(text, "bench"))
+            first.close()
+            return seconds
+
+        firsts: dict[bool, list[float]] = {False: [], True: []}
+        for round_ in range(min(sends, 6)):
+            for crossing in (False, True) if round_ % 2 == 0 else (True, False):
+                firsts[crossing].append(first_message(crossing))
+
         fresh = []
         for _ in range(min(sends, 5)):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -251,21 +336,26 @@ def bench_delivery(sends: int) -> dict[str, float]:
     finally:
         fake.stop()
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    return {**medians, "warm_cpu": warm_cpu, "fresh_cpu": statistics.median(fresh)}
+    return {**medians, "warm_cpu": warm_cpu, "fresh_cpu": statistics.median(fresh),
+            "first_cold": statistics.median(firsts[False]), "first_warmed": statistics.median(firsts[True])}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=10, help="IPython starts per variant (default 10)")
+    parser.add_argument("--runs", type=int, default=20, help="IPython starts per variant (default 20)")
     parser.add_argument("--kernels", type=int, default=6, help="kernel starts per variant (default 6)")
     parser.add_argument("--cells", type=int, default=2000, help="short cells per variant (default 2000)")
     parser.add_argument("--sends", type=int, default=15, help="messages per delivery variant (default 15)")
+    parser.add_argument("--instructions", action="store_true",
+                        help="count instructions with valgrind instead (steady on a busy machine; ~5 min)")
     parser.add_argument("--serve-fake-telegram", metavar="DIR", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_telegram:
         return serve_fake_telegram(args.serve_fake_telegram)
     home = Path(tempfile.mkdtemp(prefix="jh-bench-"))
     isolate(home)
+    if args.instructions:
+        return print_instructions(bench_instructions())
 
     plain, installed = bench_ipython_start(args.runs)
     kernel_plain, kernel_installed = bench_kernel_start(args.kernels)
@@ -282,6 +372,7 @@ def main() -> None:
         ("submit -> at fake Telegram (in-process ntfy vs warm)", delivery["ntfy"], delivery["warm"]),
         ("submit -> at fake Telegram (direct HTTPS POST vs warm)", delivery["post"], delivery["warm"]),
         ("CPU per message (fresh child vs warm child)", delivery["fresh_cpu"], delivery["warm_cpu"]),
+        ("first message (child started by it vs at the crossing)", delivery["first_cold"], delivery["first_warmed"]),
     ]
     for label, base, ours in rows:
         print(f"{label:56} {base * 1e3:10.3f}ms {ours * 1e3:14.3f}ms {ours / base:8.3f}")

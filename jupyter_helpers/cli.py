@@ -3,53 +3,76 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .common.errors import UserError
 from .common.version import __version__
 
-ACTION_WORDS = {
-    "create": "wrote",
-    "replace": "replaced (backup kept)",
-    "update": "updated",
-    "unchanged": "unchanged",
-    "kept": "kept",
-    "shared": "kept",
-    "remove": "removed",
-    "restore": "restored",
-    "lost": "not restored",
-    "failed": "could not restore",
-    "note": "note",
-}
+if TYPE_CHECKING:
+    from .installer.changes import Outcome
 
 
-def _print_actions(actions: list[tuple[str, Path, str]], dry_run: bool = False) -> None:
-    for action, path, note in actions:
-        changes = action in {"create", "replace", "update"}
-        word = f"would {action}" if dry_run and changes else ACTION_WORDS[action]
-        print(f"{word}: {path}" + (f" ({note})" if note else ""))
+def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
+    from .installer.changes import WRITES, Action
+
+    words = {Action.CREATE: "wrote", Action.REPLACE: "replaced (backup kept)", Action.UPDATE: "updated",
+             Action.SHARED: "kept", Action.REMOVE: "removed", Action.RESTORE: "restored",
+             Action.LOST: "not restored", Action.FAILED: "could not restore"}
+    for outcome in outcomes:
+        if dry_run and outcome.action in WRITES:
+            word = f"would {outcome.action}"
+        else:
+            word = words.get(outcome.action, str(outcome.action))
+        print(f"{word}: {outcome.path}" + (f" ({outcome.note})" if outcome.note else ""))
+
+
+def _where(args: argparse.Namespace) -> str:
+    """`--sys-prefix` or `--profile`, never both: one install covers every profile of every user."""
+    if args.sys_prefix and args.profile is not None:
+        raise UserError("--sys-prefix is for every user and profile of this environment; drop --profile")
+    if args.profile is None:
+        args.profile = "default"
+    return sys.prefix if args.sys_prefix else f"profile {args.profile!r}"
 
 
 def cmd_install(args: argparse.Namespace) -> int:
-    from .installer import install
+    from .installer import environment, install
 
-    _print_actions(install.install(args.profile, dry_run=args.dry_run), dry_run=args.dry_run)
-    if not args.dry_run:
+    where = _where(args)
+    if args.sys_prefix:
+        outcomes = environment.install(dry_run=args.dry_run)
+    else:
+        outcomes = install.install(args.profile, dry_run=args.dry_run)
+    _print_outcomes(outcomes, dry_run=args.dry_run)
+    if args.dry_run:
+        return 0
+    if args.sys_prefix:
+        print(f"Done. New kernels of every user of {where} notify when a run of cells takes 60 s or more; "
+              "each user maps their folders (`jupyter-helpers projects add`), sets up Telegram, "
+              "and checks with `jupyter-helpers status`.")
+    else:
         print("Done. New kernels notify when a run of cells takes 60 s or more; "
               "check the setup with `jupyter-helpers status`.")
     return 0
 
 
 def cmd_uninstall(args: argparse.Namespace) -> int:
-    from .installer import install
+    from .installer import environment, install
+    from .installer.changes import Action
 
-    actions = install.uninstall(args.profile)
-    _print_actions(actions)
-    if not actions:
-        print(f"jupyter-helpers is not installed in profile {args.profile!r}; nothing to do.")
-    return 1 if any(action == "failed" for action, _, _ in actions) else 0
+    where = _where(args)
+    outcomes = environment.uninstall() if args.sys_prefix else install.uninstall(args.profile)
+    _print_outcomes(outcomes)
+    if not outcomes:
+        print(f"jupyter-helpers is not installed in {where}; nothing to do.")
+    failed = any(outcome.action == Action.FAILED for outcome in outcomes)
+    if outcomes and not failed:
+        print("\n".join(install.what_stays(per_user=not args.sys_prefix)))
+    return 1 if failed else 0
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -66,7 +89,10 @@ def cmd_projects(args: argparse.Namespace) -> int:
     store = projects.ProjectStore.default()
     if args.projects_command == "add":
         name = store.add(args.folder, args.name)
-        print(f"{projects.normalise_folder(args.folder)} -> {name} (saved in {store.path})")
+        folder = projects.normalise_folder(args.folder)
+        print(f"{folder} -> {name} (saved in {store.path})")
+        if not Path(folder).is_dir():
+            print(f"note: {folder} does not exist yet; its notebooks get the project once it does")
     elif args.projects_command == "remove":
         store.remove(args.folder)
         print(f"removed {projects.normalise_folder(args.folder)} from {store.path}")
@@ -99,6 +125,8 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
     if args.output:
         from .common.files import atomic_write
 
+        if os.path.lexists(args.output) and not args.force:
+            raise UserError(f"{args.output} exists; pass --force to replace it (or choose another file)")
         try:
             atomic_write(Path(args.output), text.encode())
         except OSError as exc:
@@ -110,6 +138,27 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
     return 0
 
 
+def activitywatch_settings() -> tuple[str, str | None]:
+    """The server and API key the Jupyter server's heartbeats use (`c.ActivityWatch.url` and
+    `.api_key` in jupyter_server_config.py/.json), so the report reads what they write."""
+    from .activitywatch.client import DEFAULT_SERVER
+    from .installer.settings import ConfigUnreadable, server_section
+
+    try:
+        section = server_section("ActivityWatch")
+    except ConfigUnreadable as exc:
+        raise UserError(str(exc)) from None
+    values: dict[str, str | None] = {}
+    for key in ("url", "api_key"):
+        value, where = section.get(key, (None, None))
+        if value is not None and not isinstance(value, str):
+            raise UserError(f"c.ActivityWatch.{key} in {where} must be a string, not {type(value).__name__}")
+        if value and not (value.isascii() and value.isprintable()):  # it travels in an HTTP header
+            raise UserError(f"c.ActivityWatch.{key} in {where} has characters other than printable ASCII")
+        values[key] = value or None
+    return values["url"] or DEFAULT_SERVER, values["api_key"]
+
+
 def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     import json
     import socket
@@ -118,18 +167,21 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
     from .activitywatch import periods
     from .activitywatch import report as activitywatch_report
     from .activitywatch import table as activitywatch_table
-    from .activitywatch.client import DEFAULT_SERVER, ActivityWatchServer
+    from .activitywatch.client import ActivityWatchServer, origin
     from .common import projects
 
     period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
+    if not 0 < args.timeout <= 86400:
+        raise UserError(f"--timeout {args.timeout:g}: give the seconds to wait for ActivityWatch, "
+                        "above 0 and at most 86400 (e.g. 600)")
     names = projects.ProjectStore.default().load().project_names()
-    if not names:
-        raise UserError("no projects mapped, so nothing to report: "
-                        "add one with `jupyter-helpers projects add FOLDER NAME`")
-    server = ActivityWatchServer(args.server or DEFAULT_SERVER)
+    configured, key = activitywatch_settings()
+    url = args.server or configured
+    server = ActivityWatchServer(url, args.timeout, key if origin(url) == origin(configured) else None)
+    by = set(args.by or [])
     report, notes = activitywatch_report.build_report(
-        server.buckets(), lambda bucket: server.events(bucket, period), args.host or socket.gethostname(), period,
-        names, periods.day_edges(period, None) if args.by == "day" else None)
+        server.buckets(), server, args.host or socket.gethostname(), period, names,
+        periods.day_edges(period, None), per_day="day" in by, by_file="file" in by)
     for note in notes:
         print(note, file=sys.stderr)
     if args.json:
@@ -150,24 +202,51 @@ def cmd_wsl(args: argparse.Namespace) -> int:
 def cmd_notify(args: argparse.Namespace) -> int:
     from .common import paths
     from .common.child import child_command
-    from .common.sender import Sender, usable_timeout
+    from .common.sender import send_once
+    from .common.text import TELEGRAM_LIMIT, clean
 
-    text = args.text.strip()
-    if not text:
+    text = args.text
+    if not clean(text, TELEGRAM_LIMIT):  # the delivery child cleans it again, as every message
         raise UserError("nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`")
-    sender = Sender(child_command(paths.profile_dir(args.profile)), args.timeout)
-    try:
-        sender.submit(text, "jupyter-helpers", args.backend or "")
-        sender.wait_idle(usable_timeout(args.timeout) + 30)
-    finally:
-        sender.close()
-    outcome = sender.last_outcome
-    if outcome is not None and outcome.ok:
+    outcome = send_once(child_command(paths.profile_dir(args.profile)), text, "jupyter-helpers", args.backend or "",
+                        args.timeout)
+    if outcome.ok:
         print(f"sent via {outcome.via} in {outcome.seconds:.1f} s")
         return 0
-    reason = outcome.reason if outcome is not None else "the sender gave no answer"
-    print(f"jupyter-helpers: not sent: {reason}", file=sys.stderr)
+    print(f"jupyter-helpers: not sent: {outcome.reason}", file=sys.stderr)
     return 1
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
+    import getpass
+
+    from .common import paths
+    from .common.child import child_command
+    from .common.sender import send_once
+    from .installer import telegram
+
+    if not 1 <= args.wait <= 3600:
+        raise UserError(f"--wait {args.wait:g}: give seconds from 1 to 3600, e.g. --wait 300")
+    token = args.token if args.token is not None else getpass.getpass("Bot token from @BotFather (input hidden): ")
+    api = telegram.BotApi(telegram.check_token_shape(token))
+    bot = api.bot_name()
+    print(f"Bot: @{bot}")
+    print(f"Now send any message to @{bot} in Telegram (waiting up to {args.wait:g} s) ...", flush=True)
+    chat = api.wait_for_chat(args.wait)
+    if chat is None:
+        raise telegram.TelegramError(f"no message reached @{bot} within {args.wait:g} s; open a chat with "
+                                     f"@{bot} in Telegram, send it anything, and run this again (or use --wait)")
+    print(f"Chat: {chat.name} (id {chat.id})")
+    path = telegram.write_credentials(token.strip(), chat.id)
+    print(f"wrote: {path} (token, chat_id; readable by you only)")
+    outcome = send_once(child_command(paths.profile_dir(args.profile)),
+                        "✅ jupyter-helpers can reach you here: long runs will report to this chat.",
+                        "jupyter-helpers", "telegram", 30.0)
+    if not outcome.ok:
+        print(f"jupyter-helpers: the test message was not sent: {outcome.reason}", file=sys.stderr)
+        return 1
+    print(f"sent a test message via telegram in {outcome.seconds:.1f} s: check Telegram")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -182,10 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--profile", default="default", metavar="NAME", help="IPython profile (default: default)")
         return sub
 
-    install = with_profile(commands.add_parser("install", help="install into an IPython profile and Jupyter"))
+    def with_place(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        sub.add_argument("--profile", metavar="NAME", help="IPython profile (default: default)")
+        sub.add_argument("--sys-prefix", action="store_true",
+                         help=f"this environment, every user ({sys.prefix}/etc): for JupyterHub")
+        return sub
+
+    install = with_place(commands.add_parser("install", help="install into an IPython profile and Jupyter"))
     install.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
     install.set_defaults(func=cmd_install)
-    with_profile(commands.add_parser("uninstall", help="remove what install added, restore what it changed"))\
+    with_place(commands.add_parser("uninstall", help="remove what install added, restore what it changed"))\
         .set_defaults(func=cmd_uninstall)
     with_profile(commands.add_parser("status", help="show what is installed and what is missing"))\
         .set_defaults(func=cmd_status)
@@ -195,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--backend", metavar="NAME", help="ntfy backend (default: ntfy.yml, else telegram)")
     notify.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after (default 30)")
     notify.set_defaults(func=cmd_notify)
+
+    telegram = with_profile(commands.add_parser(
+        "telegram", help="set up Telegram: check the bot token, find your chat id, write telegram.ini, test it"))
+    telegram.add_argument("--token", metavar="TOKEN", help="the bot token from @BotFather (default: asked, hidden)")
+    telegram.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
+                          help="how long to wait for your message to the bot (default 120)")
+    telegram.set_defaults(func=cmd_telegram)
 
     projects = commands.add_parser("projects", help="map folders to project names (for window titles)")
     projects.set_defaults(func=cmd_projects)
@@ -206,21 +298,29 @@ def build_parser() -> argparse.ArgumentParser:
     project_commands.add_parser("list", help="show the map")
     project_commands.add_parser("which", help="print the project PATH belongs to").add_argument("path")
 
-    aw = commands.add_parser("activitywatch", help="ActivityWatch rules from the project map")
+    aw = commands.add_parser("activitywatch", help="ActivityWatch: time per project (report), category rules (export)")
     aw_commands = aw.add_subparsers(dest="aw_command", required=True, metavar="ACTION")
     export = aw_commands.add_parser("export", help="write categories for ActivityWatch's import")
     export.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    export.add_argument("--force", action="store_true", help="replace FILE if it exists")
     export.add_argument("--parent", default="Work > Jupyter", help="parent category (default: 'Work > Jupyter')")
     export.add_argument("--query", action="store_true", help="print a query2 categorize(...) snippet instead")
     export.set_defaults(func=cmd_activitywatch)
-    report = aw_commands.add_parser("report", help="active time per project, read from your running ActivityWatch")
+    report = aw_commands.add_parser(
+        "report", help="active time per project or file, read from your running ActivityWatch "
+                       "(Jupyter's own bucket, else window titles)")
     report.add_argument("--since", metavar="WHEN",
                         help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
     report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
-    report.add_argument("--by", choices=["day"], help="one column per local day")
+    report.add_argument("--by", choices=["day", "file"], action="append",
+                        help="day: a column per local day; file: a row per file instead of per project "
+                             "(Jupyter's bucket only); repeat for both: --by day --by file")
     report.add_argument("--server", metavar="URL",
-                        help="ActivityWatch server (default: http://127.0.0.1:5600)")
+                        help="ActivityWatch server (default: c.ActivityWatch.url in the Jupyter server config, "
+                             "else http://127.0.0.1:5600)")
     report.add_argument("--host", metavar="NAME", help="the watched machine's hostname (default: this machine's)")
+    report.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
+                        help="give up when ActivityWatch has not sent everything by then (default 300)")
     report.add_argument("--json", action="store_true", help="print JSON (seconds) instead of a table")
     report.set_defaults(func=cmd_activitywatch_report)
 

@@ -9,19 +9,30 @@ import pytest
 
 from jupyter_helpers.activitywatch.periods import Period, day_edges, parse_when, resolve_period
 from jupyter_helpers.activitywatch.report import (
+    Kind,
     Report,
+    Source,
+    Tally,
     active_spans,
+    choose_source,
     counted_pieces,
+    event_span,
+    exact,
+    labelled,
     project_matcher,
-    select_buckets,
-    tally,
+    slice_edges,
     to_json,
 )
-from jupyter_helpers.activitywatch.rules import categories
 from jupyter_helpers.activitywatch.table import bar, hours_minutes, printable, render
 from jupyter_helpers.common.errors import UserError
 
 BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def tally(pieces, match, days=None) -> Tally:
+    result = Tally()
+    result.add(pieces, match, days)
+    return result
 NOW = datetime(2026, 11, 23, 15, 30, 0, tzinfo=BERLIN)
 
 
@@ -102,8 +113,12 @@ def minutes(pieces) -> list[tuple[float, float, str]]:
     return [((start - T0.timestamp()) / 60, (end - T0.timestamp()) / 60, title) for start, end, title in pieces]
 
 
-def period(start_min: float, end_min: float) -> Period:
-    return Period(T0 + timedelta(minutes=start_min), T0 + timedelta(minutes=end_min))
+def span(start_min: float, end_min: float) -> tuple[float, float]:
+    return (T0 + timedelta(minutes=start_min)).timestamp(), (T0 + timedelta(minutes=end_min)).timestamp()
+
+
+def titles(events: list[dict]) -> list[tuple[float, float, str]]:
+    return labelled(events, "title")
 
 
 def test_active_spans_merge_not_afk_and_drop_afk() -> None:
@@ -116,18 +131,47 @@ def test_pieces_are_clipped_to_the_period_and_to_active_spans() -> None:
     windows = [event(-30, -10, title="before"), event(-5, 10, title="straddles start"), event(10, 40, title="afk gap"),
                event(55, 70, title="straddles end")]
     active = active_spans([event(-60, 20, status="not-afk"), event(25, 120, status="not-afk")])
-    assert minutes(counted_pieces(windows, active, period(0, 60))) == [
+    assert minutes(counted_pieces(titles(windows), active, span(0, 60))) == [
         (0, 10, "straddles start"), (10, 20, "afk gap"), (25, 40, "afk gap"), (55, 60, "straddles end")]
 
 
 def test_overlapping_window_events_count_once() -> None:
     windows = [event(0, 30, title="a"), event(10, 20, title="inside"), event(20, 40, title="b")]
-    assert minutes(counted_pieces(windows, None, period(0, 60))) == [(0, 30, "a"), (30, 40, "b")]
+    assert minutes(counted_pieces(titles(windows), None, span(0, 60))) == [(0, 30, "a"), (30, 40, "b")]
 
 
 def test_no_window_events_or_no_active_spans_count_nothing() -> None:
-    assert list(counted_pieces([], [], period(0, 60))) == []
-    assert list(counted_pieces([event(0, 10, title="x")], [], period(0, 60))) == []
+    assert list(counted_pieces([], [], span(0, 60))) == []
+    assert list(counted_pieces(titles([event(0, 10, title="x")]), [], span(0, 60))) == []
+
+
+@pytest.mark.parametrize("duration", [float("nan"), float("inf"), "x"])
+def test_an_unusable_duration_is_refused(duration: object) -> None:
+    """json.loads accepts NaN and 1e999; a NaN sum would reach the table as a traceback."""
+    with pytest.raises(ValueError):
+        event_span({"timestamp": T0.isoformat(), "duration": duration, "data": {}})
+
+
+def test_slices_are_weeks_of_local_days() -> None:
+    period = Period(berlin(2026, 3, 1, 12), berlin(2026, 3, 16, 6))
+    days = day_edges(period, BERLIN)
+    assert slice_edges(days) == [(days[0][1], days[6][2]), (days[7][1], days[13][2]), (days[14][1], days[15][2])]
+    assert len(days) == 16 and slice_edges(days)[-1][1] == period.until.timestamp() and slice_edges([]) == []
+
+
+def test_slices_add_up_to_the_whole_period() -> None:
+    """Events read a slice at a time (each slice gets every event overlapping it, untrimmed) count
+    what one pass over the whole period counts, overlaps and AFK included."""
+    windows = [event(-5, 25, title="a"), event(10, 50, title="b"), event(20, 21, title="c"), event(48, 90, title="a")]
+    afk = [event(-10, 15, status="not-afk"), event(15, 18, status="afk"), event(18, 100, status="not-afk")]
+    whole = tally(counted_pieces(titles(windows), active_spans(afk), span(0, 60)), exact)
+    edges = [span(0, 12), span(12, 20), span(20, 49), span(49, 60)]
+    sliced = tally([], exact)
+    for piece in edges:
+        overlapping = [e for e in windows if event_span(e)[0] < piece[1] and event_span(e)[1] > piece[0]]
+        sliced.add(counted_pieces(titles(overlapping), active_spans(afk), piece), exact)
+    assert dict(whole.rows) == {"a": 32 * 60, "b": 25 * 60} and whole.active == 57 * 60
+    assert dict(sliced.rows) == dict(whole.rows) and sliced.active == whole.active
 
 
 # --- matching: the export's rules, ActivityWatch's choice -----------------------------------------
@@ -141,24 +185,6 @@ def test_matcher_uses_the_export_rules() -> None:
     assert match("") is None
 
 
-def test_matcher_agrees_with_activitywatch_categorize() -> None:
-    """aw-core's own categorize over the export's categories picks the same project for every title,
-    including ones that two rules match."""
-    from aw_core import Event
-    from aw_transform import Rule, categorize
-
-    names = ["Beta", "Alpha - Beta", "Alpha", "a.b (c)"]
-    titles = ["x - Alpha - Beta - Google Chrome", "x - Beta - Alpha", "x - Alpha and 2 more pages - Edge",
-              "x - a.b (c) — Mozilla Firefox", "x - aXb (c)", "x - Alphabet", "x - BETA"]
-    classes = [(category["name"], Rule(category["rule"])) for category in categories(sorted(names), [])
-               if category["rule"]["type"] == "regex"]
-    expected = [categorize([Event(timestamp=T0, data={"title": title})], classes)[0].data["$category"]
-                for title in titles]
-    match = project_matcher(sorted(names))
-    assert [[match(title)] if match(title) else ["Uncategorized"] for title in titles] == expected
-    assert match("x - Alpha - Beta - Google Chrome") == "Beta"  # the case two rules match
-
-
 # --- tallies, JSON, table -------------------------------------------------------------------------
 
 def test_tally_splits_pieces_at_day_edges() -> None:
@@ -167,10 +193,14 @@ def test_tally_splits_pieces_at_day_edges() -> None:
     start = span.since.timestamp()
     pieces = [(start, start + 3 * 3600, "x - A"), (start + 3 * 3600, start + 4 * 3600, "other")]
     result = tally(pieces, project_matcher(["A"]), day_edges(span, tz))
-    assert dict(result.projects) == {"A": 3 * 3600} and result.active == 4 * 3600
+    assert dict(result.rows) == {"A": 3 * 3600} and result.active == 4 * 3600
     assert {day: dict(projects) for day, projects in result.days.items()} == \
         {"2026-11-20": {"A": 7200}, "2026-11-21": {"A": 3600}}
     assert result.days_active == {"2026-11-20": 7200, "2026-11-21": 7200}
+
+
+TITLES = Source(Kind.TITLES, ["aw-watcher-window_laptop"], ["aw-watcher-afk_laptop"])
+JUPYTER = Source(Kind.EDITOR, ["aw-watcher-jupyter_laptop"])
 
 
 def sample_report(by_day: bool) -> Report:
@@ -180,21 +210,24 @@ def sample_report(by_day: bool) -> Report:
     pieces = [(start, start + 2700.4, "a - Alpha - Chromium"), (start + 2700.4, start + 3600, "b - Beta"),
               (start + 86400, start + 86400 + 60, "c - Beta"), (start + 90000, start + 90600, "terminal")]
     return Report("laptop", span, tally(pieces, project_matcher(["Alpha", "Beta", "Gamma"]),
-                                        day_edges(span, tz) if by_day else None))
+                                        day_edges(span, tz) if by_day else None), TITLES)
 
 
-def test_json_lists_projects_with_time_most_first() -> None:
+def test_json_lists_projects_with_time_most_first_and_names_the_source() -> None:
     doc = to_json(sample_report(by_day=False))
     assert doc == {"since": "2026-11-20T00:00:00+00:00", "until": "2026-11-22T00:00:00+00:00", "host": "laptop",
+                   "source": "window-titles", "buckets": ["aw-watcher-window_laptop", "aw-watcher-afk_laptop"],
                    "projects": {"Alpha": 2700.4, "Beta": 959.6}, "active": 4260.0}
     assert to_json(sample_report(by_day=True))["days"] == {"2026-11-20": {"Alpha": 2700.4, "Beta": 899.6},
                                                            "2026-11-21": {"Beta": 60.0}}
 
 
-def test_table_shows_time_share_and_bars() -> None:
+def test_table_shows_source_time_share_and_bars() -> None:
     lines = render(sample_report(by_day=False)).splitlines()
     assert lines[0] == "Active time per project on laptop, 2026-11-20 00:00 to 2026-11-22 00:00 (UTC)"
-    assert lines[2:] == [
+    assert lines[1] == ("from window titles (aw-watcher-window_laptop) with the project rules, "
+                        "while aw-watcher-afk_laptop says not-afk")
+    assert lines[3:] == [
         "project    time  share",
         "──────────────────────",
         "Alpha      0:45    63%  ████████████████████",
@@ -205,11 +238,30 @@ def test_table_shows_time_share_and_bars() -> None:
     ]
 
 
+def test_table_of_files_from_jupyter_has_no_matched_row() -> None:
+    span = Period(datetime(2026, 11, 20, tzinfo=UTC), datetime(2026, 11, 21, tzinfo=UTC))
+    start = span.since.timestamp()
+    pieces = [(start, start + 1200, "/w/alpha/a.ipynb"), (start + 1200, start + 1500, "/w/beta/b.py")]
+    report = Report("laptop", span, tally(pieces, exact), JUPYTER, "file")
+    lines = render(report).splitlines()
+    assert lines[0].startswith("Active time per file on laptop") and lines[1].startswith("from Jupyter (")
+    assert lines[3:] == [
+        "file                time  share",
+        "───────────────────────────────",
+        "/w/alpha/a.ipynb    0:20    80%  ████████████████████",
+        "/w/beta/b.py        0:05    20%  █████",
+        "───────────────────────────────",
+        "active              0:25   100%",
+    ]
+    assert to_json(report)["files"] == {"/w/alpha/a.ipynb": 1200.0, "/w/beta/b.py": 300.0}
+    assert to_json(report)["source"] == "jupyter" and "projects" not in to_json(report)
+
+
 def test_table_by_day_has_a_column_per_day() -> None:
     lines = render(sample_report(by_day=True)).splitlines()
-    assert lines[2].split() == ["project", "2026-11-20", "2026-11-21", "total", "share"]
-    assert lines[4].split()[:4] == ["Alpha", "0:45", "-", "0:45"]
-    assert lines[5].split()[:4] == ["Beta", "0:15", "0:01", "0:16"]
+    assert lines[3].split() == ["project", "2026-11-20", "2026-11-21", "total", "share"]
+    assert lines[5].split()[:4] == ["Alpha", "0:45", "-", "0:45"]
+    assert lines[6].split()[:4] == ["Beta", "0:15", "0:01", "0:16"]
     assert lines[-1].split() == ["active", "1:00", "0:11", "1:11", "100%"]
 
 
@@ -220,12 +272,42 @@ def test_formatting_rules() -> None:
     assert printable("a\nb\tc") == "a\\nb\\tc"
 
 
-def test_select_buckets_by_type_and_host() -> None:
-    buckets = {"aw-watcher-window_a": {"type": "currentwindow", "hostname": "a"},
-               "aw-watcher-afk_a": {"type": "afkstatus", "hostname": "a"},
-               "aw-watcher-window_b": {"type": "currentwindow", "hostname": "b"},
-               "aw-watcher-web-chrome": {"type": "web.tab.current", "hostname": "c"}}
-    assert select_buckets(buckets, "a") == (["aw-watcher-window_a"], ["aw-watcher-afk_a"])
-    assert select_buckets(buckets, "b") == (["aw-watcher-window_b"], [])
-    with pytest.raises(UserError, match="host 'c'; hosts with window data: a, b "):
-        select_buckets(buckets, "c")
+# --- which source --------------------------------------------------------------------------------
+
+BUCKETS = {"aw-watcher-window_a": {"type": "currentwindow", "hostname": "a"},
+           "aw-watcher-afk_a": {"type": "afkstatus", "hostname": "a"},
+           "aw-watcher-window_b": {"type": "currentwindow", "hostname": "b"},
+           "aw-watcher-jupyter_a": {"type": "app.editor.activity", "hostname": "a"},
+           "aw-watcher-jupyter_w": {"type": "app.editor.activity", "hostname": "w"},
+           "aw-watcher-vim_c": {"type": "app.editor.activity", "hostname": "c"},
+           "aw-watcher-web-chrome": {"type": "web.tab.current", "hostname": "c"}}
+
+
+def choose(host: str, has_data: bool = True, by_file: bool = False, names: tuple[str, ...] = ("P",)) -> Source:
+    return choose_source(BUCKETS, host, lambda bucket: has_data, by_file, list(names))
+
+
+def test_jupyter_bucket_wins_when_it_has_data_for_the_period() -> None:
+    assert choose("a") == Source(Kind.EDITOR, ["aw-watcher-jupyter_a"])
+    assert choose("a", names=()) == Source(Kind.EDITOR, ["aw-watcher-jupyter_a"])  # no map needed
+
+
+def test_window_titles_when_jupyter_has_nothing_for_the_period() -> None:
+    assert choose("a", has_data=False) == Source(Kind.TITLES, ["aw-watcher-window_a"], ["aw-watcher-afk_a"])
+    assert choose("b") == Source(Kind.TITLES, ["aw-watcher-window_b"], [])
+    with pytest.raises(UserError, match="^no projects mapped"):
+        choose("a", has_data=False, names=())
+
+
+def test_jupyter_alone_reports_even_with_no_data_and_files_need_it() -> None:
+    """Wayland: no window watcher at all; an empty period is an empty report, not an error."""
+    assert choose("w", has_data=False) == Source(Kind.EDITOR, ["aw-watcher-jupyter_w"])
+    assert choose("a", has_data=False, by_file=True) == Source(Kind.EDITOR, ["aw-watcher-jupyter_a"])
+    with pytest.raises(UserError, match="^--by file needs Jupyter's own bucket aw-watcher-jupyter_b"):
+        choose("b", by_file=True)
+
+
+def test_unknown_host_lists_hosts_with_jupyter_or_window_data() -> None:
+    with pytest.raises(UserError, match=r"host 'c' \(no aw-watcher-jupyter_c, no window watcher\); "
+                                        "hosts with data: a, b, w "):
+        choose("c")

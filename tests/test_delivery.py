@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from jupyter_helpers.common.sender import Sender
-from jupyter_helpers.common.text import utf16_length
-from jupyter_helpers.delivery.send import CAPTION_LIMIT, PHOTO_LIMIT, photo_plan
+from jupyter_helpers.common.text import PHOTO_LIMIT, utf16_length
+from jupyter_helpers.delivery.send import CAPTION_LIMIT, photo_plan
 
 from conftest import TOKEN
 from support.images import png

@@ -129,3 +129,14 @@ def test_a_failure_inside_the_sender_is_reported_once_and_sending_goes_on(kernel
     assert stream_text(nb.cells[1]).startswith("0 the sender failed (TypeError")
     assert [text.splitlines()[0] for text in telegram.wait_for(1)] == ["🔔 analysis.ipynb: still sending"]
     assert stream_text(nb.cells[3]) == "1 None\n"
+
+
+def test_a_message_in_hand_when_the_kernel_exits_is_handed_off_too(kernel_home: Path, telegram, home: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sender thread had taken the first message and was still starting the warm child when the
+    kernel exited (a busy machine): that message must not be lost with the thread."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support" / "slowpoint"))
+    monkeypatch.setenv("JH_SLOW_SENDER", "3")
+    run_notebook(["for i in range(4): get_ipython().run_line_magic('notify', f'queued {i}')"], kernel_home)
+    texts = telegram.wait_for(4, timeout=60)
+    assert sorted({text.splitlines()[0] for text in texts}) == [f"🔔 analysis.ipynb: queued {i}" for i in range(4)]

@@ -38,28 +38,28 @@ def url_of(aw: ActivityWatch) -> str:
 
 def test_the_bucket_and_its_last_beat(home: Path, aw: ActivityWatch) -> None:
     configure(home, f"c.ActivityWatch.url = {url_of(aw)!r}\n")
-    check = check_heartbeats()
-    assert check.ok and check.text == (f"ActivityWatch heartbeats: aw-server at {url_of(aw)} has no bucket {BUCKET} "
+    ok, text = check_heartbeats()
+    assert ok and text == (f"ActivityWatch heartbeats: aw-server at {url_of(aw)} has no bucket {BUCKET} "
                                        "yet (a Jupyter server started since install creates it within 10 s)")
     start = datetime.now(UTC) - timedelta(minutes=3)
     aw.insert(BUCKET, BUCKET_TYPE, socket.gethostname(), [(start, start + timedelta(seconds=55), {"file": "/a"})])
-    check = check_heartbeats(now=start + timedelta(minutes=2, seconds=55))
-    assert check.ok and check.text == f"ActivityWatch heartbeats reach {url_of(aw)}: bucket {BUCKET}, " \
+    ok, text = check_heartbeats(now=start + timedelta(minutes=2, seconds=55))
+    assert ok and text == f"ActivityWatch heartbeats reach {url_of(aw)}: bucket {BUCKET}, " \
                                       "last heartbeat 2 min 00 s ago"
 
 
 def test_nothing_listening_is_no_error(home: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}"
     configure(home, f"c.ActivityWatch.url = {url!r}\n")
-    check = check_heartbeats()
-    assert check.ok and check.text.startswith(f"ActivityWatch heartbeats: nothing answers at {url} (")
-    assert check.text.endswith("Jupyter time reaches it once aw-server runs (optional)")
+    ok, text = check_heartbeats()
+    assert ok and text.startswith(f"ActivityWatch heartbeats: nothing answers at {url} (")
+    assert text.endswith("Jupyter time reaches it once aw-server runs (optional)")
 
 
 def test_switched_off(home: Path) -> None:
     configure(home, "c.ActivityWatch.heartbeats = False\n")
-    check = check_heartbeats()
-    assert check.ok and check.text.startswith("ActivityWatch heartbeats: off (c.ActivityWatch.heartbeats = False in ")
+    ok, text = check_heartbeats()
+    assert ok and text.startswith("ActivityWatch heartbeats: off (c.ActivityWatch.heartbeats = False in ")
 
 
 class Refusing(BaseHTTPRequestHandler):
@@ -81,15 +81,15 @@ def test_a_refusal_names_the_api_key_setting(home: Path) -> None:
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         configure(home, f"c.ActivityWatch.url = {url!r}\nc.ActivityWatch.api_key = 'wrong-key'\n")
-        check = check_heartbeats()
+        ok, text = check_heartbeats()
     finally:
         server.shutdown()
-    assert not check.ok and check.text == (f"ActivityWatch at {url} refuses heartbeats (HTTP 401): set "
+    assert not ok and text == (f"ActivityWatch at {url} refuses heartbeats (HTTP 401): set "
                                            "c.ActivityWatch.api_key in jupyter_server_config.py to its API key")
     assert server.seen == ["Bearer wrong-key"]  # type: ignore[attr-defined]
 
 
 def test_an_unreadable_config_is_one_line(home: Path) -> None:
     configure(home, "c.ActivityWatch.url = (\n")
-    check = check_heartbeats()
-    assert not check.ok and "jupyter_server_config.py" in check.text and "\n" not in check.text
+    ok, text = check_heartbeats()
+    assert not ok and "jupyter_server_config.py" in text and "\n" not in text

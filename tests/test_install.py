@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import BIN, run_cli
 from support.notebooks import run_notebook, stream_text
 from support.snapshot import snapshot
 
@@ -374,3 +374,20 @@ def test_folders_made_for_one_profile_go_when_the_last_profile_leaves(home: Path
     run_cli("uninstall")
     run_cli("uninstall", "--profile", "work")
     assert snapshot(home) == {}
+
+
+def test_uninstall_says_what_stays_and_how_to_remove_it(home: Path) -> None:
+    """The user's own setup outlives an uninstall; the last lines say what it is and where."""
+    ini = home / ".config" / "ntfy" / "telegram.ini"
+    ini.parent.mkdir(parents=True)
+    ini.write_text("[telegram]\ntoken = x\nchat_id = 1\n")
+    run_cli("install")
+    run_cli("projects", "add", str(home), "Home")
+    lines = run_cli("uninstall").stdout.splitlines()
+    assert lines[-3:] == [
+        f"stays: {ini} (your bot token and chat id; delete it to remove them)",
+        f"stays: {home / '.jupyter/jupyter_helpers_projects.json'} (your project map, which window titles and "
+        "time tracking use)",
+        f"stays: the jupyter-helpers package in {BIN.parent}, which keeps window titles on in Jupyter servers "
+        "started from there (`pip uninstall jupyter-helpers` removes both)"]
+    assert ini.exists()

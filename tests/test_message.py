@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_helpers.common.text import TELEGRAM_LIMIT, clean, cut, human_duration, sanitize, utf16_length
+from jupyter_helpers.common.text import (
+    TELEGRAM_LIMIT,
+    clean,
+    cut,
+    human_duration,
+    sanitize,
+    utf16_length,
+    with_note,
+)
 from jupyter_helpers.kernel.message import RunRecord, compose, compose_note, describe_error, title
 
 
@@ -100,3 +108,9 @@ def test_error_description() -> None:
             raise RuntimeError
 
     assert describe_error(Unprintable(), 100) == "Unprintable"
+
+
+def test_a_note_always_fits_the_cut_text() -> None:
+    assert with_note("short", "(note)") == "short\n(note)"
+    long = with_note("😀" * 3000, "(picture left out)")
+    assert utf16_length(long) <= TELEGRAM_LIMIT and long.endswith("…\n(picture left out)")

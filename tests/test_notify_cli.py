@@ -4,12 +4,13 @@ deliver code as kernels, to the fake Bot API."""
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import TOKEN, run_cli
+from conftest import BIN, TOKEN, run_cli
 
 SENT = re.compile(r"sent via telegram in \d+\.\d s\n")
 
@@ -68,9 +69,33 @@ def test_notify_through_another_backend(home: Path, telegram, tmp_path: Path) ->
     assert (tmp_path / "got").read_text() == "hello" and telegram.texts() == []
 
 
-def test_notify_with_nothing_to_say_is_a_usage_error(home: Path, telegram) -> None:
-    done = run_cli("notify", "  ", check=False)
+@pytest.mark.parametrize("text", ["  ", "\x1b[0m\u200b"])
+def test_notify_with_nothing_to_say_is_a_usage_error(home: Path, telegram, text: str) -> None:
+    done = run_cli("notify", text, check=False)
     assert done.returncode == 2
     assert done.stderr == ("jupyter-helpers: error: nothing to send: give the text, e.g. "
                            "`jupyter-helpers notify 'training done'`\n")
     assert telegram.texts() == []
+
+
+def test_notify_text_is_cleaned_like_every_message(home: Path, telegram) -> None:
+    """Terminal escapes, an OSC 8 link, bidi overrides and zero-width characters never reach the
+    phone, whoever sends the message (issue 16, F3)."""
+    run_cli("notify", "done \x1b]8;;http://evil\x07click\x1b]8;;\x07 \x1b[31mred\x1b[0m \u202eevil\u202c zw\u200bx")
+    assert telegram.texts() == ["done click red evil zwx"]
+
+
+def test_a_long_notify_text_arrives_as_one_message_cut_to_telegrams_limit(home: Path, telegram) -> None:
+    run_cli("notify", "B" * 10_000)  # returns once every request telegram-send made was answered
+    assert len(telegram.texts()) == 1, [len(text) for text in telegram.texts()]
+    assert telegram.texts()[0] == "B" * 4095 + "…"
+
+
+def test_a_non_utf8_argument_is_sent_with_a_replacement_character(home: Path, telegram) -> None:
+    """A shell script passing a log line with a stray byte: sent, not refused; nothing raw reaches
+    the terminal either."""
+    done = subprocess.run([str(BIN / "jupyter-helpers").encode(), b"notify", b"log line \xff\x1b[31mred"],
+                          capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert b"\x1b" not in done.stdout + done.stderr
+    assert telegram.texts() == ["log line \ufffdred"]

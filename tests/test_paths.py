@@ -33,3 +33,17 @@ def test_no_config_is_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")
     with pytest.raises(UserError, match="JUPYTER_NO_CONFIG is set"):
         paths.projects_file()
+
+
+def test_environment_dirs_are_the_ones_jupyter_and_ipython_read_for_this_environment() -> None:
+    from IPython.core.application import ENV_CONFIG_DIRS
+    from jupyter_core.paths import ENV_CONFIG_PATH
+
+    assert paths.environment_jupyter_dir() == Path(ENV_CONFIG_PATH[0])
+    assert [str(paths.environment_ipython_dir())] == ENV_CONFIG_DIRS
+
+
+def test_ipython_system_dirs_are_ipythons() -> None:
+    from IPython.core.application import SYSTEM_CONFIG_DIRS
+
+    assert list(paths.IPYTHON_SYSTEM_DIRS) == SYSTEM_CONFIG_DIRS

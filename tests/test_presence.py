@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.common.presence import STALE_AFTER, presence_file, read_presence, write_private_json
-from jupyter_helpers.kernel.presence import decide
+from jupyter_helpers.common.presence import STALE_AFTER, decide, presence_file, read_presence, write_private_json
 from jupyter_helpers.server.presence import BadReport, parse_report
 
 NOW = 1_000_000.0

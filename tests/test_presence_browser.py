@@ -21,6 +21,7 @@ from conftest import TOKEN as BOT_TOKEN
 from support.browser import record_dialogs, require_chromium
 from support.fake_telegram import FakeTelegram
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+from support.readme import normal, sample
 
 pytestmark = pytest.mark.browser
 WITHOUT = os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_PRESENCE") == "1"  # to show the tests can fail
@@ -59,6 +60,10 @@ def site(tmp_path_factory: pytest.TempPathFactory, fake: FakeTelegram):
     (home / ".config" / "ntfy" / "telegram.ini").write_text(f"[telegram]\ntoken = {BOT_TOKEN}\nchat_id = 4242\n")
     if not WITHOUT:
         subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
+    else:  # pip's enabling file in the environment would load the extension all the same
+        (home / ".jupyter").mkdir(parents=True)
+        (home / ".jupyter" / "jupyter_server_config.py").write_text(
+            'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n')
     return {"env": env, "work": work, "base": base, "runtime": home / ".local/share/jupyter/runtime"}
 
 
@@ -376,3 +381,33 @@ def test_two_pages_of_one_notebook_close_one_by_one(context, server, site) -> No
     assert json.loads(api(server, f"api/kernels/{first.kernel}")[1])["connections"] >= 1
     second.close()
     assert wait_until(lambda: open_pages() == [], timeout=5), presence(site, first.kernel)
+
+
+@pytest.mark.parametrize("server", ["notebook"], indirect=True)
+def test_the_first_held_message_is_explained_once_and_the_readme_shows_the_status(context, server, site,
+                                                                                   fake) -> None:
+    """A newcomer's first try: a long cell while watching it. The message is held, and the next
+    cell says so, once per kernel. The README's `%autonotify` sample is this page's output."""
+    name = "first-try.ipynb"
+    command, *shown = sample("autonotify").splitlines()
+    write_cells(site, f"alpha/{name}", [command, "%autonotify -a 1", LONG_CELL, "x = 1", LONG_CELL, "y = 2"])
+    page = open_document(context, server, f"alpha/{name}")
+    since = len(fake.texts())
+    for index in (0, 1, 2):
+        give_input(page)
+        run_cell(page, index)
+    printed = page.locator(".jp-Cell").nth(0).locator(".jp-OutputArea").inner_text()
+    status = [line for line in printed.splitlines() if line.strip()]
+    assert [normal(line, site["base"]) for line in status] == [normal(line, site["base"]) for line in shown]
+    time.sleep(3)  # the run is over after 1 s without a cell; held now
+    give_input(page)
+    run_cell(page, 3)
+    notes = page.locator(".jp-Cell").nth(3).locator(".jp-OutputArea").inner_text()
+    assert notes.count("not sent to your phone, because you are looking at this notebook") == 1, notes
+    assert f"{name}: cells [1]–[3] finished after" in notes and "%autonotify --when always" in notes
+    for index in (4, 5):  # held again: said once per kernel
+        give_input(page)
+        run_cell(page, index)
+        time.sleep(3 if index == 4 else 0)
+    assert "not sent to your phone" not in page.locator(".jp-Cell").nth(5).locator(".jp-OutputArea").inner_text()
+    assert run_messages(fake, name, since) == []

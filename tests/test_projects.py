@@ -47,8 +47,11 @@ def test_malformed_map_names_the_entry(raw: object, message: str) -> None:
 def test_cli_add_list_which_remove(home: Path, tmp_path: Path) -> None:
     alpha = tmp_path / "work" / "alpha"
     alpha.mkdir(parents=True)
-    assert run_cli("projects", "add", str(alpha), "Project Alpha").stdout.startswith(f"{alpha} -> Project Alpha")
-    run_cli("projects", "add", str(tmp_path / "work" / "beta"), "Project Beta")
+    assert run_cli("projects", "add", str(alpha), "Project Alpha").stdout.splitlines() == [
+        f"{alpha} -> Project Alpha (saved in {home / '.jupyter' / 'jupyter_helpers_projects.json'})"]
+    beta = tmp_path / "work" / "beta"  # not made yet: mapped all the same, with a note
+    assert run_cli("projects", "add", str(beta), "Project Beta").stdout.splitlines()[1:] == [
+        f"note: {beta} does not exist yet; its notebooks get the project once it does"]
     assert run_cli("projects", "list").stdout.splitlines() == [
         f"{alpha} -> Project Alpha", f"{tmp_path / 'work' / 'beta'} -> Project Beta"]
     assert run_cli("projects", "which", str(alpha / "sub" / "a.ipynb")).stdout == "Project Alpha\n"
@@ -132,3 +135,28 @@ def test_a_folder_name_that_is_not_utf8_is_one_line_and_keeps_the_map(home: Path
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert "not UTF-8" in done.stderr
     assert store.read_bytes() == before
+
+
+@pytest.mark.parametrize("folder", ["f\nnl", "tab\tbed", "cr\rx", "ls\u2028x", "esc\x1b[31m"])
+def test_a_folder_with_a_line_break_or_control_character_is_refused(home: Path, tmp_path: Path,
+                                                                    folder: str) -> None:
+    """`projects list` prints one folder per line: a folder with a newline would read as two
+    (issue 16, F19)."""
+    done = run_cli("projects", "add", str(tmp_path / folder), "NL", check=False)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert "line break or control character" in done.stderr and "\x1b" not in done.stderr
+    assert not (home / ".jupyter" / "jupyter_helpers_projects.json").exists()
+
+
+def test_a_dangling_lock_symlink_is_refused_and_creates_nothing_elsewhere(home: Path, tmp_path: Path) -> None:
+    """A `.lock` symlink must not be followed: it created a file wherever it pointed (F15)."""
+    config = home / ".jupyter"
+    config.mkdir()
+    lock = config / ".jupyter_helpers_projects.json.lock"
+    lock.symlink_to(tmp_path / "created-elsewhere")
+    done = run_cli("projects", "add", str(tmp_path / "a"), "A", check=False)
+    assert not (tmp_path / "created-elsewhere").exists()
+    assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
+    assert f"{lock} is a symbolic link" in done.stderr and "remove it" in done.stderr
+    lock.unlink()
+    run_cli("projects", "add", str(tmp_path / "a"), "A")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import TOKEN as BOT_TOKEN
 from support.browser import chromium, require_chromium, settled_title
 from support.processes import free_port
 
@@ -108,12 +109,14 @@ def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None
         venv_bin = home / ".venvs" / "jupyter" / "bin"
         activated = {**env, "PATH": f"{venv_bin}:{SYSTEM_PATH}", "VIRTUAL_ENV": str(venv_bin.parent)}
 
+        telegram.user_sends("hi")  # what the README asks before the command: a message to the new bot
         sent = subprocess.run(["bash", "-e", "-c", readme_block("telegram")], env={**activated, **telegram.env()},
-                              cwd=home, capture_output=True, text=True, timeout=120)
+                              cwd=home, capture_output=True, text=True, timeout=180, input=BOT_TOKEN + "\n",
+                              start_new_session=True)  # no terminal: the hidden prompt reads the pasted token
         assert sent.returncode == 0, sent.stdout + sent.stderr
-        assert re.search(r"^sent via telegram in \d+(\.\d+)? s$", sent.stdout, re.M), sent.stdout
+        assert re.search(r"^sent a test message via telegram in \d+(\.\d+)? s: check Telegram$", sent.stdout, re.M)
         texts = telegram.wait_for(1)
-        assert len(texts) == 1 and "hello from jupyter-helpers" in texts[0], texts
+        assert texts == ["✅ jupyter-helpers can reach you here: long runs will report to this chat."], texts
 
         with chromium() as browser:
             unmapped = re.compile(r"(.+ - )?JupyterLab - newcomer")  # the server root is ~ (unmapped)

@@ -127,4 +127,53 @@ def test_two_profiles_one_uninstalled_the_other_stays_green(installed: Path) -> 
     run_cli("uninstall", "--profile", "work")
     code, lines = status_lines()
     assert code == 0, lines
-    assert f"ok   window-title server extension enabled: {installed / EXTENSION} (for {BIN / 'jupyter'})" in lines
+    assert (installed / EXTENSION).exists()  # still shared with the default profile
+    # (the file pip ships in the environment enables it too, and in a venv Jupyter reads that first)
+    assert f"ok   window-title server extension enabled for every user of {sys.prefix}: " \
+           f"{sys.prefix}/etc/jupyter/jupyter_server_config.d/jupyter_helpers.json (for {BIN / 'jupyter'})" in lines
+
+
+def test_status_says_whether_kernel_deaths_are_sent(installed: Path) -> None:
+    code, lines = status_lines()
+    assert code == 0 and "ok   kernel deaths: on, the Jupyter server sends them" in "\n".join(lines), lines
+    config = installed / ".jupyter" / "jupyter_server_config.py"
+    config.write_text("c.KernelWatch.enabled = False\n")
+    code, lines = status_lines()
+    assert code == 0 and f"ok   kernel deaths: off on purpose (c.KernelWatch.enabled = False in {config})" in lines
+
+
+def test_a_fresh_install_maps_no_project_and_says_what_titles_show(installed: Path) -> None:
+    assert (f"ok   projects: none mapped, titles show the server folder's name "
+            f"({installed / '.jupyter/jupyter_helpers_projects.json'})") in status_lines()[1]
+
+
+@pytest.mark.parametrize("damage, expected", [
+    ("edit", "ERR  startup file differs from this version's: {startup} (if you did not edit it, move it away and "
+             "run `jupyter-helpers install`)"),
+    ("record", "ERR  no installation record in the profile (run `jupyter-helpers install`)"),
+    ("python", "ERR  sender Python {python} cannot import ntfy and jupyter_helpers (run `jupyter-helpers install` "
+               "from the environment that has them)"),
+])
+def test_a_damaged_profile_is_one_err_line_saying_what_to_do(installed: Path, tmp_path: Path, damage: str,
+                                                             expected: str) -> None:
+    profile = installed / ".ipython" / "profile_default"
+    startup = profile / "startup" / "00-jupyter-helpers.py"
+    record = profile / "jupyter_helpers" / "installation.json"
+    python = tmp_path / "bare" / "bin" / "python"
+    if damage == "edit":
+        startup.write_text(startup.read_text() + "# mine\n")
+    elif damage == "record":
+        record.unlink()
+    else:  # a Python without jupyter-helpers, as a removed or foreign environment leaves the record
+        subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(tmp_path / "bare")], check=True)
+        record.write_text(json.dumps({**json.loads(record.read_text()), "python": str(python)}, indent=2) + "\n")
+    code, lines = status_lines()
+    assert code == 1 and errors(lines) == [expected.format(startup=startup, python=python)]
+
+
+def test_a_profile_config_python_cannot_run_is_one_line(installed: Path) -> None:
+    config = installed / ".ipython" / "profile_default" / "ipython_kernel_config.py"
+    config.write_text("c.AutoNotify.after = (\n")
+    code, lines = status_lines()
+    assert code == 1 and len(errors(lines)) == 1
+    assert errors(lines)[0].startswith(f"ERR  cannot load {config} (SyntaxError: ")

@@ -50,6 +50,10 @@ def site(tmp_path_factory: pytest.TempPathFactory):
 
     if os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_TITLES") != "1":  # to show the tests can fail
         cli("install")
+    else:  # pip's enabling file in the environment would load the extension all the same
+        (home / ".jupyter").mkdir(parents=True, exist_ok=True)
+        (home / ".jupyter" / "jupyter_server_config.py").write_text(
+            'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n')
     cli("projects", "add", str(work / "alpha"), "Project Alpha")
     cli("projects", "add", str(work / "beta"), "Project Beta")
     cli("projects", "add", str(work / EVIL_FOLDER), EVIL_PROJECT)

@@ -106,3 +106,18 @@ def test_symlinked_root_or_folder_still_maps_projects(site: dict, linked: str) -
                    env=site["env"], check=True, capture_output=True)
     with JupyterServer("server", root, site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
         assert page_config(server)["prefixes"] == [["alpha", "Project Alpha"]]
+
+
+def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_silent(site: dict) -> None:
+    log = site["tmp"] / "log"
+    with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: project names"):
+        pass
+    lines = [line for line in log.read_text().splitlines() if "no project map" in line]
+    map_file = site["home"] / ".jupyter" / "jupyter_helpers_projects.json"
+    assert len(lines) == 1 and f"jupyter-helpers: no project map at {map_file}, so titles show the server " \
+                                  "folder's name" in lines[0]
+    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(site["work"] / "alpha"), "Alpha"],
+                   env=site["env"], check=True, capture_output=True)
+    with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: project names"):
+        pass
+    assert "no project map" not in log.read_text()

@@ -1,13 +1,14 @@
 """The report as a table a person reads at a glance (pure: Report in, text out).
 
 Times are h:mm rounded to the nearest minute (a day without time shows "-"). Shares are of all
-active time, so the matched row says how much of it the projects account for. Bars are scaled to
+active time, so with window titles the matched row says how much of it the projects account for
+(Jupyter's own time always names its project, so there it has only the active row). Bars are scaled to
 the largest project in half-character steps (any time at all shows at least a half block).
 """
 
 from __future__ import annotations
 
-from .report import Report
+from .report import Kind, Report
 
 BAR_WIDTH = 20
 
@@ -36,23 +37,25 @@ def printable(name: str) -> str:
 def render(report: Report) -> str:
     tally, period = report.tally, report.period
     ranked = report.ranked()
-    days = list(tally.days) if tally.days is not None else []
-    heading = (f"Active time per project on {printable(report.host)}, "
+    per_day, per_day_active = tally.days or {}, tally.days_active or {}
+    days = list(per_day)
+    heading = (f"Active time per {report.rows} on {printable(report.host)}, "
                f"{period.since:%Y-%m-%d %H:%M} to {period.until:%Y-%m-%d %H:%M} ({period.since:%Z})")
-    rows = [(printable(name), [tally.days[day].get(name, 0.0) for day in days], seconds, share(seconds, tally.active),
+    rows = [(printable(name), [per_day[day].get(name, 0.0) for day in days], seconds, share(seconds, tally.active),
              bar(seconds, ranked[0][1])) for name, seconds in ranked]
-    totals = [("matched", [sum(tally.days[day].values()) for day in days], report.matched,
-               share(report.matched, tally.active), ""),
-              ("active", [tally.days_active[day] for day in days], tally.active, share(tally.active, tally.active), "")]
-    name_width = max(len(row[0]) for row in rows + totals + [("project",)])
+    active = ("active", [per_day_active[day] for day in days], tally.active, share(tally.active, tally.active), "")
+    matched = ("matched", [sum(per_day[day].values()) for day in days], report.matched,
+               share(report.matched, tally.active), "")
+    totals = [matched, active] if report.source.kind is Kind.TITLES else [active]  # Jupyter's time is all matched
+    name_width = max(len(row[0]) for row in rows + totals + [(report.rows,)])
     day_width = max([len(day) for day in days], default=0)
 
     def line(name: str, cells: list[str], time: str, part: str, drawn: str) -> str:
         columns = [name.ljust(name_width), *(cell.rjust(day_width) for cell in cells), time.rjust(6), part.rjust(5)]
         return "  ".join(columns + ([drawn] if drawn else [])).rstrip()
 
-    header = line("project", days, "total" if days else "time", "share", "")
-    lines = [heading, "", header, "─" * len(header)]
+    header = line(report.rows, days, "total" if days else "time", "share", "")
+    lines = [heading, report.source.describe(), "", header, "─" * len(header)]
     if tally.active <= 0:
         lines.append(f"(no active time recorded for host {printable(report.host)} in this period)")
         return "\n".join(lines)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
+DEFAULT_URL = "http://127.0.0.1:5600"  # where aw-server listens unless told otherwise
 BUCKET_TYPE = "app.editor.activity"
 BUCKET_PREFIX = "aw-watcher-jupyter_"
 CLIENT = "aw-watcher-jupyter"

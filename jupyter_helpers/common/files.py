@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import json
 import os
 import stat
 import tempfile
@@ -18,6 +19,44 @@ from .errors import UserError
 
 class ChangeError(UserError):
     """A file could not be written; the message is one line the user can act on."""
+
+
+def write_error(exc: OSError, where: Path, consequence: str = "") -> ChangeError:
+    """The one sentence for a write that failed: which file, why, and what that left behind
+    (`nothing was changed`, or what could not be taken back)."""
+    text = f"could not write {exc.filename or where}: {os_reason(exc)}"
+    return ChangeError(f"{text}; {consequence}" if consequence else text)
+
+
+class BadJson(ValueError):
+    """Bytes that are not JSON we can use. `kind` says why (encoding, depth, syntax); `str()` is
+    a short reason such as `not UTF-8 text (byte 3)`."""
+
+    def __init__(self, kind: str, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+
+
+def load_json(data: bytes) -> object:
+    """Reads JSON from a file anyone may have edited: undecodable bytes, nesting deep enough to
+    exhaust the stack, or broken syntax all become one BadJson with a short reason."""
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise BadJson("encoding", f"not UTF-8 text (byte {exc.start})") from None
+    except RecursionError:
+        raise BadJson("depth", "nested too deeply") from None
+    except ValueError as exc:
+        raise BadJson("syntax", str(exc).splitlines()[0] if str(exc) else "not JSON") from None
+
+
+def dig(data: object, *keys: str) -> object:
+    """`data[k1][k2]...` through JSON objects, or None where a level is missing or not an object."""
+    for key in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(key)
+    return data
 
 
 def sha256(data: bytes) -> str:
@@ -117,7 +156,7 @@ def sweep_temps(path: Path) -> None:
         pass  # an unreadable folder, or a loop of links, has nothing of ours to tidy
 
 
-def _reason(exc: OSError) -> str:
+def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
 
 

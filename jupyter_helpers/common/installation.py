@@ -13,6 +13,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from .files import BadJson, load_json
+
 RECORD_NAME = "installation.json"
 
 
@@ -37,16 +39,22 @@ def current() -> Installation:
     return Installation(package_dir=str(package_dir()), python=sys.executable, version=__version__)
 
 
+def parse(data: bytes) -> Installation | None:
+    try:
+        fields = load_json(data)
+        return Installation(**fields) if isinstance(fields, dict) else None
+    except (BadJson, TypeError):
+        return None
+
+
 def is_record(data: bytes) -> bool:
     """Whether `data` is a record exactly as `to_bytes` writes it (recognised without a manifest)."""
-    try:
-        return Installation(**json.loads(data)).to_bytes() == data
-    except (ValueError, TypeError, RecursionError):
-        return False
+    record = parse(data)
+    return record is not None and record.to_bytes() == data
 
 
 def load(profile_location: Path) -> Installation | None:
     try:
-        return Installation(**json.loads(record_path(profile_location).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError, RecursionError):
+        return parse(record_path(profile_location).read_bytes())
+    except OSError:
         return None

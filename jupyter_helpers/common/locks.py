@@ -10,11 +10,14 @@ Folders the holder tidies away go before the lock is released (see `locked`).
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .files import ChangeError
 
 
 def lock_path(path: Path) -> Path:
@@ -68,9 +71,15 @@ def locked(path: Path, tidy: list[str] | None = None) -> Iterator[list[Path]]:
     while True:
         created += make_dirs(lock.parent)
         try:
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except FileNotFoundError:
             continue  # the directory was removed between mkdir and open (an uninstall finishing)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            # never ours (we create plain files and remove them): following it would create or
+            # lock a file wherever it points
+            raise ChangeError(f"{lock} is a symbolic link, not a lock file; remove it and retry") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             try:

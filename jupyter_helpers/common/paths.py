@@ -18,6 +18,7 @@ STARTUP_FILE_NAME = "00-jupyter-helpers.py"
 SERVER_EXTENSION_FILE_NAME = "jupyter_helpers.json"
 STATE_DIR_NAME = "jupyter_helpers"
 MANIFEST_NAME = "changes.json"
+IPYTHON_SYSTEM_DIRS = ("/usr/local/etc/ipython", "/etc/ipython")  # IPython's SYSTEM_CONFIG_DIRS on POSIX
 _FALSE_WORDS = {"no", "n", "false", "off", "0", "0.0"}  # jupyter_core's `envset`
 
 
@@ -62,9 +63,25 @@ def server_manifest() -> Path:
     return jupyter_config_dir() / STATE_DIR_NAME / "server" / MANIFEST_NAME
 
 
-def wsl_record() -> Path:
+def wsl_manifest() -> Path:
     """The record of what `jupyter-helpers wsl` set (see installer/wsl.py)."""
-    return jupyter_config_dir() / STATE_DIR_NAME / "wsl" / "record.json"
+    return jupyter_config_dir() / STATE_DIR_NAME / "wsl" / MANIFEST_NAME
+
+
+def environment_jupyter_dir() -> Path:
+    """`<sys.prefix>/etc/jupyter`: jupyter_core's ENV_CONFIG_PATH, read by the server of every user
+    who runs Jupyter from this environment (a JupyterHub's single-user servers)."""
+    return Path(sys.prefix) / "etc" / "jupyter"
+
+
+def environment_ipython_dir() -> Path:
+    """`<sys.prefix>/etc/ipython`: IPython's ENV_CONFIG_DIRS, read by every kernel of this environment."""
+    return Path(sys.prefix) / "etc" / "ipython"
+
+
+def environment_manifest() -> Path:
+    """The record of `install --sys-prefix` (see installer/environment.py)."""
+    return environment_jupyter_dir() / STATE_DIR_NAME / "environment" / MANIFEST_NAME
 
 
 def xdg_config_home() -> Path:

@@ -1,5 +1,7 @@
 """The presence file: what the server writes about the pages showing a kernel's notebook, and what
-the kernel reads when a message is about to go out (standard library only: both sides use it).
+the kernel reads when a message is about to go out (standard library only: both sides use it);
+and `decide`, the pure rule "is the user looking?", used by the kernel for its run messages and
+by the server for a kernel's death.
 
 One small JSON file per kernel, `<runtime dir>/jupyter-helpers-presence/<kernel id>.json`, beside
 the kernel's connection file: {"kernel": id, "pages": [PageRecord, ...]}. Only canonical UUIDs
@@ -17,6 +19,7 @@ import os
 import stat
 import tempfile
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
@@ -72,6 +75,60 @@ def read_presence(path: Path | None) -> dict | None:
     except (OSError, ValueError, RecursionError):
         return None
     return data if isinstance(data, dict) and isinstance(data.get("pages"), list) else None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    looking: bool
+    reason: str  # for %autonotify --status: what the kernel knows, in words
+
+
+def _number(page: dict, key: str) -> float | None:
+    value = page.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _ago(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _page_state(page: dict, now: float, present_for: float) -> tuple[bool, str]:
+    """(looking, description) for one page's record."""
+    reported = _number(page, "reported")
+    last_input = _number(page, "last_input")
+    if page.get("closed") is True:
+        return False, "notebook page closed"
+    if reported is None or now - reported > STALE_AFTER or reported > now + 5:
+        return False, "notebook page silent" + (f" for {_ago(now - reported)}" if reported is not None else "")
+    if page.get("visible") is not True:
+        return False, "notebook page hidden"
+    if page.get("focused") is not True:
+        return False, "notebook page open but focus is elsewhere"
+    if last_input is None:
+        return False, "notebook page focused, no input yet"
+    idle = now - last_input
+    if idle > present_for:
+        return False, f"notebook page focused, no input for {_ago(idle)}"
+    return True, f"notebook page focused, last input {_ago(idle)} ago"
+
+
+def decide(presence: dict | None, now: float, present_for: float) -> Verdict:
+    """Looking means: some page showing this kernel's notebook has focus, is visible, reported
+    within STALE_AFTER and had user input within `present_for` seconds of `now`."""
+    if presence is None:
+        return Verdict(False, "no notebook page has reported: phone messages sent")
+    states = [_page_state(page, now, present_for) for page in presence["pages"] if isinstance(page, dict)]
+    if not states:
+        return Verdict(False, "no notebook page is open: phone messages sent")
+    looking = [text for is_looking, text in states if is_looking]
+    if looking:
+        return Verdict(True, f"{looking[0]}: phone messages held")
+    return Verdict(False, f"{states[-1][1]}: phone messages sent")
 
 
 def write_private_json(path: Path, data: object) -> None:

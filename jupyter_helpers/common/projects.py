@@ -12,9 +12,11 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import paths
 from .errors import UserError
+from .files import BadJson, load_json
 from .locks import locked
 
 DEFAULT_TITLE_FORMAT = "{title} - {project}"
@@ -85,12 +87,17 @@ def normalise_name(name: str) -> str:
     return text
 
 
-def validate(raw: object, source: str) -> ProjectMap:
-    """Turns the file's JSON into a ProjectMap, or says exactly which entry is wrong."""
+def map_object(raw: object, source: str) -> dict[str, Any]:
+    """The file's JSON as the object it must be, else a one-line error with its expected shape."""
     if not isinstance(raw, dict) or not isinstance(raw.get("folders", {}), dict):
         raise ProjectMapError(f'{source}: expected {{"folders": {{"/absolute/folder": "Project name"}}}}')
+    return raw
+
+
+def validate(raw: object, source: str) -> ProjectMap:
+    """Turns the file's JSON into a ProjectMap, or says exactly which entry is wrong."""
     folders = {}
-    for folder, name in raw.get("folders", {}).items():
+    for folder, name in map_object(raw, source).get("folders", {}).items():
         if not isinstance(name, str):
             raise ProjectMapError(f"{source}: project name for {folder!r} must be a non-empty string, got {name!r}")
         try:
@@ -117,7 +124,7 @@ class ProjectStore:
     def default(cls) -> ProjectStore:
         return cls(paths.projects_file())
 
-    def _read_raw(self) -> dict | None:
+    def _read_raw(self) -> object:
         """The file's JSON (None when there is none); one-line errors for anything unreadable."""
         try:
             data = self.path.read_bytes()
@@ -126,28 +133,25 @@ class ProjectStore:
         except OSError as exc:
             raise ProjectMapError(f"cannot read {self.path}: {exc.strerror}") from exc
         try:
-            raw = json.loads(data.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise ProjectMapError(f"{self.path} is not UTF-8 text (byte {exc.start}); fix or delete it") from exc
-        except RecursionError as exc:
-            raise ProjectMapError(f"{self.path} is nested too deeply to be a project map; fix or delete it") from exc
-        except ValueError as exc:
-            raise ProjectMapError(f"{self.path} is not valid JSON ({exc}); fix or delete it") from exc
-        return raw
+            return load_json(data)
+        except BadJson as exc:
+            problem = {"encoding": f"is {exc}", "depth": "is nested too deeply to be a project map"}.get(
+                exc.kind, f"is not valid JSON ({exc})")
+            raise ProjectMapError(f"{self.path} {problem}; fix or delete it") from None
 
     def load(self) -> ProjectMap:
         raw = self._read_raw()
         return ProjectMap() if raw is None else validate(raw, str(self.path))
 
-    def _edit(self, change: Callable[[dict], bool]) -> None:
+    def _edit(self, change: Callable[[dict[str, str]], bool]) -> None:
         """Applies `change` to the folders under the lock; writes only if it says it changed them."""
-        from .files import ChangeError, atomic_write, check_writable, sweep_temps
+        from .files import atomic_write, check_writable, sweep_temps, write_error
 
         check_writable([self.path])
         try:
             with locked(self.path):
                 sweep_temps(self.path)
-                raw = self._read_raw() or {}
+                raw = map_object(self._read_raw() or {}, str(self.path))
                 validate(raw, str(self.path))  # never rewrite a file we cannot understand
                 folders = dict(raw.get("folders", {}))
                 if not change(folders):
@@ -155,7 +159,7 @@ class ProjectStore:
                 text = json.dumps({**raw, "folders": dict(sorted(folders.items()))}, indent=2, ensure_ascii=False)
                 atomic_write(self.path, (text + "\n").encode())
         except OSError as exc:
-            raise ChangeError(f"could not write {exc.filename or self.path}: {exc.strerror or exc}") from exc
+            raise write_error(exc, self.path) from exc
 
     def add(self, folder: str, name: str) -> str:
         """Maps `folder` to `name` (normalised, which is returned)."""
@@ -164,6 +168,10 @@ class ProjectStore:
         except ValueError as exc:
             raise ProjectMapError(f"project name {name!r} {exc}") from exc
         key = normalise_folder(folder)
+        odd = [char for char in key if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS]
+        if odd:  # `projects list` shows one folder per line, titles and messages show names
+            raise ProjectMapError(f"folder {key!r} has a line break or control character ({odd[0]!r}) in its "
+                                  "name; rename it (or map a folder above it)")
         try:
             key.encode("utf-8")
         except UnicodeEncodeError as exc:  # the map is UTF-8 JSON, and titles show text
@@ -198,6 +206,22 @@ class ProjectStore:
 
 def _same_folder(spelling: str, key: str) -> bool:
     return os.path.isabs(os.path.expanduser(spelling)) and normalise_folder(spelling) == key
+
+
+def project_of(path: str | None) -> str | None:
+    """The project of a notebook's path from the map file (as the path reads, or with symlinks
+    resolved), cleaned for a message; what kernels and the server name in their messages. A broken
+    map only costs the project name (status and the server log name it)."""
+    if not path:
+        return None
+    from .text import clean_name
+
+    try:
+        mapping = ProjectStore.default().load()
+    except UserError:
+        return None
+    project = mapping.resolve(normalise_folder(path)) or mapping.resolve(os.path.realpath(path))
+    return clean_name(project) or None if project else None
 
 
 def status() -> tuple[bool, str]:

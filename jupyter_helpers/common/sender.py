@@ -3,8 +3,9 @@
 Why a child process: ntfy's Telegram backend calls `asyncio.run()`, which fails inside a kernel's
 running event loop; a hung server would block for ~30 s; and the kernel's environment may not have
 ntfy at all. Why a warm one: a fresh Python per message costs ~0.3 s CPU and latency. The child
-starts with the first message (kernels that never notify pay nothing), is killed and replaced when
-a send outlives the limit, and is let go after some idle minutes. The kernel thread only
+starts when a message is near (`warm`: a run crossed its threshold) or with the first message
+(kernels that never notify pay nothing), is killed and replaced when a send outlives the limit,
+and is let go after some idle minutes. The kernel thread only
 enqueues: it never waits, and nothing the worker meets ends it.
 """
 
@@ -72,9 +73,11 @@ class Sender:
     the last failure so that a broken channel is reported once per new kind of failure."""
 
     def __init__(self, command: list[str], timeout: float, idle: float = IDLE_SECONDS,
-                 locate: Callable[[], list[str]] | None = None) -> None:
+                 locate: Callable[[], list[str]] | None = None, warn: Callable[[str], None] | None = None) -> None:
         """`locate`: looks the command up again before each new child, so that re-running
-        `jupyter-helpers install` (what a failure to start one advises) heals a running kernel."""
+        `jupyter-helpers install` (what a failure to start one advises) heals a running kernel.
+        `warn`: where warning lines go as they happen, on the worker thread (the server's log);
+        without it they wait for `take_warnings` (a kernel prints them under the next cell)."""
         self.command = command
         self._locate = locate
         self.timeout = timeout
@@ -84,10 +87,13 @@ class Sender:
         self._pending: deque[_Message] = deque()
         self._unfinished = 0
         self._closed = False
+        self._warm_wanted = False
         self._changed = threading.Condition()
         self._handing = threading.Lock()  # held from taking a message until the child has it
+        self._in_hand: _Message | None = None  # taken by the worker, not yet given to the child
         self._child: Any = None  # child.WarmChild, imported with the first message
         self._warnings: deque[str] = deque()
+        self._warn = warn if warn is not None else self._warnings.append
         self._last_failure: str | None = None
         self._worker: threading.Thread | None = None
 
@@ -120,10 +126,21 @@ class Sender:
         if full:
             self._remember(Outcome(False, 0.0, reason=f"{QUEUE_LIMIT} notifications are still waiting to be "
                                    "sent; dropped a new one"), report)
+        self._ensure_worker()
+
+    def _ensure_worker(self) -> None:
         worker = self._worker
         if worker is None or not worker.is_alive():
             self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
             self._worker.start()
+
+    def warm(self) -> None:
+        """Starts the child now, if none runs (on the worker thread), so that a message about to
+        come (a run that crossed its threshold) does not wait for a Python and ntfy to start."""
+        with self._changed:
+            self._warm_wanted = True
+            self._changed.notify_all()
+        self._ensure_worker()
 
     def has_warnings(self) -> bool:
         return bool(self._warnings)
@@ -164,6 +181,10 @@ class Sender:
                 pending = list(self._pending)
                 self._pending.clear()
                 self._changed.notify_all()
+            if not got and self._in_hand is not None:
+                # The worker took it but could not give it to the child in time (a busy machine),
+                # and dies with the kernel: a message twice is better than none.
+                pending.insert(0, self._in_hand)
             if self._child is not None:
                 self._child.close()
             lines = []
@@ -195,9 +216,18 @@ class Sender:
     def _serve_next(self) -> bool:
         """Delivers one message; False once the sender is closed."""
         with self._changed:
-            busy = self._changed.wait_for(lambda: self._pending or self._closed, self.idle)
+            busy = self._changed.wait_for(lambda: self._pending or self._closed or self._warm_wanted, self.idle)
+            warm_only = self._warm_wanted and not self._pending and not self._closed
+            self._warm_wanted = False
         if not busy:
             self._drop_child(gently=True)
+            return True
+        if warm_only:
+            with self._handing:
+                try:
+                    self._start_child()
+                except Exception:
+                    self._child = None  # the message that follows starts one again and reports why not
             return True
         message = None
         try:
@@ -205,10 +235,13 @@ class Sender:
                 with self._changed:
                     if self._closed:
                         return False
-                    message = self._pending.popleft()
-                line = message.request_line(self.timeout)
-                deadline, timeout = time.monotonic() + self.timeout, self.timeout
-                outcome = self._exchange(message, lambda child: child.send(line, deadline, timeout), start=True)
+                    message = self._in_hand = self._pending.popleft()
+                try:
+                    line = message.request_line(self.timeout)
+                    deadline, timeout = time.monotonic() + self.timeout, self.timeout
+                    outcome = self._exchange(message, lambda child: child.send(line, deadline, timeout), start=True)
+                finally:
+                    self._in_hand = None
             if outcome is None:
                 outcome = self._exchange(message, lambda child: child.receive(deadline, timeout))
             self._remember(outcome or Outcome(False, 0.0, reason="the sender gave no answer"), message.report)
@@ -227,13 +260,11 @@ class Sender:
                   ) -> Outcome | None:
         """One step with the warm child (started first if `start` and needed): None after a
         send, else the outcome."""
-        from .child import ChildFailed, WarmChild
+        from .child import ChildFailed
 
         try:
-            if start and (self._child is None or not self._child.alive()):
-                if self._locate is not None:
-                    self.command = self._locate()
-                self._child = WarmChild(self.command)
+            if start:
+                self._start_child()
             reply = step(self._child)
         except ChildFailed as exc:
             self._child = None
@@ -249,6 +280,15 @@ class Sender:
             return Outcome(True, seconds, via=str(reply.get("via", "")))
         return Outcome(False, seconds, reason=str(reply.get("reason") or "the sender gave no reason"))
 
+    def _start_child(self) -> None:
+        """A warm child, unless one runs (may raise child.ChildFailed)."""
+        from .child import WarmChild
+
+        if self._child is None or not self._child.alive():
+            if self._locate is not None:
+                self.command = self._locate()
+            self._child = WarmChild(self.command)
+
     def _drop_child(self, gently: bool = False) -> None:
         child = self._child
         if child is not None:
@@ -260,9 +300,21 @@ class Sender:
         if outcome.ok:
             self.sent += 1
             if report:
-                self._warnings.append(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
+                self._warn(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
         elif report:
-            self._warnings.append(f"jupyter-helpers: %notify not sent: {outcome.reason}")
+            self._warn(f"jupyter-helpers: %notify not sent: {outcome.reason}")
         elif outcome.reason != self._last_failure:
-            self._warnings.append(f"jupyter-helpers: notification not sent: {outcome.reason}")
+            self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
         self._last_failure = None if outcome.ok else outcome.reason
+
+
+def send_once(command: list[str], text: str, title: str, backend: str, timeout: float) -> Outcome:
+    """Sends one message through a delivery child and waits for the outcome (the CLI's way: it
+    has nothing else to do meanwhile)."""
+    sender = Sender(command, timeout)
+    try:
+        sender.submit(text, title, backend)
+        sender.wait_idle(usable_timeout(timeout) + 30)
+    finally:
+        sender.close()
+    return sender.last_outcome or Outcome(False, 0.0, reason="the sender gave no answer")

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 TELEGRAM_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
+TITLE_LIMIT = 256  # titles (ntfy backends such as Pushover show them; Telegram ignores them)
+PHOTO_LIMIT = 10_000_000  # Telegram: photos up to 10 MB
 
 # Sequences removed whole, payload included: CSI (7- and 8-bit), then OSC/DCS/SOS/PM/APC strings
 # up to their terminator (BEL, ESC \ or ST) or the end of the text, then any other ESC pair.
@@ -29,6 +31,7 @@ _BREAKS = re.compile("[\t\n\v\f\r\u2028\u2029]")
 
 def human_duration(seconds: float) -> str:
     """`4.2 s`, `2 min 05 s`, `1 h 02 min 03 s`: readable at a glance on a lock screen."""
+    seconds += 0.0  # -0.0 (`-a -0`) becomes 0.0
     if seconds < 60:
         return f"{seconds:.1f} s"
     total = int(round(seconds))
@@ -37,6 +40,25 @@ def human_duration(seconds: float) -> str:
     if hours:
         return f"{hours} h {minutes:02d} min {secs:02d} s"
     return f"{minutes} min {secs:02d} s"
+
+
+def headline(notebook: str | None, project: str | None, what: str) -> str:
+    """`analysis.ipynb (Project Alpha): what`: the first line of every message about a notebook,
+    from a kernel or from the server (either part may be unknown)."""
+    where = notebook or ""
+    if project:
+        where = f"{where} ({project})" if where else project
+    return sanitize(f"{where}: {what}" if where else what)
+
+
+def quoted(label: str, text: str) -> str:
+    """`Label: text` for one line; for several, the label alone and every line of `text` behind
+    `│ `, so that no line of an excerpt (an error, a result, a prompt) can pass for one of the
+    message's own lines such as `Host: ...`."""
+    lines = text.splitlines()  # every kind of line break, U+2028 included
+    if len(lines) <= 1:
+        return f"{label}: {text}"
+    return "\n".join([f"{label}:"] + [f"│ {line}" for line in lines])
 
 
 def sanitize(text: str) -> str:
@@ -74,3 +96,14 @@ def clean_name(text: str, limit: int = 255) -> str:
     """`clean` for a file or project name: its line breaks and tabs become spaces, so a name
     cannot start a line of its own that reads like the message's `Host:` or status line."""
     return clean(_BREAKS.sub(" ", text), limit)
+
+
+def with_note(text: str, note: str, limit: int = TELEGRAM_LIMIT) -> str:
+    """`text` with `note` as its last line, the text cut so that the note always fits in `limit`."""
+    note = cut(note, limit // 2)
+    return cut(text, limit - utf16_length(note) - 1) + "\n" + note
+
+
+def left_out_note(size: int) -> str:
+    """The line a message carries instead of a picture over Telegram's photo limit."""
+    return f"(picture left out: {size / 1e6:.1f} MB is over Telegram's 10 MB photo limit)"

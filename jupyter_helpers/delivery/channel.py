@@ -93,7 +93,8 @@ def check_backend(name: str, config: dict) -> None:
     if module is None or not callable(getattr(module, "notify", None)):
         raise ChannelError(f"unknown ntfy backend {name!r} in {ntfy_config_file()}: use one of ntfy's backends "
                            "(telegram, pushover, ...) or a module with a notify() function")
-    options = config.get(name) if isinstance(config.get(name), dict) else {}
+    found = config.get(name)
+    options = found if isinstance(found, dict) else {}
     signature = inspect.signature(module.notify)
     required = [param.name for param in signature.parameters.values()
                 if param.default is inspect.Parameter.empty
@@ -135,8 +136,8 @@ def check_telegram_credentials() -> None:
     missing = [key for key in ("token", "chat_id") if not parser.get("telegram", key, fallback="").strip()]
     if missing:
         raise ChannelError(
-            f"Telegram credentials missing ({', '.join(missing)}): write [telegram] token = ... and "
-            f"chat_id = ... to {path}, or run `telegram-send --config {path} --configure`"
+            f"Telegram credentials missing ({', '.join(missing)}) in {path}: run `jupyter-helpers telegram`, "
+            "which asks for your bot's token and finds your chat id"
         )
 
 

@@ -1,4 +1,10 @@
-"""The one place that writes files jupyter-helpers owns: locked, atomic, backed up, reversible.
+"""The one place that writes the user's files: locked, atomic, backed up, reversible.
+
+Two kinds of change, one machinery. A `FileChange` is a whole file jupyter-helpers owns (the
+startup file, the server-extension file). A `KeyChange` sets a few keys in a JSON config file the
+user owns (`jupyter_server_config.json` for `wsl`; the environment's `ipython_kernel_config.json`
+for `install --sys-prefix`, whose extension list it shares through `json_keys.Members`): only those
+keys, or those list items, are ours.
 
 A change set records in a manifest (JSON), for every file it wrote, the sha256 of what it wrote
 and where it keeps a backup of what was there before. That record is what makes the promises:
@@ -6,6 +12,8 @@ and where it keeps a backup of what was there before. That record is what makes 
 - a file still holding what we wrote is ours: uninstall removes it or restores the backup;
 - a file the user changed since is theirs: it is never deleted or overwritten, only reported
   (and the original it replaced is put beside it, so nothing is stranded in our backups);
+- in a file the user owns, undo puts back only the keys that still hold our values, and the
+  exact original bytes only while the file is just as we left it;
 - every read-modify-write holds the manifest's lock and reads again under it, so concurrent
   commands queue instead of backing up each other's files;
 - if the manifest or a backup is lost, our files are still recognised by content (`recognise`)
@@ -15,25 +23,32 @@ and where it keeps a backup of what was there before. That record is what makes 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple, NotRequired, TypedDict
 
 from ..common.files import (
+    BadJson,
     ChangeError,
-    _reason,
     atomic_write,
     check_writable,
     file_mode,
+    load_json,
+    os_reason,
     read,
     sha256,
     sweep_temps,
+    write_error,
     write_target,
 )
 from ..common.locks import locked, make_dirs, missing_dirs, remove_empty_dirs
+from ..common.paths import MANIFEST_NAME
+from . import json_keys
+from .json_keys import KeyRecord, Settings
 
-MANIFEST_NAME = "changes.json"
 BACKUP_DIR_NAME = "backups"
 ORIGIN_SUFFIX = ".origin"
 ASIDE_SUFFIX = ".before-jupyter-helpers"
@@ -41,19 +56,74 @@ ASIDE_SUFFIX = ".before-jupyter-helpers"
 Recognise = Callable[[Path, bytes], bool]
 
 
+class Action(StrEnum):
+    CREATE = "create"
+    REPLACE = "replace"  # a file of the user's at our path: backed up, then ours
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    KEPT = "kept"  # the user edited it since: theirs
+    SHARED = "shared"  # still used by another profile
+    REMOVE = "remove"
+    RESTORE = "restore"
+    UNDO_KEYS = "undo-keys"  # in a file the user owns, our keys put back (Outcome.keys_back)
+    LOST = "lost"  # its backup was gone
+    FAILED = "failed"
+    NOTE = "note"
+
+
+WRITES = frozenset({Action.CREATE, Action.REPLACE, Action.UPDATE})
+
+
 @dataclass(frozen=True)
 class FileChange:
+    """A whole file jupyter-helpers owns."""
+
     path: Path
     content: bytes
 
 
-class Outcome(NamedTuple):
-    """What happened to one file: create, replace, update, unchanged, kept, remove, restore,
-    lost (its backup was gone) or failed; `note` finishes the sentence for the user."""
+@dataclass(frozen=True)
+class KeyChange:
+    """Keys to set in a JSON config file the user owns ({section: {key: value}}); a `Members`
+    value shares a list-valued key instead of setting it."""
 
-    action: str
+    path: Path
+    keys: Settings
+
+
+Change = FileChange | KeyChange
+
+
+class Outcome(NamedTuple):
+    """What happened to one file; `note` finishes the sentence for the user. A KeyChange's undo
+    names the keys it put back and those it left because the user changed them since."""
+
+    action: Action
     path: Path
     note: str = ""
+    keys_back: tuple[str, ...] = ()
+    keys_kept: tuple[str, ...] = ()
+
+
+class Entry(TypedDict):
+    path: str
+    sha256: str | None  # of what we wrote last
+    backup: str | None  # the file from before our first write
+    # KeyChange entries only:
+    keys: NotRequired[dict[str, KeyRecord]]
+    sections: NotRequired[list[str]]  # sections we created
+    existed: NotRequired[bool]
+    exact: NotRequired[bool]  # nobody wrote the file between our writes: its backup is still its past
+
+
+class Manifest(TypedDict):
+    files: list[Entry]
+    dirs: list[str]
+    users: list[str]
+
+
+def _empty() -> Manifest:
+    return {"files": [], "dirs": [], "users": []}
 
 
 @dataclass
@@ -95,20 +165,25 @@ class ChangeSet:
 
     # -- the manifest -------------------------------------------------------------------------
 
-    def _load(self) -> dict | None:
-        """The manifest; {} with empty lists when there is none; None when it is unreadable."""
+    def _load(self) -> Manifest | None:
+        """The manifest; empty lists when there is none; None when it is unreadable."""
         try:
             raw = read(self.manifest_path)
             if raw is None:
-                return {"files": [], "dirs": [], "users": []}
-            manifest = json.loads(raw)
-            manifest.setdefault("dirs", [])
-            manifest.setdefault("users", [])
-        except (OSError, ValueError, RecursionError, AttributeError):
+                return _empty()
+            manifest = load_json(raw)
+        except (OSError, BadJson):
             return None
-        return manifest if _well_formed(manifest) else None
+        if not isinstance(manifest, dict):
+            return None
+        manifest.setdefault("dirs", [])
+        manifest.setdefault("users", [])
+        return manifest if _well_formed(manifest) else None  # type: ignore[return-value]
 
-    def _save(self, manifest: dict) -> None:
+    def damaged(self) -> bool:
+        return self.manifest_path.exists() and self._load() is None
+
+    def _save(self, manifest: Manifest) -> None:
         atomic_write(self.manifest_path, (json.dumps(manifest, indent=2) + "\n").encode(), mode=0o600)
 
     def users(self) -> list[str]:
@@ -118,46 +193,54 @@ class ChangeSet:
     # -- planning -----------------------------------------------------------------------------
 
     @staticmethod
-    def _decide(change: FileChange, entry: dict | None, recognise: Recognise) -> Outcome:
+    def _decide(change: Change, entry: Entry | None, recognise: Recognise) -> tuple[Outcome, bytes]:
+        """What to do with one file, and the bytes it will hold."""
         try:
             current = read(change.path)
         except OSError:  # e.g. a directory in the way: writing it will fail and roll back
             current = b""
-        if current == change.content:
-            return Outcome("unchanged", change.path)
+        if isinstance(change, KeyChange):
+            config = json_keys.parse_config(current, change.path, change.keys, change.keys)
+            wanted = json_keys.with_keys(config, change.keys)
+            content = json_keys.dump(wanted)
+            if current is not None and wanted == config:  # already so: the owner's bytes stay as they are
+                return Outcome(Action.UNCHANGED, change.path), current
+            return Outcome(Action.CREATE if current is None else Action.UPDATE, change.path), content
+        content = change.content
+        if current == content:
+            return Outcome(Action.UNCHANGED, change.path), content
         if current is None:
-            return Outcome("create", change.path)
+            return Outcome(Action.CREATE, change.path), content
         if entry is None:
-            return Outcome("replace", change.path)
+            return Outcome(Action.REPLACE, change.path), content
         if _is_ours(entry, change.path, current, recognise):
-            return Outcome("update", change.path)
-        return Outcome("kept", change.path, "you edited it since install, so it is yours now; "
-                                            "move it away and run install again to get ours")
+            return Outcome(Action.UPDATE, change.path), content
+        return Outcome(Action.KEPT, change.path, "you edited it since install, so it is yours now; "
+                                                 "move it away and run install again to get ours"), content
 
-    def plan(self, changes: list[FileChange], recognise: Recognise) -> list[Outcome]:
+    def plan(self, changes: Sequence[Change], recognise: Recognise) -> list[Outcome]:
         """What `apply` would do to each file, without taking the lock or writing anything."""
-        entries = _entries(self._load() or {"files": []})
-        return [self._decide(change, entries.get(str(change.path)), recognise) for change in changes]
+        entries = _entries(self._load() or _empty())
+        return [self._decide(change, entries.get(str(change.path)), recognise)[0] for change in changes]
 
     # -- applying -----------------------------------------------------------------------------
 
-    def apply(self, changes: list[FileChange], recognise: Recognise, user: str | None = None,
+    def apply(self, changes: Sequence[Change], recognise: Recognise, user: str | None = None,
               then: Callable[[], list[Outcome]] | None = None) -> list[Outcome]:
         """Writes `changes` under the lock; `then` runs before the lock is released and, if it
         fails, everything this call wrote is taken back."""
         check_writable([self.manifest_path])
         try:
-            with locked(self.manifest_path) as lock_dirs:
-                return self._apply_under_lock(changes, recognise, user, then, lock_dirs)
+            with locked(self.manifest_path) as lock_dirs, _user_file_locks(changes) as more_dirs:
+                return self._apply_under_lock(changes, recognise, user, then, lock_dirs + more_dirs)
         except OSError as exc:  # the lock's own folder could not be made
-            raise ChangeError(f"could not write {exc.filename or self.state_dir}: {_reason(exc)}; "
-                              "nothing was changed") from exc
+            raise write_error(exc, self.state_dir, "nothing was changed") from exc
         finally:
             self._remove_if_empty()
 
-    def _apply_under_lock(self, changes: list[FileChange], recognise: Recognise, user: str | None,
+    def _apply_under_lock(self, changes: Sequence[Change], recognise: Recognise, user: str | None,
                           then: Callable[[], list[Outcome]] | None, lock_dirs: list[Path]) -> list[Outcome]:
-        manifest = self._load() if self.manifest_path.exists() else {"files": [], "dirs": [], "users": []}
+        manifest = self._load() if self.manifest_path.exists() else _empty()
         if manifest is None:
             raise ChangeError(f"{self.manifest_path} is damaged; run `jupyter-helpers uninstall` "
                               "(it recovers by content) and install again")
@@ -173,21 +256,20 @@ class ChangeSet:
                 outcomes += then()
         except (OSError, ChangeError) as exc:
             undone = self._rollback(manifest, journal)
-            if isinstance(exc, ChangeError):
-                message = str(exc)
-            else:
-                message = f"could not write {exc.filename or self.state_dir}: {_reason(exc)}; nothing was changed"
+            consequence = f"could not take back: {undone}" if undone else "nothing was changed"
+            if isinstance(exc, OSError):
+                raise write_error(exc, self.state_dir, consequence) from exc
             if undone:
-                message = message.replace("; nothing was changed", "") + f"; could not take back: {undone}"
-            raise ChangeError(message) from exc
+                raise ChangeError(f"{exc}; {consequence}") from exc
+            raise
         return outcomes
 
-    def _apply_locked(self, manifest: dict, changes: list[FileChange], recognise: Recognise,
+    def _apply_locked(self, manifest: Manifest, changes: Sequence[Change], recognise: Recognise,
                       user: str | None, journal: _Journal) -> list[Outcome]:
         entries = _entries(manifest)
-        outcomes = [self._decide(change, entries.get(str(change.path)), recognise) for change in changes]
-        writing = [change for change, outcome in zip(changes, outcomes, strict=True)
-                   if outcome.action in {"create", "replace", "update"}]
+        decided = [self._decide(change, entries.get(str(change.path)), recognise) for change in changes]
+        outcomes = [outcome for outcome, _ in decided]
+        writing = [change for change, outcome in zip(changes, outcomes, strict=True) if outcome.action in WRITES]
         dirty = bool(writing or journal.new_dirs)
         if writing:
             check_writable([change.path for change in writing])
@@ -197,32 +279,36 @@ class ChangeSet:
             manifest["users"].append(user)
             journal.user_added = user
             dirty = True
-        for change, outcome in zip(changes, outcomes, strict=True):
+        for change, (outcome, content) in zip(changes, decided, strict=True):
             entry = entries.get(str(change.path))
-            if outcome.action == "unchanged" and entry is not None and not entry.get("sha256"):
-                entry["sha256"] = sha256(change.content)  # an older manifest: now we know
+            if outcome.action == Action.UNCHANGED and entry is not None and not entry.get("sha256"):
+                entry["sha256"] = sha256(content)  # an older manifest: now we know
                 dirty = True
-            if outcome.action not in {"create", "replace", "update"}:
+            if outcome.action not in WRITES:
                 continue
             self._record_dirs(manifest, journal, change.path.parent)
+            current = read(change.path)
             if entry is None:
-                entry = {"path": str(change.path), "sha256": sha256(change.content), "backup": None}
-                if outcome.action == "replace":
-                    entry["backup"] = str(self._back_up(change.path, len(manifest["files"]), manifest, journal))
+                entry = {"path": str(change.path), "sha256": sha256(content), "backup": None}
+                if outcome.action == Action.REPLACE or (isinstance(change, KeyChange) and current is not None):
+                    entry["backup"] = str(self._back_up(change.path, len(manifest["files"]), manifest, journal,
+                                                        noted=isinstance(change, FileChange)))
                 manifest["files"].append(entry)
                 entries[entry["path"]] = entry
                 journal.new_paths.add(entry["path"])
-            entry["sha256"] = sha256(change.content)
+            if isinstance(change, KeyChange):
+                _remember_keys(entry, change, current)
+            entry["sha256"] = sha256(content)
             self._save(manifest)  # before the write: a kill midway still leaves a true record
             target = write_target(change.path)
             before = (target, read(target), file_mode(target))
-            atomic_write(target, change.content)
+            atomic_write(target, content)
             journal.writes.append(before)
         if dirty:
             self._save(manifest)
         return outcomes
 
-    def _record_dirs(self, manifest: dict, journal: _Journal, directory: Path) -> None:
+    def _record_dirs(self, manifest: Manifest, journal: _Journal, directory: Path) -> None:
         """Records the folders `directory` needs before making them, so a kill in between
         still leaves a record that removes them."""
         planned = [str(d) for d in missing_dirs(directory) if str(d) not in manifest["dirs"]]
@@ -232,20 +318,22 @@ class ChangeSet:
             self._save(manifest)
         make_dirs(directory)
 
-    def _back_up(self, path: Path, index: int, manifest: dict, journal: _Journal) -> Path:
-        """A copy of the user's file with its mode (0600 stays 0600), in a 0700 folder, with a
-        note of where it came from so it can be found even without the manifest."""
+    def _back_up(self, path: Path, index: int, manifest: Manifest, journal: _Journal, noted: bool) -> Path:
+        """A copy of the user's file with its mode (0600 stays 0600), in a 0700 folder. `noted`:
+        with a note of where it came from, so it can be put back even without the manifest (not
+        for a file the user owns: putting its old bytes back blindly would undo their later edits)."""
         self._record_dirs(manifest, journal, self.backup_dir)
         self.backup_dir.chmod(0o700)
         backup = self.backup_dir / f"{index}-{path.name}"
         atomic_write(backup, path.read_bytes(), mode=file_mode(path))
         journal.new_files.append(backup)
-        origin = backup.with_name(backup.name + ORIGIN_SUFFIX)
-        atomic_write(origin, (str(path) + "\n").encode(), mode=0o600)
-        journal.new_files.append(origin)
+        if noted:
+            origin = backup.with_name(backup.name + ORIGIN_SUFFIX)
+            atomic_write(origin, (str(path) + "\n").encode(), mode=0o600)
+            journal.new_files.append(origin)
         return backup
 
-    def _rollback(self, manifest: dict, journal: _Journal) -> str:
+    def _rollback(self, manifest: Manifest, journal: _Journal) -> str:
         """Takes back this run's writes; returns '' or one line naming what could not be."""
         problems = []
         for target, before, mode in reversed(journal.writes):
@@ -255,7 +343,7 @@ class ChangeSet:
                 else:
                     atomic_write(target, before, mode=mode)
             except OSError as exc:
-                problems.append(f"{target} ({_reason(exc)})")
+                problems.append(f"{target} ({os_reason(exc)})")
         kept = [entry for entry in manifest["files"] if entry["path"] not in journal.new_paths]
         manifest["files"] = kept
         if journal.user_added:
@@ -269,7 +357,7 @@ class ChangeSet:
         try:
             self._save(manifest)
         except OSError as exc:
-            problems.append(f"{self.manifest_path} ({_reason(exc)})")
+            problems.append(f"{self.manifest_path} ({os_reason(exc)})")
         return ", ".join(problems)
 
     # -- reverting ----------------------------------------------------------------------------
@@ -308,41 +396,56 @@ class ChangeSet:
                 if manifest["users"]:
                     self._save(manifest)
                     others = ", ".join(manifest["users"])
-                    return [Outcome("shared", Path(e["path"]), f"still used by {others}")
+                    return [Outcome(Action.SHARED, Path(e["path"]), f"still used by {others}")
                             for e in manifest["files"]]
             outcomes, failed = self._revert_entries(manifest, recognise)
+            # A user file's backup goes only once no record names it: a kill before that leaves
+            # a record whose backup still proves the file is back to its original bytes.
+            done_backups = [backup for entry in manifest["files"] if "keys" in entry and entry not in failed
+                            for backup in [_backup(entry)] if backup is not None]
             if failed:  # unfinished: the next uninstall (of the same user) tries these again
                 manifest["files"] = failed
                 manifest["users"] = [user] if user is not None else []
                 self._save(manifest)
+                _drop_backups(done_backups)
                 return outcomes
             outcomes += self._noted_backups(recognise)[0]
             dirs = [str(self.backup_dir), *manifest["dirs"]]
             remove_empty_dirs(dirs)  # while the record still names them (the lock's own go last)
             self.manifest_path.unlink(missing_ok=True)
+            _drop_backups(done_backups)
         tidy += [*dirs, *self._own_dirs()]
         return outcomes
 
-    def _revert_entries(self, manifest: dict, recognise: Recognise) -> tuple[list[Outcome], list[dict]]:
-        outcomes, failed = [], []
+    def _revert_entries(self, manifest: Manifest, recognise: Recognise) -> tuple[list[Outcome], list[Entry]]:
+        outcomes: list[Outcome] = []
+        failed: list[Entry] = []
         for entry in reversed(manifest["files"]):
             path = Path(entry["path"])
             try:
-                outcome = _revert_one(path, entry, recognise)
+                if "keys" in entry:
+                    with locked(path):
+                        outcome = _revert_keys(path, entry)
+                else:
+                    outcome = _revert_one(path, entry, recognise)
             except (OSError, ChangeError) as exc:
-                reason = _reason(exc) if isinstance(exc, OSError) else str(exc)
-                outcome = Outcome("failed", path, f"{reason}; fix it and run uninstall again")
+                reason = os_reason(exc) if isinstance(exc, OSError) else str(exc)
+                outcome = Outcome(Action.FAILED, path, f"{reason}; fix it and run uninstall again")
                 failed.insert(0, entry)
             if outcome is not None:
                 outcomes.append(outcome)
         return outcomes, failed
 
-    def _sweep(self, manifest: dict | None, paths: list[Path]) -> None:
-        """Tidies what a killed run of this change set left half-written."""
+    def _sweep(self, manifest: Manifest | None, paths: list[Path]) -> None:
+        """Tidies what a killed run of this change set left half-written: temp files, and backups
+        without a note that no record names (a kill before the record, or after the undo's)."""
         recorded = [Path(entry["path"]) for entry in manifest["files"]] if manifest else []
         backups = list(self.backup_dir.iterdir()) if self.backup_dir.is_dir() else []
         for path in {*recorded, *paths, self.manifest_path, *backups}:
             sweep_temps(path)
+        named = {entry["backup"] for entry in manifest["files"]} if manifest else set()
+        _drop_backups([backup for backup in backups if not backup.name.endswith(ORIGIN_SUFFIX)
+                       and not backup.with_name(backup.name + ORIGIN_SUFFIX).exists() and str(backup) not in named])
 
     def _noted_backups(self, recognise: Recognise) -> tuple[list[Outcome], set[str]]:
         """Puts back every backup still in the folder, by the note of where it came from (all of
@@ -355,8 +458,7 @@ class ChangeSet:
                 path = Path(origin.read_text(encoding="utf-8").strip())
             except (OSError, ValueError):
                 continue
-            entry = {"path": str(path), "sha256": None, "backup": str(backup)}
-            outcome = _revert_one(path, entry, recognise)
+            outcome = _revert_one(path, {"path": str(path), "sha256": None, "backup": str(backup)}, recognise)
             restored.add(str(path))
             if outcome is not None:
                 outcomes.append(outcome)
@@ -370,9 +472,9 @@ class ChangeSet:
             current = read(path)
             if current is not None and recognise(path, current):
                 path.unlink()
-                outcomes.append(Outcome("remove", path))
+                outcomes.append(Outcome(Action.REMOVE, path))
         if note and outcomes:
-            outcomes.insert(0, Outcome("note", self.manifest_path, f"{note}; recognised our files by content"))
+            outcomes.insert(0, Outcome(Action.NOTE, self.manifest_path, f"{note}; recognised our files by content"))
         return outcomes
 
     def _remove_if_empty(self) -> None:
@@ -389,37 +491,83 @@ class ChangeSet:
             tidy += [*manifest["dirs"], *self._own_dirs(), *map(str, lock_dirs)]
 
 
+@contextmanager
+def _user_file_locks(changes: Sequence[Change]) -> Iterator[list[Path]]:
+    """The lock of every file the user owns that these changes edit (after the change set's own):
+    whoever else edits such a file with our locks waits. Yields the folders the locks made."""
+    made: list[Path] = []
+    with ExitStack() as stack:
+        for change in changes:
+            if isinstance(change, KeyChange):
+                made += stack.enter_context(locked(change.path))
+        yield made
+
+
+def _remember_keys(entry: Entry, change: KeyChange, current: bytes | None) -> None:
+    """Before a KeyChange's write: what each key held, which sections we create, and whether the
+    backup still is the file's past (not if someone wrote the file since our last write)."""
+    config = json_keys.parse_config(current, change.path, change.keys, change.keys)
+    if "keys" not in entry:
+        entry["sections"] = [section for section in change.keys if section not in config]
+        entry["existed"] = current is not None
+        entry["exact"] = True
+    else:
+        ours = current is not None and sha256(current) == entry["sha256"]
+        original = current == _original(entry) if entry.get("existed") else current is None
+        if not (ours or original):
+            entry["exact"] = False
+    entry["keys"] = json_keys.remembered(entry.get("keys", {}), config, change.keys)
+
+
+def _backup(entry: Entry) -> Path | None:
+    return Path(entry["backup"]) if entry["backup"] else None
+
+
+def _original(entry: Entry) -> bytes | None:
+    backup = _backup(entry)
+    return read(backup) if backup else None
+
+
 def made_by_neighbours(records: list[Path], paths: list[Path], known: list[str]) -> list[str]:
     """Folders around `paths` that another record says jupyter-helpers made. Recording them too
     lets whichever change leaves last remove them (a folder goes only when empty)."""
-    ours = set()
+    ours: set[str] = set()
     for record in records:
         try:
-            dirs = json.loads(read(record) or b"{}").get("dirs", [])
-        except (OSError, ValueError, RecursionError, AttributeError):
+            manifest = load_json(read(record) or b"{}")
+        except (OSError, BadJson):
             continue  # a damaged record: its folders stay, as before
+        dirs = manifest.get("dirs", []) if isinstance(manifest, dict) else []
         ours |= {d for d in dirs if isinstance(d, str)} if isinstance(dirs, list) else set()
     around = {str(parent) for path in paths for parent in path.parents}
     return sorted((ours & around) - set(known))
 
 
-def _well_formed(manifest: dict) -> bool:
+def _well_formed(manifest: dict[str, Any]) -> bool:
     """Every field has the type the code relies on (a hand-edited or half-written one may not)."""
     def strings(value: object) -> bool:
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+    def keys_entry(entry: dict[str, Any]) -> bool:
+        keys = entry.get("keys")
+        return (isinstance(keys, dict) and all(isinstance(record, dict) and "value" in record
+                                               for record in keys.values())
+                and strings(entry.get("sections")) and isinstance(entry.get("existed"), bool)
+                and isinstance(entry.get("exact"), bool))
 
     files = manifest.get("files")
     return strings(manifest["dirs"]) and strings(manifest["users"]) and isinstance(files, list) and all(
         isinstance(entry, dict) and isinstance(entry.get("path"), str)
         and all(isinstance(entry.get(key), str | None) for key in ("backup", "sha256"))
+        and ("keys" not in entry or keys_entry(entry))
         for entry in files)
 
 
-def _entries(manifest: dict) -> dict[str, dict]:
+def _entries(manifest: Manifest) -> dict[str, Entry]:
     return {entry["path"]: entry for entry in manifest["files"]}
 
 
-def _is_ours(entry: dict, path: Path, current: bytes, recognise: Recognise) -> bool:
+def _is_ours(entry: Entry, path: Path, current: bytes, recognise: Recognise) -> bool:
     recorded = entry.get("sha256")
     return sha256(current) == recorded if recorded else recognise(path, current)
 
@@ -439,33 +587,69 @@ def _drop_backup(backup: Path | None) -> None:
         backup.with_name(backup.name + ORIGIN_SUFFIX).unlink(missing_ok=True)
 
 
-def _revert_one(path: Path, entry: dict, recognise: Recognise) -> Outcome | None:
+def _drop_backups(backups: list[Path]) -> None:
+    for backup in backups:
+        _drop_backup(backup)
+
+
+def _revert_one(path: Path, entry: Entry, recognise: Recognise) -> Outcome | None:
     """Puts back one file: ours goes (or the original returns), the user's stays."""
-    backup = Path(entry["backup"]) if entry.get("backup") else None
+    backup = _backup(entry)
     original = read(backup) if backup else None
     mode = file_mode(backup) if backup else None
     current = read(path)
     if current is not None and original is not None and current == original:
         outcome = None  # the original is still in place (a kill before our write)
     elif current is not None and not _is_ours(entry, path, current, recognise):
-        outcome = Outcome("kept", path, "you edited it since install, so it is yours")
+        outcome = Outcome(Action.KEPT, path, "you edited it since install, so it is yours")
         if original is not None:
             aside = _aside(path)
             atomic_write(aside, original, mode=mode)
-            outcome = Outcome("kept", path, f"you edited it since install, so it is yours; "
+            outcome = Outcome(Action.KEPT, path, f"you edited it since install, so it is yours; "
                                             f"your file from before install is at {aside}")
     elif original is not None:
         atomic_write(path, original, mode=mode)
-        outcome = Outcome("restore", path)
+        outcome = Outcome(Action.RESTORE, path)
     elif backup is not None:
         if current is not None:
             path.unlink()
-        outcome = Outcome("lost", path, f"its backup {backup} is gone, so the file from before install "
+        outcome = Outcome(Action.LOST, path, f"its backup {backup} is gone, so the file from before install "
                                         "could not be restored" + ("; removed ours" if current else ""))
     elif current is not None:
         path.unlink()
-        outcome = Outcome("remove", path)
+        outcome = Outcome(Action.REMOVE, path)
     else:
         outcome = None  # already gone
     _drop_backup(backup)
     return outcome
+
+
+def _revert_keys(path: Path, entry: Entry) -> Outcome | None:
+    """Puts back one file the user owns: its exact original bytes while it is just as we left it,
+    else only the keys that still hold our values (everything else stays theirs)."""
+    backup = _backup(entry)
+    original = read(backup) if backup else None
+    current = read(path)
+    if current is None:
+        outcome: Outcome | None = Outcome(Action.NOTE, path, "was removed since; nothing to undo there")
+    elif original is not None and current == original:
+        outcome = None  # the original is still in place (a kill before our write, or midway through an undo)
+    elif sha256(current) == entry["sha256"] and entry.get("exact", True) and (original or not entry.get("existed")):
+        if original is None:
+            path.unlink()
+            outcome = Outcome(Action.REMOVE, path)
+        else:
+            atomic_write(path, original, mode=file_mode(backup) if backup else None)
+            outcome = Outcome(Action.RESTORE, path)
+    else:
+        records = entry.get("keys", {})
+        config = json_keys.parse_config(current, path, {name.partition(".")[0] for name in records})
+        config, back, kept = json_keys.without_keys(config, records, entry.get("sections", []))
+        if config == {} and not entry.get("existed"):
+            path.unlink()
+            outcome = Outcome(Action.REMOVE, path)
+        else:
+            if back:
+                atomic_write(path, json_keys.dump(config))
+            outcome = Outcome(Action.UNDO_KEYS, path, keys_back=tuple(back), keys_kept=tuple(kept))
+    return outcome  # its backup goes once the record no longer names it (see _revert_locked)

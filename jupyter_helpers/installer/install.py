@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ..common import installation, paths
 from ..common.errors import UserError
-from ..common.files import ChangeError
+from ..common.files import write_error
 from ..common.resources import resource_path
-from .changes import MANIFEST_NAME, ChangeSet, FileChange, Outcome
+from .changes import ChangeSet, FileChange, Outcome
 
 SERVER_EXTENSION_CONFIG = {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
 # What `ipython --profile NAME` can live with as a folder name inside the IPython directory
@@ -47,13 +47,13 @@ def server_extension_content() -> bytes:
 def change_set(profile: str) -> ChangeSet:
     state = paths.profile_dir(profile) / paths.STATE_DIR_NAME
     return ChangeSet(state, neighbours=lambda: [
-        other for other in paths.ipython_dir().glob(f"profile_*/{paths.STATE_DIR_NAME}/{MANIFEST_NAME}")
+        other for other in paths.ipython_dir().glob(f"profile_*/{paths.STATE_DIR_NAME}/{paths.MANIFEST_NAME}")
         if other.parent != state])
 
 
 def server_change_set() -> ChangeSet:
     state = paths.server_manifest().parent
-    return ChangeSet(state, owned=state.parent, neighbours=lambda: [paths.wsl_record()])
+    return ChangeSet(state, owned=state.parent, neighbours=lambda: [paths.wsl_manifest()])
 
 
 def profile_changes(profile: str) -> list[FileChange]:
@@ -100,5 +100,27 @@ def uninstall(profile: str) -> list[Outcome]:
         outcomes = change_set(profile).revert(recognise, [change.path for change in profile_changes(profile)],
                                               then=leave_shared)
     except OSError as exc:
-        raise ChangeError(f"could not change {exc.filename}: {exc.strerror or exc}") from exc
+        raise write_error(exc, paths.profile_dir(profile)) from exc
     return outcomes
+
+
+def what_stays(per_user: bool = True) -> list[str]:
+    """After uninstall: what is still there and is the user's to keep or remove (their setup
+    outlives an uninstall, so a reinstall needs no new setup)."""
+    import sys
+
+    from ..common.projects import ProjectStore
+
+    lines = []
+    telegram = paths.ntfy_config_dir() / "telegram.ini"
+    if per_user and telegram.exists():
+        lines.append(f"stays: {telegram} (your bot token and chat id; delete it to remove them)")
+    projects = ProjectStore.default().path
+    if per_user and projects.exists():
+        lines.append(f"stays: {projects} (your project map, which window titles and time tracking use)")
+    if per_user and paths.wsl_manifest().exists():
+        lines.append("stays: the WSL browser settings in your Jupyter config (`jupyter-helpers wsl --undo` "
+                     "takes them back)")
+    lines.append(f"stays: the jupyter-helpers package in {sys.prefix}, which keeps window titles on in Jupyter "
+                 "servers started from there (`pip uninstall jupyter-helpers` removes both)")
+    return lines

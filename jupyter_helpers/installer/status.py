@@ -16,9 +16,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..common import installation, paths
+from ..common import hub, installation, paths
 from ..common.child import CHILD_MODULE
-from . import install
+from ..common.files import BadJson, dig, load_json
+from . import environment, install
+from .settings import (
+    ConfigUnreadable,
+    lazy,
+    load_traitlets_config,
+    server_config_dirs,
+    server_config_files,
+    server_section,
+    setting,
+)
 
 PROBE_TIMEOUT = 30
 
@@ -32,42 +42,48 @@ class Check:
         return f"{'ok ' if self.ok else 'ERR'}  {self.text}"
 
 
-class ConfigUnreadable(Exception):
-    """A config file traitlets cannot load; str() is one line naming it."""
+def kernel_loader(profile: str) -> Path | None:
+    """The config file through which kernels of this profile load jupyter_helpers as an IPython
+    extension (the environment's, after `install --sys-prefix`), or None. Read as IPython reads
+    them: ipython_config then ipython_kernel_config, each from the system, environment and profile
+    folders (later wins), and an IPKernelApp section over an InteractiveShellApp one."""
+    folders = [*map(Path, reversed(paths.IPYTHON_SYSTEM_DIRS)), paths.environment_ipython_dir(),
+               paths.profile_dir(profile)]
+    found: dict[tuple[str, str], tuple[object, Path]] = {}
+    for name in ("ipython_config", "ipython_kernel_config"):
+        for folder in folders:
+            for path in (folder / f"{name}.py", folder / f"{name}.json"):
+                config = load_traitlets_config(path)
+                for section in ("InteractiveShellApp", "IPKernelApp"):
+                    for key in ("extensions", "extra_extensions"):
+                        if section in config and key in config[section]:
+                            previous = found.get((section, key), (None, path))[0]
+                            found[(section, key)] = (lazy(config[section][key], previous), path)
+    for key in ("extensions", "extra_extensions"):
+        value, source = found.get(("IPKernelApp", key)) or found.get(("InteractiveShellApp", key)) or (None, None)
+        if isinstance(value, list) and environment.EXTENSION in value:
+            return source
+    return None
 
 
-def load_traitlets_config(path: Path) -> dict:
-    """A .py or .json config file as traitlets loads it ({} when absent)."""
-    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
-
-    if not path.is_file():
-        return {}
-    loader = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
-    try:
-        return loader(path.name, path=str(path.parent)).load_config()
-    except Exception as exc:  # user code in a .py config can raise anything
-        text = str(exc).strip().splitlines()
-        raise ConfigUnreadable(f"cannot load {path} ({type(exc).__name__}: {text[0] if text else ''})") from exc
-
-
-def _setting(files: list[Path], section: str, key: str) -> tuple[object, Path | None]:
-    """The value the last of `files` to set `section.key` gives it (later files win)."""
-    value, source = None, None
-    for path in files:
-        config = load_traitlets_config(path)
-        if section in config and key in config[section]:
-            value, source = config[section][key], path
-    return value, source
-
-
-def check_startup(profile: str) -> Check:
+def check_kernel_side(profile: str) -> Check:
+    """The startup file (per-user install) or the environment's kernel config (--sys-prefix)."""
     path = install.startup_file(profile)
-    if not path.exists():
-        return Check(False, f"startup file missing: {path} (run `jupyter-helpers install --profile {profile}`)")
-    if path.read_bytes() != install.startup_content():
+    try:
+        loader = kernel_loader(profile)
+    except ConfigUnreadable as exc:
+        return Check(False, str(exc))
+    everyone = f"for every user of {sys.prefix} by {loader}" if loader else ""
+    if path.exists() and path.read_bytes() != install.startup_content():
         return Check(False, f"startup file differs from this version's: {path} (if you did not edit it, "
                             "move it away and run `jupyter-helpers install`)")
-    return Check(True, f"startup file: {path}")
+    if path.exists():
+        return Check(True, f"startup file: {path}" + (f" (kernels are also set up {everyone}; "
+                                                      "they load jupyter-helpers once)" if loader else ""))
+    if loader:
+        return Check(True, f"kernels load jupyter-helpers {everyone}")
+    return Check(False, f"startup file missing: {path} (run `jupyter-helpers install --profile {profile}`, "
+                        "or `install --sys-prefix` for every user of this environment)")
 
 
 @functools.cache
@@ -85,6 +101,14 @@ def probe_delivery(python: str) -> dict | None:
 
 def check_sender(profile: str) -> Check:
     record = installation.load(paths.profile_dir(profile))
+    if record is None and not installation.record_path(paths.profile_dir(profile)).exists() \
+            and not install.startup_file(profile).exists() and kernel_loader(profile):
+        # --sys-prefix: kernels send with their own Python, this environment's.
+        reply = probe_delivery(sys.executable)
+        if reply is None:
+            return Check(False, f"this environment's Python {sys.executable} cannot run {CHILD_MODULE} "
+                                "(reinstall jupyter-helpers here)")
+        return Check(True, f"sender: {sys.executable}, the kernels' own Python (ntfy {reply.get('ntfy')})")
     if record is None:
         return Check(False, "no installation record in the profile (run `jupyter-helpers install`)")
     if not Path(record.python).exists():
@@ -102,7 +126,7 @@ def autonotify_switch(profile: str) -> tuple[bool, Path | None]:
     location = paths.profile_dir(profile)
     names = ("ipython_config", "ipython_kernel_config")
     files = [location / f"{name}.{ext}" for name in names for ext in ("json", "py")]
-    enabled, source = _setting(files, "AutoNotify", "enabled")
+    enabled, source = setting(files, "AutoNotify", "enabled")
     return enabled is not False, source
 
 
@@ -114,6 +138,8 @@ def check_channel(profile: str = "default") -> Check:
     record = installation.load(paths.profile_dir(profile))
     python = record.python if record is not None and Path(record.python).exists() else sys.executable
     reply = probe_delivery(python)
+    if reply is None and python != sys.executable:  # the sender line says that; judge the channel here
+        python, reply = sys.executable, probe_delivery(sys.executable)
     if reply is None:
         problem: str | None = (f"cannot check the notification channel: {python} cannot run {CHILD_MODULE} "
                                "(run `jupyter-helpers install` from the environment that has jupyter-helpers)")
@@ -128,12 +154,46 @@ def check_channel(profile: str = "default") -> Check:
     return Check(True, str(reply.get("text") if reply else ""))
 
 
-def _server_config_files() -> list[Path]:
-    """jupyter_server_config.json/.py in every Jupyter config dir, lowest priority first."""
-    from jupyter_core.paths import jupyter_config_path
+def _extension_switches(folders: list[Path]) -> tuple[object, Path | None]:
+    """`jpserver_extensions.jupyter_helpers` as the server merges the `jupyter_server_config.json`
+    and `jupyter_server_config.d/*.json` of each folder (lowest priority first, later wins), and
+    the file that set it. Unreadable files count as absent, as the server treats them."""
+    value: object = None
+    source = None
+    for folder in reversed(folders):
+        d_files = sorted((folder / "jupyter_server_config.d").glob("*.json"))
+        for path in [folder / "jupyter_server_config.json", *d_files]:
+            try:
+                switches = dig(load_json(path.read_bytes()), "ServerApp", "jpserver_extensions")
+            except (OSError, BadJson):
+                continue
+            if isinstance(switches, dict) and environment.EXTENSION in switches:
+                value, source = switches[environment.EXTENSION], path
+    return value, source
 
-    dirs = [Path(d) for d in reversed(jupyter_config_path())]
-    return [d / f"jupyter_server_config.{ext}" for d in dirs for ext in ("json", "py")]
+
+def check_server_extension() -> Check:
+    folders = server_config_dirs()
+    enabled, path = _extension_switches(folders)
+    try:
+        switch, source = setting(server_config_files(folders), "ServerApp", "jpserver_extensions")
+    except ConfigUnreadable as exc:
+        return Check(False, str(exc))
+    if isinstance(switch, dict) and environment.EXTENSION in switch:
+        enabled, path = switch[environment.EXTENSION], source
+    own = paths.server_extension_file()
+    if not enabled and hub.user_config_disabled() and own.exists():
+        return Check(False, f"per-user config is disabled on this hub (JUPYTERHUB_DISABLE_USER_CONFIG), so your "
+                            f"server ignores {own}: no project titles, no presence (messages go out while you "
+                            "watch); ask the hub admin to run `jupyter-helpers install --sys-prefix` in the "
+                            "servers' environment")
+    if enabled is False:
+        return Check(False, f"window-title server extension is disabled by ServerApp.jpserver_extensions in "
+                            f"{path} (remove jupyter_helpers there or set it to true)")
+    if not enabled:
+        return Check(False, f"window-title server extension not enabled: {own} (run `jupyter-helpers install`)")
+    everyone = path is not None and paths.environment_jupyter_dir() in path.parents
+    return _check_jupyter_command(f" for every user of {sys.prefix}: {path}" if everyone else f": {path}")
 
 
 def _jupyter_python(jupyter: str) -> str | None:
@@ -153,24 +213,11 @@ def _jupyter_python(jupyter: str) -> str | None:
     return parts[0]
 
 
-def check_server_extension() -> Check:
-    path = paths.server_extension_file()
-    try:
-        enabled = json.loads(path.read_bytes().decode("utf-8"))["ServerApp"]["jpserver_extensions"]["jupyter_helpers"]
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        enabled = False
-    if not enabled:
-        return Check(False, f"window-title server extension not enabled: {path} (run `jupyter-helpers install`)")
-    try:
-        switch, source = _setting(_server_config_files(), "ServerApp", "jpserver_extensions")
-    except ConfigUnreadable as exc:
-        return Check(False, str(exc))
-    if isinstance(switch, dict) and switch.get("jupyter_helpers") is False:
-        return Check(False, f"window-title server extension is disabled by ServerApp.jpserver_extensions in "
-                            f"{source} (remove jupyter_helpers there or set it to true)")
+def _check_jupyter_command(where: str) -> Check:
+    """Enabled; and the `jupyter` a user starts can import the extension."""
     jupyter = shutil.which("jupyter")
     if jupyter is None:
-        return Check(True, f"window-title server extension enabled: {path} (no `jupyter` on PATH; start "
+        return Check(True, f"window-title server extension enabled{where} (no `jupyter` on PATH; start "
                            "Jupyter from the environment jupyter-helpers is installed in)")
     python = _jupyter_python(jupyter)
     if python:
@@ -185,24 +232,40 @@ def check_server_extension() -> Check:
             return Check(False, f"the `jupyter` on PATH ({jupyter}) runs {python}, which cannot import "
                                 "jupyter_helpers: start Jupyter from the environment you ran install in, "
                                 "or install jupyter-helpers into that one")
-    return Check(True, f"window-title server extension enabled: {path} (for {jupyter})")
+    return Check(True, f"window-title server extension enabled{where} (for {jupyter})")
+
+
+def check_kernel_watch() -> Check:
+    """Whether the server sends kernel deaths: `c.KernelWatch.enabled` in the server config the
+    server merges (the extension itself is checked by check_server_extension)."""
+    try:
+        enabled, source = server_section("KernelWatch").get("enabled", (True, None))
+    except ConfigUnreadable as exc:
+        return Check(False, str(exc))
+    if enabled is False:
+        return Check(True, f"kernel deaths: off on purpose (c.KernelWatch.enabled = False in {source})")
+    return Check(True, "kernel deaths: on, the Jupyter server sends them (c.KernelWatch.enabled = False turns "
+                       "them off)")
 
 
 def checks(profile: str) -> list[Callable[[], Check]]:
     from ..common import projects
-    from . import wsl
+    from . import heartbeat_status, wsl
 
     return [
-        lambda: check_startup(profile),
+        lambda: check_kernel_side(profile),
         lambda: check_sender(profile),
         lambda: check_channel(profile),
         check_server_extension,
+        check_kernel_watch,
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),
+        lambda: Check(*heartbeat_status.check_heartbeats()),
     ]
 
 
 def run(profile: str) -> tuple[bool, list[str]]:
     install.check_profile(profile)
     results = [check() for check in checks(profile)]
-    return all(result.ok for result in results), [str(result) for result in results]
+    lines = list(dict.fromkeys(str(result) for result in results))  # one unreadable file, one line
+    return all(result.ok for result in results), lines

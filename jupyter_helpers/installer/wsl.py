@@ -1,9 +1,10 @@
 """`jupyter-helpers wsl`: make Jupyter started inside WSL open the Windows browser on the http URL.
 
 The decisions (is this WSL, which browser, what the config must say) are pure functions over text
-read through `sysroot`. `run` edits the user's jupyter_server_config.json key by key under its
-lock, recording what each key held before; `--undo` puts back only the keys that still hold our
-values, and the exact original bytes when nobody touched the file since.
+read through `sysroot`. The user's jupyter_server_config.json is theirs: `run` sets our two keys
+through a change set (installer/changes.py, a KeyChange), which remembers what each key held;
+`--undo` puts back only the keys that still hold our values, and the exact original bytes when
+nobody touched the file since.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from pathlib import Path
 
 from ..common import paths
 from ..common.errors import UserError
-from ..common.files import atomic_write, check_writable, file_mode, read, sha256, sweep_temps
-from ..common.locks import locked, make_dirs
+from ..common.files import BadJson, atomic_write, load_json, read, write_error
+from ..common.locks import locked
 from . import sysroot
-from .changes import made_by_neighbours
+from .changes import Action, ChangeSet, KeyChange, Outcome
+from .json_keys import parse_config
 
 CONFIG_NAME = "jupyter_server_config.json"
 DEFAULT_MOUNT_ROOT = "/mnt/"
+NOTHING_TO_UNDO = "nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"
 REDIRECT_LIMITATION = (
     "note: with the redirect file off, `jupyter notebook NAME.ipynb` opens the file browser (/tree) "
     "instead of NAME.ipynb (jupyter_server issue #1325); open the notebook from there."
@@ -130,226 +133,87 @@ def browser_command(browser: Path) -> str:
     return f'"{text}" %s'
 
 
-SETTINGS = ("browser", "use_redirect_file")
-
-
-def settings(command: str) -> dict:
-    return {"browser": command, "use_redirect_file": False}
-
-
-def configured(config: dict, command: str) -> dict:
-    """The user's config with the two settings this fix needs; everything else kept as it was."""
-    server = dict(config.get("ServerApp") or {})
-    server.update(settings(command))
-    return {**config, "ServerApp": server}
-
-
-def undone(config: dict, keys: dict, had_server_app: bool = True) -> tuple[dict, list[str], list[str]]:
-    """The config with each key we set put back to what it was before, but only where it still
-    holds our value; returns (config, keys put back, keys the user changed since)."""
-    server = config.get("ServerApp")
-    server = dict(server) if isinstance(server, dict) else None
-    back, kept = [], []
-    for key, record in keys.items():
-        if server is not None and key in server and server[key] == record["value"]:
-            if "before" in record:
-                server[key] = record["before"]
-            else:
-                del server[key]
-            back.append(key)
-        else:
-            kept.append(key)
-    result = dict(config)
-    if server is not None:
-        result["ServerApp"] = server
-        if not server and not had_server_app:
-            del result["ServerApp"]
-    return result, back, kept
-
-
-def remembered(keys: dict, server: dict, wanted: dict) -> dict:
-    """What undo must know per key: the value we set, and what the user had there before. A key
-    the user set to something else since our last run counts as theirs again."""
-    result = {}
-    for key, value in wanted.items():
-        old = keys.get(key)
-        if old is not None and server.get(key, _MISSING) == old["value"]:
-            result[key] = {**old, "value": value}
-        else:
-            result[key] = {"value": value, **({"before": server[key]} if key in server else {})}
-    return result
-
-
-_MISSING = object()
+def settings(command: str) -> dict[str, dict[str, object]]:
+    """What the Jupyter config must say for this fix (the only keys `wsl` ever sets)."""
+    return {"ServerApp": {"browser": command, "use_redirect_file": False}}
 
 
 def config_path() -> Path:
     return paths.jupyter_config_dir() / CONFIG_NAME
 
 
-def parse_config(data: bytes | None, path: Path) -> dict:
-    if data is None:
-        return {}
-    try:
-        config = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise WslError(f"cannot read {path} ({reason}); fix it first") from exc
-    if not isinstance(config, dict):
-        raise WslError(f"{path} must hold a JSON object; fix it first")
-    if not isinstance(config.get("ServerApp", {}), dict):
-        raise WslError(f'"ServerApp" in {path} must be a JSON object (e.g. {{"ServerApp": {{}}}}); fix it first')
-    return config
-
-
-def load_config(path: Path) -> dict:
-    try:
-        return parse_config(read(path), path)
-    except OSError as exc:
-        raise WslError(f"cannot read {path} ({exc.strerror}); fix it first") from exc
-
-
-def state_dir() -> Path:
-    return paths.wsl_record().parent
-
-
-def record_path() -> Path:
-    return paths.wsl_record()
-
-
-def _load_record() -> dict | None:
-    data = read(record_path())
-    if data is None:
-        return None
-    try:
-        record = json.loads(data)
-        if isinstance(record, dict) and isinstance(record.get("keys"), dict):
-            return record
-    except (ValueError, RecursionError):
-        pass
-    raise WslError(f"{record_path()} is damaged, so `wsl --undo` cannot tell what it set; remove "
-                   "ServerApp.browser and ServerApp.use_redirect_file from the config by hand and delete it")
-
-
-def _dump(config: dict) -> bytes:
-    return (json.dumps(config, indent=2) + "\n").encode()
+def change_set() -> ChangeSet:
+    state = paths.wsl_manifest().parent
+    return ChangeSet(state, owned=state.parent, neighbours=lambda: [paths.server_manifest()])
 
 
 def apply(command: str, dry_run: bool) -> str:
-    """Sets our two keys in the user's config under its lock; the record keeps what each held
-    before (and a backup of the whole file, for an exact undo while nobody else edits it)."""
-    path = config_path()
+    """Sets our two keys in the user's config, key by key; the change set records what each
+    held before (and a backup of the whole file, for an exact undo while nobody else edits it)."""
+    change = KeyChange(config_path(), settings(command))
     if dry_run:
-        before = read(path)
-        return "unchanged" if before == _dump(configured(parse_config(before, path), command)) else "would write"
-    check_writable([path, record_path()])
-    try:
-        with locked(path) as lock_dirs:
-            dirs = [str(d) for d in lock_dirs]
-            _sweep(path)
-            before = read(path)
-            config = parse_config(before, path)
-            content = _dump(configured(config, command))
-            if before == content:
-                return "unchanged"
-            record = _load_record()
-            dirs += [str(d) for d in make_dirs(state_dir())]
-            server = config.get("ServerApp") if isinstance(config.get("ServerApp"), dict) else {}
-            if record is None:
-                record = {"path": str(path), "existed": before is not None, "backup": None, "exact": True,
-                          "dirs": dirs, "had_server_app": "ServerApp" in config, "keys": {}}
-                if before is not None:
-                    record["backup"] = str(_back_up(path, before))
-            else:
-                record["dirs"] = sorted(set(record.get("dirs", [])) | set(dirs))
-                ours = before is not None and sha256(before) == record.get("written_sha256")
-                # still the original: a kill came before our write, or midway through an undo
-                original = before == _original(record) if record.get("existed") else before is None
-                if not (ours or original):
-                    record["exact"] = False  # edited since our last write: the old bytes are history
-            record["dirs"] = record["dirs"] + made_by_neighbours([paths.server_manifest()], [path, record_path()],
-                                                                 record["dirs"])
-            record["keys"] = remembered(record["keys"], server, settings(command))
-            record["written_sha256"] = sha256(content)
-            atomic_write(record_path(), (json.dumps(record, indent=2) + "\n").encode(), mode=0o600)
-            atomic_write(path, content)
-    except OSError as exc:
-        raise WslError(f"could not write {exc.filename or path}: {exc.strerror or exc}") from exc
-    return "wrote"
+        outcome = change_set().plan([change], recognise=_never)[0]
+        return "unchanged" if outcome.action == Action.UNCHANGED else "would write"
+    _adopt_old_record()
+    outcome = change_set().apply([change], recognise=_never)[0]
+    return "unchanged" if outcome.action == Action.UNCHANGED else "wrote"
 
 
-def _original(record: dict) -> bytes | None:
-    """The file's bytes before the first `wsl` (None: there was no file, or its backup is gone)."""
-    return read(Path(record["backup"])) if record.get("backup") else None
-
-
-def _sweep(path: Path) -> None:
-    """Tidies what a killed run left: temp files beside the config, the record and the backup,
-    and a backup without a record (written just before a kill, or left by a killed undo)."""
-    backup = state_dir() / "backups" / path.name
-    for written in (path, record_path(), backup):
-        sweep_temps(written)
-    if not record_path().exists():
-        backup.unlink(missing_ok=True)
-
-
-def _back_up(path: Path, data: bytes) -> Path:
-    backup_dir = state_dir() / "backups"
-    backup_dir.mkdir(mode=0o700, exist_ok=True)
-    backup_dir.chmod(0o700)
-    backup = backup_dir / path.name
-    atomic_write(backup, data, mode=file_mode(path))
-    return backup
+def _never(path: Path, data: bytes) -> bool:
+    """`wsl` owns no whole file: nothing is recognised as ours by content alone."""
+    return False
 
 
 def undo_changes() -> list[str]:
     """Takes back only what `wsl` set and nobody changed since; exact bytes when the file is
     still just as `wsl` wrote it."""
-    path = config_path()
-    if not record_path().exists():
-        return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
-    tidy: list[str] = []
+    _adopt_old_record()
+    changes = change_set()
+    if changes.damaged():
+        raise WslError(f"{changes.manifest_path} is damaged, so `wsl --undo` cannot tell what it set; remove "
+                       "ServerApp.browser and ServerApp.use_redirect_file from the config by hand and delete it")
     try:
-        with locked(path, tidy=tidy):
-            _sweep(path)
-            record = _load_record()
-            if record is None:
-                return ["nothing to undo: `jupyter-helpers wsl` has not changed the Jupyter config"]
-            lines = _undo_locked(path, record)
-            record_path().unlink()  # first: a backup without a record is swept by the next run
-            if record.get("backup"):
-                Path(record["backup"]).unlink(missing_ok=True)
-            state = state_dir()
-            tidy += [str(state / "backups"), str(state), str(state.parent), *record.get("dirs", [])]
+        outcomes = changes.revert(_never, [])
     except OSError as exc:
-        raise WslError(f"could not change {exc.filename or path}: {exc.strerror or exc}") from exc
-    return lines
+        raise write_error(exc, config_path()) from exc
+    return [line for outcome in outcomes for line in _undo_lines(outcome)] or [NOTHING_TO_UNDO]
 
 
-def _undo_locked(path: Path, record: dict) -> list[str]:
-    current = read(path)
-    backup = Path(record["backup"]) if record.get("backup") else None
-    if current is None:
-        return [f"nothing to undo: {path} was removed since `jupyter-helpers wsl`"]
-    if sha256(current) == record.get("written_sha256") and record.get("exact", True):
-        if not record.get("existed", backup is not None):
-            path.unlink()
-            return [f"removed: {path}"]
-        original = read(backup) if backup else None
-        if original is not None:
-            atomic_write(path, original, mode=file_mode(backup))
-            return [f"restored: {path}"]
-    config, back, kept = undone(parse_config(current, path), record["keys"], record.get("had_server_app", True))
-    if config == {} and not record.get("existed", backup is not None):
-        path.unlink()
-        lines = [f"removed: {path}"]
-    else:
-        atomic_write(path, _dump(config))
-        lines = [f"undid {', '.join('ServerApp.' + key for key in back) or 'nothing'} in {path} "
+def _undo_lines(outcome: Outcome) -> list[str]:
+    if outcome.action == Action.UNDO_KEYS:
+        lines = [f"undid {', '.join(outcome.keys_back) or 'nothing'} in {outcome.path} "
                  "(everything else in it stays as it is)"]
-    if kept:
-        lines.append(f"left as you changed them since: {', '.join('ServerApp.' + key for key in kept)}")
-    return lines
+        if outcome.keys_kept:
+            lines.append(f"left as you changed them since: {', '.join(outcome.keys_kept)}")
+        return lines
+    if outcome.action == Action.NOTE:
+        return [f"nothing to undo: {outcome.path} was removed since `jupyter-helpers wsl`"]
+    if outcome.action == Action.FAILED:
+        raise WslError(f"could not change {outcome.path}: {outcome.note}")
+    return [f"{'restored' if outcome.action == Action.RESTORE else 'removed'}: {outcome.path}"]
+
+
+def _adopt_old_record() -> None:
+    """The record an earlier jupyter-helpers kept (`wsl/record.json`) becomes this change set's
+    manifest, so `wsl --undo` still takes back what that version set."""
+    old = paths.wsl_manifest().with_name("record.json")
+    manifest = change_set().manifest_path
+    if not old.exists():
+        return
+    with locked(manifest):
+        try:
+            record = load_json(read(old) or b"")
+        except (OSError, BadJson):
+            return  # undo then says the record is missing; the keys stay for the user to remove
+        if not isinstance(record, dict) or manifest.exists() or not isinstance(record.get("keys"), dict):
+            return
+        entry = {"path": record.get("path"), "sha256": record.get("written_sha256"), "backup": record.get("backup"),
+                 "existed": bool(record.get("existed")), "exact": bool(record.get("exact", True)),
+                 "sections": [] if record.get("had_server_app", True) else ["ServerApp"],
+                 "keys": {f"ServerApp.{key}": value for key, value in record["keys"].items()}}
+        atomic_write(manifest, (json.dumps({"files": [entry], "dirs": record.get("dirs", []), "users": []},
+                                           indent=2) + "\n").encode(), mode=0o600)
+        old.unlink()
 
 
 def run(browser: str | None = None, dry_run: bool = False, undo: bool = False, force: bool = False) -> list[str]:
@@ -379,10 +243,13 @@ def status() -> tuple[bool, str]:
     found = probe()
     if found.version is None:
         return True, "WSL: not detected (nothing to configure)"
+    path = config_path()
     try:
-        server = load_config(config_path()).get("ServerApp") or {}
-    except WslError as exc:
+        server = parse_config(read(path), path, ["ServerApp"]).get("ServerApp") or {}
+    except UserError as exc:
         return False, str(exc)
+    except OSError as exc:
+        return False, f"cannot read {path} ({exc.strerror}); fix it first"
     command = server.get("browser")
     executable = shlex.split(command)[0] if isinstance(command, str) and command.strip() else None
     if executable is None or not Path(executable).exists():

@@ -63,6 +63,16 @@ class DisplayCapture:
             pass  # an odd mime bundle is the display machinery's business, not ours
 
 
+def payload_size(payload: object) -> int:
+    """About how many bytes a payload decodes to, found without decoding (or copying) it: a
+    300 MB picture must be turned away before it costs the kernel another 300 MB."""
+    if isinstance(payload, (bytes, bytearray)) and bytes(payload[:8]).startswith(_MAGIC):
+        return len(payload)
+    if isinstance(payload, (str, bytes, bytearray)):
+        return len(payload) * 3 // 4  # base64
+    return 0
+
+
 def image_bytes(payload: object) -> bytes | None:
     """PNG/JPEG bytes from a mime-bundle value (raw bytes, or base64 text as Jupyter carries it)."""
     import base64

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,10 @@ from .settings import AutoNotify
 from .watcher import RunWatcher
 
 _active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings and sender
+_unwatch: dict[int, Any] = {}  # per shell: undoes stopping.watch
 
 
-def _sender_factory(shell: Any, settings: AutoNotify):
+def _sender_factory(shell: Any, settings: AutoNotify) -> Callable[[], Any]:
     def make_sender() -> Any:
         from ..common.child import child_command
         from ..common.sender import Sender
@@ -30,21 +32,23 @@ def _sender_factory(shell: Any, settings: AutoNotify):
     return make_sender
 
 
-def _magic(watcher: RunWatcher, name: str):
-    """A small stand-in registered as the magic: imports the real one on first use."""
+class _Magic:
+    """A small stand-in registered as the magic: imports the real one (kernel/magics.py) on first
+    use, and its help from there when asked (`%autonotify?`), so the help has one source."""
 
-    def magic(line: str) -> None:
+    def __init__(self, watcher: RunWatcher, name: str) -> None:
+        self.watcher, self.__name__ = watcher, name
+
+    def __call__(self, line: str) -> None:
         from . import magics
 
-        getattr(magics, name)(watcher, line)
+        getattr(magics, self.__name__)(self.watcher, line)
 
-    magic.__name__ = name
-    magic.__doc__ = {
-        "autonotify": "Notify when a run of cells takes long: %autonotify [-a SECONDS] [--per run|cell] "
-                      "[-m TEXT] [--backend NAME] [--off] [--status]  (details: %autonotify --help)",
-        "notify": "Send one notification now: %notify Training finished",
-    }[name]
-    return magic
+    @property
+    def __doc__(self) -> str | None:  # type: ignore[override]
+        from . import magics
+
+        return getattr(magics, self.__name__).__doc__
 
 
 def _launch() -> Any:
@@ -68,13 +72,17 @@ def load(shell: Any) -> None:
     settings = AutoNotify(parent=shell)
     watcher = RunWatcher(shell, settings, _sender_factory(shell, settings), _launch())
     watcher.capture.attach(shell)
+    watcher.inputs.attach(shell, watcher.input_timer)
     shell.events.register("pre_run_cell", watcher.pre_run_cell)
     shell.events.register("post_run_cell", watcher.post_run_cell)
     for name in ("autonotify", "notify"):
-        shell.register_magic_function(_magic(watcher, name), "line", name)
+        shell.register_magic_function(_Magic(watcher, name), "line", name)
     shell.configurables.append(settings)  # %config AutoNotify.after = 300 works too
     atexit.register(watcher.close)
     _active[id(shell)] = watcher
+    from .stopping import watch
+
+    _unwatch[id(shell)] = watch(watcher.stopped, watcher.launch.tool if watcher.launch else None)
 
 
 def unload(shell: Any) -> None:
@@ -84,7 +92,9 @@ def unload(shell: Any) -> None:
     shell.events.unregister("pre_run_cell", watcher.pre_run_cell)
     shell.events.unregister("post_run_cell", watcher.post_run_cell)
     watcher.capture.detach()
+    watcher.inputs.detach()
     if watcher.settings in shell.configurables:
         shell.configurables.remove(watcher.settings)
     atexit.unregister(watcher.close)
+    _unwatch.pop(id(shell))()
     watcher.close(hand_off=False)  # what it still had goes to the sender, whose worker delivers it

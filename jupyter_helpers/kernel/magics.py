@@ -23,10 +23,10 @@ def seconds(text: str) -> float:
         value = float(unquote(text))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
-    high = AutoNotify.class_traits()["after"].max  # beyond it the setting would fall back to 60 s
+    high = AutoNotify.AFTER_MAX  # beyond it the setting would fall back to the default
     if not 0 <= value <= high:
         raise argparse.ArgumentTypeError(f"seconds must be a number from 0 to {high:g}, got {text!r}")
-    return value
+    return value + 0.0  # -0 becomes 0
 
 
 def unquote(text: str) -> str:
@@ -43,6 +43,8 @@ def unquote(text: str) -> str:
           help="run: one message per run of cells less than run_gap apart (default); cell: one per long cell")
 @argument("--when", choices=["away", "always"],
           help="away: no message while you look at the notebook's page (default); always: every message")
+@argument("--input-after", type=seconds, metavar="SECONDS",
+          help="notify once when a cell has waited this long for input() or getpass() (0: never)")
 @argument("-m", "--message", metavar="TEXT", help="text added to every notification")
 @argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
 @argument("--off", action="store_true", help="stop notifying")
@@ -61,6 +63,8 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
         settings.per = args.per
     if args.when is not None:
         settings.when = args.when
+    if args.input_after is not None:
+        settings.input_after = args.input_after
     if args.message is not None:
         settings.message = unquote(args.message)
     if args.backend is not None:
@@ -87,6 +91,8 @@ def status(watcher: RunWatcher) -> str:
         f"backend: {settings.backend or 'from ntfy.yml, else telegram'}",
         f"message: {settings.message or '(none)'}",
         f"images: {'the last one a run displayed is attached' if settings.images else 'off'}",
+        "input: " + (f"one message when a cell waits {human_duration(settings.input_after)} for input()"
+                     if settings.input_after else "no message for cells waiting for input() (--input-after 0)"),
         status_line(settings.when, settings.present_for),
         f"sent: {sent}; last failure: {failure or 'none'}",
     ])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..common.text import TELEGRAM_LIMIT, clean, human_duration, sanitize
+from ..common.text import TELEGRAM_LIMIT, clean, headline, human_duration, quoted, with_note
 
 
 @dataclass(frozen=True)
@@ -26,8 +26,13 @@ class RunRecord:
     longest_seconds: float = 0.0
     project: str | None = None
     excerpt: str | None = None  # text/plain of the run's last result, as the display hook rendered it
-    error: str | None = None  # `ValueError: boom` when the run ended in an error
+    error: str | None = None  # `ValueError: boom` when the run's last cell failed
+    failed_cell: int | None = None  # the first cell of the run that failed, when an earlier one did
+    failed_error: str | None = None  # ... and its error
+    failures: int = 0  # how many cells of the run failed
+    stopped: str | None = None  # `by SIGTERM`: the kernel was ended while the run's last cell ran
     note: str = ""  # the user's %autonotify -m text
+    left_out: str | None = None  # why the run's picture is not attached (too big to send)
 
 
 def describe_error(error: BaseException, limit: int) -> str:
@@ -44,36 +49,74 @@ def cells_label(first: int | None, last: int | None) -> str:
     return f"cell [{last}]" if first == last else f"cells [{first}]–[{last}]"
 
 
+def _mark(record: RunRecord) -> str:
+    if record.error is not None:
+        return "❌"
+    if record.stopped is not None:
+        return "🛑"
+    return "⚠" if record.failures else "✅"
+
+
+def _earlier_failures(record: RunRecord) -> str:
+    """`, but cell [2] failed` / `, but 3 cells failed, the first [2]`, for a run that went on."""
+    if record.error is not None or not record.failures or record.failed_cell is None:
+        return ""
+    if record.failures == 1:
+        return f", but cell [{record.failed_cell}] failed"
+    return f", but {record.failures} cells failed, the first [{record.failed_cell}]"
+
+
 def title(record: RunRecord) -> str:
     """The first line without its mark: `analysis.ipynb (Project Alpha): cells [2]–[5] finished after 4.2 s`."""
-    where = record.notebook or ""
-    if record.project:
-        where = f"{where} ({record.project})" if where else record.project
-    outcome = "failed" if record.error is not None else "finished"
-    what = f"{cells_label(record.first_cell, record.last_cell)} {outcome} after {human_duration(record.seconds)}"
-    return sanitize(f"{where}: {what}" if where else what[0].upper() + what[1:])
+    if record.error is not None:
+        outcome = "failed"
+    elif record.stopped is not None:
+        outcome = f"stopped {record.stopped}"
+    else:
+        outcome = "finished"
+    what = (f"{cells_label(record.first_cell, record.last_cell)} {outcome} after "
+            f"{human_duration(record.seconds)}{_earlier_failures(record)}")
+    if not (record.notebook or record.project):
+        what = what[0].upper() + what[1:]  # the line starts with it
+    return headline(record.notebook, record.project, what)
 
 
 def compose(record: RunRecord) -> str:
-    """The full text: status line first, because Telegram (ntfy's default) ignores titles."""
-    lines = [("❌ " if record.error is not None else "✅ ") + title(record)]
+    """The full text: status line first, because Telegram (ntfy's default) ignores titles.
+    Excerpts of several lines are quoted (common/text.py `quoted`)."""
+    lines = [f"{_mark(record)} {title(record)}"]
     if record.cells > 1 and record.longest_cell is not None and record.first_cell != record.last_cell:
         lines.append(f"Longest: cell [{record.longest_cell}], {human_duration(record.longest_seconds)}")
     if record.note:
         lines.append(record.note)
+    if record.stopped is not None and record.last_cell is not None:
+        lines.append(f"Stopped in cell [{record.last_cell}]")
     if record.error is not None:
         where = f" in cell [{record.last_cell}]" if record.last_cell is not None else ""
-        lines.append(f"Error{where}: {record.error}")
-    elif record.excerpt:
-        lines.append(f"Result: {record.excerpt}")
+        lines.append(quoted(f"Error{where}", record.error))
+    elif record.failed_error is not None:
+        lines.append(quoted(f"Error in cell [{record.failed_cell}]", record.failed_error))
+    elif record.excerpt and record.stopped is None:
+        lines.append(quoted("Result", record.excerpt))
     lines.append(f"Host: {record.host}")
-    return clean("\n".join(lines), TELEGRAM_LIMIT)
+    text = clean("\n".join(lines), TELEGRAM_LIMIT)
+    return with_note(text, record.left_out) if record.left_out else text
 
 
 def compose_note(text: str, notebook: str | None, project: str | None, host: str) -> tuple[str, str]:
     """`%notify TEXT`: (message, title), with the same notebook and project as run messages."""
-    where = notebook or ""
-    if project:
-        where = f"{where} ({project})" if where else project
-    head = sanitize(f"{where}: {text}" if where else text)
+    head = headline(notebook, project, text)
     return clean(f"🔔 {head}\nHost: {host}", TELEGRAM_LIMIT), clean(head, 256)
+
+
+def compose_wait(prompt: str, cell: int | None, notebook: str | None, project: str | None, host: str,
+                 limit: int) -> tuple[str, str]:
+    """A cell waiting for input(): (message, title), quoting the prompt (never the answer):
+    `⌨ ask.ipynb (Project Alpha): cell [4] waits for input: "Continue training? [y/n]"`."""
+    head = headline(notebook, project, f"{cells_label(cell, cell)} waits for input")
+    shown = clean(prompt, limit)
+    if len(shown.splitlines()) > 1:
+        first = quoted(head, shown)
+    else:
+        first = f'{head}: "{shown}"' if shown else head
+    return clean(f"⌨ {first}\nHost: {host}", TELEGRAM_LIMIT), clean(head, 256)

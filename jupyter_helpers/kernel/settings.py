@@ -61,8 +61,10 @@ class Text(_Forgiving, Unicode):
 
 
 class AutoNotify(Configurable):
+    AFTER_MAX = 10_000_000.0
+
     enabled = Flag(True, help="Notify about long runs from the start of every kernel.").tag(config=True)
-    after = Seconds(60.0, 0, 10_000_000,
+    after = Seconds(60.0, 0, AFTER_MAX,
                     help="Seconds a run (or, with per='cell', a cell) must take to send a notification."
                     ).tag(config=True)
     run_gap = Seconds(1.0, 0, 3600,
@@ -76,6 +78,9 @@ class AutoNotify(Configurable):
     present_for = Seconds(120.0, 0, 86400,
                           help="Seconds since the last input in a focused notebook page during which the user "
                           "counts as looking (with when='away').").tag(config=True)
+    input_after = Seconds(30.0, 0, 10_000_000,
+                          help="Seconds a cell may wait for input() or getpass() before one message quotes "
+                          "its prompt (0 turns these messages off).").tag(config=True)
     images = Flag(True, help="Attach the last image a run displayed (a plot) to its message.").tag(config=True)
     message = Text("", help="Text added to every notification (e.g. what to do next).").tag(config=True)
     backend = Text(

@@ -19,25 +19,42 @@ from time import perf_counter
 from typing import Any
 
 from .capture import DisplayCapture
+from .inputs import InputWatch
 from .settings import AutoNotify
 
 
 class Run:
     """A run of cells in progress; filled on the kernel thread."""
 
-    __slots__ = ("start", "end", "first", "last", "cells", "longest", "longest_cell", "error", "text",
-                 "image", "running", "pending")
+    __slots__ = ("start", "end", "first", "last", "cells", "longest", "longest_cell", "error", "failed",
+                 "failure", "failures", "stopped", "text", "image", "running", "pending", "warmed")
 
     def __init__(self, start: float) -> None:
         self.start = self.end = start
-        self.first = self.last = self.longest_cell = None
-        self.cells = 0
+        self.first: int | None = None
+        self.last: int | None = None
+        self.longest_cell: int | None = None
+        self.failed: int | None = None  # the first cell of the run that failed
+        self.cells = self.failures = 0
         self.longest = 0.0
-        self.error: BaseException | None = None
+        self.error: BaseException | None = None  # the last cell's
+        self.failure: BaseException | None = None  # ... and its error
+        self.stopped: str | None = None  # how the kernel was ended while the run's last cell ran
         self.text: str | None = None
         self.image: object = None
         self.running = True
         self.pending = False  # reached the threshold: will send once it is over
+        self.warmed = False  # the warm delivery child was asked for when it crossed the threshold
+
+    def cell_ended(self, number: int | None, started: float, now: float) -> None:
+        """Counts a cell that ran from `started` to `now` (under the watcher's lock): finished, or
+        stopped with the kernel."""
+        self.running, self.end, self.last = False, now, number
+        if self.first is None:
+            self.first = number
+        self.cells += 1
+        if now - started >= self.longest:
+            self.longest, self.longest_cell = now - started, number
 
 
 class RunWatcher:
@@ -46,6 +63,7 @@ class RunWatcher:
         self.settings = settings
         self.launch = launch
         self.capture = DisplayCapture()
+        self.inputs = InputWatch()
         self._make_sender = make_sender
         self._sender: Any = None
         self._making_sender = threading.Lock()  # the closing thread and %notify may both be first
@@ -57,7 +75,9 @@ class RunWatcher:
         self._closer: threading.Thread | None = None
         self._closing = False
         self._busy = False  # the closing thread is preparing or submitting a run's message
+        self._untimed = True  # the closing thread (if any) sleeps until woken: a new run must wake it
         self._cell_started = 0.0
+        self._told_held = False  # the first held message is explained under the next cell
         self._configure()
         settings.observe(self._configure)
 
@@ -98,6 +118,8 @@ class RunWatcher:
                 self._outbox.append(run)
                 self._wake()
             self._run = Run(now)
+            if self._untimed and self._enabled:
+                self._wake()  # the closing thread times this run's crossing (started by the first run)
 
     def post_run_cell(self, result: Any) -> None:
         now = perf_counter()
@@ -114,16 +136,13 @@ class RunWatcher:
             run = self._run
             if run is None:
                 return  # the extension was loaded during this cell
-            run.running = False
-            run.end = now
             number = result.execution_count
-            if run.first is None:
-                run.first = number
-            run.last = number
-            run.cells += 1
-            if now - self._cell_started >= run.longest:
-                run.longest, run.longest_cell = now - self._cell_started, number
-            run.error = result.error_in_exec or result.error_before_exec
+            run.cell_ended(number, self._cell_started, now)
+            run.error = error = result.error_in_exec or result.error_before_exec
+            if error is not None:
+                run.failures += 1
+                if run.failed is None:
+                    run.failed, run.failure = number, error
             if text is not None:
                 run.text = text
             if image is not None:
@@ -168,29 +187,62 @@ class RunWatcher:
         return None
 
     def _wait_time(self) -> float | None:
+        """Under the lock: how long the closing thread may sleep (None: until woken)."""
         run = self._run
-        if run is None or not run.pending:
+        if run is None:
+            return None
+        if not run.pending:
+            if run.running and not run.warmed:
+                return max(run.start + self._after - perf_counter(), 0.0)  # when it crosses the threshold
             return None
         if run.running:
             return max(self._gap, 0.05)  # the cell's end may extend the run: look again then
         return max(run.end + self._gap - perf_counter(), 0.0)
 
+    def _crossed(self) -> bool:
+        """Under the lock: the run in progress has just reached the threshold (once per run)."""
+        run = self._run
+        if run is None or run.warmed:
+            return False
+        if run.pending or (run.running and perf_counter() - run.start >= self._after):
+            run.warmed = True
+            return True
+        return False
+
     def _close_runs(self) -> None:
+        """The closing thread: starts the warm delivery child when a run crosses the threshold
+        (so its message does not wait for a Python to start), and sends runs that are over."""
         while True:
+            crossed = False
             with self._cond:
                 run = self._due()
-                while run is None:
+                while run is None and not crossed:
                     if self._closing:
                         return
-                    self._cond.wait(self._wait_time())
+                    timeout = self._wait_time()
+                    self._untimed = timeout is None
+                    self._cond.wait(timeout)
+                    self._untimed = False
+                    crossed = self._crossed()
                     run = self._due()
-                self._busy = True
+                self._busy = run is not None
+            if crossed:
+                self._warm()
+            if run is None:
+                continue
             try:
                 self._send(run)
             finally:
                 with self._cond:
                     self._busy = False
                     self._cond.notify_all()
+
+    def _warm(self) -> None:
+        """Asks the sender for its warm child now (on the closing thread, never the kernel's)."""
+        try:
+            self.sender.warm()
+        except Exception:
+            pass  # the message itself will start a child, and report what fails
 
     def wait_idle(self, timeout: float) -> bool:
         """True once every run that is over was handed to the sender and the sender is idle
@@ -224,6 +276,18 @@ class RunWatcher:
         if hand_off and self._sender is not None:
             self._sender.hand_off_pending()
 
+    def stopped(self, how: str) -> None:
+        """The kernel is being ended (`how`: `by SIGTERM`, ...): a run whose cell is still running
+        and that has passed the threshold goes out now, marked as stopped, with everything
+        already waiting; then the sender hands its queue to children that outlive the kernel."""
+        now = perf_counter()
+        with self._lock:
+            run = self._run
+            if self._enabled and run is not None and run.running and now - run.start >= self._after:
+                run.cell_ended(self._running_cell(), self._cell_started, now)
+                run.stopped, run.pending = how, True
+        self.close()
+
     def _send(self, run: Run) -> None:
         if not self._enabled:
             return
@@ -235,15 +299,22 @@ class RunWatcher:
                 f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
 
     def record(self, run: Run) -> tuple[Any, bytes | None]:
-        """The run as a message record, and the picture to attach (when allowed and not too big)."""
-        from ..common.text import clean
-        from .capture import image_bytes
+        """The run as a message record, and the picture to attach (when allowed and not too big:
+        the size is judged before the picture is decoded or handed to the delivery child)."""
+        from ..common.text import PHOTO_LIMIT, clean, left_out_note
+        from .capture import image_bytes, payload_size
         from .message import RunRecord, describe_error
 
         settings = self.settings
         limit = settings.excerpt_length
         notebook, project = self.place()
-        image = image_bytes(run.image) if settings.images and run.image is not None else None
+        image, left_out = None, None
+        if settings.images and run.image is not None:
+            size = payload_size(run.image)
+            if size > PHOTO_LIMIT:
+                left_out = left_out_note(size)
+            else:
+                image = image_bytes(run.image)
         return RunRecord(
             notebook=notebook,
             project=project,
@@ -256,28 +327,69 @@ class RunWatcher:
             longest_seconds=run.longest,
             excerpt=None if run.error is not None or run.text is None else clean(run.text[: 2 * limit + 64], limit),
             error=None if run.error is None else describe_error(run.error, limit),
+            failed_cell=run.failed,
+            failed_error=None if run.failure is None else describe_error(run.failure, limit),
+            failures=run.failures,
+            stopped=run.stopped,
             note=clean(settings.message, 1000),
+            left_out=left_out,
         ), image
 
     def place(self) -> tuple[str | None, str | None]:
         """(notebook file name, project), each None when unknown; read when a message is made."""
+        from ..common.projects import project_of
         from ..common.text import clean_name
         from .names import notebook_path
 
         path = notebook_path(self.shell, self.launch)
         if path is None:
             return (None if self.launch else _shell_name()), None
-        return clean_name(path.rsplit("/", 1)[-1]) or None, _project(path)
+        return clean_name(path.rsplit("/", 1)[-1]) or None, project_of(path)
 
     def notify_run(self, record: Any, image: bytes | None) -> None:
-        """The one place where a run's message leaves the kernel side (a check such as "is the
-        user looking at this notebook right now?" belongs here, before the submit)."""
         from .message import compose, title
+
+        self._deliver(compose(record), title(record), image)
+
+    def _deliver(self, text: str, title: str, image: bytes | None = None) -> None:
+        """The one place where the kernel's automatic messages leave (%notify, which the user
+        typed, skips the presence rule): held while the user looks at the notebook."""
         from .presence import current_verdict
 
         if self.settings.when == "away" and current_verdict(self.settings.present_for).looking:
-            return  # the user watched it finish
-        self.sender.submit(compose(record), title(record), self.settings.backend, image=image)
+            if not self._told_held:  # a newcomer's first test is exactly this: say it once
+                self._told_held = True
+                self._notices.append(f"jupyter-helpers: not sent to your phone, because you are looking at this "
+                                     f"notebook: {title}. `%autonotify --when always` sends every message "
+                                     "(this note shows once per kernel)")
+            return
+        self.sender.submit(text, title, self.settings.backend, image=image)
+
+    def input_timer(self, prompt: str) -> Any:
+        """A cell asked for input (kernel/inputs.py): a timer that sends one message quoting the
+        prompt if no answer comes within `input_after` seconds; None when that is off."""
+        seconds = self.settings.input_after
+        if not self._enabled or seconds <= 0:
+            return None
+        timer = threading.Timer(seconds, self._input_waits, (prompt, self._running_cell()))
+        timer.daemon = True
+        timer.start()
+        return timer
+
+    def _running_cell(self) -> int | None:
+        """The number of the cell running now (IPython counts it before the cell starts)."""
+        count = getattr(self.shell, "execution_count", None)
+        return count - 1 if isinstance(count, int) else None
+
+    def _input_waits(self, prompt: str, cell: int | None) -> None:
+        from .message import compose_wait
+
+        try:
+            notebook, project = self.place()
+            self._deliver(*compose_wait(prompt, cell, notebook, project, _host(), self.settings.excerpt_length))
+        except Exception as exc:  # never let a message end the timer's thread noisily
+            self.settings.notices.append(
+                f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
 
 
 def _shell_name() -> str | None:
@@ -289,22 +401,3 @@ def _host() -> str:
     import socket
 
     return socket.gethostname()
-
-
-def _project(path: str | None) -> str | None:
-    """The project of the notebook's folder from the map the window titles use (as the path
-    reads, or with symlinks resolved); a broken map only costs the project name."""
-    if not path:
-        return None
-    import os
-
-    from ..common.errors import UserError
-    from ..common.projects import ProjectStore, normalise_folder
-    from ..common.text import clean_name
-
-    try:
-        mapping = ProjectStore.default().load()
-    except UserError:  # a broken map (status and the server log name it) costs only the project name
-        return None
-    project = mapping.resolve(normalise_folder(path)) or mapping.resolve(os.path.realpath(path))
-    return clean_name(project) or None if project else None

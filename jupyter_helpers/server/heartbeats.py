@@ -29,7 +29,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, TraitError, Unicode
 from traitlets.config import Configurable
 
-from ..common.editor_bucket import BUCKET_TYPE, CLIENT, EditorData, bucket_id
+from ..common.editor_bucket import BUCKET_TYPE, CLIENT, DEFAULT_URL, EditorData, bucket_id
 from ..common.projects import ProjectMap, ProjectMapError
 from .activity import Activity, PageState, Segment
 from .presence import Report
@@ -58,7 +58,7 @@ class ActivityWatch(Configurable):
 
     heartbeats = Bool(True, help="Send time per notebook and project to ActivityWatch (its Editor view).").tag(
         config=True)
-    url = Unicode("http://127.0.0.1:5600", help="Where aw-server listens.").tag(config=True)
+    url = Unicode(DEFAULT_URL, help="Where aw-server listens.").tag(config=True)
     idle_after = Float(180.0, help="Seconds without input in the focused page after which time stops "
                                    "counting (aw-watcher-afk's default).").tag(config=True)
     interval = Float(10.0, help="Seconds between heartbeats while a document is in use.").tag(config=True)
@@ -145,8 +145,6 @@ class Heartbeats:
     # -- the PresenceStore's listener -------------------------------------------------------
 
     def page_reported(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None:
-        if not report.owner:
-            return
         if report.closing:
             self.activity.forget([report.page], now)
             return

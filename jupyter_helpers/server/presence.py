@@ -39,6 +39,7 @@ from ..common.presence import (
     presence_file,
     write_private_json,
 )
+from .owner import counts_as_owner
 from .pages import install_script, jinja_environments, render_script
 
 ENDPOINT = "jupyter-helpers/presence"
@@ -72,7 +73,6 @@ class Report:
     visible: bool
     idle: float | None  # seconds since the page's last user input; None before any input
     closing: bool
-    owner: bool = True  # sent by the server's owner (see is_owner)
 
 
 def parse_report(body: bytes) -> Report:
@@ -100,14 +100,6 @@ def parse_report(body: bytes) -> Report:
     if idle is not None and (isinstance(idle, bool) or not isinstance(idle, (int, float)) or not 0 <= idle < 1e9):
         raise BadReport("'idle' must be null or seconds >= 0")
     return Report(page, seq, path.strip("/"), idle=None if idle is None else float(idle), **flags)
-
-
-def is_owner(user: object) -> bool:
-    """Whose page this is. A personal Jupyter server has one user: whoever logged in is its
-    owner. Under JupyterHub (JUPYTERHUB_USER names the owner) an admin or a collaborator may open
-    the owner's server; their use is not the owner's (ActivityWatch time counts only the owner's)."""
-    owner = os.environ.get("JUPYTERHUB_USER")
-    return owner is None or getattr(user, "username", None) == owner
 
 
 class PresenceListener(Protocol):
@@ -323,9 +315,8 @@ class PresenceHandler(APIHandler):
             report = parse_report(self.request.body)
         except BadReport as exc:
             raise web.HTTPError(400, f"presence report rejected: {exc}") from None
-        if not is_owner(self.current_user):
-            report = dataclasses.replace(report, owner=False)
-        await self.settings[SETTINGS_KEY].report(report)
+        if counts_as_owner(self.current_user, os.environ):  # a visitor's page is heard, never counted
+            await self.settings[SETTINGS_KEY].report(report)
         self.set_status(204)
         self.finish()
 

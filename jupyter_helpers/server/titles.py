@@ -32,9 +32,11 @@ class ProjectTitles(Configurable):
     unmapped = Enum(["root", "none"], "root", help="Pages of no mapped folder: 'root' shows the server "
                                                    "folder's name, 'none' adds nothing.").tag(config=True)
 
+    def store(self) -> ProjectStore:
+        return ProjectStore(Path(self.map_file)) if self.map_file else ProjectStore.default()
+
     def project_map(self) -> ProjectMap:
-        store = ProjectStore(Path(self.map_file)) if self.map_file else ProjectStore.default()
-        from_file = store.load()
+        from_file = self.store().load()
         from_config = validate({"folders": dict(self.projects)}, "c.ProjectTitles.projects")
         return ProjectMap({**from_file.folders, **from_config.folders})
 
@@ -48,8 +50,9 @@ class ProjectTitles(Configurable):
 
 def start(serverapp: Any) -> None:
     """Runs in the extension's start hook, after every other extension made its environments."""
+    titles = ProjectTitles(parent=serverapp)
     try:
-        config = ProjectTitles(parent=serverapp).script_config(serverapp.root_dir, serverapp.base_url)
+        config = titles.script_config(serverapp.root_dir, serverapp.base_url)
     except ProjectMapError as exc:
         serverapp.log.error("jupyter-helpers: window titles get no project name: %s", exc)
         return
@@ -57,3 +60,7 @@ def start(serverapp: Any) -> None:
     install_script(environments, SCRIPT_GLOBAL, render_script("title_script.html.j2", config))
     serverapp.log.info("jupyter-helpers: project names added to page titles (%d template environments)",
                        len(environments))
+    if not titles.projects and not titles.store().path.exists():
+        serverapp.log.warning("jupyter-helpers: no project map at %s, so titles show the server folder's name; "
+                              "map folders with `jupyter-helpers projects add FOLDER NAME` and restart the server",
+                              titles.store().path)

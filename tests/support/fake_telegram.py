@@ -3,8 +3,9 @@
 It is an HTTP proxy on 127.0.0.1: clients set HTTPS_PROXY to it, it answers CONNECT, terminates
 TLS with a certificate for api.telegram.org signed by a test CA (trustme), and then plays the Bot
 API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
-It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived) and can answer
-401, hang, or hang on the next request only (`mode`).
+It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived), answers getMe
+and getUpdates (long polling over `user_sends`'s messages), and can answer 401, hang, or hang on
+the next request only (`mode`).
 """
 
 from __future__ import annotations
@@ -46,10 +47,15 @@ class _BotApi(_QuietHandler):
             self._answer(401, {"ok": False, "error_code": 401, "description": "Unauthorized"})
             return
         if method == "getMe":
-            bot = {"id": 1, "is_bot": True, "first_name": "t", "username": "t_bot"}
+            bot = {"id": 1, "is_bot": True, "first_name": "t", "username": fake.bot_username}
             self._answer(200, {"ok": True, "result": bot})
             return
         fields = _fields(self.headers.get("Content-Type", ""), body)
+        if method == "getUpdates":
+            fake.polls += 1
+            self._answer(200, {"ok": True, "result": fake.updates_after(int(fields.get("offset", 0) or 0),
+                                                                        float(fields.get("timeout", 0) or 0))})
+            return
         if method == "sendPhoto" and not _whole_picture(fields.get("photo")):
             # what the real Bot API answers for bytes it cannot decode as a picture
             self._answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: IMAGE_PROCESS_FAILED"})
@@ -117,7 +123,10 @@ class FakeTelegram:
 
     def __init__(self, workdir: Path) -> None:
         self.mode = "ok"
+        self.bot_username = "t_bot"
         self.messages: list[dict] = []
+        self.updates: list[dict] = []  # what users sent the bot (getUpdates), see `user_sends`
+        self.polls = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         ca = trustme.CA()
@@ -139,8 +148,28 @@ class FakeTelegram:
                 "NO_PROXY": "", "no_proxy": ""}
 
     def record(self, path: str, fields: dict) -> None:
+        """Keeps the request's fields and its arrival time (`at`, time.time())."""
         with self._lock:
-            self.messages.append({"path": path, **fields})
+            self.messages.append({"path": path, "at": time.time(), **fields})
+
+    def user_sends(self, text: str, chat_id: int = 4242, first_name: str = "Ada") -> None:
+        """A Telegram user sends the bot a message (it shows up in getUpdates)."""
+        with self._lock:
+            update_id = 1000 + len(self.updates)
+            chat = {"id": chat_id, "type": "private", "first_name": first_name}
+            self.updates.append({"update_id": update_id, "message": {
+                "message_id": update_id, "date": int(time.time()), "chat": chat, "text": text,
+                "from": {"id": chat_id, "is_bot": False, "first_name": first_name}}})
+
+    def updates_after(self, offset: int, timeout: float) -> list[dict]:
+        """getUpdates: updates with update_id >= offset, waiting up to `timeout` (capped) for one."""
+        deadline = time.monotonic() + min(timeout, 5.0)
+        while True:
+            with self._lock:
+                found = [update for update in self.updates if update["update_id"] >= offset]
+            if found or time.monotonic() >= deadline or self.stopping.is_set():
+                return found
+            time.sleep(0.05)
 
     def texts(self) -> list[str]:
         """The text of every sendMessage, in arrival order (photos are in `photos()`)."""

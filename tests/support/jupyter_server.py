@@ -34,15 +34,16 @@ def isolated_env(home: Path) -> dict[str, str]:
 
 class JupyterServer:
     def __init__(self, command: str, root_dir: Path, env: dict[str, str], log: Path,
-                 ready_marker: bytes = b"is running at:") -> None:
-        """`ready_marker`: a log line to wait for (e.g. the title extension's start message)."""
+                 ready_marker: bytes = b"is running at:", wrapper: list[str] | None = None) -> None:
+        """`ready_marker`: a log line to wait for (e.g. the title extension's start message).
+        `wrapper`: a command the server is started through (it must exec its arguments)."""
         self.ready_marker = ready_marker
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{BASE_URL}"
         self.log = log
         self._handle = log.open("wb")
         self.process = subprocess.Popen(
-            [str(BIN / "jupyter"), command, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+            [*(wrapper or []), str(BIN / "jupyter"), command, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
              "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.base_url={BASE_URL}",
              f"--ServerApp.root_dir={root_dir}"],
             env=env, stdin=subprocess.DEVNULL, stdout=self._handle, stderr=subprocess.STDOUT, cwd=root_dir,

@@ -37,3 +37,23 @@ def killed_after(step: int, *command: str) -> bool:
     done = subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, capture_output=True, text=True,
                           timeout=120, check=False)
     return done.returncode == -signal.SIGKILL
+
+
+# The CLI's own peak resident memory (VmHWM of its address space, which exec starts afresh). A
+# child's ru_maxrss would not do: it includes the parent's memory when the child was spawned.
+_MEASURED = """import sys
+from jupyter_helpers.cli import main
+code = main(sys.argv[1:])
+sys.stderr.write(next(line for line in open("/proc/self/status") if line.startswith("VmHWM:")))
+sys.exit(code)
+"""
+
+
+def cli_peak_memory(*args: str, **kwargs) -> tuple[subprocess.CompletedProcess, float]:
+    """Runs `jupyter-helpers ARGS` (its `main`, in a fresh interpreter) and returns what it did and
+    its peak resident memory in MB; the last line of its stderr is the measurement, not its own."""
+    done = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, timeout=600,
+                          check=False, **kwargs)
+    *rest, measured = done.stderr.splitlines(keepends=True) or ["VmHWM: 0 kB"]
+    done.stderr = "".join(rest)
+    return done, int(measured.split()[1]) / 1024

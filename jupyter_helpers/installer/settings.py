@@ -1,0 +1,71 @@
+"""Reading configuration the way its consumers read it: traitlets' own loaders, and Jupyter's
+config folders in the server's order (a hub's disabled user config included). `status` and the
+ActivityWatch report use it, so "ok" and the report's defaults mean what the server will do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..common import hub, paths
+
+
+class ConfigUnreadable(Exception):
+    """A config file traitlets cannot load; str() is one line naming it."""
+
+
+def load_traitlets_config(path: Path) -> dict:
+    """A .py or .json config file as traitlets loads it ({} when absent)."""
+    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
+
+    if not path.is_file():
+        return {}
+    loader = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
+    try:
+        return loader(path.name, path=str(path.parent)).load_config()
+    except Exception as exc:  # user code in a .py config can raise anything
+        text = str(exc).strip().splitlines()
+        raise ConfigUnreadable(f"cannot load {path} ({type(exc).__name__}: {text[0] if text else ''})") from exc
+
+
+def setting(files: list[Path], section: str, key: str) -> tuple[object, Path | None]:
+    """The value the last of `files` to set `section.key` gives it (later files win)."""
+    value, source = None, None
+    for path in files:
+        config = load_traitlets_config(path)
+        if section in config and key in config[section]:
+            value, source = config[section][key], path
+    return value, source
+
+
+def lazy(value: object, previous: object) -> object:
+    """A `.append(...)`-style value from a .py config, applied to what the earlier files set."""
+    from traitlets.config.loader import LazyConfigValue
+
+    return value.get_value(previous if isinstance(previous, list) else []) if isinstance(value, LazyConfigValue) \
+        else value
+
+
+def server_config_dirs() -> list[Path]:
+    """The Jupyter config folders the server reads, highest priority first; on a hub with per-user
+    config disabled, without those in the user's home (as jupyterhub-singleuser drops them)."""
+    from jupyter_core.paths import jupyter_config_path
+
+    folders = jupyter_config_path()
+    if paths.jupyter_config_dir() not in map(Path, folders):
+        folders.insert(0, str(paths.jupyter_config_dir()))
+    return [Path(folder) for folder in (hub.outside_home(folders) if hub.user_config_disabled() else folders)]
+
+
+def server_config_files(folders: list[Path]) -> list[Path]:
+    """jupyter_server_config.json/.py in each folder, lowest priority first."""
+    return [d / f"jupyter_server_config.{ext}" for d in reversed(folders) for ext in ("json", "py")]
+
+
+def server_section(section: str) -> dict[str, tuple[object, Path]]:
+    """`c.<section>.*` as the Jupyter server sees them: key -> (value, the file that sets it)."""
+    found: dict[str, tuple[object, Path]] = {}
+    for path in server_config_files(server_config_dirs()):
+        config = load_traitlets_config(path)
+        if section in config:
+            found.update((key, (value, path)) for key, value in config[section].items())
+    return found

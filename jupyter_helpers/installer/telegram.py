@@ -1,0 +1,189 @@
+"""`jupyter-helpers telegram`: from a bot token to a working telegram.ini, without reading JSON.
+
+The hard part of setting up Telegram by hand is the chat id: it only shows in the Bot API's
+getUpdates answer once the user has written to the bot. So: check the token (getMe), wait for the
+user's message (getUpdates, long polling), take its chat id, write `token` and `chat_id` into
+ntfy's telegram.ini key by key (the rest of the user's file stays, mode 0600, under its lock) and
+let the caller send a test message through the real delivery path.
+
+Plain HTTPS with the standard library (urllib honours HTTPS_PROXY and SSL_CERT_FILE), so the
+installer needs nothing the delivery child has. The token is a password: no message shows it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..common import paths
+from ..common.errors import UserError
+from ..common.files import BadJson, atomic_write, check_writable, load_json, read, sweep_temps, write_error
+from ..common.locks import locked
+
+API = "https://api.telegram.org"
+SECTION = "telegram"
+TOKEN_SHAPE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
+POLL = 25.0  # seconds one getUpdates long poll may wait (Telegram allows up to 50)
+RECENT = 600.0  # a message already waiting counts if it is at most this old
+
+
+class TelegramError(UserError):
+    """Something between here and the bot went wrong; the message never holds the token."""
+
+
+@dataclass(frozen=True)
+class Chat:
+    id: int
+    name: str
+
+
+def credentials_file() -> Path:
+    return paths.ntfy_config_dir() / "telegram.ini"
+
+
+def check_token_shape(token: str) -> str:
+    token = token.strip()
+    if not TOKEN_SHAPE.fullmatch(token):
+        raise TelegramError("that is not a bot token: @BotFather gives one like 123456789:AAE... "
+                            "(digits, a colon, then letters); copy it again")
+    return token
+
+
+class BotApi:
+    """The few Bot API methods setup needs, over HTTPS."""
+
+    def __init__(self, token: str) -> None:
+        self._token = token
+        self._opener = urllib.request.build_opener()  # proxies from the environment, as ntfy's httpx does
+
+    def call(self, method: str, fields: Mapping[str, object], timeout: float) -> object:
+        request = urllib.request.Request(f"{API}/bot{self._token}/{method}", data=json.dumps(fields).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with self._opener.open(request, timeout=timeout) as response:
+                body = response.read()
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 404):
+                raise TelegramError(f"Telegram rejected the bot token ({method}: HTTP {exc.code}); "
+                                    "copy it again from @BotFather") from None
+            raise TelegramError(self._redact(f"Telegram answered {method} with HTTP {exc.code}; try again later")
+                                ) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
+            raise TelegramError(self._redact(f"cannot reach api.telegram.org ({text}); check the network, "
+                                             "or HTTPS_PROXY if you need a proxy")) from None
+        try:
+            answer = load_json(body)
+        except BadJson:
+            raise TelegramError(f"api.telegram.org did not answer {method} with JSON (a proxy in the way?)") from None
+        if not isinstance(answer, dict) or answer.get("ok") is not True:
+            raise TelegramError(self._redact(f"Telegram refused {method}: {answer}"))
+        return answer.get("result")
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self._token, "<token>")
+
+    def bot_name(self) -> str:
+        me = self.call("getMe", {}, timeout=30)
+        username = me.get("username") if isinstance(me, dict) else None
+        if not isinstance(username, str):
+            raise TelegramError("Telegram's getMe answer names no bot; check the token")
+        return username
+
+    def wait_for_chat(self, wait: float, now: float | None = None) -> Chat | None:
+        """The chat of the first message someone sends the bot within `wait` seconds (one that
+        was already waiting counts if it is recent), else None."""
+        started = time.time() if now is None else now
+        deadline = time.monotonic() + wait
+        offset = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            poll = min(POLL, max(remaining, 0.0))
+            updates = self.call("getUpdates", {"offset": offset, "timeout": int(poll),
+                                               "allowed_updates": ["message"]}, timeout=poll + 15)
+            for update in updates if isinstance(updates, list) else []:
+                if not isinstance(update, dict):
+                    continue
+                if isinstance(update.get("update_id"), int):
+                    offset = max(offset, update["update_id"] + 1)
+                chat = _chat_of(update, started - RECENT)
+                if chat is not None:
+                    return chat
+
+
+def _chat_of(update: dict[str, object], since: float) -> Chat | None:
+    message = update.get("message")
+    if not isinstance(message, dict) or not isinstance(message.get("date"), int) or message["date"] < since:
+        return None
+    chat = message.get("chat")
+    if not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
+        return None
+    parts = [chat.get(key) for key in ("title", "first_name", "last_name")]
+    name = " ".join(part for part in parts if isinstance(part, str)) or str(chat["id"])
+    return Chat(chat["id"], "".join(ch if ch.isprintable() else " " for ch in name))
+
+
+_HEADER = re.compile(r"\s*\[([^\]]*)\]")
+
+
+def set_ini_keys(text: str, section: str, values: Mapping[str, str]) -> str:
+    """`text` (an INI file as configparser reads it) with `values` set in `section`: a key's line
+    (and its continuation lines) is replaced where it is, missing keys go at the end of the
+    section, a missing section at the end of the file. Every other line stays as it was."""
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    wanted = {key.lower(): f"{key} = {value}\n" for key, value in values.items()}
+    start = next((i for i, line in enumerate(lines) if (m := _HEADER.match(line)) and m.group(1) == section), None)
+    if start is None:
+        gap = ["\n"] if lines and lines[-1].strip() else []
+        return "".join(lines + gap + [f"[{section}]\n", *wanted.values()])
+    end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])), len(lines))
+    body, index = [], start + 1
+    while index < end:
+        line = lines[index]
+        key = re.split(r"[=:]", line, maxsplit=1)[0].strip().lower() if not line[:1].isspace() else None
+        index += 1
+        if key in wanted:
+            body.append(wanted.pop(key))
+            while index < end and lines[index][:1].isspace() and lines[index].strip():
+                index += 1  # the old value's continuation lines
+        else:
+            body.append(line)
+    def last(keep: Callable[[str], bool]) -> int:
+        return max((i for i, line in enumerate(body) if keep(line)), default=-1)
+
+    after = last(lambda line: bool(line.strip()) and not line.lstrip().startswith(("#", ";")))
+    if after < 0:  # no key yet: after what the section holds (its comments), before blank lines
+        after = last(lambda line: bool(line.strip()))
+    body[after + 1:after + 1] = list(wanted.values())
+    return "".join(lines[:start + 1] + body + lines[end:])
+
+
+def write_credentials(token: str, chat_id: int) -> Path:
+    """Sets token and chat_id in telegram.ini (mode 0600), under its lock; everything else stays."""
+    path = credentials_file()
+    check_writable([path])
+    try:
+        with locked(path):
+            sweep_temps(path)
+            current = read(path)
+            try:
+                text = (current or b"").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TelegramError(f"{path} is not UTF-8 text (byte {exc.start}); fix or remove it") from None
+            updated = set_ini_keys(text, SECTION, {"token": token, "chat_id": str(chat_id)})
+            atomic_write(path, updated.encode(), mode=0o600)
+    except OSError as exc:
+        raise write_error(exc, path, "nothing was changed") from exc
+    return path

@@ -1,0 +1,387 @@
+"""Kernel deaths told by the server (issue 17): a real Jupyter server with the extension enabled by
+`jupyter-helpers install`, real kernels started through its REST API and killed for real, the
+message sent through the delivery child and the real ntfy chain to the fake Bot API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+import pytest
+from jupyter_client import BlockingKernelClient
+
+from jupyter_helpers.server.kernels import Death, cause, what_happened
+
+from conftest import TOKEN as BOT_TOKEN
+from support.fake_telegram import FakeTelegram
+from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+
+
+def wait_until(condition, timeout: float = 30.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    value = condition()
+    while not value and time.monotonic() < deadline:
+        time.sleep(interval)
+        value = condition()
+    return value
+
+
+def api(server: JupyterServer, path: str, method: str = "GET", body: object = None) -> tuple[int, bytes]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(server.url + path, data=data, method=method,
+                                     headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def make_site(base: Path, fake: FakeTelegram, server_config: str = "") -> dict:
+    home, work = base / "home", base / "work"
+    env = {**isolated_env(home), **fake.env()}
+    for name in ("alpha/train.ipynb", "alpha/other.ipynb", "beta/idle.ipynb"):
+        (work / name).parent.mkdir(parents=True, exist_ok=True)
+        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        nbformat.write(notebook, work / name)
+    (home / ".config" / "ntfy").mkdir(parents=True)
+    (home / ".config" / "ntfy" / "telegram.ini").write_text(f"[telegram]\ntoken = {BOT_TOKEN}\nchat_id = 4242\n")
+    subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
+    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(work / "alpha"), "Project Alpha"], env=env,
+                   check=True, capture_output=True)
+    if server_config:
+        (home / ".jupyter" / "jupyter_server_config.py").write_text(server_config)
+    return {"env": env, "work": work, "base": base, "runtime": home / ".local/share/jupyter/runtime"}
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FakeTelegram]:
+    with FakeTelegram(tmp_path_factory.mktemp("telegram")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, fake: FakeTelegram) -> dict:
+    return make_site(tmp_path_factory.mktemp("deaths"), fake)
+
+
+@pytest.fixture(scope="module")
+def server(site: dict) -> Iterator[JupyterServer]:
+    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as running:
+        yield running
+
+
+@pytest.fixture
+def telegram(fake: FakeTelegram) -> FakeTelegram:
+    fake.mode = "ok"
+    with fake._lock:
+        fake.messages.clear()
+    return fake
+
+
+class Kernel:
+    """A notebook's session on the server, and a client of its kernel (as a front end has)."""
+
+    def __init__(self, server: JupyterServer, runtime: Path, path: str) -> None:
+        self.server = server
+        status, body = api(server, "api/sessions", "POST",
+                           {"path": path, "type": "notebook", "name": path.rsplit("/", 1)[-1],
+                            "kernel": {"name": "python3"}})
+        assert status == 201, body
+        self.id = json.loads(body)["kernel"]["id"]
+        self.client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{self.id}.json"))
+        self.client.load_connection_file()
+        self.client.start_channels()
+        self.ready()
+
+    def ready(self) -> None:
+        """The kernel answers on its shell channel (not the heartbeat: a busy machine misses beats)."""
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            asked = self.client.kernel_info()
+            try:
+                while self.client.get_shell_msg(timeout=5)["parent_header"].get("msg_id") != asked:
+                    pass
+                return
+            except Exception:  # queue.Empty: ask again (a restarting kernel missed it)
+                continue
+        raise AssertionError(f"kernel {self.id} did not answer within 60 s")
+
+    def pid(self) -> int:
+        """The kernel's process, found by its connection file (running code would count as a cell)."""
+        marker = f"kernel-{self.id}.json".encode()
+
+        def find() -> int | None:
+            for proc in Path("/proc").iterdir():
+                try:
+                    if proc.name.isdigit() and marker in (proc / "cmdline").read_bytes():
+                        return int(proc.name)
+                except OSError:
+                    continue
+            return None
+
+        found = wait_until(find, timeout=30)
+        assert found, f"no process for kernel {self.id}"
+        return found
+
+    def run(self, code: str) -> None:
+        """Starts a cell and returns once the kernel is busy with it."""
+        self.client.execute(code)
+        wait_until(lambda: json.loads(api(self.server, f"api/kernels/{self.id}")[1])["execution_state"] == "busy")
+
+    def close(self) -> None:
+        self.client.stop_channels()
+        api(self.server, f"api/kernels/{self.id}", "DELETE")
+
+
+def log_lines(server: JupyterServer, needle: str = "jupyter-helpers: ") -> list[str]:
+    return [line for line in server.log.read_text(errors="replace").splitlines() if needle in line]
+
+
+def restarted(server: JupyterServer, kernel: Kernel, before: int) -> bool:
+    """The server restarted the kernel (as Jupyter does after a death): a new process answers."""
+    return wait_until(lambda: len(log_lines(server, " died (")) > before, timeout=30) and \
+        wait_until(lambda: _alive(kernel), timeout=60)
+
+
+def _alive(kernel: Kernel) -> bool:
+    try:
+        kernel.ready()
+        return kernel.pid() > 0
+    except AssertionError:
+        return False
+
+
+def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_sigkill(
+    server: JupyterServer, site: dict, telegram: FakeTelegram
+) -> None:
+    kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+    try:
+        pid = kernel.pid()
+        kernel.client.execute_interactive("import time", timeout=60)  # as a user's first cell
+        kernel.run("time.sleep(60)")
+        time.sleep(1.2)
+        before = len(log_lines(server, " died ("))
+        os.kill(pid, signal.SIGKILL)
+        texts = telegram.wait_for(1)
+        assert restarted(server, kernel, before)
+        time.sleep(1)  # nothing else arrives
+        assert len(telegram.texts()) == 1, telegram.texts()
+    finally:
+        kernel.close()
+    first, second, host = texts[0].splitlines()
+    assert first.startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory?) after "), first
+    assert first.endswith(" busy in cell [2]"), first
+    assert second == "Jupyter restarts it; its variables are gone." and host.startswith("Host: ")
+    line = log_lines(server, " died (")[-1]
+    assert f"kernel {kernel.id} (alpha/train.ipynb) died (SIGKILL: out of memory?) after " in line, line
+    assert line.endswith(" busy in cell [2]; phone message sent"), line
+
+
+def test_a_segfault_is_named(server: JupyterServer, site: dict, telegram: FakeTelegram) -> None:
+    kernel = Kernel(server, site["runtime"], "alpha/other.ipynb")
+    try:
+        # some work first: a kernel that crashes within milliseconds of starting a cell may not have
+        # published that it is busy (its IOPub thread dies with it), and the message then says idle
+        kernel.client.execute("import ctypes, time; time.sleep(0.5); ctypes.string_at(0)")
+        texts = telegram.wait_for(1)
+    finally:
+        kernel.close()
+    assert len(texts) == 1, texts
+    assert texts[0].startswith("💀 other.ipynb (Project Alpha): kernel died (SIGSEGV) after "), texts[0]
+    assert " busy in cell [1]\n" in texts[0], texts[0]
+
+
+def test_an_idle_kernel_killed_sends_one_message(server: JupyterServer, site: dict, telegram: FakeTelegram) -> None:
+    kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
+    try:
+        os.kill(kernel.pid(), signal.SIGKILL)
+        texts = telegram.wait_for(1)
+    finally:
+        kernel.close()
+    assert len(texts) == 1, texts
+    assert texts[0].splitlines()[0] == "💀 idle.ipynb: kernel died (SIGKILL: out of memory?) while idle", texts[0]
+
+
+def test_restarts_and_shutdowns_asked_for_send_nothing(server: JupyterServer, site: dict,
+                                                       telegram: FakeTelegram) -> None:
+    kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+    kernel.run("import time; time.sleep(60)")
+    assert api(server, f"api/kernels/{kernel.id}/restart", "POST")[0] == 200
+    assert wait_until(lambda: _alive(kernel), timeout=60)
+    kernel.run("time.sleep(60)")
+    kernel.close()  # DELETE: a shutdown
+    time.sleep(3)
+    assert telegram.texts() == []
+    assert not [line for line in log_lines(server, " died ") if kernel.id in line]
+
+
+def test_a_death_while_the_notebook_is_looked_at_is_held(server: JupyterServer, site: dict,
+                                                         telegram: FakeTelegram) -> None:
+    """The page reports focus and fresh input through the real presence endpoint: Jupyter shows
+    its own dialog on that page, so the phone stays quiet; the log says why."""
+    kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+    try:
+        report = {"page": uuid.uuid4().hex[:16], "seq": 1, "path": "alpha/train.ipynb", "focused": True,
+                  "visible": True, "idle": 0.5, "closing": False}
+        assert api(server, "jupyter-helpers/presence", "POST", report)[0] == 204
+        before = len(log_lines(server, " died ("))
+        os.kill(kernel.pid(), signal.SIGKILL)
+        assert wait_until(lambda: len(log_lines(server, " died (")) > before)
+    finally:
+        kernel.close()
+    time.sleep(1)
+    assert telegram.texts() == []
+    assert "phone message held (notebook page focused" in log_lines(server, " died (")[-1]
+
+
+def test_a_failing_channel_is_logged_once_without_the_token(server: JupyterServer, site: dict,
+                                                            telegram: FakeTelegram) -> None:
+    telegram.mode = "unauthorized"
+    kernels = [Kernel(server, site["runtime"], path) for path in ("beta/idle.ipynb", "alpha/other.ipynb")]
+    try:
+        for kernel in kernels:
+            before = len(log_lines(server, " died ("))
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert restarted(server, kernel, before)
+        assert wait_until(lambda: len(log_lines(server, "message sent")) >= 2 and log_lines(server, "not sent"))
+        time.sleep(2)  # the second send has failed too by now
+    finally:
+        for kernel in kernels:
+            kernel.close()
+    failures = log_lines(server, "notification not sent")
+    assert len(failures) == 1 and "Telegram rejected the bot token" in failures[0], failures
+    text = server.log.read_text(errors="replace")
+    assert BOT_TOKEN not in text and BOT_TOKEN.split(":")[1] not in text
+
+
+def test_the_server_stopped_with_ctrl_c_sends_nothing(tmp_path: Path, fake: FakeTelegram,
+                                                      telegram: FakeTelegram) -> None:
+    site = make_site(tmp_path, fake)
+    server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log")
+    try:
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        kernel.run("import time; time.sleep(60)")
+        kernel.client.stop_channels()
+        server.process.send_signal(signal.SIGINT)  # Ctrl-C, and again to skip the question
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGINT)
+        server.process.wait(timeout=60)
+    finally:
+        server.stop()
+    time.sleep(2)
+    assert telegram.texts() == []
+    assert log_lines(server, " died (") == []
+
+
+def test_kernel_watch_can_be_switched_off(tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram) -> None:
+    site = make_site(tmp_path, fake, "c.KernelWatch.enabled = False\n")
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert wait_until(lambda: log_lines(server, "KernelRestarter: restarting kernel"), timeout=30)
+        finally:
+            kernel.close()
+    time.sleep(1)
+    assert telegram.texts() == []
+    assert "kernel deaths are not sent (c.KernelWatch.enabled = False)" in server.log.read_text()
+
+
+@contextmanager
+def memory_limited_cgroup(limit: int) -> Iterator[Path]:
+    """A fresh memory cgroup (v1 `memory.limit_in_bytes`, or v2 `memory.max`) below this process's
+    own; yields its `cgroup.procs`. Whatever is still in it at the end moves back out."""
+    lines = Path("/proc/self/cgroup").read_text().splitlines()
+    own = {controllers: path.lstrip("/") for _, controllers, path in (line.split(":", 2) for line in lines)}
+    v1 = Path("/sys/fs/cgroup/memory") / own.get("memory", "")
+    v2 = Path("/sys/fs/cgroup") / own.get("", "")
+    parent, limit_file = (v1, "memory.limit_in_bytes") if "memory" in own else (v2, "memory.max")
+    folder = parent / f"jupyter-helpers-test-{uuid.uuid4().hex[:8]}"
+    try:
+        folder.mkdir()
+        (folder / limit_file).write_text(str(limit))
+    except OSError as exc:
+        pytest.skip(f"cannot make a memory-limited cgroup under {parent} ({exc.strerror}): run as root with a "
+                    "writable cgroup file system")
+    try:
+        yield folder / "cgroup.procs"
+    finally:
+        for pid in (folder / "cgroup.procs").read_text().split():
+            try:
+                (parent / "cgroup.procs").write_text(pid)
+            except OSError:
+                pass
+        wait_until(lambda: not (folder / "cgroup.procs").read_text().strip(), timeout=10)
+        folder.rmdir()
+
+
+def test_a_kernel_the_oom_killer_ended_says_out_of_memory(tmp_path: Path, fake: FakeTelegram,
+                                                          telegram: FakeTelegram) -> None:
+    """A real OOM kill: the server (and so its kernels) in a cgroup limited to 600 MB, a cell that
+    allocates 2 GB. The cgroup's own count says so: "out of memory", no question mark."""
+    site = make_site(tmp_path, fake)
+    with memory_limited_cgroup(600 * 1024**2) as procs:
+        env = {**site["env"], "JH_TEST_CGROUP": str(procs)}
+        server = JupyterServer("notebook", site["work"], env, tmp_path / "server.log",
+                               wrapper=["sh", "-c", 'echo $$ > "$JH_TEST_CGROUP" && exec "$@"', "sh"])
+        try:
+            kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+            kernel.client.execute("hoard = bytearray(2 * 1024**3)")
+            texts = telegram.wait_for(1, timeout=60)
+            kernel.close()
+        finally:
+            server.stop()
+    assert len(texts) == 1, texts
+    assert texts[0].startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory) after "), texts[0]
+
+
+def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another(
+    server: JupyterServer, site: dict, telegram: FakeTelegram
+) -> None:
+    """Killed again right after Jupyter restarted it, before any cell ran (a kernel dying at
+    start-up looks like this): logged, not sent again. Killed after running a cell: sent."""
+    kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
+    try:
+        for code in (None, None, "x = 1"):
+            if code:
+                kernel.client.execute_interactive(code, timeout=60)
+            before = len(log_lines(server, " died ("))
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert restarted(server, kernel, before)
+        texts = telegram.wait_for(2)
+    finally:
+        kernel.close()
+    assert len(texts) == 2, texts
+    lines = [line for line in log_lines(server, " died (") if kernel.id in line]
+    assert [line.rsplit("; ", 1)[1] for line in lines] == [
+        "phone message sent", "phone message not sent again (it died again while restarting)", "phone message sent"]
+
+
+@pytest.mark.parametrize("returncode, oom, expected", [
+    (-9, False, "SIGKILL: out of memory?"), (-9, True, "SIGKILL: out of memory"), (-11, False, "SIGSEGV"),
+    (-15, True, "SIGTERM"), (3, False, "exit code 3"), (None, False, "exit status unknown"), (0, False, None),
+])
+def test_the_cause_in_words(returncode: int | None, oom: bool, expected: str | None) -> None:
+    assert cause(returncode, oom) == expected
+
+
+@pytest.mark.parametrize("busy_seconds, busy, cell, expected", [
+    (75.0, True, 7, "died (SIGSEGV) after 1 min 15 s busy in cell [7]"),
+    (None, True, 7, "died (SIGSEGV) while busy in cell [7]"),  # the server saw it busy, not since when
+    (None, True, None, "died (SIGSEGV) while busy"),
+    (None, False, 7, "died (SIGSEGV) while idle"),
+])
+def test_what_happened(busy_seconds: float | None, busy: bool, cell: int | None, expected: str) -> None:
+    assert what_happened(Death("n.ipynb", None, "SIGSEGV", busy_seconds, cell, "h", busy)) == expected
