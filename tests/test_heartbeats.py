@@ -18,6 +18,7 @@ from tornado.httpserver import HTTPServer
 from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, bucket_id
 
 from support.aw_server import ActivityWatch
+from support.jupyter_server import in_process_config
 from support.processes import free_port
 
 BUCKET = bucket_id(socket.gethostname())
@@ -41,10 +42,10 @@ def aw_url(aw: ActivityWatch) -> str:
 
 @pytest.fixture
 def jp_server_config(aw_url: str, jp_root_dir: Path) -> dict:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}},
-            "ProjectTitles": {"projects": {str(jp_root_dir / "alpha"): "Project Alpha",
-                                           str(jp_root_dir / "beta"): "Project Beta"}},
-            "ActivityWatch": {"url": aw_url, "interval": INTERVAL, "idle_after": 60}}
+    return in_process_config(
+        ProjectTitles={"projects": {str(jp_root_dir / "alpha"): "Project Alpha",
+                                    str(jp_root_dir / "beta"): "Project Beta"}},
+        ActivityWatch={"heartbeats": True, "url": aw_url, "interval": INTERVAL, "idle_after": 60})
 
 
 @pytest.fixture(autouse=True)

@@ -50,7 +50,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         f"c.ActivityWatch.url = {site['aw'].api.removesuffix('/api/0/')!r}\n"
         f"c.ActivityWatch.interval = 1\nc.ActivityWatch.idle_after = {IDLE_AFTER}\n")
     try:
-        with JupyterServer("lab", work, env, base / "server.log") as site["server"]:
+        with JupyterServer("lab", work, env, base / "server.log", heartbeats=True) as site["server"]:
             yield site
     finally:
         site["aw"].stop()  # (the down-and-up test starts another one in its place)
