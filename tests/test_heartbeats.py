@@ -16,6 +16,11 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 
 from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, bucket_id
+from jupyter_helpers.common.projects import ProjectMap
+from jupyter_helpers.server import activity
+from jupyter_helpers.server.heartbeats import ActivityWatch as ActivityWatchSettings
+from jupyter_helpers.server.heartbeats import Documents, Heartbeats
+from jupyter_helpers.server.presence import Report
 
 from support.aw_server import ActivityWatch
 from support.jupyter_server import in_process_config
@@ -234,3 +239,24 @@ async def test_heartbeats_can_be_switched_off(jp_fetch, jp_serverapp, aw) -> Non
     await Page(jp_fetch, "pSwitchOff1").use("alpha/train.py", 1)
     await settle()
     assert BUCKET not in aw.call("GET", "buckets/")
+
+
+async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
+        jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """No Jupyter server needed: the heartbeats alone, an injected clock, nothing listening."""
+    monkeypatch.setattr(activity, "MAX_QUEUED", 5)
+    now = [0.0]
+    settings = ActivityWatchSettings(url=f"http://127.0.0.1:{free_port()}")
+    documents = Documents(str(jp_root_dir), ProjectMap(), lambda kernel_id: None)
+    heartbeats = Heartbeats(settings, documents, logging.getLogger("test-heartbeats"), clock=lambda: now[0])
+    for second in range(20):  # a tab switch every second: 19 stretches end, 14 more than are kept
+        now[0] = float(second)
+        path = "alpha/train.py" if second % 2 else "beta/notes.md"
+        heartbeats.page_reported(Report(f"pOutage{second % 2:04d}", second, path, True, True, 0.0, False), (), now[0])
+    await heartbeats.beat()
+    assert len(heartbeats.activity.queue) == 5 and heartbeats.activity.queue[-1].end == 19
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [f"jupyter-helpers: the oldest 14 stretches of Jupyter use were dropped while ActivityWatch at "
+                     f"{settings.url} could not be reached",
+                     f"jupyter-helpers: ActivityWatch at {settings.url} cannot be reached (Connection refused); "
+                     "Jupyter time is kept and sent once it answers (said once)"]

@@ -168,9 +168,8 @@ class Heartbeats:
         if now < self.retry_at:
             return
         if self.activity.dropped:
-            self.log.warning("jupyter-helpers: %d stretches of Jupyter use were dropped while ActivityWatch at %s "
-                             "could not be reached (at most %d are kept)", self.activity.dropped, self.settings.url,
-                             len(self.activity.queue))
+            self.log.warning("jupyter-helpers: the oldest %d stretches of Jupyter use were dropped while "
+                             "ActivityWatch at %s could not be reached", self.activity.dropped, self.settings.url)
             self.activity.dropped = 0
         segments = self.activity.take(now)
         sent = 0
@@ -227,7 +226,7 @@ class Heartbeats:
         try:
             response = await self.client.fetch(request, raise_error=False)
         except (OSError, HTTPClientError) as exc:  # refused, timed out, no such host
-            self.problem = f"{type(exc).__name__}: {exc}"
+            self.problem = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
             return 599
         if response.code in (401, 403):
             self.problem = f"refused (HTTP {response.code}): check c.ActivityWatch.api_key"
