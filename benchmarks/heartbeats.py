@@ -9,11 +9,11 @@ that one runs with `c.ActivityWatch.heartbeats = False`; the other sends to a re
 - server CPU while one notebook is in use (a page in front, input every half second): the
   server process's own CPU (utime + stime from /proc) over each window, the two servers measured
   one after the other in alternating order (A B, B A, ...);
-- the notebook page's load (navigation timing) and script time (CDP ScriptDuration), loaded
-  alternately from each server: heartbeats add nothing to pages, so this should show no cost;
-- server CPU with 50 text-file pages open on each server (Playwright's focus emulation left on,
-  so every page claims focus and reports every 10 s: the most reports a server gets), one of them
-  in use, both servers measured over the same windows.
+- the notebook page's load (navigation timing), loaded alternately from each server:
+  heartbeats add nothing to pages (no script of their own), so this should show no cost;
+- server CPU with 50 text-file pages open (nbclassic's editor; Playwright's focus emulation left
+  on, so every page claims focus and reports every 10 s: the most reports a server gets), one of
+  them in use; one server at a time, in A B B A blocks.
 
 Each figure is the median over the rounds; the ratio compares on with off.
 """
@@ -55,11 +55,6 @@ def keep_busy(page, seconds: float) -> None:
         page.wait_for_timeout(500)
 
 
-def script_ms(cdp) -> float:
-    metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
-    return metrics["ScriptDuration"] * 1000
-
-
 def median_row(name: str, off: list[float], on: list[float], unit: str) -> str:
     a, b = statistics.median(off), statistics.median(on)
     ratio = f"{b / a:7.3f}" if a else "      -"
@@ -99,7 +94,8 @@ def main() -> None:
     loads: dict[tuple[str, str], list[float]] = {}
     try:
         with JupyterServer("notebook", work, isolated_env(off_home), base / "off.log") as off, \
-                JupyterServer("notebook", work, env, base / "on.log") as on, sync_playwright() as playwright:
+                JupyterServer("notebook", work, env, base / "on.log", heartbeats=True) as on, \
+                sync_playwright() as playwright:
             servers = {"off": off, "on": on}
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
             pages = {}
@@ -109,14 +105,12 @@ def main() -> None:
                 page.goto(f"{server.url}tree?token={TOKEN}")
                 page.goto(server.url + "notebooks/alpha/analysis.ipynb")
                 page.wait_for_selector(".jp-Cell", timeout=60_000)
-                cdp = context.new_cdp_session(page)
-                cdp.send("Performance.enable")
-                pages[label] = (context, page, cdp)
+                pages[label] = (context, page)
 
             print(f"one notebook in use: {args.rounds} rounds of {args.window:g} s per server", file=sys.stderr)
             for run in range(args.rounds):
                 for label in (("off", "on") if run % 2 == 0 else ("on", "off")):
-                    _, page, _ = pages[label]
+                    _, page = pages[label]
                     page.bring_to_front()
                     before = cpu_seconds(servers[label].process.pid)
                     keep_busy(page, args.window)
@@ -125,31 +119,32 @@ def main() -> None:
             print("page loads", file=sys.stderr)
             for run in range(2 * args.rounds + 2):  # 2 warm-up rounds, not counted
                 for label in (("off", "on") if run % 2 == 0 else ("on", "off")):
-                    _, page, cdp = pages[label]
-                    before = script_ms(cdp)
+                    _, page = pages[label]
                     page.goto(servers[label].url + "notebooks/alpha/analysis.ipynb", wait_until="load")
                     page.wait_for_selector(".jp-Cell", timeout=60_000)
                     if run >= 2:
                         loads.setdefault(("load", label), []).append(page.evaluate(NAVIGATION))
-                        loads.setdefault(("script", label), []).append(script_ms(cdp) - before)
 
-            print(f"opening {args.pages} text-file pages on each server", file=sys.stderr)
-            for label, server in servers.items():
-                context = pages[label][0]
+            # 50 pages per server, one server at a time (two servers' worth of pages at once is more
+            # than a 2-core machine loads), in A B B A blocks; nbclassic's editor, the lightest page
+            # that shows a document and carries both page scripts.
+            for block, label in enumerate(("off", "on", "on", "off")):
+                server = servers[label]
+                context = chromium.new_context(viewport={"width": 1280, "height": 800})
+                first = context.new_page()
+                first.goto(f"{server.url}tree?token={TOKEN}")
                 for number in range(args.pages):
-                    extra = context.new_page()
-                    extra.goto(server.url + f"edit/notes/n{number:02d}.py")
-                    extra.wait_for_selector(".cm-editor", timeout=60_000)
+                    extra = first if number == 0 else context.new_page()
+                    extra.goto(server.url + f"nbclassic/edit/notes/n{number:02d}.py")
+                    extra.wait_for_selector(".CodeMirror", timeout=120_000)
                     extra.mouse.move(100, 100)  # an input: every page is 'in use' as far as it can tell
-            time.sleep(15)  # every page has reported and settled into its 10 s heartbeat
-            print(f"{args.pages} pages: {args.rounds} windows of {args.window:g} s, both servers at once",
-                  file=sys.stderr)
-            for _ in range(args.rounds):
-                before = {label: cpu_seconds(server.process.pid) for label, server in servers.items()}
-                keep_busy(pages["on"][1], args.window / 2)
-                keep_busy(pages["off"][1], args.window / 2)
-                for label, server in servers.items():
-                    cpu.setdefault(("many", label), []).append((cpu_seconds(server.process.pid) - before[label]) * 1000)
+                print(f"  block {block + 1}: {args.pages} pages open on {label}", file=sys.stderr)
+                time.sleep(15)  # every page has reported and settled into its 10 s heartbeat
+                for _ in range(max(1, args.rounds // 2)):
+                    before = cpu_seconds(server.process.pid)
+                    keep_busy(first, args.window)
+                    cpu.setdefault(("many", label), []).append((cpu_seconds(server.process.pid) - before) * 1000)
+                context.close()
             chromium.close()
         events = aw.call("GET", "buckets/")
     finally:
@@ -160,7 +155,6 @@ def main() -> None:
     print(f"{'measure':52} {'off':>10} {'on':>10} {'ratio':>7}")
     print(median_row("server CPU, one notebook in use", cpu[("one", "off")], cpu[("one", "on")], per))
     print(median_row("notebook page: load event", loads[("load", "off")], loads[("load", "on")], "ms"))
-    print(median_row("notebook page: script time", loads[("script", "off")], loads[("script", "on")], "ms CPU"))
     print(median_row(f"server CPU, {args.pages} pages open, one in use", cpu[("many", "off")], cpu[("many", "on")],
                      per))
     print(f"buckets on the aw-server: {', '.join(sorted(events))}")

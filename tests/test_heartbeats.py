@@ -16,8 +16,14 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 
 from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, bucket_id
+from jupyter_helpers.common.projects import ProjectMap
+from jupyter_helpers.server import activity
+from jupyter_helpers.server.heartbeats import ActivityWatch as ActivityWatchSettings
+from jupyter_helpers.server.heartbeats import Documents, Heartbeats
+from jupyter_helpers.server.presence import Report
 
 from support.aw_server import ActivityWatch
+from support.jupyter_server import in_process_config
 from support.processes import free_port
 
 BUCKET = bucket_id(socket.gethostname())
@@ -41,10 +47,10 @@ def aw_url(aw: ActivityWatch) -> str:
 
 @pytest.fixture
 def jp_server_config(aw_url: str, jp_root_dir: Path) -> dict:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}},
-            "ProjectTitles": {"projects": {str(jp_root_dir / "alpha"): "Project Alpha",
-                                           str(jp_root_dir / "beta"): "Project Beta"}},
-            "ActivityWatch": {"url": aw_url, "interval": INTERVAL, "idle_after": 60}}
+    return in_process_config(
+        ProjectTitles={"projects": {str(jp_root_dir / "alpha"): "Project Alpha",
+                                    str(jp_root_dir / "beta"): "Project Beta"}},
+        ActivityWatch={"heartbeats": True, "url": aw_url, "interval": INTERVAL, "idle_after": 60})
 
 
 @pytest.fixture(autouse=True)
@@ -214,15 +220,17 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
 
 
 @pytest.mark.parametrize(("setting", "value", "message"), [
-    ("url", "localhost:5600", "c.ActivityWatch.url must start with http:// or https://"),
-    ("interval", 0.0, "c.ActivityWatch.interval must be 0.2 to 600 seconds"),
-    ("idle_after", -1.0, "c.ActivityWatch.idle_after must be seconds > 0"),
+    ("url", "localhost:5600", "c.ActivityWatch.url must start with http:// or https://, got 'localhost:5600'"),
+    ("interval", 0.0, "c.ActivityWatch.interval must be 0.2 to 600 seconds, got 0.0"),
+    ("idle_after", -1.0, "c.ActivityWatch.idle_after must be seconds > 0, got -1.0"),
+    ("api_key", "secret\r\nX-Evil: 1", "c.ActivityWatch.api_key must be one line of printable characters"),
 ])
 async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog, setting, value, message) -> None:
     setattr(jp_serverapp.config.ActivityWatch, setting, value)
     await start(jp_serverapp)
     lines = [r.getMessage() for r in caplog.records if "ActivityWatch" in r.getMessage()]
-    assert lines == [f"jupyter-helpers: ActivityWatch heartbeats are off: {message}, got {value!r}"]
+    assert lines == [f"jupyter-helpers: ActivityWatch heartbeats are off: {message}"]
+    assert "secret" not in caplog.text  # a key is never echoed
 
 
 async def test_heartbeats_can_be_switched_off(jp_fetch, jp_serverapp, aw) -> None:
@@ -231,3 +239,24 @@ async def test_heartbeats_can_be_switched_off(jp_fetch, jp_serverapp, aw) -> Non
     await Page(jp_fetch, "pSwitchOff1").use("alpha/train.py", 1)
     await settle()
     assert BUCKET not in aw.call("GET", "buckets/")
+
+
+async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
+        jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """No Jupyter server needed: the heartbeats alone, an injected clock, nothing listening."""
+    monkeypatch.setattr(activity, "MAX_QUEUED", 5)
+    now = [0.0]
+    settings = ActivityWatchSettings(url=f"http://127.0.0.1:{free_port()}")
+    documents = Documents(str(jp_root_dir), ProjectMap(), lambda kernel_id: None)
+    heartbeats = Heartbeats(settings, documents, logging.getLogger("test-heartbeats"), clock=lambda: now[0])
+    for second in range(20):  # a tab switch every second: 19 stretches end, 14 more than are kept
+        now[0] = float(second)
+        path = "alpha/train.py" if second % 2 else "beta/notes.md"
+        heartbeats.page_reported(Report(f"pOutage{second % 2:04d}", second, path, True, True, 0.0, False), (), now[0])
+    await heartbeats.beat()
+    assert len(heartbeats.activity.queue) == 5 and heartbeats.activity.queue[-1].end == 19
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines == [f"jupyter-helpers: the oldest 14 stretches of Jupyter use were dropped while ActivityWatch at "
+                     f"{settings.url} could not be reached",
+                     f"jupyter-helpers: ActivityWatch at {settings.url} cannot be reached (Connection refused); "
+                     "Jupyter time is kept and sent once it answers (said once)"]

@@ -7,6 +7,7 @@ ActivityWatch's web UI runs for its Editor view."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import subprocess
 import time
@@ -50,7 +51,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         f"c.ActivityWatch.url = {site['aw'].api.removesuffix('/api/0/')!r}\n"
         f"c.ActivityWatch.interval = 1\nc.ActivityWatch.idle_after = {IDLE_AFTER}\n")
     try:
-        with JupyterServer("lab", work, env, base / "server.log") as site["server"]:
+        with JupyterServer("lab", work, env, base / "server.log", heartbeats=True) as site["server"]:
             yield site
     finally:
         site["aw"].stop()  # (the down-and-up test starts another one in its place)
@@ -196,9 +197,22 @@ def test_time_used_while_aw_server_was_down_arrives_when_it_is_back(context, sit
     assert log.count("cannot be reached") == 1 and "heartbeats reach ActivityWatch at" in log
 
 
-def test_the_server_log_says_where_heartbeats_go(site) -> None:
-    url = site["aw"].api.removesuffix("/api/0/")
-    assert f"heartbeats reach ActivityWatch at {url} (bucket {BUCKET})" in site["server"].log.read_text()
+def log_lines(text: str) -> set[str]:
+    """The extension's ActivityWatch lines, without time stamps, port and host name."""
+    lines = set()
+    for line in text.splitlines():
+        if "jupyter-helpers:" in line and "ActivityWatch" in line:
+            line = re.sub(r"^\[\w [\d-]+ [\d:.]+ ServerApp\] ", "", line.strip())
+            lines.add(re.sub(r"http://127\.0\.0\.1:\d+", "URL", line).replace(socket.gethostname(), "vm"))
+    return lines
+
+
+def test_the_server_log_says_what_docs_time_tracking_shows(site) -> None:
+    """Every log line docs/time-tracking.md shows is one the server wrote here (the modules' tests
+    ran first: aw-server was up, then down, then up again)."""
+    shown = log_lines((Path(__file__).parent.parent / "docs" / "time-tracking.md").read_text())
+    assert len(shown) == 3
+    assert shown <= log_lines(site["server"].log.read_text())
 
 
 def test_nothing_but_file_project_and_language_leaves(site) -> None:

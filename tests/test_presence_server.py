@@ -20,14 +20,14 @@ from tornado.httpclient import HTTPClientError
 from jupyter_helpers.common.presence import MAX_FILE_BYTES, PRESENCE_DIR, read_presence
 from jupyter_helpers.server.presence import MAX_PAGES_PER_KERNEL
 
-from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+from support.jupyter_server import BIN, TOKEN, JupyterServer, in_process_config, isolated_env
 
 XSRF = "2|4f1c9a2e|9d2b7c1e0a4f6b8d3c5e7a9b1d3f5a7c|1760000000"
 
 
 @pytest.fixture
 def jp_server_config() -> dict:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
+    return in_process_config()
 
 
 async def start(app) -> None:

@@ -14,7 +14,7 @@ import pytest
 from jupyter_helpers.server.pages import jinja_environments
 from jupyter_helpers.server.titles import SCRIPT_GLOBAL
 
-from support.jupyter_server import BIN, JupyterServer, isolated_env
+from support.jupyter_server import BIN, JupyterServer, in_process_config, isolated_env
 
 CONFIG = re.compile(rb'data-jupyter-helpers="title">.*?var config = (\{.*?\});', re.S)
 
@@ -46,7 +46,7 @@ def test_traitlets_config_adds_projects_and_format(site: dict) -> None:
 
 @pytest.fixture
 def jp_server_config() -> dict:
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
+    return in_process_config()
 
 
 @pytest.mark.parametrize("content, message", [

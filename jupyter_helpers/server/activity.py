@@ -23,7 +23,7 @@ from ..common.presence import HEARTBEAT_SECONDS
 # last report: a focused page reports every HEARTBEAT_SECONDS, plus up to ~3 s of the page's own
 # pacing. A notebook's crashed tab ends sooner: its kernel's websockets close (`forget`).
 REPORT_GRACE = HEARTBEAT_SECONDS + 5.0
-MAX_PAGES = 256  # pages followed at once (each one's latest state)
+MAX_PAGES = 256  # pages that may be in use, followed at once
 MAX_QUEUED = 1000  # segments kept while aw-server cannot be reached (contiguous ones merge)
 
 
@@ -58,10 +58,19 @@ class _Span:
     handed_out: float  # segments up to here were handed out
 
 
+@dataclass(frozen=True)
+class _Candidate:
+    """A page that counts as in use until `until` unless news comes (one per page)."""
+
+    until: float
+    last_input: float
+    data: EditorData
+
+
 class Activity:
     def __init__(self, idle_after: float) -> None:
         self.idle_after = idle_after
-        self.pages: dict[str, PageState] = {}
+        self.candidates: dict[str, _Candidate] = {}  # pages that may be in use (with real focus: one)
         self.span: _Span | None = None
         self.queue: deque[Segment] = deque()
         self.dropped = 0  # oldest segments dropped to keep MAX_QUEUED (the sender reports and resets it)
@@ -69,28 +78,28 @@ class Activity:
     def report(self, page: str, state: PageState, now: float) -> None:
         """A page's latest state. The time up to `now` counts by the state before it."""
         self.advance(now)
-        self.pages.pop(page, None)
-        self.pages[page] = state
-        while len(self.pages) > MAX_PAGES:
-            del self.pages[next(iter(self.pages))]
+        self.candidates.pop(page, None)
+        until = state.in_use_until(self.idle_after)
+        if until is not None and state.data is not None and state.last_input is not None:
+            self.candidates[page] = _Candidate(until, state.last_input, state.data)
+            while len(self.candidates) > MAX_PAGES:
+                del self.candidates[next(iter(self.candidates))]
         self.advance(now)
 
     def forget(self, pages: list[str], now: float) -> None:
         """These pages are gone (closed, or their kernel's websockets all closed)."""
         self.advance(now)
         for page in pages:
-            self.pages.pop(page, None)
+            self.candidates.pop(page, None)
         self.advance(now)
 
     def in_use(self, now: float) -> tuple[EditorData, float] | None:
         """The document in use at `now` and until when it counts without news, if any."""
-        best: tuple[float, EditorData, float] | None = None
-        for state in self.pages.values():
-            until = state.in_use_until(self.idle_after)
-            if until is not None and until > now and state.data is not None and state.last_input is not None:
-                if best is None or state.last_input > best[0]:
-                    best = (state.last_input, state.data, until)
-        return None if best is None else (best[1], best[2])
+        best: _Candidate | None = None
+        for candidate in self.candidates.values():
+            if candidate.until > now and (best is None or candidate.last_input > best.last_input):
+                best = candidate
+        return None if best is None else (best.data, best.until)
 
     def advance(self, now: float) -> None:
         """Moves the current span to `now`: extends it, or ends it (at `now`, or earlier when it

@@ -35,8 +35,11 @@ from .activity import Activity, PageState, Segment
 from .presence import Report
 from .titles import ProjectTitles
 
+DESCRIBED_FOR = 30.0  # seconds a document's description is reused (a file removed counts that long at most)
+MAX_DESCRIBED = 256
 MAX_BACKOFF = 300.0  # seconds between tries at most while aw-server cannot be reached
-REQUEST_TIMEOUT = 5.0
+REQUEST_TIMEOUT = 5.0  # the whole request, answer included
+MAX_ANSWER = 1024 * 1024  # aw-server answers a heartbeat with the merged event: small
 # Beats follow each other without gaps (each starts where the last ended), so they merge anyway;
 # a pulsetime a little above the interval also joins stretches of one document around a pause
 # shorter than that (a glance elsewhere), as other editor watchers do.
@@ -69,6 +72,8 @@ class ActivityWatch(Configurable):
             return f"c.ActivityWatch.idle_after must be seconds > 0, got {self.idle_after!r}"
         if not 0.2 <= self.interval <= 600:
             return f"c.ActivityWatch.interval must be 0.2 to 600 seconds, got {self.interval!r}"
+        if not self.api_key.isprintable():
+            return "c.ActivityWatch.api_key must be one line of printable characters"
         return None
 
 
@@ -81,16 +86,32 @@ def language_of(path: str) -> str:
 class Documents:
     """Root-relative paths, as pages report them, to the data of a heartbeat."""
 
-    def __init__(self, root_dir: str, projects: ProjectMap, kernel_language: Callable[[str], str | None]) -> None:
+    def __init__(self, root_dir: str, projects: ProjectMap, kernel_language: Callable[[str], str | None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.root = os.path.normpath(os.path.abspath(root_dir))
         self.projects = projects
         self.kernel_language = kernel_language
+        self.clock = clock
         name = " ".join(os.path.basename(self.root).split())
         self.root_project = name or self.root  # a root folder named " " shows its path instead
+        self.known: dict[tuple[str, tuple[str, ...]], tuple[float, EditorData | None]] = {}
 
     def describe(self, path: str, kernel_ids: tuple[str, ...]) -> EditorData | None:
         """None for anything but a file under the server's root (a folder page, a path the page
-        made up): only documents the user can open count."""
+        made up): only documents the user can open count. Each answer is reused for DESCRIBED_FOR
+        seconds: a focused page reports every 10 s, and each report would look at the disk again."""
+        now = self.clock()
+        known = self.known.get((path, kernel_ids))
+        if known is not None and known[0] > now:
+            return known[1]
+        data = self._describe(path, kernel_ids)
+        self.known.pop((path, kernel_ids), None)
+        self.known[(path, kernel_ids)] = (now + DESCRIBED_FOR, data)
+        while len(self.known) > MAX_DESCRIBED:
+            del self.known[next(iter(self.known))]
+        return data
+
+    def _describe(self, path: str, kernel_ids: tuple[str, ...]) -> EditorData | None:
         file = os.path.normpath(os.path.join(self.root, path))
         if os.path.commonpath([file, self.root]) != self.root or not os.path.isfile(file):
             return None
@@ -119,6 +140,7 @@ class Heartbeats:
         self.retry_at = 0.0
         self.reached: bool | None = None  # None until the first try
         self.timer: PeriodicCallback | None = None
+        self.client: AsyncHTTPClient | None = None  # our own (a small answer limit), made in the loop
 
     # -- the PresenceStore's listener -------------------------------------------------------
 
@@ -139,10 +161,6 @@ class Heartbeats:
         self.timer = PeriodicCallback(self.beat, self.settings.interval * 1000)
         self.timer.start()
 
-    def stop(self) -> None:
-        if self.timer is not None:
-            self.timer.stop()
-
     async def beat(self) -> None:
         """One round: what was used since the last one goes to aw-server (unless waiting out a backoff)."""
         now = self.clock()
@@ -150,16 +168,16 @@ class Heartbeats:
         if now < self.retry_at:
             return
         if self.activity.dropped:
-            self.log.warning("jupyter-helpers: %d stretches of Jupyter use were dropped while ActivityWatch at %s "
-                             "could not be reached (at most %d are kept)", self.activity.dropped, self.settings.url,
-                             len(self.activity.queue))
+            self.log.warning("jupyter-helpers: the oldest %d stretches of Jupyter use were dropped while "
+                             "ActivityWatch at %s could not be reached", self.activity.dropped, self.settings.url)
             self.activity.dropped = 0
         segments = self.activity.take(now)
         sent = 0
         try:
             sent = await self._send(segments)
         except Exception as exc:  # never let one bad round end the heartbeats
-            self.log.exception("jupyter-helpers: ActivityWatch heartbeat failed once")
+            if self.reached is not False:
+                self.log.exception("jupyter-helpers: ActivityWatch heartbeats failed")
             self.problem = f"{type(exc).__name__}: {exc}"
         self.activity.give_back(segments[sent:])
         if self.problem:
@@ -203,10 +221,12 @@ class Heartbeats:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
         request = HTTPRequest(self.api + path, method=method, body=json.dumps(body), headers=headers,
                               connect_timeout=REQUEST_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+        if self.client is None:
+            self.client = AsyncHTTPClient(force_instance=True, max_clients=2, max_body_size=MAX_ANSWER)
         try:
-            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+            response = await self.client.fetch(request, raise_error=False)
         except (OSError, HTTPClientError) as exc:  # refused, timed out, no such host
-            self.problem = f"{type(exc).__name__}: {exc}"
+            self.problem = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
             return 599
         if response.code in (401, 403):
             self.problem = f"refused (HTTP {response.code}): check c.ActivityWatch.api_key"

@@ -32,11 +32,21 @@ def isolated_env(home: Path) -> dict[str, str]:
     return env
 
 
+def in_process_config(**sections: dict) -> dict:
+    """`jp_server_config` for a server in the test process with the extension on (and, as for
+    JupyterServer, heartbeats off unless `ActivityWatch` says otherwise)."""
+    return {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}},
+            **sections, "ActivityWatch": {"heartbeats": False, **sections.get("ActivityWatch", {})}}
+
+
 class JupyterServer:
     def __init__(self, command: str, root_dir: Path, env: dict[str, str], log: Path,
-                 ready_marker: bytes = b"is running at:", wrapper: list[str] | None = None) -> None:
+                 ready_marker: bytes = b"is running at:", wrapper: list[str] | None = None,
+                 heartbeats: bool = False) -> None:
         """`ready_marker`: a log line to wait for (e.g. the title extension's start message).
-        `wrapper`: a command the server is started through (it must exec its arguments)."""
+        `wrapper`: a command the server is started through (it must exec its arguments).
+        `heartbeats`: as the config says; by default off, so that an ActivityWatch running on the
+        test machine (127.0.0.1:5600) never gets a test's time."""
         self.ready_marker = ready_marker
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{BASE_URL}"
@@ -45,7 +55,7 @@ class JupyterServer:
         self.process = subprocess.Popen(
             [*(wrapper or []), str(BIN / "jupyter"), command, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
              "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.base_url={BASE_URL}",
-             f"--ServerApp.root_dir={root_dir}"],
+             f"--ServerApp.root_dir={root_dir}", *([] if heartbeats else ["--ActivityWatch.heartbeats=False"])],
             env=env, stdin=subprocess.DEVNULL, stdout=self._handle, stderr=subprocess.STDOUT, cwd=root_dir,
         )
         self._wait_ready(timeout=90)
