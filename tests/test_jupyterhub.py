@@ -21,6 +21,7 @@ from support.environments import Environment, build_wheel, make_environment
 from support.fake_telegram import FakeTelegram
 from support.jupyterhub import JupyterHub, process_environment, require_proxy
 from support.snapshot import snapshot
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 CHATS = {"alice": "1111", "bob": "2222"}
@@ -31,14 +32,6 @@ c.Spawner.disable_user_config = True
 c.JupyterHub.load_roles.append({"name": "alice-shares", "users": ["bob"], "scopes": ["access:servers!user=alice"]})
 """
 
-
-def wait_until(condition, timeout: float = 30.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    value = condition()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = condition()
-    return value
 
 
 def as_user(env: Environment, home: Path, *args: str, environ: dict[str, str] | None = None) -> str:

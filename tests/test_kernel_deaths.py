@@ -9,8 +9,6 @@ import os
 import signal
 import subprocess
 import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,27 +22,8 @@ from jupyter_helpers.server.kernels import Death, cause, what_happened
 
 from conftest import TOKEN as BOT_TOKEN
 from support.fake_telegram import FakeTelegram
-from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
-
-
-def wait_until(condition, timeout: float = 30.0, interval: float = 0.05):
-    deadline = time.monotonic() + timeout
-    value = condition()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = condition()
-    return value
-
-
-def api(server: JupyterServer, path: str, method: str = "GET", body: object = None) -> tuple[int, bytes]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(server.url + path, data=data, method=method,
-                                     headers={"Authorization": f"token {TOKEN}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
+from support.jupyter_server import BIN, JupyterServer, isolated_env
+from support.waiting import wait_until
 
 
 def make_site(base: Path, fake: FakeTelegram, server_config: str = "") -> dict:
@@ -95,7 +74,7 @@ class Kernel:
 
     def __init__(self, server: JupyterServer, runtime: Path, path: str) -> None:
         self.server = server
-        status, body = api(server, "api/sessions", "POST",
+        status, body = server.api("api/sessions", "POST",
                            {"path": path, "type": "notebook", "name": path.rsplit("/", 1)[-1],
                             "kernel": {"name": "python3"}})
         assert status == 201, body
@@ -138,11 +117,11 @@ class Kernel:
     def run(self, code: str) -> None:
         """Starts a cell and returns once the kernel is busy with it."""
         self.client.execute(code)
-        wait_until(lambda: json.loads(api(self.server, f"api/kernels/{self.id}")[1])["execution_state"] == "busy")
+        wait_until(lambda: json.loads(self.server.api(f"api/kernels/{self.id}")[1])["execution_state"] == "busy")
 
     def close(self) -> None:
         self.client.stop_channels()
-        api(self.server, f"api/kernels/{self.id}", "DELETE")
+        self.server.api(f"api/kernels/{self.id}", "DELETE")
 
 
 def log_lines(server: JupyterServer, needle: str = "jupyter-helpers: ") -> list[str]:
@@ -218,7 +197,7 @@ def test_restarts_and_shutdowns_asked_for_send_nothing(server: JupyterServer, si
                                                        telegram: FakeTelegram) -> None:
     kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
     kernel.run("import time; time.sleep(60)")
-    assert api(server, f"api/kernels/{kernel.id}/restart", "POST")[0] == 200
+    assert server.api(f"api/kernels/{kernel.id}/restart", "POST")[0] == 200
     assert wait_until(lambda: _alive(kernel), timeout=60)
     kernel.run("time.sleep(60)")
     kernel.close()  # DELETE: a shutdown
@@ -235,7 +214,7 @@ def test_a_death_while_the_notebook_is_looked_at_is_held(server: JupyterServer, 
     try:
         report = {"page": uuid.uuid4().hex[:16], "seq": 1, "path": "alpha/train.ipynb", "focused": True,
                   "visible": True, "idle": 0.5, "closing": False}
-        assert api(server, "jupyter-helpers/presence", "POST", report)[0] == 204
+        assert server.api("jupyter-helpers/presence", "POST", report)[0] == 204
         before = len(log_lines(server, " died ("))
         os.kill(kernel.pid(), signal.SIGKILL)
         assert wait_until(lambda: len(log_lines(server, " died (")) > before)

@@ -22,21 +22,13 @@ from support.browser import record_dialogs, require_chromium
 from support.fake_telegram import FakeTelegram
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 from support.readme import normal, sample
+from support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 WITHOUT = os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_PRESENCE") == "1"  # to show the tests can fail
 NOTEBOOKS = ["alpha/analysis.ipynb", "alpha/second.ipynb", "beta/model.ipynb", "beta/closing.ipynb",
              "beta/crash.ipynb", "alpha/always.ipynb"]
 
-
-def wait_until(condition, timeout: float = 20.0, interval: float = 0.05):
-    """The condition's first truthy value, or its last value when time runs out."""
-    deadline = time.monotonic() + timeout
-    value = condition()
-    while not value and time.monotonic() < deadline:
-        time.sleep(interval)
-        value = condition()
-    return value
 
 
 @pytest.fixture(scope="module")
@@ -85,19 +77,9 @@ def context(browser, server: JupyterServer):
     context.close()
 
 
-def api(server: JupyterServer, path: str, method: str = "GET", body: bytes | None = None,
-        headers: dict | None = None) -> tuple[int, bytes]:
-    request = urllib.request.Request(server.url + path, data=body, method=method,
-                                     headers={"Authorization": f"token {TOKEN}", **(headers or {})})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
 
 def kernel_of(server: JupyterServer, path: str) -> str | None:
-    sessions = json.loads(api(server, "api/sessions")[1])
+    sessions = json.loads(server.api("api/sessions")[1])
     return next((s["kernel"]["id"] for s in sessions if s["path"] == path), None)
 
 
@@ -178,14 +160,14 @@ def test_a_tab_closed_without_any_page_event_counts_as_closed(context, server, s
     page = open_document(context, server, "beta/crash.ipynb")
     give_input(page)
     assert wait_until(lambda: only_page(site, page.kernel, focused=True, closed=False))
-    assert wait_until(lambda: json.loads(api(server, f"api/kernels/{page.kernel}")[1])["connections"] > 0)
+    assert wait_until(lambda: json.loads(server.api(f"api/kernels/{page.kernel}")[1])["connections"] > 0)
     page.route("**/jupyter-helpers/presence**", lambda route: route.abort())
     started = time.monotonic()
     page.close(run_before_unload=False)
     assert wait_until(lambda: no_pages(site, page.kernel), timeout=5), presence(site, page.kernel)
     assert time.monotonic() - started < 2.5
 
-    assert api(server, f"api/kernels/{page.kernel}", "DELETE")[0] == 204  # the file goes with the kernel
+    assert server.api(f"api/kernels/{page.kernel}", "DELETE")[0] == 204  # the file goes with the kernel
     assert wait_until(lambda: presence(site, page.kernel) is None, timeout=5)
 
 
@@ -223,10 +205,10 @@ def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> 
                  json.dumps({"page": "page-00001", "path": "a", "focused": "yes"}).encode(),
                  json.dumps({"page": "page-00001", "path": "a", "idle": -1}).encode(),
                  b"x" * 20000]:
-        status, _ = api(server, "jupyter-helpers/presence", "POST", body)
+        status, _ = server.api("jupyter-helpers/presence", "POST", body)
         assert status == 400, body
     for path in ["../../../../tmp/evil", "/etc/passwd", "a\\..\\b"]:
-        status, _ = api(server, "jupyter-helpers/presence", "POST", json.dumps(
+        status, _ = server.api("jupyter-helpers/presence", "POST", json.dumps(
             {"page": "page-00002", "seq": len(path), "path": path, "focused": True, "visible": True, "idle": 0,
              "kernel": "00000000-0000-0000-0000-000000000000"}).encode())
         assert status == 204
@@ -240,7 +222,7 @@ def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> 
 
 
 def test_only_logged_in_pages_carry_the_script(server) -> None:
-    assert b'data-jupyter-helpers="presence"' in api(server, "tree")[1]
+    assert b'data-jupyter-helpers="presence"' in server.api("tree")[1]
     with urllib.request.urlopen(server.url + "login", timeout=30) as response:
         assert b'data-jupyter-helpers="presence"' not in response.read()
 
@@ -375,10 +357,10 @@ def test_two_pages_of_one_notebook_close_one_by_one(context, server, site) -> No
         return sorted(record["focused"] for record in data["pages"])
 
     assert wait_until(lambda: open_pages() == [False, True]), presence(site, first.kernel)
-    assert wait_until(lambda: json.loads(api(server, f"api/kernels/{first.kernel}")[1])["connections"] >= 2)
+    assert wait_until(lambda: json.loads(server.api(f"api/kernels/{first.kernel}")[1])["connections"] >= 2)
     first.close()
     assert wait_until(lambda: open_pages() == [True], timeout=5), json.dumps(presence(site, first.kernel))
-    assert json.loads(api(server, f"api/kernels/{first.kernel}")[1])["connections"] >= 1
+    assert json.loads(server.api(f"api/kernels/{first.kernel}")[1])["connections"] >= 1
     second.close()
     assert wait_until(lambda: open_pages() == [], timeout=5), presence(site, first.kernel)
 

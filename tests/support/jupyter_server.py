@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -64,6 +65,19 @@ class JupyterServer:
         request = urllib.request.Request(self.url + path, headers={"Authorization": f"token {TOKEN}"})
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read()
+
+    def api(self, path: str, method: str = "GET", body: object = None,
+            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """Status and body of a request with the token; `body`: bytes as they are, else JSON."""
+        data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
+        kind = {} if body is None or isinstance(body, bytes) else {"Content-Type": "application/json"}
+        request = urllib.request.Request(self.url + path, data=data, method=method,
+                                         headers={"Authorization": f"token {TOKEN}", **kind, **(headers or {})})
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read()
 
     def visit(self, path: str, logged_in: bool = False) -> tuple[int, bytes]:
         """Status and body of `path`, error pages included, for a visitor who has not logged in
