@@ -13,7 +13,7 @@ from jupyter_core.utils import ensure_event_loop
 from jupyter_server.serverapp import ServerApp
 
 from support.browser import chromium
-from support.fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram, write_credentials
 
 # jupyter_server's test plugin (jp_serverapp, jp_fetch, jp_server_config): a real server inside the
 # test process, for endpoint and log-line tests that need no browser.
@@ -93,9 +93,7 @@ def telegram(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch):
     with FakeTelegram(tmp_path) as fake:
         for name, value in fake.env().items():
             monkeypatch.setenv(name, value)
-        ntfy_dir = home / ".config" / "ntfy"
-        ntfy_dir.mkdir(parents=True)
-        (ntfy_dir / "telegram.ini").write_text(f"[telegram]\ntoken = {TOKEN}\nchat_id = 4242\n")
+        write_credentials(home, TOKEN)
         yield fake
 
 

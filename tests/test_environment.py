@@ -16,6 +16,7 @@ import pytest
 from jupyter_helpers.installer.install import server_extension_content
 
 from support.environments import Environment, build_wheel, make_environment
+from support.fake_telegram import write_credentials
 from support.kernels import MARKER, WATCHER, the_one
 from support.notebooks import run_notebook, stream_text
 from support.snapshot import snapshot
@@ -177,8 +178,7 @@ def test_on_a_hub_without_user_config_a_per_user_install_alone_is_one_line(env: 
     the hub's servers ignore the user's Jupyter config (c.Spawner.disable_user_config = True)."""
     jupyter(env, "server", "extension", "disable", "--sys-prefix", "jupyter_helpers")
     cli(env, "install")
-    (home / ".config/ntfy").mkdir(parents=True)
-    (home / ".config/ntfy/telegram.ini").write_text("[telegram]\ntoken = 1:x\nchat_id = 5\n")
+    write_credentials(home, "1:x", 5)
     done = cli(env, "status", check=False, JUPYTERHUB_DISABLE_USER_CONFIG="1")
     errors = [line for line in done.stdout.splitlines() if line.startswith("ERR")]
     assert done.returncode == 1 and len(errors) == 1, done.stdout
@@ -197,8 +197,7 @@ def test_files_an_admin_wrote_by_hand_count_as_installed_for_everyone(env: Envir
     (env.etc / "ipython").mkdir()
     (env.etc / "ipython/ipython_kernel_config.py").write_text(
         "c.InteractiveShellApp.extensions = ['jupyter_helpers']\n")
-    (home / ".config/ntfy").mkdir(parents=True)
-    (home / ".config/ntfy/telegram.ini").write_text("[telegram]\ntoken = 1:x\nchat_id = 5\n")
+    write_credentials(home, "1:x", 5)
     done = cli(env, "status", check=False)
     assert done.returncode == 0, done.stdout
     assert f"ok   kernels load jupyter-helpers for every user of {env.prefix} by " \

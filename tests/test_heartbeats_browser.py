@@ -14,7 +14,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from jupyter_helpers.common.editor_bucket import bucket_id
@@ -22,6 +21,7 @@ from jupyter_helpers.common.editor_bucket import bucket_id
 from support.aw_server import ActivityWatch
 from support.browser import record_dialogs, require_chromium
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+from support.notebooks import save_notebook
 
 pytestmark = pytest.mark.browser
 BUCKET = bucket_id(socket.gethostname())
@@ -39,10 +39,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     home, work = base / "home", base / "work"
     env = isolated_env(home)
     for name in NOTEBOOKS:
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(notebook, work / name)
+        save_notebook(work / name)
     for command in (["install"], ["projects", "add", str(work / "alpha"), "Project Alpha"],
                     ["projects", "add", str(work / "beta"), "Project Beta"]):
         subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, check=True, capture_output=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, run_cli
+from support.fake_telegram import write_credentials
 from support.notebooks import run_notebook, stream_text
 from support.snapshot import snapshot
 
@@ -119,9 +120,7 @@ def test_status_reports_each_part_and_exits_1_when_something_is_missing(home: Pa
         line for line in lines if "Telegram credentials missing" in line
     ]
     assert done.returncode == 1
-    ntfy = home / ".config" / "ntfy"
-    ntfy.mkdir(parents=True)
-    (ntfy / "telegram.ini").write_text("[telegram]\ntoken = 1:x\nchat_id = 5\n")
+    write_credentials(home, "1:x", 5)
     done = run_cli("status", check=False)
     assert done.returncode == 0, done.stdout
     assert "ok   notifications go through ntfy backend(s): telegram" in done.stdout

@@ -12,14 +12,14 @@ import subprocess
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from conftest import TOKEN as BOT_TOKEN
 from support.browser import require_chromium, settled_title
 from support.environments import Environment, build_wheel, make_environment
-from support.fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyterhub import JupyterHub, process_environment, require_proxy
+from support.notebooks import save_notebook
 from support.snapshot import snapshot
 from support.waiting import wait_until
 
@@ -54,14 +54,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
     as_user(env, base / "admin", "install", "--sys-prefix")  # the admin, once
     homes = base / "homes"
     for user, chat in CHATS.items():
-        ntfy = homes / user / ".config" / "ntfy"
-        ntfy.mkdir(parents=True)
-        (ntfy / "telegram.ini").write_text(f"[telegram]\ntoken = {BOT_TOKEN}\nchat_id = {chat}\n")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in
-                                               ["%autonotify -a 1", LONG_CELL, "%notify marker"]])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    (homes / "alice" / NOTEBOOK).parent.mkdir(parents=True)
-    nbformat.write(notebook, homes / "alice" / NOTEBOOK)
+        write_credentials(homes / user, BOT_TOKEN, chat)
+    save_notebook(homes / "alice" / NOTEBOOK, ["%autonotify -a 1", LONG_CELL, "%notify marker"])
     as_user(env, homes / "alice", "projects", "add", str(homes / "alice" / "work" / "alpha"), "Project Alpha")
     with FakeTelegram(base) as fake, \
             JupyterHub(base, env.bin / "jupyterhub-singleuser", list(CHATS), SHARING, fake.env()) as running:

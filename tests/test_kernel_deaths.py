@@ -14,15 +14,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import nbformat
 import pytest
 from jupyter_client import BlockingKernelClient
 
 from jupyter_helpers.server.kernels import Death, cause, what_happened
 
 from conftest import TOKEN as BOT_TOKEN
-from support.fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyter_server import BIN, JupyterServer, isolated_env
+from support.notebooks import save_notebook
 from support.waiting import wait_until
 
 
@@ -30,12 +30,8 @@ def make_site(base: Path, fake: FakeTelegram, server_config: str = "") -> dict:
     home, work = base / "home", base / "work"
     env = {**isolated_env(home), **fake.env()}
     for name in ("alpha/train.ipynb", "alpha/other.ipynb", "beta/idle.ipynb"):
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(notebook, work / name)
-    (home / ".config" / "ntfy").mkdir(parents=True)
-    (home / ".config" / "ntfy" / "telegram.ini").write_text(f"[telegram]\ntoken = {BOT_TOKEN}\nchat_id = 4242\n")
+        save_notebook(work / name)
+    write_credentials(home, BOT_TOKEN)
     subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
     subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(work / "alpha"), "Project Alpha"], env=env,
                    check=True, capture_output=True)

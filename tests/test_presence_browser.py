@@ -19,8 +19,9 @@ import pytest
 
 from conftest import TOKEN as BOT_TOKEN
 from support.browser import record_dialogs, require_chromium
-from support.fake_telegram import FakeTelegram
+from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+from support.notebooks import save_notebook
 from support.readme import normal, sample
 from support.waiting import wait_until
 
@@ -44,12 +45,8 @@ def site(tmp_path_factory: pytest.TempPathFactory, fake: FakeTelegram):
     home, work = base / "home", base / "work"
     env = {**isolated_env(home), **fake.env()}  # kernels inherit the server's environment
     for name in NOTEBOOKS:
-        (work / name).parent.mkdir(parents=True, exist_ok=True)
-        notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-        nbformat.write(notebook, work / name)
-    (home / ".config" / "ntfy").mkdir(parents=True)
-    (home / ".config" / "ntfy" / "telegram.ini").write_text(f"[telegram]\ntoken = {BOT_TOKEN}\nchat_id = 4242\n")
+        save_notebook(work / name)
+    write_credentials(home, BOT_TOKEN)
     if not WITHOUT:
         subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
     else:  # pip's enabling file in the environment would load the extension all the same

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import BIN, run_cli
+from support.fake_telegram import write_credentials
 
 EXTENSION = Path(".jupyter/jupyter_server_config.d/jupyter_helpers.json")
 
@@ -21,9 +22,7 @@ def installed(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     Telegram credentials in place, so every check is green to begin with."""
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     run_cli("install")
-    ntfy = home / ".config" / "ntfy"
-    ntfy.mkdir(parents=True)
-    (ntfy / "telegram.ini").write_text("[telegram]\ntoken = 1:x\nchat_id = 5\n")
+    write_credentials(home, "1:x", 5)
     done = run_cli("status", check=False)
     assert done.returncode == 0, done.stdout
     return home

@@ -12,23 +12,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from support.aw_server import ActivityWatch
 from support.browser import record_dialogs, require_chromium, settled_title
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+from support.notebooks import save_notebook
 
 pytestmark = pytest.mark.browser
 EVIL_PROJECT = "</script><script>alert(1)</script>"
 EVIL_FOLDER = "evil<img src=x onerror=alert(2)>"
-
-
-def write_notebook(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nbformat.write(notebook, path)
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +34,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     for name in ["alpha/analysis.ipynb", "alpha/rename-me.ipynb", "beta/model.ipynb", "beta/same/analysis.ipynb",
                  "other/misc.ipynb",
                  f"{EVIL_FOLDER}/x.ipynb"]:
-        write_notebook(work / name)
+        save_notebook(work / name)
     (work / "alpha" / "train.py").write_text("print('training')\n")
     (work / "alpha" / "report.html").write_text("<html><head><title>Mine</title></head><body>as is</body></html>")
 
@@ -300,7 +293,7 @@ def whitespace_server(tmp_path_factory: pytest.TempPathFactory):
     home, work = base / "home", base / "work  dir"
     env = isolated_env(home)
     for folder in WHITESPACE_NAMES:
-        write_notebook(work / folder / "a.ipynb")
+        save_notebook(work / folder / "a.ipynb")
     subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
     projects = {str(work / folder): name for folder, name in WHITESPACE_NAMES.items()}
     (home / ".jupyter" / "jupyter_server_config.py").write_text(
@@ -351,7 +344,7 @@ def test_a_blank_root_folder_name_adds_nothing_and_the_page_stays_live(browser, 
     the default one included: test_title_rules.py.)"""
     home, work = tmp_path / "home", tmp_path / "work" / " "
     env = isolated_env(home)
-    write_notebook(work / "a.ipynb")
+    save_notebook(work / "a.ipynb")
     subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
     (home / ".jupyter" / "jupyter_server_config.py").write_text("c.ProjectTitles.title_format = '{title} {project}'\n")
     with JupyterServer("notebook", work, env, tmp_path / "server.log", ready_marker=b"jupyter-helpers: ") as server:

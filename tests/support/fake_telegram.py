@@ -23,6 +23,13 @@ import trustme
 HOST = "api.telegram.org"
 
 
+def write_credentials(home: Path, token: str, chat_id: int = 4242) -> None:
+    """ntfy's telegram.ini in that home, as `jupyter-helpers telegram` would leave it."""
+    ntfy = home / ".config" / "ntfy"
+    ntfy.mkdir(parents=True, exist_ok=True)
+    (ntfy / "telegram.ini").write_text(f"[telegram]\ntoken = {token}\nchat_id = {chat_id}\n")
+
+
 class _QuietHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _ProxyServer

@@ -14,6 +14,15 @@ def make_notebook(sources: list[str]) -> nbformat.NotebookNode:
     return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source) for source in sources])
 
 
+def save_notebook(path: Path, sources: list[str] | None = None) -> None:
+    """A notebook on disk as Jupyter saves one, naming the python3 kernel (so a server opens it
+    without asking which kernel)."""
+    notebook = make_notebook(["1 + 1"] if sources is None else sources)
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+
+
 def _client(notebook: nbformat.NotebookNode, workdir: Path, kernel_name: str, allow_errors: bool) -> NotebookClient:
     return NotebookClient(
         notebook,
