@@ -74,11 +74,20 @@ def test_autonotify_is_on_by_default_and_off_stops_it(kernel_home: Path, telegra
 
 
 def test_bad_arguments_give_one_usage_error_and_keep_settings(kernel_home: Path, telegram) -> None:
-    nb = run_notebook(["%autonotify -a -5", "%autonotify -a abc", "%autonotify --status"], kernel_home)
-    negative, word = (stream_text(cell, "stderr") for cell in nb.cells[:2])
+    nb = run_notebook(["%autonotify -a -5", "%autonotify -a abc", "%autonotify -a '-inf'",
+                       "%autonotify -m \"unbalanced", "%autonotify --status"], kernel_home)
+    negative, word, quoted, unbalanced = (stream_text(cell, "stderr") for cell in nb.cells[:4])
     assert negative == "UsageError: argument -a/--after: seconds must be a number from 0 to 1e+07, got '-5'\n"
     assert word == "UsageError: argument -a/--after: expected a number of seconds, got 'abc' (e.g. -a 120)\n"
-    assert "autonotify: on, one message per run of 1 min 00 s or more (--per run;" in stream_text(nb.cells[2])
+    assert quoted == "UsageError: argument -a/--after: seconds must be a number from 0 to 1e+07, got '-inf'\n"
+    assert unbalanced == ("UsageError: %autonotify: a quote is not closed in '-m \"unbalanced'; "
+                          "close it, e.g. -m \"Training done\"\n"), nb.cells[3].outputs
+    assert "autonotify: on, one message per run of 1 min 00 s or more (--per run;" in stream_text(nb.cells[4])
+
+
+def test_off_with_status_turns_off_and_shows_it(kernel_home: Path, telegram) -> None:
+    nb = run_notebook(["%autonotify --off --status"], kernel_home)
+    assert stream_text(nb.cells[0]).startswith("autonotify: off\n"), nb.cells[0].outputs
 
 
 def test_reload_ext_keeps_exactly_one_set_of_callbacks(kernel_home: Path, telegram) -> None:

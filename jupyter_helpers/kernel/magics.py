@@ -19,8 +19,9 @@ from .watcher import RunWatcher, _host
 
 
 def seconds(text: str) -> float:
+    text = unquote(text)
     try:
-        value = float(unquote(text))
+        value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
     high = AutoNotify.AFTER_MAX  # beyond it the setting would fall back to the default
@@ -55,7 +56,11 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
     if line.split() and line.split()[0] in ("-h", "--help"):
         print(autonotify.__doc__)  # magic_arguments put the full usage there
         return
-    args = parse_argstring(autonotify, line)
+    try:
+        args = parse_argstring(autonotify, line)
+    except ValueError:  # shlex: the only ValueError parsing raises (argparse's own become UsageErrors)
+        raise UsageError(f"%autonotify: a quote is not closed in {line.strip()!r}; "
+                         'close it, e.g. -m "Training done"') from None
     settings = watcher.settings
     if args.after is not None:
         settings.after = args.after
@@ -69,8 +74,10 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
         settings.message = unquote(args.message)
     if args.backend is not None:
         settings.backend = unquote(args.backend)
-    if not args.status:
-        settings.enabled = not args.off
+    if args.off:
+        settings.enabled = False
+    elif not args.status:
+        settings.enabled = True
     print(status(watcher))
 
 
@@ -100,7 +107,7 @@ def status(watcher: RunWatcher) -> str:
 
 def notify(watcher: RunWatcher, line: str) -> None:
     """Send one notification now and show its outcome under a later cell: `%notify Training finished`."""
-    text = unquote(line.strip())
+    text = unquote(line.strip()).strip()
     if not text:
         raise UsageError("%notify needs a text to send, e.g. `%notify Training finished`")
     notebook, project = watcher.place()
