@@ -139,24 +139,13 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
 
 
 def activitywatch_settings() -> tuple[str, str | None]:
-    """The server and API key the Jupyter server's heartbeats use (`c.ActivityWatch.url` and
-    `.api_key` in jupyter_server_config.py/.json), so the report reads what they write."""
-    from .activitywatch.client import DEFAULT_SERVER
-    from .installer.settings import ConfigUnreadable, server_section
+    """Where the report reads: where the Jupyter server's heartbeats go."""
+    from .installer.settings import ConfigUnreadable, activitywatch_server
 
     try:
-        section = server_section("ActivityWatch")
+        return activitywatch_server()
     except ConfigUnreadable as exc:
         raise UserError(str(exc)) from None
-    values: dict[str, str | None] = {}
-    for key in ("url", "api_key"):
-        value, where = section.get(key, (None, None))
-        if value is not None and not isinstance(value, str):
-            raise UserError(f"c.ActivityWatch.{key} in {where} must be a string, not {type(value).__name__}")
-        if value and not (value.isascii() and value.isprintable()):  # it travels in an HTTP header
-            raise UserError(f"c.ActivityWatch.{key} in {where} has characters other than printable ASCII")
-        values[key] = value or None
-    return values["url"] or DEFAULT_SERVER, values["api_key"]
 
 
 def cmd_activitywatch_report(args: argparse.Namespace) -> int:

@@ -176,3 +176,35 @@ def test_a_profile_config_python_cannot_run_is_one_line(installed: Path) -> None
     code, lines = status_lines()
     assert code == 1 and len(errors(lines)) == 1
     assert errors(lines)[0].startswith(f"ERR  cannot load {config} (SyntaxError: ")
+
+
+@pytest.mark.parametrize("where, text, expected", [
+    (".jupyter/jupyter_server_config.json", '{"ServerApp": 5}',
+     "ERR  cannot load {path} (ServerApp is a number, not a section of settings: write ServerApp.name = value)"),
+    (".jupyter/jupyter_server_config.json", '{"KernelWatch": "yes"}',
+     "ERR  cannot load {path} (KernelWatch is a text, not a section of settings: write KernelWatch.name = value)"),
+    (".jupyter/jupyter_server_config.py", "c.ActivityWatch = [1]\n",
+     "ERR  cannot load {path} (ValueError: values whose keys begin with an uppercase char must be Config "
+     "instances: 'ActivityWatch', [1])"),
+    (".ipython/profile_default/ipython_config.json", '{"AutoNotify": 5}',
+     "ERR  cannot load {path} (AutoNotify is a number, not a section of settings: write AutoNotify.name = value)"),
+    (".jupyter/jupyter_server_config.py", "raise SystemExit(3)\n", "ERR  cannot load {path} (SystemExit: 3)"),
+    (".jupyter/jupyter_server_config.json", '{"ActivityWatch": {"url": 5}}',
+     "ERR  c.ActivityWatch.url in {path} must be a string, not int"),
+])
+def test_a_config_of_the_wrong_shape_is_one_line_naming_the_file(installed: Path, where: str, text: str,
+                                                                  expected: str) -> None:
+    """Valid JSON or Python that gives a section a plain value (hostile round): was a traceback."""
+    path = installed / where
+    path.write_text(text)
+    code, lines = status_lines()
+    assert code == 1 and expected.format(path=path) in errors(lines), lines
+
+
+def test_a_folder_where_the_startup_file_belongs_is_one_line(installed: Path) -> None:
+    startup = installed / ".ipython/profile_default/startup/00-jupyter-helpers.py"
+    startup.unlink()
+    startup.mkdir()
+    code, lines = status_lines()
+    assert code == 1 and errors(lines) == [
+        f"ERR  startup file is not a file: {startup} (move it away and run `jupyter-helpers install`)"], lines

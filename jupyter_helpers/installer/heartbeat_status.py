@@ -13,24 +13,22 @@ import urllib.error
 import urllib.request
 from datetime import UTC, datetime
 
-from ..common.editor_bucket import DEFAULT_URL, bucket_id
+from ..common.editor_bucket import bucket_id
 from ..common.text import human_duration
-from .settings import ConfigUnreadable, server_section
+from .settings import ConfigUnreadable, activitywatch_server, server_section
 
 TIMEOUT = 3.0
 
 
 def check_heartbeats(now: datetime | None = None) -> tuple[bool, str]:
     try:
-        settings = server_section("ActivityWatch")
+        enabled, source = server_section("ActivityWatch").get("heartbeats", (None, None))
+        url, api_key = activitywatch_server()
     except ConfigUnreadable as exc:
         return (False, str(exc))
-    enabled, source = settings.get("heartbeats", (None, None))
-    url = settings.get("url", (None, None))[0] or DEFAULT_URL
-    api_key = settings.get("api_key", (None, None))[0] or ""
     if enabled is False:
         return (True, f"ActivityWatch heartbeats: off (c.ActivityWatch.heartbeats = False in {source})")
-    url = str(url).rstrip("/")
+    url = url.rstrip("/")
     bucket = bucket_id(socket.gethostname())
     request = urllib.request.Request(f"{url}/api/0/buckets/",
                                      headers={"Authorization": f"Bearer {api_key}"} if api_key else {})

@@ -4,9 +4,11 @@ ActivityWatch report use it, so "ok" and the report's defaults mean what the ser
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from ..common import hub, paths
+from ..common.editor_bucket import DEFAULT_URL
 
 
 class ConfigUnreadable(Exception):
@@ -21,10 +23,25 @@ def load_traitlets_config(path: Path) -> dict:
         return {}
     loader = PyFileConfigLoader if path.suffix == ".py" else JSONFileConfigLoader
     try:
-        return loader(path.name, path=str(path.parent)).load_config()
-    except Exception as exc:  # user code in a .py config can raise anything
+        config = loader(path.name, path=str(path.parent)).load_config()
+    except (Exception, SystemExit) as exc:  # user code in a .py config can raise anything, exit included
         text = str(exc).strip().splitlines()
         raise ConfigUnreadable(f"cannot load {path} ({type(exc).__name__}: {text[0] if text else ''})") from exc
+    for name, value in config.items():  # JSON can give a section a plain value; traitlets keeps it
+        if name[:1].isupper() and not isinstance(value, dict):
+            raise ConfigUnreadable(f"cannot load {path} ({name} is {_kind(value)}, not a section of settings: "
+                                   f"write {name}.name = value)")
+    return config
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    return "a list" if isinstance(value, list) else f"a {type(value).__name__}"
 
 
 def setting(files: list[Path], section: str, key: str) -> tuple[object, Path | None]:
@@ -69,3 +86,19 @@ def server_section(section: str) -> dict[str, tuple[object, Path]]:
         if section in config:
             found.update((key, (value, path)) for key, value in config[section].items())
     return found
+
+
+def activitywatch_server() -> tuple[str, str | None]:
+    """The aw-server URL and API key the Jupyter server's heartbeats use (`c.ActivityWatch.url` and
+    `.api_key`), checked as a header must carry them, so `status` and the report ask where the
+    heartbeats go."""
+    section = server_section("ActivityWatch")
+    values: dict[str, str | None] = {}
+    for key in ("url", "api_key"):
+        value, where = section.get(key, (None, None))
+        if value is not None and not isinstance(value, str):
+            raise ConfigUnreadable(f"c.ActivityWatch.{key} in {where} must be a string, not {type(value).__name__}")
+        if value and not (value.isascii() and value.isprintable()):  # it travels in an HTTP header
+            raise ConfigUnreadable(f"c.ActivityWatch.{key} in {where} has characters other than printable ASCII")
+        values[key] = value or None
+    return values["url"] or DEFAULT_URL, values["api_key"]

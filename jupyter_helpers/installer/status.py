@@ -74,6 +74,8 @@ def check_kernel_side(profile: str) -> Check:
     except ConfigUnreadable as exc:
         return Check(False, str(exc))
     everyone = f"for every user of {sys.prefix} by {loader}" if loader else ""
+    if path.exists() and not path.is_file():
+        return Check(False, f"startup file is not a file: {path} (move it away and run `jupyter-helpers install`)")
     if path.exists() and path.read_bytes() != install.startup_content():
         return Check(False, f"startup file differs from this version's: {path} (if you did not edit it, "
                             "move it away and run `jupyter-helpers install`)")
