@@ -206,9 +206,26 @@ def cmd_notify(args: argparse.Namespace) -> int:
     return 1
 
 
-def cmd_telegram(args: argparse.Namespace) -> int:
+def ask_token() -> str:
+    """Hidden on a terminal; else a line piped to standard input (a script, ssh without -t), which
+    must be there within seconds: `!jupyter-helpers telegram` in a notebook has a pipe nobody writes."""
     import getpass
+    import select
 
+    if sys.stdin is not None and sys.stdin.isatty():
+        try:
+            return getpass.getpass("Bot token from @BotFather (input hidden): ")
+        except EOFError:
+            pass
+    elif sys.stdin is not None and select.select([sys.stdin], [], [], 5.0)[0]:
+        line = sys.stdin.readline()
+        if line.strip():
+            return line
+    raise UserError("no bot token: give it with --token TOKEN, on standard input, or run this in a terminal "
+                    "to type it hidden")
+
+
+def cmd_telegram(args: argparse.Namespace) -> int:
     from .common import paths
     from .common.child import child_command
     from .common.sender import send_once
@@ -216,7 +233,8 @@ def cmd_telegram(args: argparse.Namespace) -> int:
 
     if not 1 <= args.wait <= 3600:
         raise UserError(f"--wait {args.wait:g}: give seconds from 1 to 3600, e.g. --wait 300")
-    token = args.token if args.token is not None else getpass.getpass("Bot token from @BotFather (input hidden): ")
+    telegram.check_credentials_file()
+    token = args.token if args.token is not None else ask_token()
     api = telegram.BotApi(telegram.check_token_shape(token))
     bot = api.bot_name()
     print(f"Bot: @{bot}")

@@ -21,6 +21,7 @@ import pytest
 from jupyter_helpers.installer.telegram import set_ini_keys
 
 from conftest import BIN, TOKEN, run_cli
+from support.fake_telegram import WEBHOOK_CONFLICT
 from support.processes import free_port
 
 OTHER_TOKEN = "987654321:BBAnotherFakeTokenForTests_zyxwvut"
@@ -148,6 +149,81 @@ def test_the_token_is_asked_for_without_echo(ini: Path, telegram) -> None:
         os.close(leader)
     assert TOKEN.encode() not in seen
     assert configparser.ConfigParser(interpolation=None).read(ini) == [str(ini)]
+
+
+BAD_FILES = {
+    "not UTF-8": (b"\xff\xfe[\x00t\x00", "is not UTF-8 text (byte 0); fix or remove it"),
+    "no section header (a BOM)": ("\ufeff[telegram]\ntoken = old\n".encode(),
+                                  "ntfy cannot read {ini} as it is (File contains no section headers.); "
+                                  "fix or remove it"),
+    "an indented key": (b"[telegram]\n  token = old\n", "cannot set token, chat_id in {ini} safely"),
+    "a value over a blank line": (b"[telegram]\ntoken = old\n  a\n\n  b\nchat_id = 5\n",
+                                  "cannot set token, chat_id in {ini} safely"),
+    "CR line ends": (b"[telegram]\rtoken = old\r", "cannot set token, chat_id in {ini} safely"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FILES)
+def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegram(ini: Path, telegram,
+                                                                                      case: str) -> None:
+    """Found before the user is sent to the phone (hostile round: after it, or `wrote:` a file ntfy
+    then read with a broken token)."""
+    content, expected = BAD_FILES[case]
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    ini.write_bytes(content)
+    done = run_cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
+    assert done.stderr.startswith("jupyter-helpers: error: ") and expected.format(ini=ini) in done.stderr, done.stderr
+    assert ini.read_bytes() == content and telegram.methods == []
+
+
+@pytest.mark.parametrize("shape", ["a folder", "a dangling link", "a read-only folder"])
+def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(ini: Path, telegram,
+                                                                              shape: str) -> None:
+    ini.parent.mkdir(parents=True, exist_ok=True)
+    if shape == "a folder":
+        ini.mkdir()
+    elif shape == "a dangling link":
+        ini.symlink_to(ini.parent / "gone" / "telegram.ini")
+    else:
+        ini.parent.chmod(0o555)
+    try:
+        done = run_cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
+    finally:
+        ini.parent.chmod(0o755)
+    assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
+    assert done.stderr.startswith("jupyter-helpers: error: ") and str(ini) in done.stderr, done.stderr
+    assert telegram.methods == []
+
+
+def test_without_a_terminal_the_token_comes_from_stdin_or_one_line_says_how(ini: Path, telegram) -> None:
+    """ssh without -t, a script: no terminal to type a hidden token on (was an EOFError traceback)."""
+    none = start()
+    out, err = none.communicate(timeout=60)
+    assert none.returncode == 2 and out == ""
+    assert err == ("jupyter-helpers: error: no bot token: give it with --token TOKEN, on standard input, or "
+                   "run this in a terminal to type it hidden\n")
+    silent = subprocess.Popen([str(BIN / "jupyter-helpers"), "telegram"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:  # a pipe nobody writes to or closes (`!jupyter-helpers telegram` in a notebook): no endless wait
+        assert silent.wait(timeout=30) == 2
+        assert silent.stderr is not None and silent.stderr.read().startswith("jupyter-helpers: error: no bot token: ")
+    finally:
+        silent.kill()
+        silent.communicate()
+    telegram.user_sends("hi")
+    piped = subprocess.run([str(BIN / "jupyter-helpers"), "telegram"], input=TOKEN + "\n", capture_output=True,
+                           text=True, timeout=90)
+    assert piped.returncode == 0 and piped.stderr == "", piped
+    assert "Chat: Ada (id 4242)" in piped.stdout and TOKEN not in piped.stdout
+
+
+def test_a_webhook_on_the_bot_is_named_with_telegrams_own_words(ini: Path, telegram) -> None:
+    telegram.mode = "webhook"
+    done = run_cli("telegram", "--token", TOKEN, check=False)
+    assert done.returncode == 2 and done.stderr == (
+        f"jupyter-helpers: error: Telegram answered getUpdates with HTTP 409: {WEBHOOK_CONFLICT}\n")
+    assert not ini.exists()
 
 
 @pytest.mark.parametrize("before, after", [

@@ -12,6 +12,7 @@ installer needs nothing the delivery child has. The token is a password: no mess
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 import time
@@ -73,8 +74,9 @@ class BotApi:
             if exc.code in (401, 404):
                 raise TelegramError(f"Telegram rejected the bot token ({method}: HTTP {exc.code}); "
                                     "copy it again from @BotFather") from None
-            raise TelegramError(self._redact(f"Telegram answered {method} with HTTP {exc.code}; try again later")
-                                ) from None
+            said = _description(exc)  # e.g. 409: a webhook is set, which retrying does not change
+            raise TelegramError(self._redact(f"Telegram answered {method} with HTTP {exc.code}"
+                                             + (f": {said}" if said else "; try again later"))) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
@@ -119,6 +121,16 @@ class BotApi:
                 chat = _chat_of(update, started - RECENT)
                 if chat is not None:
                     return chat
+
+
+def _description(error: urllib.error.HTTPError) -> str:
+    """The Bot API's own words for an error (`description`), printable and short, or ''."""
+    try:
+        answer = load_json(error.read(10_000))
+    except (BadJson, OSError):
+        return ""
+    said = answer.get("description") if isinstance(answer, dict) else None
+    return "".join(ch for ch in said if ch.isprintable())[:300] if isinstance(said, str) else ""
 
 
 def _chat_of(update: dict[str, object], since: float) -> Chat | None:
@@ -170,6 +182,49 @@ def set_ini_keys(text: str, section: str, values: Mapping[str, str]) -> str:
     return "".join(lines[:start + 1] + body + lines[end:])
 
 
+def _as_ntfy_reads(text: str) -> configparser.ConfigParser:
+    """telegram-send reads telegram.ini with a default ConfigParser; so does the delivery child."""
+    parser = configparser.ConfigParser()
+    parser.read_string(text)
+    return parser
+
+
+def _updated(path: Path, current: bytes | None, values: Mapping[str, str]) -> bytes:
+    """The file with `values` set, refused unless ntfy will read back exactly those values: this
+    edit keeps the user's lines, and a form it does not follow (an indented key, a value running
+    over a blank line, CR line ends) must stop it rather than leave a token ntfy reads wrong."""
+    try:
+        text = (current or b"").decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise TelegramError(f"{path} is not UTF-8 text (byte {exc.start}); fix or remove it") from None
+    try:
+        _as_ntfy_reads(text)
+    except (configparser.Error, RecursionError) as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]  # never a value: no token shown
+        raise TelegramError(f"ntfy cannot read {path} as it is ({first}); fix or remove it") from None
+    updated = set_ini_keys(text, SECTION, values)
+    try:
+        back = _as_ntfy_reads(updated)
+        same = all(back.get(SECTION, key, raw=True, fallback=None) == value for key, value in values.items())
+    except (configparser.Error, RecursionError):
+        same = False
+    if not same:
+        raise TelegramError(f"cannot set {', '.join(values)} in {path} safely (an indented key, a value over "
+                            f"several lines, or CR line ends in [{SECTION}]?); fix that section by hand or "
+                            "move the file away, and run this again")
+    return updated.encode()
+
+
+def check_credentials_file() -> None:
+    """What `write_credentials` would refuse, found before the user is sent to their phone."""
+    path = credentials_file()
+    check_writable([path])
+    try:
+        _updated(path, read(path), {"token": "0:placeholder", "chat_id": "0"})
+    except OSError as exc:
+        raise write_error(exc, path, "nothing was changed") from exc
+
+
 def write_credentials(token: str, chat_id: int) -> Path:
     """Sets token and chat_id in telegram.ini (mode 0600), under its lock; everything else stays."""
     path = credentials_file()
@@ -177,13 +232,7 @@ def write_credentials(token: str, chat_id: int) -> Path:
     try:
         with locked(path):
             sweep_temps(path)
-            current = read(path)
-            try:
-                text = (current or b"").decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise TelegramError(f"{path} is not UTF-8 text (byte {exc.start}); fix or remove it") from None
-            updated = set_ini_keys(text, SECTION, {"token": token, "chat_id": str(chat_id)})
-            atomic_write(path, updated.encode(), mode=0o600)
+            atomic_write(path, _updated(path, read(path), {"token": token, "chat_id": str(chat_id)}), mode=0o600)
     except OSError as exc:
         raise write_error(exc, path, "nothing was changed") from exc
     return path

@@ -5,7 +5,7 @@ TLS with a certificate for api.telegram.org signed by a test CA (trustme), and t
 API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
 It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived), answers getMe
 and getUpdates (long polling over `user_sends`'s messages), and can answer 401, hang, or hang on
-the next request only (`mode`).
+the next request only, or refuse getUpdates as while a webhook is set (`mode`).
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from urllib.parse import parse_qs
 import trustme
 
 HOST = "api.telegram.org"
+WEBHOOK_CONFLICT = ("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
+                    "the webhook first")
 
 
 def write_credentials(home: Path, token: str, chat_id: int = 4242) -> None:
@@ -43,6 +45,7 @@ class _BotApi(_QuietHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake = self.server.fake
         method = self.path.rsplit("/", 1)[-1]
+        fake.methods.append(method)
         if fake.mode == "hang-once":  # this request hangs, later ones are answered
             fake.mode = "ok"
             fake.stopping.wait(60)
@@ -58,6 +61,9 @@ class _BotApi(_QuietHandler):
             self._answer(200, {"ok": True, "result": bot})
             return
         fields = _fields(self.headers.get("Content-Type", ""), body)
+        if method == "getUpdates" and fake.mode == "webhook":  # what Telegram says while a webhook is set
+            self._answer(409, {"ok": False, "error_code": 409, "description": WEBHOOK_CONFLICT})
+            return
         if method == "getUpdates":
             fake.polls += 1
             self._answer(200, {"ok": True, "result": fake.updates_after(int(fields.get("offset", 0) or 0),
@@ -134,6 +140,7 @@ class FakeTelegram:
         self.messages: list[dict] = []
         self.updates: list[dict] = []  # what users sent the bot (getUpdates), see `user_sends`
         self.polls = 0
+        self.methods: list[str] = []  # every Bot API method called, in order
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         ca = trustme.CA()
