@@ -99,3 +99,18 @@ def test_a_non_utf8_argument_is_sent_with_a_replacement_character(home: Path, te
     assert done.returncode == 0, done.stderr
     assert b"\x1b" not in done.stdout + done.stderr
     assert telegram.texts() == ["log line \ufffdred"]
+
+
+@pytest.mark.parametrize("xdg", ["", "relative/config"])
+def test_an_empty_or_relative_xdg_config_home_reads_home_config_like_status(
+        home: Path, telegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg: str) -> None:
+    """The XDG spec ignores such values; ntfy's appdirs would read ./ntfy from wherever it runs,
+    while status checked ~/.config/ntfy and said ok (hostile round)."""
+    run_cli("install")
+    monkeypatch.setenv("XDG_CONFIG_HOME", xdg)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert run_cli("status", cwd=elsewhere).returncode == 0
+    done = run_cli("notify", "found the token", cwd=elsewhere, check=False)
+    assert done.returncode == 0 and SENT.fullmatch(done.stdout), done
+    assert telegram.texts() == ["found the token"] and list(elsewhere.iterdir()) == []

@@ -90,5 +90,14 @@ def xdg_config_home() -> Path:
 
 
 def ntfy_config_dir() -> Path:
-    """The folder ntfy reads (appdirs' user_config_dir('ntfy') on Linux)."""
-    return xdg_config_home() / "ntfy"
+    """The folder ntfy reads in the delivery child (appdirs' user_config_dir('ntfy') on Linux,
+    once `drop_unusable_xdg_config_home` has run there)."""
+    env = os.environ.get("XDG_CONFIG_HOME", "")
+    return (Path(env) if os.path.isabs(env) else Path.home() / ".config") / "ntfy"
+
+
+def drop_unusable_xdg_config_home() -> None:
+    """The XDG spec ignores an empty or relative XDG_CONFIG_HOME; appdirs would read `./ntfy` from
+    wherever the kernel runs. Call before ntfy is imported (it reads the folder on import)."""
+    if not os.path.isabs(os.environ.get("XDG_CONFIG_HOME", os.sep)):
+        del os.environ["XDG_CONFIG_HOME"]

@@ -6,8 +6,11 @@ from __future__ import annotations
 import json
 import sys
 
+from ..common import paths
+
 
 def main(argv: list[str]) -> int:
+    paths.drop_unusable_xdg_config_home()
     if argv[:1] == ["--check"]:
         import ntfy
 
