@@ -161,7 +161,7 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
     assert second == "Jupyter restarts it; its variables are gone." and host.startswith("Host: ")
     line = log_lines(server, " died (")[-1]
     assert f"kernel {kernel.id} (alpha/train.ipynb) died (SIGKILL: out of memory?) after " in line, line
-    assert line.endswith(" busy in cell [2]; phone message sent"), line
+    assert line.endswith(" busy in cell [2]; phone message queued"), line
 
 
 def test_a_segfault_is_named(server: JupyterServer, site: dict, telegram: FakeTelegram) -> None:
@@ -230,7 +230,7 @@ def test_a_failing_channel_is_logged_once_without_the_token(server: JupyterServe
             before = len(log_lines(server, " died ("))
             os.kill(kernel.pid(), signal.SIGKILL)
             assert restarted(server, kernel, before)
-        assert wait_until(lambda: len(log_lines(server, "message sent")) >= 2 and log_lines(server, "not sent"))
+        assert wait_until(lambda: len(log_lines(server, "message queued")) >= 2 and log_lines(server, "not sent"))
         time.sleep(2)  # the second send has failed too by now
     finally:
         for kernel in kernels:
@@ -341,7 +341,7 @@ def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another
     assert len(texts) == 2, texts
     lines = [line for line in log_lines(server, " died (") if kernel.id in line]
     assert [line.rsplit("; ", 1)[1] for line in lines] == [
-        "phone message sent", "phone message not sent again (it died again while restarting)", "phone message sent"]
+        "phone message queued", "phone message not sent again (it died again while restarting)", "phone message queued"]
 
 
 @pytest.mark.parametrize("returncode, oom, expected", [

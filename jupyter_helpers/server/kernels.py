@@ -320,7 +320,7 @@ class KernelWatcher:
         sender = self._sender()
         sender.timeout = settings.send_timeout
         sender.submit(message, title, settings.backend)
-        return "sent"
+        return "queued"
 
     def _sender(self) -> Any:
         if self.sender is None:
