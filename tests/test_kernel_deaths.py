@@ -313,7 +313,9 @@ def test_a_kernel_the_oom_killer_ended_says_out_of_memory(tmp_path: Path, fake: 
                                wrapper=["sh", "-c", 'echo $$ > "$JH_TEST_CGROUP" && exec "$@"', "sh"])
         try:
             kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
-            kernel.client.execute("hoard = bytearray(2 * 1024**3)")
+            # a pause first, as in the segfault test: a kernel killed within milliseconds of starting
+            # a cell may not have published that it is busy (seen once: the message said idle)
+            kernel.client.execute("import time; time.sleep(0.5); hoard = bytearray(2 * 1024**3)")
             texts = telegram.wait_for(1, timeout=60)
             kernel.close()
         finally:
