@@ -260,6 +260,27 @@ def test_the_server_stopped_with_ctrl_c_sends_nothing(tmp_path: Path, fake: Fake
     assert log_lines(server, " died (") == []
 
 
+@pytest.mark.parametrize("name, text", [("ipython_config.py", "import sys; sys.exit(0)\n"),
+                                        ("ipython_config.json", '{"AutoNotify": 5}')])
+def test_a_profile_config_the_server_cannot_use_sends_with_defaults_and_the_server_lives_on(
+        server: JupyterServer, site: dict, telegram: FakeTelegram, name: str, text: str) -> None:
+    """A config that calls exit() ended the server's event loop at the first death; a section
+    with a plain value lost the message in a traceback (review). Written after the kernel started,
+    as a user edits it."""
+    kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
+    config = site["env"]["IPYTHONDIR"] / Path("profile_default") / name
+    try:
+        config.write_text(text)
+        os.kill(kernel.pid(), signal.SIGKILL)
+        texts = telegram.wait_for(1)
+    finally:
+        config.unlink(missing_ok=True)
+        kernel.close()
+    assert texts[0].startswith("💀 idle.ipynb: kernel died (SIGKILL"), texts
+    assert [line for line in log_lines(server, f"cannot load {config}") if "using default settings" in line]
+    assert server.api("api/status")[0] == 200
+
+
 def test_kernel_watch_can_be_switched_off(tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram) -> None:
     site = make_site(tmp_path, fake, "c.KernelWatch.enabled = False\n")
     with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:

@@ -208,3 +208,15 @@ def test_a_folder_where_the_startup_file_belongs_is_one_line(installed: Path) ->
     code, lines = status_lines()
     assert code == 1 and errors(lines) == [
         f"ERR  startup file is not a file: {startup} (move it away and run `jupyter-helpers install`)"], lines
+
+
+def test_in_one_folder_the_json_config_wins_as_ipython_reads_it(installed: Path) -> None:
+    """IPython loads NAME.py, then NAME.json: status read them the other way round (review)."""
+    profile = installed / ".ipython/profile_default"
+    (profile / "ipython_kernel_config.py").write_text("c.AutoNotify.enabled = False\n")
+    (profile / "ipython_kernel_config.json").write_text('{"AutoNotify": {"enabled": true}}')
+    code, lines = status_lines()
+    assert code == 0 and not [line for line in lines if "notifications off" in line], lines
+    (profile / "ipython_kernel_config.json").write_text('{"AutoNotify": {"enabled": false}}')
+    (profile / "ipython_kernel_config.py").write_text("c.AutoNotify.enabled = True\n")
+    assert [line for line in status_lines()[1] if "notifications off on purpose" in line]

@@ -84,6 +84,9 @@ def environment_manifest() -> Path:
     return environment_jupyter_dir() / STATE_DIR_NAME / "environment" / MANIFEST_NAME
 
 
+CONFIG_SUFFIXES = (".py", ".json")  # traitlets loads NAME.py, then NAME.json: in one folder the JSON wins
+
+
 def xdg_config_home() -> Path:
     env = os.environ.get("XDG_CONFIG_HOME")
     return Path(env) if env else Path.home() / ".config"

@@ -74,8 +74,8 @@ def server_config_dirs() -> list[Path]:
 
 
 def server_config_files(folders: list[Path]) -> list[Path]:
-    """jupyter_server_config.json/.py in each folder, lowest priority first."""
-    return [d / f"jupyter_server_config.{ext}" for d in reversed(folders) for ext in ("json", "py")]
+    """jupyter_server_config.py/.json in each folder, lowest priority first."""
+    return [d / f"jupyter_server_config{suffix}" for d in reversed(folders) for suffix in paths.CONFIG_SUFFIXES]
 
 
 def server_section(section: str) -> dict[str, tuple[object, Path]]:

@@ -52,7 +52,7 @@ def kernel_loader(profile: str) -> Path | None:
     found: dict[tuple[str, str], tuple[object, Path]] = {}
     for name in ("ipython_config", "ipython_kernel_config"):
         for folder in folders:
-            for path in (folder / f"{name}.py", folder / f"{name}.json"):
+            for path in (folder / f"{name}{suffix}" for suffix in paths.CONFIG_SUFFIXES):
                 config = load_traitlets_config(path)
                 for section in ("InteractiveShellApp", "IPKernelApp"):
                     for key in ("extensions", "extra_extensions"):
@@ -127,7 +127,7 @@ def autonotify_switch(profile: str) -> tuple[bool, Path | None]:
     """Whether kernels of this profile start with autonotify on, and the file that turned it off."""
     location = paths.profile_dir(profile)
     names = ("ipython_config", "ipython_kernel_config")
-    files = [location / f"{name}.{ext}" for name in names for ext in ("json", "py")]
+    files = [location / f"{name}{suffix}" for name in names for suffix in paths.CONFIG_SUFFIXES]
     enabled, source = setting(files, "AutoNotify", "enabled")
     return enabled is not False, source
 

@@ -69,16 +69,18 @@ def message_settings(profile_dir: Path) -> tuple[MessageSettings, str | None]:
 
     values: dict[str, Any] = {}
     for name in ("ipython_config", "ipython_kernel_config"):
-        for loader, suffix in ((JSONFileConfigLoader, ".json"), (PyFileConfigLoader, ".py")):
+        for suffix in paths.CONFIG_SUFFIXES:
             path = profile_dir / (name + suffix)
             if not path.is_file():
                 continue
-            try:
-                config = loader(path.name, path=str(path.parent)).load_config()
-            except Exception as exc:  # user code in a .py config can raise anything
+            loader = PyFileConfigLoader if suffix == ".py" else JSONFileConfigLoader
+            try:  # user code in a .py config can raise anything, exit() included: never into the loop
+                section = loader(path.name, path=str(path.parent)).load_config().get("AutoNotify", {})
+            except (Exception, SystemExit) as exc:
                 return MessageSettings(), f"cannot load {path} ({type(exc).__name__}); using default settings"
-            if "AutoNotify" in config:
-                values.update(config["AutoNotify"])
+            if not isinstance(section, dict):
+                return MessageSettings(), f"cannot load {path} (AutoNotify is not a section); using default settings"
+            values.update(section)
     defaults = MessageSettings()
     backend, when, present_for = values.get("backend"), values.get("when"), values.get("present_for")
     return MessageSettings(
@@ -299,20 +301,24 @@ class KernelWatcher:
                 self.log.info("jupyter-helpers: kernel %s (%s) exited with code 0 on its own; no message",
                               kernel_id, clean_name(path) if path else "no notebook")
                 return
-            project = project_of(os.path.join(self.serverapp.root_dir, path)) if path else None
+            # files the user wrote (the map, Python configs) are read off the server's event loop
+            project = await asyncio.to_thread(project_of, os.path.join(self.serverapp.root_dir, path)) if path \
+                else None
             death = Death(notebook, project, how, busy, cell, socket.gethostname(), busy_seen)
             message, title = compose_death(death)
-            outcome = "not sent again (it died again while restarting)" if again else self._send(kernel_id, message,
-                                                                                                  title)
+            if again:
+                outcome = "not sent again (it died again while restarting)"
+            else:
+                settings, problem = await asyncio.to_thread(message_settings, self.profile_dir)
+                if problem:
+                    self.log.warning("jupyter-helpers: %s", problem)
+                outcome = self._send(kernel_id, message, title, settings)
             self.log.warning("jupyter-helpers: kernel %s (%s) %s; phone message %s", kernel_id,
                              clean_name(path) if path else "no notebook", what_happened(death), outcome)
         except Exception:  # never let one report end anything in the server
             self.log.exception("jupyter-helpers: could not report the death of kernel %s", kernel_id)
 
-    def _send(self, kernel_id: str, message: str, title: str) -> str:
-        settings, problem = message_settings(self.profile_dir)
-        if problem:
-            self.log.warning("jupyter-helpers: %s", problem)
+    def _send(self, kernel_id: str, message: str, title: str, settings: MessageSettings) -> str:
         if settings.when == "away":
             verdict = decide(read_presence(presence_file(self.folder, kernel_id)), time.time(), settings.present_for)
             if verdict.looking:
