@@ -220,10 +220,14 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
 
 
 @pytest.mark.parametrize(("setting", "value", "message"), [
-    ("url", "localhost:5600", "c.ActivityWatch.url must start with http:// or https://, got 'localhost:5600'"),
+    ("url", "localhost:5600",
+     "c.ActivityWatch.url 'localhost:5600': expected an http:// URL such as http://127.0.0.1:5600"),
     ("interval", 0.0, "c.ActivityWatch.interval must be 0.2 to 600 seconds, got 0.0"),
     ("idle_after", -1.0, "c.ActivityWatch.idle_after must be seconds > 0, got -1.0"),
-    ("api_key", "secret\r\nX-Evil: 1", "c.ActivityWatch.api_key must be one line of printable characters"),
+    ("api_key", "secret\r\nX-Evil: 1",
+     "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)"),
+    ("api_key", "clé",
+     "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)"),
 ])
 async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog, setting, value, message) -> None:
     setattr(jp_serverapp.config.ActivityWatch, setting, value)

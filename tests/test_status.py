@@ -191,6 +191,10 @@ def test_a_profile_config_python_cannot_run_is_one_line(installed: Path) -> None
     (".jupyter/jupyter_server_config.py", "raise SystemExit(3)\n", "ERR  cannot load {path} (SystemExit: 3)"),
     (".jupyter/jupyter_server_config.json", '{"ActivityWatch": {"url": 5}}',
      "ERR  c.ActivityWatch.url in {path} must be a string, not int"),
+    (".jupyter/jupyter_server_config.json", '{"ActivityWatch": {"url": "awserver"}}',
+     "ERR  c.ActivityWatch.url in {path}: expected an http:// URL such as http://127.0.0.1:5600"),
+    (".jupyter/jupyter_server_config.json", '{"ActivityWatch": {"url": "localhost:5600"}}',
+     "ERR  c.ActivityWatch.url in {path}: expected an http:// URL such as http://127.0.0.1:5600"),
 ])
 def test_a_config_of_the_wrong_shape_is_one_line_naming_the_file(installed: Path, where: str, text: str,
                                                                   expected: str) -> None:

@@ -26,10 +26,9 @@ import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from ..common.editor_bucket import DEFAULT_URL
+from ..common.editor_bucket import url_problem
 from ..common.errors import UserError
 
-DEFAULT_SERVER = DEFAULT_URL
 TIMEOUT = 300.0  # the Python aw-server takes ~15 s to send 10^5 events (benchmarks/)
 PAGE = 10_000  # events per answer; a slice above it is read in halves
 MAX_ANSWER = 64 * 2**20  # bytes; PAGE events of long window titles stay far below
@@ -56,13 +55,8 @@ def _iso(epoch: float) -> str:
 
 class ActivityWatchServer:
     def __init__(self, url: str, timeout: float = TIMEOUT, api_key: str | None = None, page: int = PAGE) -> None:
-        try:
-            parts = urllib.parse.urlsplit(url)
-            parts.port  # noqa: B018 (raises on a port that is not a number)
-        except ValueError as exc:  # "Invalid IPv6 URL", "Port out of range 0-65535", ...
-            raise UserError(f"--server {url!r}: {exc}; expected an http:// URL such as {DEFAULT_SERVER}") from None
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise UserError(f"--server {url!r}: expected an http:// URL such as {DEFAULT_SERVER}")
+        if why := url_problem(url):
+            raise UserError(f"--server {url!r}: {why}")
         self.url = url.rstrip("/")
         self.timeout = timeout
         self.deadline = time.monotonic() + timeout

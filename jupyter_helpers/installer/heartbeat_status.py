@@ -30,9 +30,9 @@ def check_heartbeats(now: datetime | None = None) -> tuple[bool, str]:
         return (True, f"ActivityWatch heartbeats: off (c.ActivityWatch.heartbeats = False in {source})")
     url = url.rstrip("/")
     bucket = bucket_id(socket.gethostname())
-    request = urllib.request.Request(f"{url}/api/0/buckets/",
-                                     headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
     try:  # aw-server listens on loopback: no proxy from the environment
+        request = urllib.request.Request(f"{url}/api/0/buckets/",
+                                         headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=TIMEOUT) as response:
             buckets = json.loads(response.read(10_000_000))
     except urllib.error.HTTPError as exc:

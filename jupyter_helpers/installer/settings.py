@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 from ..common import hub, paths
-from ..common.editor_bucket import DEFAULT_URL
+from ..common.editor_bucket import DEFAULT_URL, api_key_problem, url_problem
 
 
 class ConfigUnreadable(Exception):
@@ -98,7 +98,9 @@ def activitywatch_server() -> tuple[str, str | None]:
         value, where = section.get(key, (None, None))
         if value is not None and not isinstance(value, str):
             raise ConfigUnreadable(f"c.ActivityWatch.{key} in {where} must be a string, not {type(value).__name__}")
-        if value and not (value.isascii() and value.isprintable()):  # it travels in an HTTP header
-            raise ConfigUnreadable(f"c.ActivityWatch.{key} in {where} has characters other than printable ASCII")
+        why = (url_problem if key == "url" else api_key_problem)(value) if value else None
+        if why:
+            raise ConfigUnreadable(f"c.ActivityWatch.{key} in {where}: {why}" if key == "url"
+                                   else f"c.ActivityWatch.{key} in {where} {why}")
         values[key] = value or None
     return values["url"] or DEFAULT_URL, values["api_key"]

@@ -29,7 +29,7 @@ from tornado.ioloop import PeriodicCallback
 from traitlets import Bool, Float, TraitError, Unicode
 from traitlets.config import Configurable
 
-from ..common.editor_bucket import BUCKET_TYPE, CLIENT, DEFAULT_URL, EditorData, bucket_id
+from ..common.editor_bucket import BUCKET_TYPE, CLIENT, DEFAULT_URL, EditorData, api_key_problem, bucket_id, url_problem
 from ..common.projects import ProjectMap, ProjectMapError
 from .activity import Activity, PageState, Segment
 from .presence import Report
@@ -66,14 +66,14 @@ class ActivityWatch(Configurable):
 
     def problem(self) -> str | None:
         """What is wrong with the settings, in one sentence; None when they are usable."""
-        if not self.url.startswith(("http://", "https://")):
-            return f"c.ActivityWatch.url must start with http:// or https://, got {self.url!r}"
+        if why := url_problem(self.url):
+            return f"c.ActivityWatch.url {self.url!r}: {why}"
         if not 0 < self.idle_after < 1e7:
             return f"c.ActivityWatch.idle_after must be seconds > 0, got {self.idle_after!r}"
         if not 0.2 <= self.interval <= 600:
             return f"c.ActivityWatch.interval must be 0.2 to 600 seconds, got {self.interval!r}"
-        if not self.api_key.isprintable():
-            return "c.ActivityWatch.api_key must be one line of printable characters"
+        if why := api_key_problem(self.api_key):
+            return f"c.ActivityWatch.api_key {why}"
         return None
 
 
