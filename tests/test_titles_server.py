@@ -121,3 +121,20 @@ def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_sile
     with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: project names"):
         pass
     assert "no project map" not in log.read_text()
+
+
+async def test_without_user_config_titles_say_so_and_presence_still_starts(
+        jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """JUPYTER_NO_CONFIG: no map to read. The title hook's error escaped the start hook and the
+    hooks after it (presence, heartbeats) never ran (review)."""
+    from jupyter_helpers.server import presence
+
+    monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")
+    await jp_serverapp.extension_manager.start_all_extensions()
+    assert (await jp_fetch("api", "status")).code == 200
+    errors = [record.getMessage() for record in caplog.records if "window titles get no project name" in
+              record.getMessage()]
+    assert errors == ["jupyter-helpers: window titles get no project name: JUPYTER_NO_CONFIG is set, so Jupyter "
+                      "reads no user config; unset it and retry"], caplog.text
+    environments = jinja_environments(jp_serverapp.web_app.settings)
+    assert environments and all(presence.SCRIPT_GLOBAL in env.globals for env in environments)

@@ -30,7 +30,8 @@ from traitlets import Bool, Float, TraitError, Unicode
 from traitlets.config import Configurable
 
 from ..common.editor_bucket import BUCKET_TYPE, CLIENT, DEFAULT_URL, EditorData, api_key_problem, bucket_id, url_problem
-from ..common.projects import ProjectMap, ProjectMapError
+from ..common.errors import UserError
+from ..common.projects import ProjectMap
 from .activity import Activity, PageState, Segment
 from .presence import Report
 from .titles import ProjectTitles
@@ -288,7 +289,7 @@ def start(serverapp: Any, store: Any) -> Heartbeats | None:
         return None
     try:
         projects = ProjectTitles(parent=serverapp).project_map()
-    except ProjectMapError:  # the title extension has said what is wrong with the map
+    except UserError:  # the title extension has said what is wrong with the map
         projects = ProjectMap()
     heartbeats = Heartbeats(settings, Documents(serverapp.root_dir, projects, kernel_languages(serverapp)),
                             serverapp.log)

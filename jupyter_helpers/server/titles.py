@@ -13,6 +13,7 @@ from typing import Any
 from traitlets import Dict, Enum, Unicode
 from traitlets.config import Configurable
 
+from ..common.errors import UserError
 from ..common.projects import DEFAULT_TITLE_FORMAT, ProjectMap, ProjectMapError, ProjectStore, validate
 from .pages import install_script, jinja_environments, render_script
 
@@ -53,7 +54,7 @@ def start(serverapp: Any) -> None:
     titles = ProjectTitles(parent=serverapp)
     try:
         config = titles.script_config(serverapp.root_dir, serverapp.base_url)
-    except ProjectMapError as exc:
+    except UserError as exc:  # a bad map, or no user config to read it from (JUPYTER_NO_CONFIG)
         serverapp.log.error("jupyter-helpers: window titles get no project name: %s", exc)
         return
     environments = jinja_environments(serverapp.web_app.settings)
