@@ -373,3 +373,15 @@ def test_status_on_wsl_says_what_is_missing_until_wsl_ran(wsl2: Path, home: Path
     written["ServerApp"]["use_redirect_file"] = True  # someone turned it back on
     config.write_text(json.dumps(written))
     assert "ERR  WSL 2: redirect file still on (run `jupyter-helpers wsl`)" in run_cli("status", check=False).stdout
+
+
+def test_a_browser_command_with_an_unclosed_quote_is_one_status_line(wsl2: Path, home: Path) -> None:
+    """A hand-edited ServerApp.browser that shlex cannot split gave status a traceback (review)."""
+    config = home / ".jupyter" / "jupyter_server_config.json"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(json.dumps({"ServerApp": {"browser": "'/mnt/c/Program Files/fx.exe %s",
+                                                "use_redirect_file": False}}))
+    done = run_cli("status", check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    assert (f"ERR  WSL 2: ServerApp.browser in {config} is not a command line (No closing quotation); fix its "
+            "quotes or run `jupyter-helpers wsl`") in done.stdout.splitlines(), done.stdout

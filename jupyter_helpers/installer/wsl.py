@@ -251,7 +251,11 @@ def status() -> tuple[bool, str]:
     except OSError as exc:
         return False, f"cannot read {path} ({exc.strerror}); fix it first"
     command = server.get("browser")
-    executable = shlex.split(command)[0] if isinstance(command, str) and command.strip() else None
+    try:
+        executable = shlex.split(command)[0] if isinstance(command, str) and command.strip() else None
+    except ValueError as exc:  # a hand-edited command with an unclosed quote
+        return False, (f"WSL {found.version}: ServerApp.browser in {path} is not a command line ({exc}); "
+                       "fix its quotes or run `jupyter-helpers wsl`")
     if executable is None or not Path(executable).exists():
         return False, f"WSL {found.version}: no Windows browser configured (run `jupyter-helpers wsl`)"
     if server.get("use_redirect_file", True):
