@@ -174,7 +174,7 @@ def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegr
     done = run_cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
     assert done.stderr.startswith("jupyter-helpers: error: ") and expected.format(ini=ini) in done.stderr, done.stderr
-    assert ini.read_bytes() == content and telegram.methods == []
+    assert ini.read_bytes() == content and telegram.calls == []
 
 
 @pytest.mark.parametrize("shape", ["a folder", "a dangling link", "a read-only folder"])
@@ -193,7 +193,7 @@ def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(in
         ini.parent.chmod(0o755)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
     assert done.stderr.startswith("jupyter-helpers: error: ") and str(ini) in done.stderr, done.stderr
-    assert telegram.methods == []
+    assert telegram.calls == []
 
 
 def test_without_a_terminal_the_token_comes_from_stdin_or_one_line_says_how(ini: Path, telegram) -> None:

@@ -1,6 +1,6 @@
 """The delivery child seen from the kernel: start it, ask it one thing at a time, kill it when late.
 
-The child is `python -P -m jupyter_helpers.notify.deliver` run by the Python recorded at install
+The child is `python -P -m jupyter_helpers.delivery` run by the Python recorded at install
 time (it has ntfy even when the kernel's environment does not). It runs in its own session, so a
 kernel shutdown that kills its process group leaves a send in flight alone; the child bounds
 itself with an alarm. Standard library only, imported lazily: this runs inside kernels.

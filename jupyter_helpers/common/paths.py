@@ -99,6 +99,11 @@ def ntfy_config_dir() -> Path:
     return (Path(env) if os.path.isabs(env) else Path.home() / ".config") / "ntfy"
 
 
+def telegram_ini() -> Path:
+    """ntfy's Telegram credentials (token, chat_id), as telegram-send reads them."""
+    return ntfy_config_dir() / "telegram.ini"
+
+
 def drop_unusable_xdg_config_home() -> None:
     """The XDG spec ignores an empty or relative XDG_CONFIG_HOME; appdirs would read `./ntfy` from
     wherever the kernel runs. Call before ntfy is imported (it reads the folder on import)."""

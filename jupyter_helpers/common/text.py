@@ -12,6 +12,7 @@ import re
 TELEGRAM_LIMIT = 4096  # UTF-16 code units, as Telegram counts them
 TITLE_LIMIT = 256  # titles (ntfy backends such as Pushover show them; Telegram ignores them)
 PHOTO_LIMIT = 10_000_000  # Telegram: photos up to 10 MB
+TOKEN_SHAPE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")  # a bot token, as @BotFather gives them
 
 # Sequences removed whole, payload included: CSI (7- and 8-bit), then OSC/DCS/SOS/PM/APC strings
 # up to their terminator (BEL, ESC \ or ST) or the end of the text, then any other ESC pair.

@@ -22,10 +22,6 @@ def ntfy_config_file() -> Path:
     return paths.ntfy_config_dir() / "ntfy.yml"
 
 
-def telegram_credentials_file() -> Path:
-    return paths.ntfy_config_dir() / "telegram.ini"
-
-
 def load_ntfy_config() -> dict:
     """The user's ntfy.yml, or {} when there is none. Raises ChannelError if it is unreadable."""
     path = ntfy_config_file()
@@ -108,7 +104,7 @@ def check_backend(name: str, config: dict) -> None:
 
 def _telegram_settings() -> configparser.ConfigParser:
     """telegram.ini as telegram-send reads it (a missing file reads as empty)."""
-    path = telegram_credentials_file()
+    path = paths.telegram_ini()
     parser = configparser.ConfigParser()
     try:
         parser.read_string(path.read_bytes().decode("utf-8"), source=str(path))
@@ -131,7 +127,7 @@ def telegram_token() -> str | None:
 
 def check_telegram_credentials() -> None:
     """Raises when credentials are missing: ntfy's backend would otherwise prompt with input()."""
-    path = telegram_credentials_file()
+    path = paths.telegram_ini()
     parser = _telegram_settings()
     missing = [key for key in ("token", "chat_id") if not parser.get("telegram", key, fallback="").strip()]
     if missing:

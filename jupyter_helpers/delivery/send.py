@@ -21,7 +21,6 @@ import io
 import json
 import logging
 import os
-import re
 import select
 import signal
 import time
@@ -33,6 +32,7 @@ from ..common.text import (
     PHOTO_LIMIT,
     TELEGRAM_LIMIT,
     TITLE_LIMIT,
+    TOKEN_SHAPE,
     clean,
     clean_name,
     cut,
@@ -46,7 +46,6 @@ CAPTION_LIMIT = 1024  # Telegram: photo captions (UTF-16 code units, like its 40
 ALARM_GRACE = 2.0  # the parent kills at `limit`; the child's own alarm is the backstop
 IDLE_EXIT = 30 * 60.0  # the parent closes an idle child after minutes; this covers a lost parent
 POLL = 5.0  # how often an idle child checks that its parent is still there
-_TOKEN_SHAPE = re.compile(r"\d{4,}:[A-Za-z0-9_-]{20,}")
 
 
 class _LastError(logging.Handler):
@@ -78,7 +77,7 @@ def _describe(error: BaseException, context: str = "") -> str:
 def redact(text: str, token: str | None) -> str:
     if token:
         text = text.replace(token, "<token>")
-    return _TOKEN_SHAPE.sub("<token>", text)
+    return TOKEN_SHAPE.sub("<token>", text)
 
 
 def photo_plan(text: str) -> tuple[str, str | None]:

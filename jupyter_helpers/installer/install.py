@@ -112,7 +112,7 @@ def what_stays(per_user: bool = True) -> list[str]:
     from ..common.projects import ProjectStore
 
     lines = []
-    telegram = paths.ntfy_config_dir() / "telegram.ini"
+    telegram = paths.telegram_ini()
     if per_user and telegram.exists():
         lines.append(f"stays: {telegram} (your bot token and chat id; delete it to remove them)")
     projects = ProjectStore.default().path

@@ -27,10 +27,10 @@ from ..common import paths
 from ..common.errors import UserError
 from ..common.files import BadJson, atomic_write, check_writable, load_json, read, sweep_temps, write_error
 from ..common.locks import locked
+from ..common.text import TOKEN_SHAPE
 
 API = "https://api.telegram.org"
 SECTION = "telegram"
-TOKEN_SHAPE = re.compile(r"\d{3,}:[A-Za-z0-9_-]{20,}")
 POLL = 25.0  # seconds one getUpdates long poll may wait (Telegram allows up to 50)
 RECENT = 600.0  # a message already waiting counts if it is at most this old
 
@@ -43,10 +43,6 @@ class TelegramError(UserError):
 class Chat:
     id: int
     name: str
-
-
-def credentials_file() -> Path:
-    return paths.ntfy_config_dir() / "telegram.ini"
 
 
 def check_token_shape(token: str) -> str:
@@ -100,10 +96,10 @@ class BotApi:
             raise TelegramError("Telegram's getMe answer names no bot; check the token")
         return username
 
-    def wait_for_chat(self, wait: float, now: float | None = None) -> Chat | None:
+    def wait_for_chat(self, wait: float) -> Chat | None:
         """The chat of the first message someone sends the bot within `wait` seconds (one that
         was already waiting counts if it is recent), else None."""
-        started = time.time() if now is None else now
+        started = time.time()
         deadline = time.monotonic() + wait
         offset = 0
         while True:
@@ -217,7 +213,7 @@ def _updated(path: Path, current: bytes | None, values: Mapping[str, str]) -> by
 
 def check_credentials_file() -> None:
     """What `write_credentials` would refuse, found before the user is sent to their phone."""
-    path = credentials_file()
+    path = paths.telegram_ini()
     check_writable([path])
     try:
         _updated(path, read(path), {"token": "0:placeholder", "chat_id": "0"})
@@ -227,7 +223,7 @@ def check_credentials_file() -> None:
 
 def write_credentials(token: str, chat_id: int) -> Path:
     """Sets token and chat_id in telegram.ini (mode 0600), under its lock; everything else stays."""
-    path = credentials_file()
+    path = paths.telegram_ini()
     check_writable([path])
     try:
         with locked(path):

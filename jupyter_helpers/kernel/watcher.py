@@ -6,8 +6,8 @@ once `run_gap` passes with no new cell, or at kernel exit. With `per = "cell"` e
 
 The hooks run on the kernel thread around every cell, so they only read the clock and update a
 few attributes under a lock. Everything else (naming the notebook, the project, the text, the
-picture) happens on a closing thread that starts the first time a run reaches the threshold, or
-on the exiting thread at kernel exit.
+picture) happens on a closing thread, started with the first run (it times the run's crossing of
+the threshold, when the delivery child is warmed), or on the exiting thread at kernel exit.
 """
 
 from __future__ import annotations

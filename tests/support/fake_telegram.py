@@ -45,7 +45,7 @@ class _BotApi(_QuietHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         fake = self.server.fake
         method = self.path.rsplit("/", 1)[-1]
-        fake.methods.append(method)
+        fake.calls.append(method)
         if fake.mode == "hang-once":  # this request hangs, later ones are answered
             fake.mode = "ok"
             fake.stopping.wait(60)
@@ -140,7 +140,7 @@ class FakeTelegram:
         self.messages: list[dict] = []
         self.updates: list[dict] = []  # what users sent the bot (getUpdates), see `user_sends`
         self.polls = 0
-        self.methods: list[str] = []  # every Bot API method called, in order
+        self.calls: list[str] = []  # every Bot API method called, getMe and getUpdates included
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         ca = trustme.CA()
