@@ -34,6 +34,16 @@ def kill_when(marker: Path, pid: int) -> None:
     os.kill(pid, signal.SIGTERM)
 
 
+def run_into_sigterm(execute, kernel_home: Path, pid: int, code: str) -> None:
+    """Runs `code` as a cell that the kernel gets SIGTERM in once it has started (`kill PID`)."""
+    marker = kernel_home / "cell-started"
+    threading.Thread(target=kill_when, args=(marker, pid), daemon=True).start()
+    try:
+        execute(f"open({str(marker)!r}, 'w').close(); {code}")
+    except Exception:  # nbclient: the kernel died
+        pass
+
+
 def nbconvert(workdir: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", *options,
                            "--output", "out.ipynb", "job.ipynb"], cwd=workdir, capture_output=True, timeout=180)
@@ -73,13 +83,8 @@ def test_a_kernel_killed_with_sigterm_mid_cell_sends_the_run_marked_stopped(kern
     with open_kernel(kernel_home) as execute:
         pid = int(stream_text(execute("import os, time; print(os.getpid())")))
         execute("time.sleep(1.2)")
-        marker = kernel_home / "cell-3-started"
-        threading.Thread(target=kill_when, args=(marker, pid), daemon=True).start()
         started = time.monotonic()
-        try:
-            execute(f"open({str(marker)!r}, 'w').close(); time.sleep(30)")
-        except Exception:  # nbclient: the kernel died
-            pass
+        run_into_sigterm(execute, kernel_home, pid, "time.sleep(30)")
         assert time.monotonic() - started < 20
     text = only_message(telegram)
     assert text.startswith("🛑 analysis.ipynb: cells [1]–[3] stopped by SIGTERM after "), text
@@ -91,12 +96,7 @@ def test_a_sigterm_before_the_threshold_sends_nothing_and_the_kernel_still_ends(
     kernel_config(home, "c.AutoNotify.after = 60\n")
     with open_kernel(kernel_home) as execute:
         pid = int(stream_text(execute("import os; print(os.getpid())")))
-        marker = kernel_home / "cell-2-started"
-        threading.Thread(target=kill_when, args=(marker, pid), daemon=True).start()
-        try:
-            execute(f"open({str(marker)!r}, 'w').close(); import time; time.sleep(30)")
-        except Exception:
-            pass
+        run_into_sigterm(execute, kernel_home, pid, "import time; time.sleep(30)")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and \
                 Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z":
