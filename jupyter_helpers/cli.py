@@ -230,6 +230,7 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     from .common.child import child_command
     from .common.sender import send_once
     from .installer import telegram
+    from .installer.status import probe_delivery
 
     if not 1 <= args.wait <= 3600:
         raise UserError(f"--wait {args.wait:g}: give seconds from 1 to 3600, e.g. --wait 300")
@@ -253,6 +254,11 @@ def cmd_telegram(args: argparse.Namespace) -> int:
         print(f"jupyter-helpers: the test message was not sent: {outcome.reason}", file=sys.stderr)
         return 1
     print(f"sent a test message via telegram in {outcome.seconds:.1f} s: check Telegram")
+    reply = probe_delivery(child_command(paths.profile_dir(args.profile))[0])
+    elsewhere = reply.get("backends") if reply else None
+    if isinstance(elsewhere, list) and elsewhere and "telegram" not in elsewhere:
+        print(f"note: {paths.ntfy_yml()} sends long runs through {', '.join(map(str, elsewhere))}, not Telegram: "
+              "add telegram to its `backends:` list to get them here")
     return 0
 
 

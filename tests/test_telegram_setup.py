@@ -236,3 +236,16 @@ def test_a_webhook_on_the_bot_is_named_with_telegrams_own_words(ini: Path, teleg
 ])
 def test_ini_keys_are_set_in_place(before: str, after: str) -> None:
     assert set_ini_keys(before, "telegram", {"token": "T", "chat_id": "1"}) == after
+
+
+def test_a_ntfy_yml_that_sends_elsewhere_is_named_after_the_test_message(ini: Path, telegram) -> None:
+    """The test message goes through Telegram, but long runs follow ntfy.yml's `backends:`; a
+    newcomer who once tried Pushover must not wait for Telegram messages that never come."""
+    yml = ini.parent / "ntfy.yml"
+    yml.parent.mkdir(parents=True, exist_ok=True)
+    yml.write_text("backends: [pushover]\npushover: {user_key: u123}\n")
+    telegram.user_sends("hi")
+    done = run_cli("telegram", "--token", TOKEN)
+    assert done.stdout.splitlines()[-1] == (
+        f"note: {yml} sends long runs through pushover, not Telegram: add telegram to its `backends:` list "
+        "to get them here"), done.stdout

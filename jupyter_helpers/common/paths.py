@@ -99,6 +99,11 @@ def ntfy_config_dir() -> Path:
     return (Path(env) if os.path.isabs(env) else Path.home() / ".config") / "ntfy"
 
 
+def ntfy_yml() -> Path:
+    """ntfy's own config: which backends messages go through (`backends:`) and their settings."""
+    return ntfy_config_dir() / "ntfy.yml"
+
+
 def telegram_ini() -> Path:
     """ntfy's Telegram credentials (token, chat_id), as telegram-send reads them."""
     return ntfy_config_dir() / "telegram.ini"

@@ -16,8 +16,8 @@ def main(argv: list[str]) -> int:
 
         from .channel import check
 
-        ok, text = check()
-        print(json.dumps({"ok": ok, "text": text, "ntfy": ntfy.__version__}))
+        ok, text, chosen = check()
+        print(json.dumps({"ok": ok, "text": text, "ntfy": ntfy.__version__, "backends": chosen}))
         return 0
     from .send import serve
 

@@ -6,7 +6,6 @@ Shared by the sender child process and `jupyter-helpers status`, so both judge t
 from __future__ import annotations
 
 import configparser
-from pathlib import Path
 
 from ..common import paths
 from ..common.errors import UserError
@@ -18,13 +17,9 @@ class ChannelError(UserError):
     """The notification channel is misconfigured; the message says how to fix it."""
 
 
-def ntfy_config_file() -> Path:
-    return paths.ntfy_config_dir() / "ntfy.yml"
-
-
 def load_ntfy_config() -> dict:
     """The user's ntfy.yml, or {} when there is none. Raises ChannelError if it is unreadable."""
-    path = ntfy_config_file()
+    path = paths.ntfy_yml()
     if not path.exists():
         return {}
     from ruamel.yaml import YAML, YAMLError
@@ -49,7 +44,7 @@ def backends(config: dict, requested: str = "") -> list[str]:
     if chosen is None:
         return [DEFAULT_BACKEND]
     if not isinstance(chosen, list) or not all(isinstance(name, str) for name in chosen):
-        raise ChannelError(f"`backends` in {ntfy_config_file()} must be a list of names, e.g. [telegram]")
+        raise ChannelError(f"`backends` in {paths.ntfy_yml()} must be a list of names, e.g. [telegram]")
     return chosen
 
 
@@ -87,7 +82,7 @@ def check_backend(name: str, config: dict) -> None:
         except Exception as exc:
             raise ChannelError(f"ntfy backend {name!r} fails to load ({_first_line(exc)})") from exc
     if module is None or not callable(getattr(module, "notify", None)):
-        raise ChannelError(f"unknown ntfy backend {name!r} in {ntfy_config_file()}: use one of ntfy's backends "
+        raise ChannelError(f"unknown ntfy backend {name!r} in {paths.ntfy_yml()}: use one of ntfy's backends "
                            "(telegram, pushover, ...) or a module with a notify() function")
     found = config.get(name)
     options = found if isinstance(found, dict) else {}
@@ -99,7 +94,7 @@ def check_backend(name: str, config: dict) -> None:
     missing = [key for key in required if key not in options]
     if missing:
         raise ChannelError(f"ntfy backend {name!r} needs {', '.join(missing)}: add them under `{name}:` in "
-                           f"{ntfy_config_file()} (e.g. `{name}: {{{missing[0]}: ...}}`)")
+                           f"{paths.ntfy_yml()} (e.g. `{name}: {{{missing[0]}: ...}}`)")
 
 
 def _telegram_settings() -> configparser.ConfigParser:
@@ -137,8 +132,10 @@ def check_telegram_credentials() -> None:
         )
 
 
-def check(requested: str = "") -> tuple[bool, str]:
-    """(ok, one line) for `jupyter-helpers status`, judged here, where messages are delivered."""
+def check(requested: str = "") -> tuple[bool, str, list[str]]:
+    """(ok, one line, the backends messages go through) for `jupyter-helpers status` and
+    `telegram`, judged here, where messages are delivered."""
+    chosen: list[str] = []
     try:
         config = load_ntfy_config()
         chosen = backends(config, requested)
@@ -148,5 +145,5 @@ def check(requested: str = "") -> tuple[bool, str]:
             else:
                 check_backend(name, config)
     except ChannelError as exc:
-        return False, str(exc)
-    return True, f"notifications go through ntfy backend(s): {', '.join(chosen)}"
+        return False, str(exc), chosen
+    return True, f"notifications go through ntfy backend(s): {', '.join(chosen)}", chosen

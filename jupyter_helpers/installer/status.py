@@ -91,7 +91,7 @@ def check_kernel_side(profile: str) -> Check:
 @functools.cache
 def probe_delivery(python: str) -> dict | None:
     """What the delivery child says about the channel when run by `python` (the one kernels send
-    with): {"ok", "text", "ntfy"}; None when it cannot run there. Asked once per status run."""
+    with): {"ok", "text", "ntfy", "backends"}; None when it cannot run there. Asked once per status run."""
     try:
         done = subprocess.run([python, "-P", "-m", CHILD_MODULE, "--check"], capture_output=True, text=True,
                               timeout=PROBE_TIMEOUT, check=False)
