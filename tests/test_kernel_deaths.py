@@ -144,6 +144,7 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
     kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
     try:
         pid = kernel.pid()
+        time.sleep(3)  # the watcher's IOPub subscription joins seconds after the start (docs/kernel-deaths.md)
         kernel.client.execute_interactive("import time", timeout=60)  # as a user's first cell
         kernel.run("time.sleep(60)")
         time.sleep(1.2)
@@ -169,6 +170,7 @@ def test_a_segfault_is_named(server: JupyterServer, site: dict, telegram: FakeTe
     try:
         # some work first: a kernel that crashes within milliseconds of starting a cell may not have
         # published that it is busy (its IOPub thread dies with it), and the message then says idle
+        time.sleep(3)  # and the watcher's IOPub subscription joins seconds after the start
         kernel.client.execute("import ctypes, time; time.sleep(0.5); ctypes.string_at(0)")
         texts = telegram.wait_for(1)
     finally:
