@@ -56,8 +56,9 @@ def synthetic(count: int, seed: int = 7) -> tuple[list[dict], list[dict], Period
     for _ in range(count):
         clock += timedelta(seconds=rng.randint(0, 60))
         duration = rng.uniform(5, 300)
-        windows.append({"timestamp": clock.isoformat(), "duration": duration,
-                        "data": {"app": "x", "title": rng.choice(titles)}})
+        windows.append(
+            {"timestamp": clock.isoformat(), "duration": duration, "data": {"app": "x", "title": rng.choice(titles)}}
+        )
         clock += timedelta(seconds=duration)
     end, clock, afk, status = clock, start, [], "not-afk"
     while clock < end:
@@ -68,8 +69,10 @@ def synthetic(count: int, seed: int = 7) -> tuple[list[dict], list[dict], Period
     return windows, afk, Period(start, end)
 
 
-BUCKETS = {"aw-watcher-window_bench": {"type": "currentwindow", "hostname": "bench"},
-           "aw-watcher-afk_bench": {"type": "afkstatus", "hostname": "bench"}}
+BUCKETS = {
+    "aw-watcher-window_bench": {"type": "currentwindow", "hostname": "bench"},
+    "aw-watcher-afk_bench": {"type": "afkstatus", "hostname": "bench"},
+}
 
 
 class InMemory:
@@ -87,7 +90,7 @@ class InMemory:
 
     def overlapping(self, bucket: str, span: Span) -> list[dict]:
         first = bisect.bisect_right(self.ends[bucket], span[0])
-        return self.events[bucket][first:bisect.bisect_left(self.starts[bucket], span[1])]
+        return self.events[bucket][first : bisect.bisect_left(self.starts[bucket], span[1])]
 
     def slices(self, buckets: list[str], edges: list[Span]):
         for span in edges:
@@ -128,16 +131,23 @@ def main() -> None:
     small = InMemory({"aw-watcher-window_bench": small_windows, "aw-watcher-afk_bench": small_afk})
     print(f"{len(windows)} window + {len(afk)} AFK events over {(period.until - period.since).days} days")
 
-    times = interleaved({
-        "process": lambda: process(source, period),
-        "floor": lambda: parse_floor(windows, afk),
-        "process_10%": lambda: process(small, small_period),
-    }, args.runs)
+    times = interleaved(
+        {
+            "process": lambda: process(source, period),
+            "floor": lambda: parse_floor(windows, afk),
+            "process_10%": lambda: process(small, small_period),
+        },
+        args.runs,
+    )
     print(f"processing (events in memory -> report): {times['process']:.3f} s median of {args.runs}")
-    print(f"  floor, parsing each timestamp once:     {times['floor']:.3f} s  (processing/floor = "
-          f"{times['process'] / times['floor']:.2f})")
-    print(f"  with 10% of the events:                 {times['process_10%']:.3f} s  (full/10% = "
-          f"{times['process'] / times['process_10%']:.1f}, linear would be ~10)")
+    print(
+        f"  floor, parsing each timestamp once:     {times['floor']:.3f} s  (processing/floor = "
+        f"{times['process'] / times['floor']:.2f})"
+    )
+    print(
+        f"  with 10% of the events:                 {times['process_10%']:.3f} s  (full/10% = "
+        f"{times['process'] / times['process_10%']:.1f}, linear would be ~10)"
+    )
 
     if not args.no_http:
         over_http(windows, afk, period, times["process"])
@@ -153,39 +163,69 @@ def over_http(windows: list[dict], afk: list[dict], period: Period, processing: 
         aw = ActivityWatch(work, storage="peewee")
         try:
             began = time.perf_counter()
-            for bucket, kind, events in (("aw-watcher-window_bench", "currentwindow", windows),
-                                         ("aw-watcher-afk_bench", "afkstatus", afk)):
+            for bucket, kind, events in (
+                ("aw-watcher-window_bench", "currentwindow", windows),
+                ("aw-watcher-afk_bench", "afkstatus", afk),
+            ):
                 aw.call("POST", f"buckets/{bucket}", {"client": "bench", "type": kind, "hostname": "bench"})
                 for first in range(0, len(events), 5_000):
-                    aw.call("POST", f"buckets/{bucket}/events", events[first:first + 5_000])
+                    aw.call("POST", f"buckets/{bucket}/events", events[first : first + 5_000])
             print(f"seeding aw-server: {time.perf_counter() - began:.1f} s (not part of the report)")
 
             home = work / "home"
-            env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-                   "XDG_CONFIG_HOME": str(home / ".config")}
+            env = {
+                **os.environ,
+                "HOME": str(home),
+                "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+                "XDG_CONFIG_HOME": str(home / ".config"),
+            }
             for number, name in enumerate(PROJECTS):
-                subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", f"/p/{number}", name],
-                               env=env, check=True, capture_output=True)
+                subprocess.run(
+                    [str(BIN / "jupyter-helpers"), "projects", "add", f"/p/{number}", name],
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
             url = f"http://127.0.0.1:{aw.port}"  # a server object per run: its deadline is one report's
-            command = [str(BIN / "jupyter-helpers"), "activitywatch", "report", "--server", url,
-                       "--host", "bench", "--since", "400d", "--json"]
+            command = [
+                str(BIN / "jupyter-helpers"),
+                "activitywatch",
+                "report",
+                "--server",
+                url,
+                "--host",
+                "bench",
+                "--since",
+                "400d",
+                "--json",
+            ]
             payload = json.dumps(windows + afk).encode()
             whole = (period.since.timestamp(), period.until.timestamp())
             slices = slice_edges(day_edges(period, None))
-            http_times = interleaved({  # seeding warmed the server; each run here takes a while
-                "fetch": lambda: [ActivityWatchServer(url).events(bucket, whole, 10**9) for bucket in BUCKETS],
-                "fetch_slices": lambda: list(ActivityWatchServer(url).slices(list(BUCKETS), slices)),
-                "cli": lambda: subprocess.run(command, env=env, check=True, capture_output=True),
-                "decode": lambda: json.loads(payload),
-            }, 3, warm_up=False)
+            http_times = interleaved(
+                {  # seeding warmed the server; each run here takes a while
+                    "fetch": lambda: [ActivityWatchServer(url).events(bucket, whole, 10**9) for bucket in BUCKETS],
+                    "fetch_slices": lambda: list(ActivityWatchServer(url).slices(list(BUCKETS), slices)),
+                    "cli": lambda: subprocess.run(command, env=env, check=True, capture_output=True),
+                    "decode": lambda: json.loads(payload),
+                },
+                3,
+                warm_up=False,
+            )
         finally:
             aw.stop()
-    print(f"HTTP fetch of both buckets (aw-server, SQLite storage), one answer each: {http_times['fetch']:.3f} s "
-          f"(of which our JSON decoding: {http_times['decode']:.3f} s)")
-    print(f"  the same, a week at a time ({len(slices)} slices):                  {http_times['fetch_slices']:.3f} s "
-          f"(ratio {http_times['fetch_slices'] / http_times['fetch']:.2f})")
-    print(f"whole command, `report --since 400d --json`:           {http_times['cli']:.3f} s "
-          f"(processing is {processing / http_times['cli']:.0%} of it)")
+    print(
+        f"HTTP fetch of both buckets (aw-server, SQLite storage), one answer each: {http_times['fetch']:.3f} s "
+        f"(of which our JSON decoding: {http_times['decode']:.3f} s)"
+    )
+    print(
+        f"  the same, a week at a time ({len(slices)} slices):                  {http_times['fetch_slices']:.3f} s "
+        f"(ratio {http_times['fetch_slices'] / http_times['fetch']:.2f})"
+    )
+    print(
+        f"whole command, `report --since 400d --json`:           {http_times['cli']:.3f} s "
+        f"(processing is {processing / http_times['cli']:.0%} of it)"
+    )
 
 
 def peak_memory() -> None:
@@ -194,18 +234,41 @@ def peak_memory() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         home = Path(scratch)
-        env = {**os.environ, "HOME": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-               "XDG_CONFIG_HOME": str(home / ".config"), "TZ": "UTC0"}
+        env = {
+            **os.environ,
+            "HOME": str(home),
+            "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "TZ": "UTC0",
+        }
         for name in ("Project Alpha", "Project Beta"):
-            subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", f"/p/{name}", name],
-                           env=env, check=True, capture_output=True)
+            subprocess.run(
+                [str(BIN / "jupyter-helpers"), "projects", "add", f"/p/{name}", name],
+                env=env,
+                check=True,
+                capture_output=True,
+            )
         for events in (100_000, 1_000_000):
             with serving(history(events)) as url:
                 began = time.perf_counter()
-                done, megabytes = cli_peak_memory("activitywatch", "report", "--server", url, "--host", "big",
-                                                  "--since", "2025-01-01", "--until", "2026-06-30", "--json", env=env)
-            print(f"peak memory of the command over {events:>9,} events: {megabytes:5.0f} MB "
-                  f"(exit {done.returncode}, {time.perf_counter() - began:.1f} s with the fake server generating them)")
+                done, megabytes = cli_peak_memory(
+                    "activitywatch",
+                    "report",
+                    "--server",
+                    url,
+                    "--host",
+                    "big",
+                    "--since",
+                    "2025-01-01",
+                    "--until",
+                    "2026-06-30",
+                    "--json",
+                    env=env,
+                )
+            print(
+                f"peak memory of the command over {events:>9,} events: {megabytes:5.0f} MB "
+                f"(exit {done.returncode}, {time.perf_counter() - began:.1f} s with the fake server generating them)"
+            )
 
 
 if __name__ == "__main__":

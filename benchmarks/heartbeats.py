@@ -88,14 +88,17 @@ def main() -> None:
     (off_home / ".jupyter" / "jupyter_server_config.py").write_text("c.ActivityWatch.heartbeats = False\n")
     aw = ActivityWatch(base)
     (home / ".jupyter" / "jupyter_server_config.py").write_text(
-        f"c.ActivityWatch.url = {aw.api.removesuffix('/api/0/')!r}\n")
+        f"c.ActivityWatch.url = {aw.api.removesuffix('/api/0/')!r}\n"
+    )
 
     cpu: dict[tuple[str, str], list[float]] = {}
     loads: dict[tuple[str, str], list[float]] = {}
     try:
-        with JupyterServer("notebook", work, isolated_env(off_home), base / "off.log") as off, \
-                JupyterServer("notebook", work, env, base / "on.log", heartbeats=True) as on, \
-                sync_playwright() as playwright:
+        with (
+            JupyterServer("notebook", work, isolated_env(off_home), base / "off.log") as off,
+            JupyterServer("notebook", work, env, base / "on.log", heartbeats=True) as on,
+            sync_playwright() as playwright,
+        ):
             servers = {"off": off, "on": on}
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
             pages = {}
@@ -109,7 +112,7 @@ def main() -> None:
 
             print(f"one notebook in use: {args.rounds} rounds of {args.window:g} s per server", file=sys.stderr)
             for run in range(args.rounds):
-                for label in (("off", "on") if run % 2 == 0 else ("on", "off")):
+                for label in ("off", "on") if run % 2 == 0 else ("on", "off"):
                     _, page = pages[label]
                     page.bring_to_front()
                     before = cpu_seconds(servers[label].process.pid)
@@ -118,7 +121,7 @@ def main() -> None:
 
             print("page loads", file=sys.stderr)
             for run in range(2 * args.rounds + 2):  # 2 warm-up rounds, not counted
-                for label in (("off", "on") if run % 2 == 0 else ("on", "off")):
+                for label in ("off", "on") if run % 2 == 0 else ("on", "off"):
                     _, page = pages[label]
                     page.goto(servers[label].url + "notebooks/alpha/analysis.ipynb", wait_until="load")
                     page.wait_for_selector(".jp-Cell", timeout=60_000)
@@ -155,8 +158,9 @@ def main() -> None:
     print(f"{'measure':52} {'off':>10} {'on':>10} {'ratio':>7}")
     print(median_row("server CPU, one notebook in use", cpu[("one", "off")], cpu[("one", "on")], per))
     print(median_row("notebook page: load event", loads[("load", "off")], loads[("load", "on")], "ms"))
-    print(median_row(f"server CPU, {args.pages} pages open, one in use", cpu[("many", "off")], cpu[("many", "on")],
-                     per))
+    print(
+        median_row(f"server CPU, {args.pages} pages open, one in use", cpu[("many", "off")], cpu[("many", "on")], per)
+    )
     print(f"buckets on the aw-server: {', '.join(sorted(events))}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f}")
 

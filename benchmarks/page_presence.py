@@ -76,9 +76,11 @@ def main() -> None:
 
     pages = {"tree page": ("tree", None), "notebook page": ("notebooks/alpha/analysis.ipynb", ".jp-Cell")}
     samples: dict[tuple[str, str, int], list[float]] = {}
-    with JupyterServer("notebook", work, env, base / "with.log") as with_script, \
-            JupyterServer("notebook", work, isolated_env(off_home), base / "without.log") as without, \
-            sync_playwright() as playwright:
+    with (
+        JupyterServer("notebook", work, env, base / "with.log") as with_script,
+        JupyterServer("notebook", work, isolated_env(off_home), base / "without.log") as without,
+        sync_playwright() as playwright,
+    ):
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         contexts = {}
         for label, server in (("without", without), ("with", with_script)):
@@ -115,8 +117,10 @@ def main() -> None:
                 continue
             a = statistics.median(samples[(name, "without", index)])
             b = statistics.median(samples[(name, "with", index)])
-            print(f"{name + ': ' + what:44} {a:10.1f} {b:10.1f} {b / a:7.3f}   "
-                  f"{spread(samples[(name, 'without', index)])} | {spread(samples[(name, 'with', index)])}")
+            print(
+                f"{name + ': ' + what:44} {a:10.1f} {b:10.1f} {b / a:7.3f}   "
+                f"{spread(samples[(name, 'without', index)])} | {spread(samples[(name, 'with', index)])}"
+            )
     print(f"{'presence script run time (one execution)':44} {'':>10} {script_ms:10.3f}")
 
 

@@ -89,8 +89,12 @@ def measure(context, server: JupyterServer, path: str, ready: str, with_script: 
     metrics = {metric["name"]: metric["value"] for metric in cdp.send("Performance.getMetrics")["metrics"]}
     if page.locator("script[data-jupyter-helpers]").count() != int(with_script):
         raise SystemExit(f"{server.url}{path}: the title script is {'missing' if with_script else 'present'}")
-    result = {"load": load_at, "ready": ready_at, "script": metrics["ScriptDuration"] * 1e3,
-              "set title": page.evaluate(SET_TITLE)}
+    result = {
+        "load": load_at,
+        "ready": ready_at,
+        "script": metrics["ScriptDuration"] * 1e3,
+        "set title": page.evaluate(SET_TITLE),
+    }
     if with_script:
         result["script alone"] = page.evaluate(SCRIPT_ALONE)
     page.close()
@@ -108,7 +112,8 @@ def start_servers(base: Path) -> dict[str, JupyterServer]:
             subprocess.run([str(BIN / "jupyter-helpers"), *args], env=env, check=True, capture_output=True)
         if variant == "without":  # (pip's own enabling file in the environment would still load it)
             (home / ".jupyter" / "jupyter_server_config.py").write_text(
-                'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n')
+                'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n'
+            )
         marker = b"jupyter-helpers: " if variant == "with" else b"is running at:"
         servers[variant] = JupyterServer("lab", work, env, base / f"{variant}.log", ready_marker=marker)
     return servers
@@ -135,8 +140,10 @@ def main() -> None:
                 alone = []
                 for round_number in range(args.runs + 2):
                     order = ("without", "with") if round_number % 2 == 0 else ("with", "without")
-                    results = {variant: measure(contexts[variant], servers[variant], path, ready, variant == "with")
-                               for variant in order}
+                    results = {
+                        variant: measure(contexts[variant], servers[variant], path, ready, variant == "with")
+                        for variant in order
+                    }
                     if round_number < 2:  # the first two rounds warm caches and the servers
                         continue
                     alone.append(results["with"]["script alone"])

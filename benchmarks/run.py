@@ -66,8 +66,9 @@ def wall_and_cpu(action: Callable[[], object], cpu: Callable[[], float]) -> tupl
 Sample = tuple[float, float]
 
 
-def interleaved(base: Callable[[], Sample], ours: Callable[[], Sample], runs: int, warmup: int = 2
-                ) -> tuple[Sample, Sample]:
+def interleaved(
+    base: Callable[[], Sample], ours: Callable[[], Sample], runs: int, warmup: int = 2
+) -> tuple[Sample, Sample]:
     """Medians (per component) of `runs` samples each, taken A B B A ... after `warmup` rounds."""
     samples: tuple[list[Sample], list[Sample]] = ([], [])
     for round_ in range(warmup + runs):
@@ -89,9 +90,14 @@ def isolate(home: Path) -> None:
 
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(package_dir())], check=True)
-    locations = {"HOME": home, "IPYTHONDIR": home / ".ipython", "JUPYTER_CONFIG_DIR": home / ".jupyter",
-                 "JUPYTER_DATA_DIR": home / ".local/share/jupyter", "XDG_CONFIG_HOME": home / ".config",
-                 "JUPYTER_RUNTIME_DIR": home / ".local/share/jupyter/runtime"}
+    locations = {
+        "HOME": home,
+        "IPYTHONDIR": home / ".ipython",
+        "JUPYTER_CONFIG_DIR": home / ".jupyter",
+        "JUPYTER_DATA_DIR": home / ".local/share/jupyter",
+        "XDG_CONFIG_HOME": home / ".config",
+        "JUPYTER_RUNTIME_DIR": home / ".local/share/jupyter/runtime",
+    }
     for name, value in locations.items():
         os.environ[name] = str(value)
     ntfy_dir = home / ".config" / "ntfy"
@@ -117,12 +123,14 @@ def bench_kernel_start(runs: int) -> tuple[Sample, Sample]:
     def start(profile: str) -> Callable[[], Sample]:
         def once() -> Sample:
             cpu_before, started = children_cpu(), time.perf_counter()
-            manager, client = start_new_kernel(kernel_name="python3", extra_arguments=[f"--profile={profile}"],
-                                               stderr=subprocess.DEVNULL)
+            manager, client = start_new_kernel(
+                kernel_name="python3", extra_arguments=[f"--profile={profile}"], stderr=subprocess.DEVNULL
+            )
             seconds = time.perf_counter() - started
             client.stop_channels()
             manager.shutdown_kernel(now=True)
             return seconds, children_cpu() - cpu_before
+
         return once
 
     return interleaved(start("plain"), start("bench"), runs, warmup=1)
@@ -140,9 +148,11 @@ def bench_cells(cells: int) -> tuple[Sample, Sample, float]:
                 manager.load_extension("jupyter_helpers")
             elif not loaded and "jupyter_helpers" in manager.loaded:
                 manager.unload_extension("jupyter_helpers")
-            wall, cpu = wall_and_cpu(lambda: [shell.run_cell("x = 1", store_history=False) for _ in range(100)],
-                                     time.thread_time)
+            wall, cpu = wall_and_cpu(
+                lambda: [shell.run_cell("x = 1", store_history=False) for _ in range(100)], time.thread_time
+            )
             return wall / 100, cpu / 100
+
         return once
 
     without, with_ext = interleaved(batch(False), batch(True), max(cells // 100, 3))
@@ -184,8 +194,13 @@ for _ in range(int(sys.argv[1])):
 def instructions(command: list[str]) -> int:
     """Instructions `command` executes, counted by callgrind (the same for the same inputs,
     however busy the machine is)."""
-    done = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
-                          capture_output=True, text=True, check=True, env={**os.environ, "PYTHONHASHSEED": "0"})
+    done = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONHASHSEED": "0"},
+    )
     return int(next(line for line in done.stderr.splitlines() if "Collected" in line).split(":")[-1])
 
 
@@ -201,9 +216,13 @@ def bench_instructions() -> dict[str, float]:
     def cells(state: str) -> Callable[[int], list[str]]:
         return lambda count: [sys.executable, "-c", CELLS_SCRIPT, state, str(count)]
 
-    return {"start_plain": instructions(start("plain")), "start_bench": instructions(start("bench")),
-            "cell_off": per_repeat(cells("off"), 200, 3200), "cell_on": per_repeat(cells("on"), 200, 3200),
-            "hooks": per_repeat(lambda count: [sys.executable, "-c", HOOKS_SCRIPT, str(count)], 0, 10000)}
+    return {
+        "start_plain": instructions(start("plain")),
+        "start_bench": instructions(start("bench")),
+        "cell_off": per_repeat(cells("off"), 200, 3200),
+        "cell_on": per_repeat(cells("on"), 200, 3200),
+        "hooks": per_repeat(lambda count: [sys.executable, "-c", HOOKS_SCRIPT, str(count)], 0, 10000),
+    }
 
 
 def print_instructions(counts: dict[str, float]) -> None:
@@ -220,8 +239,11 @@ def print_instructions(counts: dict[str, float]) -> None:
 
 def the_watcher(shell) -> object:
     """The extension's post_run_cell owner (it holds the sender)."""
-    return next(cb.__self__ for cb in shell.events.callbacks["post_run_cell"]
-                if hasattr(getattr(cb, "__self__", None), "sender"))
+    return next(
+        cb.__self__
+        for cb in shell.events.callbacks["post_run_cell"]
+        if hasattr(getattr(cb, "__self__", None), "sender")
+    )
 
 
 class FakeTelegramProcess:
@@ -229,8 +251,9 @@ class FakeTelegramProcess:
     prints one line per recorded message, which marks the arrival."""
 
     def __init__(self, workdir: Path) -> None:
-        self.process = subprocess.Popen([sys.executable, __file__, "--serve-fake-telegram", str(workdir)],
-                                        stdout=subprocess.PIPE)
+        self.process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-fake-telegram", str(workdir)], stdout=subprocess.PIPE
+        )
         assert self.process.stdout is not None
         self._out = self.process.stdout
         self.env = dict(line.split("=", 1) for line in self._out.readline().decode().split())
@@ -336,8 +359,13 @@ def bench_delivery(sends: int) -> dict[str, float]:
     finally:
         fake.stop()
     medians = {name: statistics.median(values) for name, values in samples.items()}
-    return {**medians, "warm_cpu": warm_cpu, "fresh_cpu": statistics.median(fresh),
-            "first_cold": statistics.median(firsts[False]), "first_warmed": statistics.median(firsts[True])}
+    return {
+        **medians,
+        "warm_cpu": warm_cpu,
+        "fresh_cpu": statistics.median(fresh),
+        "first_cold": statistics.median(firsts[False]),
+        "first_warmed": statistics.median(firsts[True]),
+    }
 
 
 def main() -> None:
@@ -346,8 +374,11 @@ def main() -> None:
     parser.add_argument("--kernels", type=int, default=6, help="kernel starts per variant (default 6)")
     parser.add_argument("--cells", type=int, default=2000, help="short cells per variant (default 2000)")
     parser.add_argument("--sends", type=int, default=15, help="messages per delivery variant (default 15)")
-    parser.add_argument("--instructions", action="store_true",
-                        help="count instructions with valgrind instead (steady on a busy machine; ~5 min)")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions with valgrind instead (steady on a busy machine; ~5 min)",
+    )
     parser.add_argument("--serve-fake-telegram", metavar="DIR", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_telegram:
@@ -379,6 +410,7 @@ def main() -> None:
     print(f"{'short cell CPU: extension minus none':56} {'':>12} {(with_ext[1] - without[1]) * 1e6:14.2f}µs")
     print(f"{'both hooks alone, per short cell (wall)':56} {'':>12} {hooks * 1e6:14.2f}µs")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2-core machines: above 2, wall times are noisy)")
+
 
 if __name__ == "__main__":
     main()

@@ -19,9 +19,16 @@ if TYPE_CHECKING:
 def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
     from .installer.changes import WRITES, Action
 
-    words = {Action.CREATE: "wrote", Action.REPLACE: "replaced (backup kept)", Action.UPDATE: "updated",
-             Action.SHARED: "kept", Action.REMOVE: "removed", Action.RESTORE: "restored",
-             Action.LOST: "not restored", Action.FAILED: "could not restore"}
+    words = {
+        Action.CREATE: "wrote",
+        Action.REPLACE: "replaced (backup kept)",
+        Action.UPDATE: "updated",
+        Action.SHARED: "kept",
+        Action.REMOVE: "removed",
+        Action.RESTORE: "restored",
+        Action.LOST: "not restored",
+        Action.FAILED: "could not restore",
+    }
     for outcome in outcomes:
         if dry_run and outcome.action in WRITES:
             word = f"would {outcome.action}"
@@ -51,12 +58,16 @@ def cmd_install(args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     if args.sys_prefix:
-        print(f"Done. New kernels of every user of {where} notify when a run of cells takes 60 s or more; "
-              "each user maps their folders (`jupyter-helpers projects add`), sets up Telegram, "
-              "and checks with `jupyter-helpers status`.")
+        print(
+            f"Done. New kernels of every user of {where} notify when a run of cells takes 60 s or more; "
+            "each user maps their folders (`jupyter-helpers projects add`), sets up Telegram, "
+            "and checks with `jupyter-helpers status`."
+        )
     else:
-        print("Done. New kernels notify when a run of cells takes 60 s or more; "
-              "check the setup with `jupyter-helpers status`.")
+        print(
+            "Done. New kernels notify when a run of cells takes 60 s or more; "
+            "check the setup with `jupyter-helpers status`."
+        )
     return 0
 
 
@@ -161,16 +172,25 @@ def cmd_activitywatch_report(args: argparse.Namespace) -> int:
 
     period = periods.resolve_period(args.since, args.until, datetime.now().astimezone().replace(microsecond=0))
     if not 0 < args.timeout <= 86400:
-        raise UserError(f"--timeout {args.timeout:g}: give the seconds to wait for ActivityWatch, "
-                        "above 0 and at most 86400 (e.g. 600)")
+        raise UserError(
+            f"--timeout {args.timeout:g}: give the seconds to wait for ActivityWatch, "
+            "above 0 and at most 86400 (e.g. 600)"
+        )
     names = projects.ProjectStore.default().load().project_names()
     configured, key = activitywatch_settings()
     url = args.server or configured
     server = ActivityWatchServer(url, args.timeout, key if origin(url) == origin(configured) else None)
     by = set(args.by or [])
     report, notes = activitywatch_report.build_report(
-        server.buckets(), server, args.host or socket.gethostname(), period, names,
-        periods.day_edges(period, None), per_day="day" in by, by_file="file" in by)
+        server.buckets(),
+        server,
+        args.host or socket.gethostname(),
+        period,
+        names,
+        periods.day_edges(period, None),
+        per_day="day" in by,
+        by_file="file" in by,
+    )
     for note in notes:
         print(note, file=sys.stderr)
     if args.json:
@@ -197,8 +217,9 @@ def cmd_notify(args: argparse.Namespace) -> int:
     text = args.text
     if not clean(text, TELEGRAM_LIMIT):  # the delivery child cleans it again, as every message
         raise UserError("nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`")
-    outcome = send_once(child_command(paths.profile_dir(args.profile)), text, "jupyter-helpers", args.backend or "",
-                        args.timeout)
+    outcome = send_once(
+        child_command(paths.profile_dir(args.profile)), text, "jupyter-helpers", args.backend or "", args.timeout
+    )
     if outcome.ok:
         print(f"sent via {outcome.via} in {outcome.seconds:.1f} s")
         return 0
@@ -221,8 +242,9 @@ def ask_token() -> str:
         line = sys.stdin.readline()
         if line.strip():
             return line
-    raise UserError("no bot token: give it with --token TOKEN, on standard input, or run this in a terminal "
-                    "to type it hidden")
+    raise UserError(
+        "no bot token: give it with --token TOKEN, on standard input, or run this in a terminal to type it hidden"
+    )
 
 
 def cmd_telegram(args: argparse.Namespace) -> int:
@@ -242,14 +264,20 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     print(f"Now send any message to @{bot} in Telegram (waiting up to {args.wait:g} s) ...", flush=True)
     chat = api.wait_for_chat(args.wait)
     if chat is None:
-        raise telegram.TelegramError(f"no message reached @{bot} within {args.wait:g} s; open a chat with "
-                                     f"@{bot} in Telegram, send it anything, and run this again (or use --wait)")
+        raise telegram.TelegramError(
+            f"no message reached @{bot} within {args.wait:g} s; open a chat with "
+            f"@{bot} in Telegram, send it anything, and run this again (or use --wait)"
+        )
     print(f"Chat: {chat.name} (id {chat.id})")
     path = telegram.write_credentials(token.strip(), chat.id)
     print(f"wrote: {path} (token, chat_id; readable by you only)")
-    outcome = send_once(child_command(paths.profile_dir(args.profile)),
-                        "✅ jupyter-helpers can reach you here: long runs will report to this chat.",
-                        "jupyter-helpers", "telegram", 30.0)
+    outcome = send_once(
+        child_command(paths.profile_dir(args.profile)),
+        "✅ jupyter-helpers can reach you here: long runs will report to this chat.",
+        "jupyter-helpers",
+        "telegram",
+        30.0,
+    )
     if not outcome.ok:
         print(f"jupyter-helpers: the test message was not sent: {outcome.reason}", file=sys.stderr)
         return 1
@@ -257,8 +285,10 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     reply = probe_delivery(child_command(paths.profile_dir(args.profile))[0])
     elsewhere = reply.get("backends") if reply else None
     if isinstance(elsewhere, list) and elsewhere and "telegram" not in elsewhere:
-        print(f"note: {paths.ntfy_yml()} sends long runs through {', '.join(map(str, elsewhere))}, not Telegram: "
-              "add telegram to its `backends:` list to get them here")
+        print(
+            f"note: {paths.ntfy_yml()} sends long runs through {', '.join(map(str, elsewhere))}, not Telegram: "
+            "add telegram to its `backends:` list to get them here"
+        )
     return 0
 
 
@@ -276,17 +306,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     def with_place(sub: argparse.ArgumentParser) -> argparse.ArgumentParser:
         sub.add_argument("--profile", metavar="NAME", help="IPython profile (default: default)")
-        sub.add_argument("--sys-prefix", action="store_true",
-                         help=f"this environment, every user ({sys.prefix}/etc): for JupyterHub")
+        sub.add_argument(
+            "--sys-prefix", action="store_true", help=f"this environment, every user ({sys.prefix}/etc): for JupyterHub"
+        )
         return sub
 
     install = with_place(commands.add_parser("install", help="install into an IPython profile and Jupyter"))
     install.add_argument("--dry-run", action="store_true", help="print what would be written, write nothing")
     install.set_defaults(func=cmd_install)
-    with_place(commands.add_parser("uninstall", help="remove what install added, restore what it changed"))\
-        .set_defaults(func=cmd_uninstall)
-    with_profile(commands.add_parser("status", help="show what is installed and what is missing"))\
-        .set_defaults(func=cmd_status)
+    with_place(
+        commands.add_parser("uninstall", help="remove what install added, restore what it changed")
+    ).set_defaults(func=cmd_uninstall)
+    with_profile(commands.add_parser("status", help="show what is installed and what is missing")).set_defaults(
+        func=cmd_status
+    )
 
     notify = with_profile(commands.add_parser("notify", help="send TEXT now, the way kernels do, and say how it went"))
     notify.add_argument("text", metavar="TEXT", help="what to send, e.g. 'training done'")
@@ -294,11 +327,19 @@ def build_parser() -> argparse.ArgumentParser:
     notify.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="give up after (default 30)")
     notify.set_defaults(func=cmd_notify)
 
-    telegram = with_profile(commands.add_parser(
-        "telegram", help="set up Telegram: check the bot token, find your chat id, write telegram.ini, test it"))
+    telegram = with_profile(
+        commands.add_parser(
+            "telegram", help="set up Telegram: check the bot token, find your chat id, write telegram.ini, test it"
+        )
+    )
     telegram.add_argument("--token", metavar="TOKEN", help="the bot token from @BotFather (default: asked, hidden)")
-    telegram.add_argument("--wait", type=float, default=120.0, metavar="SECONDS",
-                          help="how long to wait for your message to the bot (default 120)")
+    telegram.add_argument(
+        "--wait",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="how long to wait for your message to the bot (default 120)",
+    )
     telegram.set_defaults(func=cmd_telegram)
 
     projects = commands.add_parser("projects", help="map folders to project names (for window titles)")
@@ -320,20 +361,35 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--query", action="store_true", help="print a query2 categorize(...) snippet instead")
     export.set_defaults(func=cmd_activitywatch)
     report = aw_commands.add_parser(
-        "report", help="active time per project or file, read from your running ActivityWatch "
-                       "(Jupyter's own bucket, else window titles)")
-    report.add_argument("--since", metavar="WHEN",
-                        help="start: ISO date or date-time, today, yesterday, Nd (default: today)")
+        "report",
+        help="active time per project or file, read from your running ActivityWatch "
+        "(Jupyter's own bucket, else window titles)",
+    )
+    report.add_argument(
+        "--since", metavar="WHEN", help="start: ISO date or date-time, today, yesterday, Nd (default: today)"
+    )
     report.add_argument("--until", metavar="WHEN", help="end (a day means its end; default: now)")
-    report.add_argument("--by", choices=["day", "file"], action="append",
-                        help="day: a column per local day; file: a row per file instead of per project "
-                             "(Jupyter's bucket only); repeat for both: --by day --by file")
-    report.add_argument("--server", metavar="URL",
-                        help="ActivityWatch server (default: c.ActivityWatch.url in the Jupyter server config, "
-                             "else http://127.0.0.1:5600)")
+    report.add_argument(
+        "--by",
+        choices=["day", "file"],
+        action="append",
+        help="day: a column per local day; file: a row per file instead of per project "
+        "(Jupyter's bucket only); repeat for both: --by day --by file",
+    )
+    report.add_argument(
+        "--server",
+        metavar="URL",
+        help="ActivityWatch server (default: c.ActivityWatch.url in the Jupyter server config, "
+        "else http://127.0.0.1:5600)",
+    )
     report.add_argument("--host", metavar="NAME", help="the watched machine's hostname (default: this machine's)")
-    report.add_argument("--timeout", type=float, default=300.0, metavar="SECONDS",
-                        help="give up when ActivityWatch has not sent everything by then (default 300)")
+    report.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="give up when ActivityWatch has not sent everything by then (default 300)",
+    )
     report.add_argument("--json", action="store_true", help="print JSON (seconds) instead of a table")
     report.set_defaults(func=cmd_activitywatch_report)
 

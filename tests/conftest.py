@@ -42,15 +42,42 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 # Test modules that start real kernels, Jupyter servers, aw-server, a hub, Chromium, pip, or a
 # process per case (the CLI, the delivery child): the fast local loop (`pytest -m "not slow"`,
 # CONTRIBUTING.md) leaves them out; CI runs everything.
-SLOW_MODULES = frozenset({
-    "test_activitywatch_report_hostile", "test_activitywatch_report_server", "test_attack_kernel", "test_delivery",
-    "test_delivery_kernel", "test_dependencies", "test_environment", "test_heartbeat_status", "test_heartbeats",
-    "test_heartbeats_browser", "test_input_waits", "test_install", "test_jupyterhub", "test_kernel_deaths",
-    "test_kernel_purity", "test_names", "test_notify_cli", "test_notify_kernel", "test_presence_browser",
-    "test_presence_server", "test_quickstart", "test_readme", "test_reliability", "test_run_images", "test_runs",
-    "test_status", "test_stopped_runs", "test_telegram_setup", "test_title_rules", "test_titles_browser",
-    "test_titles_server", "test_wsl",
-})
+SLOW_MODULES = frozenset(
+    {
+        "test_activitywatch_report_hostile",
+        "test_activitywatch_report_server",
+        "test_attack_kernel",
+        "test_delivery",
+        "test_delivery_kernel",
+        "test_dependencies",
+        "test_environment",
+        "test_heartbeat_status",
+        "test_heartbeats",
+        "test_heartbeats_browser",
+        "test_input_waits",
+        "test_install",
+        "test_jupyterhub",
+        "test_kernel_deaths",
+        "test_kernel_purity",
+        "test_names",
+        "test_notify_cli",
+        "test_notify_kernel",
+        "test_presence_browser",
+        "test_presence_server",
+        "test_quickstart",
+        "test_readme",
+        "test_reliability",
+        "test_run_images",
+        "test_runs",
+        "test_status",
+        "test_stopped_runs",
+        "test_telegram_setup",
+        "test_title_rules",
+        "test_titles_browser",
+        "test_titles_server",
+        "test_wsl",
+    }
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -11,8 +11,9 @@ BETA: EditorData = {"file": "/w/beta/b.ipynb", "project": "Project Beta", "langu
 IDLE_AFTER = 8.0
 
 
-def state(now: float, data: EditorData | None = ALPHA, idle: float | None = 0.0, focused: bool = True,
-          visible: bool = True) -> PageState:
+def state(
+    now: float, data: EditorData | None = ALPHA, idle: float | None = 0.0, focused: bool = True, visible: bool = True
+) -> PageState:
     return PageState(data, focused, visible, reported=now, last_input=None if idle is None else now - idle)
 
 
@@ -20,8 +21,9 @@ def spans(segments: list[Segment]) -> list[tuple[str, float, float]]:
     return [(segment.data["project"], segment.start, segment.end) for segment in segments]
 
 
-def used(activity: Activity, reports: list[tuple[float, str, PageState]],
-         until: float) -> list[tuple[str, float, float]]:
+def used(
+    activity: Activity, reports: list[tuple[float, str, PageState]], until: float
+) -> list[tuple[str, float, float]]:
     for now, page, page_state in reports:
         activity.report(page, page_state, now)
     return spans(activity.take(until))
@@ -29,13 +31,26 @@ def used(activity: Activity, reports: list[tuple[float, str, PageState]],
 
 def test_a_focused_page_with_input_counts_until_focus_leaves() -> None:
     activity = Activity(IDLE_AFTER)
-    assert used(activity, [(0, "p1", state(0)), (5, "p1", state(5, idle=1)), (10, "p1", state(10, idle=2)),
-                           (12, "p1", state(12, idle=4, focused=False))], until=40) == [("Project Alpha", 0, 12)]
+    assert used(
+        activity,
+        [
+            (0, "p1", state(0)),
+            (5, "p1", state(5, idle=1)),
+            (10, "p1", state(10, idle=2)),
+            (12, "p1", state(12, idle=4, focused=False)),
+        ],
+        until=40,
+    ) == [("Project Alpha", 0, 12)]
 
 
 def test_hidden_unfocused_idle_and_folder_pages_add_nothing() -> None:
-    for page_state in (state(0, focused=False), state(0, visible=False), state(0, idle=None),
-                       state(0, idle=IDLE_AFTER + 1), state(0, data=None)):
+    for page_state in (
+        state(0, focused=False),
+        state(0, visible=False),
+        state(0, idle=None),
+        state(0, idle=IDLE_AFTER + 1),
+        state(0, data=None),
+    ):
         assert used(Activity(IDLE_AFTER), [(0, "p1", page_state)], until=30) == [], page_state
 
 

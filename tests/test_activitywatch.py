@@ -15,10 +15,16 @@ from conftest import run_cli
 
 @pytest.mark.parametrize(
     "title, matches",
-    [("analysis - Alpha — Mozilla Firefox", True), ("analysis - Alpha - Google Chrome", True),
-     ("analysis - Alpha and 2 more pages - Personal - Microsoft Edge", True), ("analysis - Alpha", True),
-     ("analysis - ALPHA - Google Chrome", True), ("analysis - Alphabet — Mozilla Firefox", False),
-     ("analysis - Alpha Beta - Google Chrome", False), ("Alpha - Google Chrome", False)],
+    [
+        ("analysis - Alpha — Mozilla Firefox", True),
+        ("analysis - Alpha - Google Chrome", True),
+        ("analysis - Alpha and 2 more pages - Personal - Microsoft Edge", True),
+        ("analysis - Alpha", True),
+        ("analysis - ALPHA - Google Chrome", True),
+        ("analysis - Alphabet — Mozilla Firefox", False),
+        ("analysis - Alpha Beta - Google Chrome", False),
+        ("Alpha - Google Chrome", False),
+    ],
 )
 def test_rule_matches_the_suffix_only(title: str, matches: bool) -> None:
     assert bool(re.search(title_regex("Alpha"), title, re.IGNORECASE)) is matches
@@ -28,7 +34,7 @@ def test_rule_escapes_names_and_survives_query2() -> None:
     name = 'a.b (c) "d" [e] $f\\g'
     regex = title_regex(name)
     assert re.search(regex, f"x - {name} - Google Chrome")
-    assert not re.search(regex, "x - aXb (c) \"d\" [e] $f\\g - Google Chrome")
+    assert not re.search(regex, 'x - aXb (c) "d" [e] $f\\g - Google Chrome')
     assert '"' not in regex and "\\ " not in regex  # the Rust engine refuses an escaped space
     assert portable_escape("a-b") == "a\\-b"
 
@@ -41,15 +47,19 @@ def test_categories_shape_for_aw_webui_import() -> None:
     assert categories(["Alpha"], ["Work", "Jupyter"]) == [
         {"name": ["Work"], "rule": {"type": "none"}},
         {"name": ["Work", "Jupyter"], "rule": {"type": "none"}},
-        {"name": ["Work", "Jupyter", "Alpha"],
-         "rule": {"type": "regex", "regex": title_regex("Alpha"), "ignore_case": True}},
+        {
+            "name": ["Work", "Jupyter", "Alpha"],
+            "rule": {"type": "regex", "regex": title_regex("Alpha"), "ignore_case": True},
+        },
     ]
 
 
 def test_query_snippet_keeps_backslashes_single() -> None:
     snippet = query_snippet(["Alpha"], ["Work"])
-    assert snippet == ('events = categorize(events, [[["Work", "Alpha"], {"type": "regex", "regex": '
-                       '" \\- Alpha(?: [-—–] | and \\d+ more pages?|$)", "ignore_case": true}]]);')
+    assert snippet == (
+        'events = categorize(events, [[["Work", "Alpha"], {"type": "regex", "regex": '
+        '" \\- Alpha(?: [-—–] | and \\d+ more pages?|$)", "ignore_case": true}]]);'
+    )
 
 
 def test_cli_export_to_file_warns_about_replacing(home: Path, tmp_path: Path) -> None:

@@ -33,6 +33,8 @@ def tally(pieces, match, days=None) -> Tally:
     result = Tally()
     result.add(pieces, match, days)
     return result
+
+
 NOW = datetime(2026, 11, 23, 15, 30, 0, tzinfo=BERLIN)
 
 
@@ -42,14 +44,18 @@ def berlin(*parts: int) -> datetime:
 
 # --- WHEN and the period -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("text, start, end", [
-    ("today", berlin(2026, 11, 23), berlin(2026, 11, 24)),
-    (" Yesterday ", berlin(2026, 11, 22), berlin(2026, 11, 23)),
-    ("1d", berlin(2026, 11, 23), berlin(2026, 11, 24)),
-    ("7d", berlin(2026, 11, 17), berlin(2026, 11, 18)),
-    ("2026-11-20", berlin(2026, 11, 20), berlin(2026, 11, 21)),
-    ("2026-03-29", berlin(2026, 3, 29), berlin(2026, 3, 30)),  # the 23-hour DST day
-])
+
+@pytest.mark.parametrize(
+    "text, start, end",
+    [
+        ("today", berlin(2026, 11, 23), berlin(2026, 11, 24)),
+        (" Yesterday ", berlin(2026, 11, 22), berlin(2026, 11, 23)),
+        ("1d", berlin(2026, 11, 23), berlin(2026, 11, 24)),
+        ("7d", berlin(2026, 11, 17), berlin(2026, 11, 18)),
+        ("2026-11-20", berlin(2026, 11, 20), berlin(2026, 11, 21)),
+        ("2026-03-29", berlin(2026, 3, 29), berlin(2026, 3, 30)),  # the 23-hour DST day
+    ],
+)
 def test_named_days_start_and_end_at_local_midnight(text: str, start: datetime, end: datetime) -> None:
     assert parse_when("--since", text, NOW, BERLIN, end=False) == start
     assert parse_when("--until", text, NOW, BERLIN, end=True) == end
@@ -58,8 +64,9 @@ def test_named_days_start_and_end_at_local_midnight(text: str, start: datetime, 
 def test_date_times_are_instants_local_unless_offset() -> None:
     assert parse_when("--since", "2026-11-20T08:00", NOW, BERLIN, end=False) == berlin(2026, 11, 20, 8)
     assert parse_when("--until", "2026-11-20 08:00", NOW, BERLIN, end=True) == berlin(2026, 11, 20, 8)
-    assert parse_when("--since", "2026-11-20T08:00:00+00:00", NOW, BERLIN, end=False) == \
-        datetime(2026, 11, 20, 8, tzinfo=UTC)
+    assert parse_when("--since", "2026-11-20T08:00:00+00:00", NOW, BERLIN, end=False) == datetime(
+        2026, 11, 20, 8, tzinfo=UTC
+    )
     assert parse_when("--since", "2026-11-20t08:00z", NOW, BERLIN, end=False) == datetime(2026, 11, 20, 8, tzinfo=UTC)
 
 
@@ -68,8 +75,9 @@ def test_local_time_follows_dst() -> None:
     assert parse_when("--since", "2026-12-01T12:00", NOW, BERLIN, end=False).utcoffset() == timedelta(hours=1)
 
 
-@pytest.mark.parametrize("text", ["", "tomorrow", "0d", "-3d", "d", "7 days", "2026-02-30", "20.11.2026",
-                                  "2026-11-20T24:30", "999999999d"])
+@pytest.mark.parametrize(
+    "text", ["", "tomorrow", "0d", "-3d", "d", "7 days", "2026-02-30", "20.11.2026", "2026-11-20T24:30", "999999999d"]
+)
 def test_unparseable_when_names_the_option_and_the_forms(text: str) -> None:
     with pytest.raises(UserError) as caught:
         parse_when("--since", text, NOW, BERLIN, end=False)
@@ -84,8 +92,9 @@ def test_period_defaults_to_today_until_now_and_never_passes_now() -> None:
     assert since_utc == berlin(2026, 11, 20, 9) and since_utc.tzinfo == BERLIN  # shown in local time
 
 
-@pytest.mark.parametrize("since, until", [("2026-11-21", "2026-11-20"), ("2026-11-24", None),
-                                          ("2026-11-20T10:00", "2026-11-20T10:00")])
+@pytest.mark.parametrize(
+    "since, until", [("2026-11-21", "2026-11-20"), ("2026-11-24", None), ("2026-11-20T10:00", "2026-11-20T10:00")]
+)
 def test_since_not_before_until_is_refused(since: str, until: str | None) -> None:
     with pytest.raises(UserError, match="must come before --until"):
         resolve_period(since, until, NOW, BERLIN)
@@ -105,8 +114,11 @@ T0 = datetime(2026, 11, 20, 8, tzinfo=UTC)
 
 
 def event(start_min: float, end_min: float, **data: str) -> dict:
-    return {"timestamp": (T0 + timedelta(minutes=start_min)).isoformat(), "duration": (end_min - start_min) * 60,
-            "data": data}
+    return {
+        "timestamp": (T0 + timedelta(minutes=start_min)).isoformat(),
+        "duration": (end_min - start_min) * 60,
+        "data": data,
+    }
 
 
 def minutes(pieces) -> list[tuple[float, float, str]]:
@@ -122,17 +134,33 @@ def titles(events: list[dict]) -> list[tuple[float, float, str]]:
 
 
 def test_active_spans_merge_not_afk_and_drop_afk() -> None:
-    spans = active_spans([event(10, 20, status="not-afk"), event(0, 5, status="not-afk"), event(5, 10, status="afk"),
-                          event(15, 30, status="not-afk"), event(40, 40, status="not-afk"), event(50, 60)])
+    spans = active_spans(
+        [
+            event(10, 20, status="not-afk"),
+            event(0, 5, status="not-afk"),
+            event(5, 10, status="afk"),
+            event(15, 30, status="not-afk"),
+            event(40, 40, status="not-afk"),
+            event(50, 60),
+        ]
+    )
     assert [((s - T0.timestamp()) / 60, (e - T0.timestamp()) / 60) for s, e in spans] == [(0, 5), (10, 30)]
 
 
 def test_pieces_are_clipped_to_the_period_and_to_active_spans() -> None:
-    windows = [event(-30, -10, title="before"), event(-5, 10, title="straddles start"), event(10, 40, title="afk gap"),
-               event(55, 70, title="straddles end")]
+    windows = [
+        event(-30, -10, title="before"),
+        event(-5, 10, title="straddles start"),
+        event(10, 40, title="afk gap"),
+        event(55, 70, title="straddles end"),
+    ]
     active = active_spans([event(-60, 20, status="not-afk"), event(25, 120, status="not-afk")])
     assert minutes(counted_pieces(titles(windows), active, span(0, 60))) == [
-        (0, 10, "straddles start"), (10, 20, "afk gap"), (25, 40, "afk gap"), (55, 60, "straddles end")]
+        (0, 10, "straddles start"),
+        (10, 20, "afk gap"),
+        (25, 40, "afk gap"),
+        (55, 60, "straddles end"),
+    ]
 
 
 def test_overlapping_window_events_count_once() -> None:
@@ -176,6 +204,7 @@ def test_slices_add_up_to_the_whole_period() -> None:
 
 # --- matching: the export's rules, ActivityWatch's choice -----------------------------------------
 
+
 def test_matcher_uses_the_export_rules() -> None:
     match = project_matcher(["Project Alpha", "Project Beta"])
     assert match("notes - Project Alpha — Mozilla Firefox") == "Project Alpha"
@@ -187,6 +216,7 @@ def test_matcher_uses_the_export_rules() -> None:
 
 # --- tallies, JSON, table -------------------------------------------------------------------------
 
+
 def test_tally_splits_pieces_at_day_edges() -> None:
     tz = ZoneInfo("UTC")
     span = Period(datetime(2026, 11, 20, 22, tzinfo=tz), datetime(2026, 11, 21, 2, tzinfo=tz))
@@ -194,8 +224,10 @@ def test_tally_splits_pieces_at_day_edges() -> None:
     pieces = [(start, start + 3 * 3600, "x - A"), (start + 3 * 3600, start + 4 * 3600, "other")]
     result = tally(pieces, project_matcher(["A"]), day_edges(span, tz))
     assert dict(result.rows) == {"A": 3 * 3600} and result.active == 4 * 3600
-    assert {day: dict(projects) for day, projects in result.days.items()} == \
-        {"2026-11-20": {"A": 7200}, "2026-11-21": {"A": 3600}}
+    assert {day: dict(projects) for day, projects in result.days.items()} == {
+        "2026-11-20": {"A": 7200},
+        "2026-11-21": {"A": 3600},
+    }
     assert result.days_active == {"2026-11-20": 7200, "2026-11-21": 7200}
 
 
@@ -207,26 +239,43 @@ def sample_report(by_day: bool) -> Report:
     tz = ZoneInfo("UTC")
     span = Period(datetime(2026, 11, 20, tzinfo=tz), datetime(2026, 11, 22, tzinfo=tz))
     start = span.since.timestamp()
-    pieces = [(start, start + 2700.4, "a - Alpha - Chromium"), (start + 2700.4, start + 3600, "b - Beta"),
-              (start + 86400, start + 86400 + 60, "c - Beta"), (start + 90000, start + 90600, "terminal")]
-    return Report("laptop", span, tally(pieces, project_matcher(["Alpha", "Beta", "Gamma"]),
-                                        day_edges(span, tz) if by_day else None), TITLES)
+    pieces = [
+        (start, start + 2700.4, "a - Alpha - Chromium"),
+        (start + 2700.4, start + 3600, "b - Beta"),
+        (start + 86400, start + 86400 + 60, "c - Beta"),
+        (start + 90000, start + 90600, "terminal"),
+    ]
+    return Report(
+        "laptop",
+        span,
+        tally(pieces, project_matcher(["Alpha", "Beta", "Gamma"]), day_edges(span, tz) if by_day else None),
+        TITLES,
+    )
 
 
 def test_json_lists_projects_with_time_most_first_and_names_the_source() -> None:
     doc = to_json(sample_report(by_day=False))
-    assert doc == {"since": "2026-11-20T00:00:00+00:00", "until": "2026-11-22T00:00:00+00:00", "host": "laptop",
-                   "source": "window-titles", "buckets": ["aw-watcher-window_laptop", "aw-watcher-afk_laptop"],
-                   "projects": {"Alpha": 2700.4, "Beta": 959.6}, "active": 4260.0}
-    assert to_json(sample_report(by_day=True))["days"] == {"2026-11-20": {"Alpha": 2700.4, "Beta": 899.6},
-                                                           "2026-11-21": {"Beta": 60.0}}
+    assert doc == {
+        "since": "2026-11-20T00:00:00+00:00",
+        "until": "2026-11-22T00:00:00+00:00",
+        "host": "laptop",
+        "source": "window-titles",
+        "buckets": ["aw-watcher-window_laptop", "aw-watcher-afk_laptop"],
+        "projects": {"Alpha": 2700.4, "Beta": 959.6},
+        "active": 4260.0,
+    }
+    assert to_json(sample_report(by_day=True))["days"] == {
+        "2026-11-20": {"Alpha": 2700.4, "Beta": 899.6},
+        "2026-11-21": {"Beta": 60.0},
+    }
 
 
 def test_table_shows_source_time_share_and_bars() -> None:
     lines = render(sample_report(by_day=False)).splitlines()
     assert lines[0] == "Active time per project on laptop, 2026-11-20 00:00 to 2026-11-22 00:00 (UTC)"
-    assert lines[1] == ("from window titles (aw-watcher-window_laptop) with the project rules, "
-                        "while aw-watcher-afk_laptop says not-afk")
+    assert lines[1] == (
+        "from window titles (aw-watcher-window_laptop) with the project rules, while aw-watcher-afk_laptop says not-afk"
+    )
     assert lines[3:] == [
         "project    time  share",
         "──────────────────────",
@@ -266,21 +315,29 @@ def test_table_by_day_has_a_column_per_day() -> None:
 
 
 def test_formatting_rules() -> None:
-    assert [hours_minutes(s) for s in (0, 29.9, 30, 3599, 3600, 36000 + 59 * 60 + 31)] == \
-        ["0:00", "0:00", "0:01", "1:00", "1:00", "11:00"]
+    assert [hours_minutes(s) for s in (0, 29.9, 30, 3599, 3600, 36000 + 59 * 60 + 31)] == [
+        "0:00",
+        "0:00",
+        "0:01",
+        "1:00",
+        "1:00",
+        "11:00",
+    ]
     assert [bar(s, 100, width=4) for s in (100, 50, 60, 1, 0)] == ["████", "██", "██▌", "▌", ""]
     assert printable("a\nb\tc") == "a\\nb\\tc"
 
 
 # --- which source --------------------------------------------------------------------------------
 
-BUCKETS = {"aw-watcher-window_a": {"type": "currentwindow", "hostname": "a"},
-           "aw-watcher-afk_a": {"type": "afkstatus", "hostname": "a"},
-           "aw-watcher-window_b": {"type": "currentwindow", "hostname": "b"},
-           "aw-watcher-jupyter_a": {"type": "app.editor.activity", "hostname": "a"},
-           "aw-watcher-jupyter_w": {"type": "app.editor.activity", "hostname": "w"},
-           "aw-watcher-vim_c": {"type": "app.editor.activity", "hostname": "c"},
-           "aw-watcher-web-chrome": {"type": "web.tab.current", "hostname": "c"}}
+BUCKETS = {
+    "aw-watcher-window_a": {"type": "currentwindow", "hostname": "a"},
+    "aw-watcher-afk_a": {"type": "afkstatus", "hostname": "a"},
+    "aw-watcher-window_b": {"type": "currentwindow", "hostname": "b"},
+    "aw-watcher-jupyter_a": {"type": "app.editor.activity", "hostname": "a"},
+    "aw-watcher-jupyter_w": {"type": "app.editor.activity", "hostname": "w"},
+    "aw-watcher-vim_c": {"type": "app.editor.activity", "hostname": "c"},
+    "aw-watcher-web-chrome": {"type": "web.tab.current", "hostname": "c"},
+}
 
 
 def choose(host: str, has_data: bool = True, by_file: bool = False, names: tuple[str, ...] = ("P",)) -> Source:
@@ -308,6 +365,9 @@ def test_jupyter_alone_reports_even_with_no_data_and_files_need_it() -> None:
 
 
 def test_unknown_host_lists_hosts_with_jupyter_or_window_data() -> None:
-    with pytest.raises(UserError, match=r"host 'c' \(no aw-watcher-jupyter_c, no window watcher\); "
-                                        "hosts with data: a, b, w "):
+    with pytest.raises(
+        UserError,
+        match=r"host 'c' \(no aw-watcher-jupyter_c, no window watcher\); "
+        "hosts with data: a, b, w ",
+    ):
         choose("c")

@@ -72,8 +72,9 @@ class NotANumber(Quiet):
         if self.path == "/api/0/buckets/":
             self.send_body(json.dumps({"w": {"type": "currentwindow", "hostname": "laptop"}}).encode())
         else:
-            self.send_body(b'[{"timestamp": "2026-11-20T08:00:00+00:00", "duration": NaN, '
-                           b'"data": {"title": "a - Project Alpha"}}]')
+            self.send_body(
+                b'[{"timestamp": "2026-11-20T08:00:00+00:00", "duration": NaN, "data": {"title": "a - Project Alpha"}}]'
+            )
 
 
 def test_an_event_without_a_usable_duration_is_one_line(mapped: Path) -> None:
@@ -83,6 +84,7 @@ def test_an_event_without_a_usable_duration_is_one_line(mapped: Path) -> None:
 
 
 # --- F7: one deadline, however slowly the answer comes ------------------------------------------------
+
 
 def dripping(in_headers: bool, seconds: float = 12.0) -> type[Quiet]:
     """Sends its answer a byte every 0.1 s (the status line too, when `in_headers`), for `seconds`."""
@@ -116,8 +118,10 @@ def test_a_dripping_server_meets_one_deadline(in_headers: bool) -> None:
             ActivityWatchServer(url, timeout=2).buckets()
         elapsed = time.monotonic() - began
     assert 1.9 < elapsed < 4, elapsed
-    assert str(caught.value) == (f"ActivityWatch at {url} did not finish answering within 2 s: "
-                                 "report a shorter period, or allow longer with --timeout SECONDS")
+    assert str(caught.value) == (
+        f"ActivityWatch at {url} did not finish answering within 2 s: "
+        "report a shorter period, or allow longer with --timeout SECONDS"
+    )
 
 
 def test_the_deadline_is_for_the_whole_report_and_can_be_set(mapped: Path) -> None:
@@ -131,6 +135,7 @@ def test_the_deadline_is_for_the_whole_report_and_can_be_set(mapped: Path) -> No
 
 
 # --- F12: redirects -----------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def aw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActivityWatch]:
@@ -165,9 +170,11 @@ def test_a_redirect_to_another_server_is_not_followed(mapped: Path, aw: Activity
     hits: list[str] = []
     with serving(redirecting(elsewhere, hits)) as url:
         error = one_line_error(report(url))
-    assert error == (f"jupyter-helpers: error: {url} redirected GET /api/0/buckets/ to "
-                     f"'{elsewhere}/api/0/buckets/', another server; not followed: pass ActivityWatch's own "
-                     "address with --server\n")
+    assert error == (
+        f"jupyter-helpers: error: {url} redirected GET /api/0/buckets/ to "
+        f"'{elsewhere}/api/0/buckets/', another server; not followed: pass ActivityWatch's own "
+        "address with --server\n"
+    )
     assert hits == ["/api/0/buckets/"]
 
 
@@ -196,11 +203,24 @@ def test_a_redirect_on_the_same_server_is_followed(mapped: Path, aw: ActivityWat
 
 # --- F13: memory stays bounded, whatever the period holds -----------------------------------------------
 
+
 def peak_memory(url: str, events: int) -> float:
     """Runs the report over the fake's whole history (`events` window events); checks its totals and
     returns the command's peak resident memory in MB."""
-    done, megabytes = cli_peak_memory("activitywatch", "report", "--server", url, "--host", "big", "--since",
-                                      "2025-01-01", "--until", "2025-12-31", "--json", env={**os.environ, "TZ": "UTC0"})
+    done, megabytes = cli_peak_memory(
+        "activitywatch",
+        "report",
+        "--server",
+        url,
+        "--host",
+        "big",
+        "--since",
+        "2025-01-01",
+        "--until",
+        "2025-12-31",
+        "--json",
+        env={**os.environ, "TZ": "UTC0"},
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     thirds = {"Project Alpha": (events + 2) // 3 * 30.0, "Project Beta": (events + 1) // 3 * 30.0}

@@ -49,8 +49,11 @@ LAPTOP_WINDOW = [
     # ^ straddles the 08:30-08:35 AFK spell: Beta 1817 - 300 = 1517
     (at(20, "08:40:17"), at(20, "09:00"), window("notes - Project Alphabet - Google Chrome")),  # unmatched 1183
     (at(20, "09:00"), at(20, "09:20"), window("~/work: bash", "gnome-terminal")),  # not a browser: unmatched 1200
-    (at(20, "09:20"), at(20, "09:45:30"),
-     window("analysis.ipynb - JupyterLab - Project Alpha and 2 more pages - Personal - Microsoft Edge", "msedge")),
+    (
+        at(20, "09:20"),
+        at(20, "09:45:30"),
+        window("analysis.ipynb - JupyterLab - Project Alpha and 2 more pages - Personal - Microsoft Edge", "msedge"),
+    ),
     # ^ Alpha 1530
     (at(20, "10:00"), at(20, "10:30"), window("idle - Project Alpha - Google Chrome")),  # while AFK: 0
     (at(20, "11:50"), at(20, "12:20"), window("late - Project Beta - Chromium", "chromium")),  # straddles end: Beta 600
@@ -82,12 +85,15 @@ STRETCHES = [
     (at(20, "11:55"), at(20, "12:05"), BETA_NB),  # across the end: 300 s inside
 ]
 JUPYTER_TRUTH = {"Project Alpha": 1500.0, "Project Beta": 1020.0, "scratch": 120.0}
-JUPYTER_FILES = {ALPHA_NB["file"]: 1200.0, BETA_NB["file"]: 1020.0, ALPHA_MD["file"]: 300.0,
-                 UNMAPPED["file"]: 120.0}
-STUDIO_WINDOW = [(at(20, "08:00"), at(20, "12:00"), window("x - Project Beta - Google Chrome")),
-                 (at(20, "21:00"), at(20, "21:30"), window("evening - Project Alpha - Google Chrome"))]
-STUDIO_AFK = [(at(20, "08:30"), at(20, "08:35"), {"status": "afk"}),
-              (at(20, "20:00"), at(20, "23:00"), {"status": "not-afk"})]
+JUPYTER_FILES = {ALPHA_NB["file"]: 1200.0, BETA_NB["file"]: 1020.0, ALPHA_MD["file"]: 300.0, UNMAPPED["file"]: 120.0}
+STUDIO_WINDOW = [
+    (at(20, "08:00"), at(20, "12:00"), window("x - Project Beta - Google Chrome")),
+    (at(20, "21:00"), at(20, "21:30"), window("evening - Project Alpha - Google Chrome")),
+]
+STUDIO_AFK = [
+    (at(20, "08:30"), at(20, "08:35"), {"status": "afk"}),
+    (at(20, "20:00"), at(20, "23:00"), {"status": "not-afk"}),
+]
 
 
 def beat(aw: ActivityWatch, host: str) -> None:
@@ -136,8 +142,15 @@ def fixed_zone(hours: int) -> str:
 
 
 def report(aw: ActivityWatch, *args: str, tz: str = "UTC0", check: bool = True):
-    return run_cli("activitywatch", "report", "--server", f"http://127.0.0.1:{aw.port}", *args, check=check,
-                   env={**os.environ, "TZ": tz})
+    return run_cli(
+        "activitywatch",
+        "report",
+        "--server",
+        f"http://127.0.0.1:{aw.port}",
+        *args,
+        check=check,
+        env={**os.environ, "TZ": tz},
+    )
 
 
 def table_rows(text: str) -> dict[str, list[str]]:
@@ -151,11 +164,15 @@ def cells(row: list[str]) -> list[str]:
 
 def test_report_equals_the_truth_in_json_and_table(aw: ActivityWatch, mapped: Path) -> None:
     doc = json.loads(report(aw, *PERIOD, "--host", "laptop", "--json").stdout)
-    assert doc == {"since": "2026-11-20T08:00:00+00:00", "until": "2026-11-20T12:00:00+00:00", "host": "laptop",
-                   "source": "window-titles", "buckets": ["aw-watcher-window_laptop", "aw-watcher-afk_laptop"],
-                   "projects": {"Project Alpha": float(TRUTH["Project Alpha"]),
-                                "Project Beta": float(TRUTH["Project Beta"])},
-                   "active": float(ACTIVE)}
+    assert doc == {
+        "since": "2026-11-20T08:00:00+00:00",
+        "until": "2026-11-20T12:00:00+00:00",
+        "host": "laptop",
+        "source": "window-titles",
+        "buckets": ["aw-watcher-window_laptop", "aw-watcher-afk_laptop"],
+        "projects": {"Project Alpha": float(TRUTH["Project Alpha"]), "Project Beta": float(TRUTH["Project Beta"])},
+        "active": float(ACTIVE),
+    }
     assert list(doc["projects"]) == ["Project Alpha", "Project Beta"]  # most time first
 
     done = report(aw, *PERIOD, "--host", "laptop")
@@ -167,8 +184,9 @@ def test_report_equals_the_truth_in_json_and_table(aw: ActivityWatch, mapped: Pa
     assert cells(rows["matched"]) == ["1:11", "64%"]  # 4247 s
     assert cells(rows["active"]) == ["1:51", "100%"]  # 6630 s
     assert "Project Alphabet" not in done.stdout and "laptop" in done.stdout.splitlines()[0]
-    assert done.stdout.splitlines()[1] == ("from window titles (aw-watcher-window_laptop) with the project rules, "
-                                           "while aw-watcher-afk_laptop says not-afk")
+    assert done.stdout.splitlines()[1] == (
+        "from window titles (aw-watcher-window_laptop) with the project rules, while aw-watcher-afk_laptop says not-afk"
+    )
 
 
 def test_other_host_and_a_host_without_afk_watcher(aw: ActivityWatch, mapped: Path) -> None:
@@ -203,10 +221,18 @@ def test_default_host_and_today(aw: ActivityWatch, mapped: Path) -> None:
     now = datetime.now(UTC)
     offset = (12 - now.hour + 12) % 24 - 12
     host = socket.gethostname()
-    aw.insert(f"aw-watcher-window_{host}", WINDOW, host,
-              [(now - timedelta(minutes=20), now - timedelta(minutes=10), window("x - Project Beta - Google Chrome"))])
-    aw.insert(f"aw-watcher-afk_{host}", AFK, host,
-              [(now - timedelta(minutes=30), now - timedelta(minutes=5), {"status": "not-afk"})])
+    aw.insert(
+        f"aw-watcher-window_{host}",
+        WINDOW,
+        host,
+        [(now - timedelta(minutes=20), now - timedelta(minutes=10), window("x - Project Beta - Google Chrome"))],
+    )
+    aw.insert(
+        f"aw-watcher-afk_{host}",
+        AFK,
+        host,
+        [(now - timedelta(minutes=30), now - timedelta(minutes=5), {"status": "not-afk"})],
+    )
     doc = json.loads(report(aw, "--json", tz=fixed_zone(offset)).stdout)
     assert doc["host"] == host and doc["projects"] == {"Project Beta": 600.0} and doc["active"] == 600.0
     since = datetime.fromisoformat(doc["since"])
@@ -218,8 +244,7 @@ def test_empty_period_prints_an_empty_table_and_says_so(aw: ActivityWatch, mappe
     done = report(aw, "--since", "2026-11-10", "--until", "2026-11-10", "--host", "laptop")
     assert "no active time recorded for host laptop in this period" in done.stdout
     assert "project" in done.stdout and "Project Alpha" not in done.stdout
-    doc = json.loads(report(aw, "--since", "2026-11-10", "--until", "2026-11-10", "--host", "laptop",
-                            "--json").stdout)
+    doc = json.loads(report(aw, "--since", "2026-11-10", "--until", "2026-11-10", "--host", "laptop", "--json").stdout)
     assert doc["projects"] == {} and doc["active"] == 0
 
 
@@ -260,11 +285,14 @@ def test_dead_server_is_one_line(mapped: Path) -> None:
     assert f"cannot reach ActivityWatch at http://127.0.0.1:{port}" in error and "--server" in error
 
 
-@pytest.mark.parametrize("status, body, expected", [
-    (404, b"", "(GET /api/0/buckets/ gave HTTP 404)"),
-    (200, b"<html>Jupyter</html>", "(GET /api/0/buckets/: JSONDecodeError)"),
-    (200, b'["a list"]', "(no bucket list at /api/0/buckets/)"),
-])
+@pytest.mark.parametrize(
+    "status, body, expected",
+    [
+        (404, b"", "(GET /api/0/buckets/ gave HTTP 404)"),
+        (200, b"<html>Jupyter</html>", "(GET /api/0/buckets/: JSONDecodeError)"),
+        (200, b'["a list"]', "(no bucket list at /api/0/buckets/)"),
+    ],
+)
 def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path, status: int, body: bytes, expected: str) -> None:
     class Other(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -285,14 +313,21 @@ def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path, status: in
     assert f"does not answer like ActivityWatch {expected}" in one_line_error(done)
 
 
-@pytest.mark.parametrize("url, problem", [("localhost:5600", ""), ("http://[::1", "Invalid IPv6 URL; "),
-                                          ("http://127.0.0.1:99999", "Port out of range 0-65535; ")])
+@pytest.mark.parametrize(
+    "url, problem",
+    [
+        ("localhost:5600", ""),
+        ("http://[::1", "Invalid IPv6 URL; "),
+        ("http://127.0.0.1:99999", "Port out of range 0-65535; "),
+    ],
+)
 def test_a_server_url_that_is_not_http_is_one_line(mapped: Path, url: str, problem: str) -> None:
     error = one_line_error(run_cli("activitywatch", "report", "--server", url, check=False))
     assert f"--server {url!r}: {problem}expected an http:// URL" in error
 
 
 # --- Jupyter's own bucket -------------------------------------------------------------------------
+
 
 def test_jupyter_bucket_gives_exact_time_per_project_and_file(aw: ActivityWatch, mapped: Path) -> None:
     """Host studio has window titles too (saying Beta all morning, with an AFK spell): the report
@@ -326,8 +361,9 @@ def test_window_titles_when_jupyter_has_nothing_in_the_period(aw: ActivityWatch,
     evening = ["--since", "2026-11-20T20:00:00+00:00", "--until", "2026-11-20T23:00:00+00:00", "--host", "studio"]
     doc = json.loads(report(aw, *evening, "--json").stdout)
     assert doc["source"] == "window-titles" and doc["projects"] == {"Project Alpha": 1800.0}
-    assert "--by file needs Jupyter's own bucket aw-watcher-jupyter_laptop" in \
-        one_line_error(report(aw, *PERIOD, "--host", "laptop", "--by", "file", check=False))
+    assert "--by file needs Jupyter's own bucket aw-watcher-jupyter_laptop" in one_line_error(
+        report(aw, *PERIOD, "--host", "laptop", "--by", "file", check=False)
+    )
 
 
 def test_jupyter_alone_reports_without_any_window_watcher_or_map(aw: ActivityWatch, home: Path) -> None:
@@ -342,30 +378,47 @@ def test_webui_editor_query_sees_the_same_projects(aw: ActivityWatch, mapped: Pa
     """aw-webui's Editor view merges the bucket's events by project (editorActivityQuery): over a
     whole day (the Python aw-server's query does not cut events at the period's edges) the report
     shows what ActivityWatch's own UI shows."""
-    query = [f'events = flood(query_bucket("{bucket_id("studio")}"));',
-             'events = merge_events_by_keys(events, ["project"]);', "RETURN = events;"]
-    merged = aw.call("POST", "query/", {"timeperiods": ["2026-11-20T00:00:00+00:00/2026-11-21T00:00:00+00:00"],
-                                        "query": query})[0]
+    query = [
+        f'events = flood(query_bucket("{bucket_id("studio")}"));',
+        'events = merge_events_by_keys(events, ["project"]);',
+        "RETURN = events;",
+    ]
+    merged = aw.call(
+        "POST", "query/", {"timeperiods": ["2026-11-20T00:00:00+00:00/2026-11-21T00:00:00+00:00"], "query": query}
+    )[0]
     doc = json.loads(report(aw, "--since", "2026-11-20", "--until", "2026-11-20", "--host", "studio", "--json").stdout)
-    assert {event["data"]["project"]: event["duration"] for event in merged} == doc["projects"] == \
-        {"Project Alpha": 1800.0, "Project Beta": 1320.0, "scratch": 120.0}
+    assert (
+        {event["data"]["project"]: event["duration"] for event in merged}
+        == doc["projects"]
+        == {"Project Alpha": 1800.0, "Project Beta": 1320.0, "scratch": 120.0}
+    )
 
 
 def test_matcher_agrees_with_activitywatch_categorize(aw: ActivityWatch) -> None:
     """aw-server's own categorize (query2, the rules `export --query` prints) picks the same project
     for every title as the report, including titles that two rules match."""
     names = sorted(["Beta", "Alpha - Beta", "Alpha", "a.b (c)"])
-    titles = ["x - Alpha - Beta - Google Chrome", "x - Beta - Alpha", "x - Alpha and 2 more pages - Edge",
-              "x - a.b (c) — Mozilla Firefox", "x - aXb (c)", "x - Alphabet", "x - BETA"]
+    titles = [
+        "x - Alpha - Beta - Google Chrome",
+        "x - Beta - Alpha",
+        "x - Alpha and 2 more pages - Edge",
+        "x - a.b (c) — Mozilla Firefox",
+        "x - aXb (c)",
+        "x - Alphabet",
+        "x - BETA",
+    ]
     aw.add_events("aw-watcher-window_categorize", WINDOW, [{"title": title} for title in titles])
-    expected = {event["data"]["title"]: event["data"]["$category"]
-                for event in aw.categorized("aw-watcher-window_categorize", query_snippet(names, []))}
+    expected = {
+        event["data"]["title"]: event["data"]["$category"]
+        for event in aw.categorized("aw-watcher-window_categorize", query_snippet(names, []))
+    }
     match = project_matcher(names)
     assert {title: [match(title)] if match(title) else ["Uncategorized"] for title in titles} == expected
     assert match("x - Alpha - Beta - Google Chrome") == "Beta"  # the case two rules match
 
 
 # --- the API key (aw-server-rust's opt-in Bearer token) -------------------------------------------
+
 
 class KeyedProxy:
     """aw-server behind a door that wants `Authorization: Bearer <key>`, as aw-server-rust with a
@@ -408,11 +461,14 @@ class KeyedProxy:
 def test_api_key_from_the_jupyter_config_is_sent_as_bearer(aw: ActivityWatch, mapped: Path) -> None:
     with KeyedProxy(aw, "s3cret") as door:
         refused = run_cli("activitywatch", "report", *PERIOD, "--host", "studio", "--server", door.url, check=False)
-        assert "refused the report (GET /api/0/buckets/ gave HTTP 401): set its API key as " \
-               "c.ActivityWatch.api_key" in one_line_error(refused)
+        assert (
+            "refused the report (GET /api/0/buckets/ gave HTTP 401): set its API key as "
+            "c.ActivityWatch.api_key" in one_line_error(refused)
+        )
         (mapped / ".jupyter").mkdir(exist_ok=True)
         (mapped / ".jupyter" / "jupyter_server_config.py").write_text(
-            f"c.ActivityWatch.url = {door.url!r}\nc.ActivityWatch.api_key = 's3cret'\n")
+            f"c.ActivityWatch.url = {door.url!r}\nc.ActivityWatch.api_key = 's3cret'\n"
+        )
         done = run_cli("activitywatch", "report", *PERIOD, "--host", "studio", "--json")  # url from the config too
         assert json.loads(done.stdout)["projects"] == JUPYTER_TRUTH
         assert door.seen[0] is None and set(door.seen[1:]) == {"Bearer s3cret"}
@@ -422,13 +478,16 @@ def test_api_key_goes_only_to_the_configured_server(aw: ActivityWatch, mapped: P
     with KeyedProxy(aw, "s3cret") as door, KeyedProxy(aw, "other") as elsewhere:
         (mapped / ".jupyter").mkdir(exist_ok=True)
         (mapped / ".jupyter" / "jupyter_server_config.json").write_text(
-            json.dumps({"ActivityWatch": {"url": door.url, "api_key": "s3cret"}}))
-        one_line_error(run_cli("activitywatch", "report", *PERIOD, "--host", "studio", "--server", elsewhere.url,
-                               check=False))
+            json.dumps({"ActivityWatch": {"url": door.url, "api_key": "s3cret"}})
+        )
+        one_line_error(
+            run_cli("activitywatch", "report", *PERIOD, "--host", "studio", "--server", elsewhere.url, check=False)
+        )
         assert elsewhere.seen == [None] and door.seen == []
 
 
 # --- reading a slice at a time --------------------------------------------------------------------
+
 
 def test_slices_are_halved_until_each_answer_fits_a_page(aw: ActivityWatch) -> None:
     """With pages of 2 events, the laptop's day is read in slices of at most 2 events per bucket
@@ -441,12 +500,14 @@ def test_slices_are_halved_until_each_answer_fits_a_page(aw: ActivityWatch) -> N
     edges = [span for span, _ in read]
     assert edges[0][0] == day[0] and edges[-1][1] == day[1]
     assert all(left[1] == right[0] for left, right in zip(edges, edges[1:], strict=False))
-    assert {event["id"] for _, found in read for event in found[buckets[0]]} == \
-        {event["id"] for event in aw.call("GET", f"buckets/{buckets[0]}/events")}
+    assert {event["id"] for _, found in read for event in found[buckets[0]]} == {
+        event["id"] for event in aw.call("GET", f"buckets/{buckets[0]}/events")
+    }
 
     period = Period(at(20, "08:00"), at(20, "12:00"))
-    paged, _ = build_report(server.buckets(), server, "laptop", period, ["Project Alpha", "Project Beta"],
-                            day_edges(period, UTC))
+    paged, _ = build_report(
+        server.buckets(), server, "laptop", period, ["Project Alpha", "Project Beta"], day_edges(period, UTC)
+    )
     assert dict(paged.tally.rows) == TRUTH and paged.tally.active == ACTIVE
 
 
@@ -454,22 +515,29 @@ def test_a_burst_does_not_slow_the_rest_of_the_period(aw: ActivityWatch) -> None
     """Three events within 1.5 s (more than a page of 2) make the slices that small there; the rest
     of the week is read in slices that grow again, not in 1.5 s steps (400,000 requests)."""
     start = at(23, "00:00")
-    burst = [(start + timedelta(seconds=i / 2), start + timedelta(seconds=i / 2 + 0.4), window(f"b{i}"))
-             for i in range(3)]
-    later = [(start + timedelta(days=day), start + timedelta(days=day, minutes=5), window(f"d{day}"))
-             for day in (2, 4, 6)]
+    burst = [
+        (start + timedelta(seconds=i / 2), start + timedelta(seconds=i / 2 + 0.4), window(f"b{i}")) for i in range(3)
+    ]
+    later = [
+        (start + timedelta(days=day), start + timedelta(days=day, minutes=5), window(f"d{day}")) for day in (2, 4, 6)
+    ]
     aw.insert("aw-watcher-window_burst", WINDOW, "burst", burst + later)
     server = ActivityWatchServer(f"http://127.0.0.1:{aw.port}", timeout=60, page=2)
-    read = list(server.slices(["aw-watcher-window_burst"],
-                              [(start.timestamp(), (start + timedelta(days=7)).timestamp())]))
+    read = list(
+        server.slices(["aw-watcher-window_burst"], [(start.timestamp(), (start + timedelta(days=7)).timestamp())])
+    )
     assert len(read) < 100
     assert len({event["id"] for _, found in read for event in found["aw-watcher-window_burst"]}) == 6
 
 
 def test_more_than_a_page_within_one_second_is_one_line(aw: ActivityWatch) -> None:
     when = at(22, "10:00")
-    aw.insert("aw-watcher-window_crowded", WINDOW, "crowded",
-              [(when, when + timedelta(seconds=1), window(f"t{i}")) for i in range(3)])
+    aw.insert(
+        "aw-watcher-window_crowded",
+        WINDOW,
+        "crowded",
+        [(when, when + timedelta(seconds=1), window(f"t{i}")) for i in range(3)],
+    )
     server = ActivityWatchServer(f"http://127.0.0.1:{aw.port}", page=2)
     with pytest.raises(UserError, match="holds more than 2 events within one second of 2026-11-22T10:00"):
         list(server.slices(["aw-watcher-window_crowded"], [(when.timestamp(), when.timestamp() + 86400)]))
@@ -492,7 +560,7 @@ def test_docs_show_what_the_report_prints(aw: ActivityWatch, mapped: Path) -> No
     assert len(samples) >= 9
     for command, printed in samples:
         zone = re.match(r"TZ=(\S+) ", command)
-        words = shlex.split(command[zone.end() if zone else 0:])
+        words = shlex.split(command[zone.end() if zone else 0 :])
         assert words[:3] == ["jupyter-helpers", "activitywatch", "report"], command
         done = report(aw, *words[3:], tz=zone.group(1) if zone else "UTC0", check=False)
         assert done.stdout + done.stderr == printed, command
@@ -506,13 +574,20 @@ def test_help_names_both_activitywatch_commands(home: Path) -> None:
     assert "report active time per project or file, read from your running ActivityWatch" in report_help
 
 
-@pytest.mark.parametrize("setting, expected", [
-    ("c.ActivityWatch.api_key = 'a\\nb'", "c.ActivityWatch.api_key in {} has characters other than printable ASCII"),
-    ("c.ActivityWatch.api_key = 42", "c.ActivityWatch.api_key in {} must be a string, not int"),
-    ("c.ActivityWatch.url = ", "cannot load {} (SyntaxError: "),
-])
-def test_unusable_activitywatch_settings_are_one_line(aw: ActivityWatch, mapped: Path, setting: str,
-                                                      expected: str) -> None:
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        (
+            "c.ActivityWatch.api_key = 'a\\nb'",
+            "c.ActivityWatch.api_key in {} has characters other than printable ASCII",
+        ),
+        ("c.ActivityWatch.api_key = 42", "c.ActivityWatch.api_key in {} must be a string, not int"),
+        ("c.ActivityWatch.url = ", "cannot load {} (SyntaxError: "),
+    ],
+)
+def test_unusable_activitywatch_settings_are_one_line(
+    aw: ActivityWatch, mapped: Path, setting: str, expected: str
+) -> None:
     config = mapped / ".jupyter" / "jupyter_server_config.py"
     config.parent.mkdir(exist_ok=True)
     config.write_text(setting + "\n")

@@ -19,8 +19,13 @@ def test_a_picture_telegram_refuses_still_lets_the_text_arrive(kernel_home: Path
     the Bot API refuses it, and the message must still reach the phone, as text."""
     kernel_config(home, "c.AutoNotify.after = 0.5\n")
     broken = png(30, 20, (9, 9, 9))[:-20]
-    run_notebook([f"from IPython.display import Image, display\nimport time\ndisplay(Image(data={broken!r}))\n"
-                  "time.sleep(0.6)\n'with-broken-picture'"], kernel_home)
+    run_notebook(
+        [
+            f"from IPython.display import Image, display\nimport time\ndisplay(Image(data={broken!r}))\n"
+            "time.sleep(0.6)\n'with-broken-picture'"
+        ],
+        kernel_home,
+    )
     texts = telegram.wait_for(1)
     assert telegram.photos() == []
     message = the_one(texts, "with-broken-picture")
@@ -34,8 +39,7 @@ def test_a_notebook_name_with_line_breaks_cannot_forge_lines_of_the_message(
     """A file name may hold a newline (or U+2028): on the phone it must stay in the first line,
     not start a line of its own that reads like the message's own `Host:` or `✅` line."""
     monkeypatch.setenv("JPY_SESSION_NAME", str(kernel_home / "ev\nil\u2028✅ done\t🚀.ipynb"))
-    run_notebook(["%autonotify -a 0.5", "import time; time.sleep(0.6); 'fine'", "%notify " + "x" * 10_000],
-                 kernel_home)
+    run_notebook(["%autonotify -a 0.5", "import time; time.sleep(0.6); 'fine'", "%notify " + "x" * 10_000], kernel_home)
     texts = telegram.wait_for(2)
     assert len(texts) == 2, texts
     run, note = the_one(texts, "finished after"), the_one(texts, "🔔")
@@ -44,18 +48,14 @@ def test_a_notebook_name_with_line_breaks_cannot_forge_lines_of_the_message(
     assert "\u2028" not in run + note
 
 
-
-
-
 def test_a_threshold_out_of_range_is_a_usage_error_not_a_silent_minute(kernel_home: Path, telegram) -> None:
     """`%autonotify -a 99999999` (a user meaning "practically never") must not quietly become the
     60 s default and start notifying every minute: one line says what is accepted, nothing changes."""
     nb = run_notebook(["%autonotify -a 300", "%autonotify -a 99999999", "%autonotify --status"], kernel_home)
-    assert stream_text(nb.cells[1]) == ("UsageError: argument -a/--after: seconds must be a number from 0 to "
-                                        "1e+07, got '99999999'\n"), nb.cells[1].outputs
+    assert stream_text(nb.cells[1]) == (
+        "UsageError: argument -a/--after: seconds must be a number from 0 to 1e+07, got '99999999'\n"
+    ), nb.cells[1].outputs
     assert "per run of 5 min 00 s or more" in stream_text(nb.cells[2]), stream_text(nb.cells[2])
-
-
 
 
 def test_reinstalling_after_the_sender_environment_went_away_heals_a_running_kernel(

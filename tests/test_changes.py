@@ -97,8 +97,11 @@ def test_keys_set_in_a_users_file_come_out_exactly_while_nobody_edits_it(place: 
     original = config.read_bytes()
     changes = change_set(place)
     assert actions(changes.apply([KeyChange(config, KEYS)], never)) == [Action.UPDATE]
-    assert json.loads(config.read_text())["ServerApp"] == {"port": 1, "browser": "firefox %s",
-                                                           "use_redirect_file": False}
+    assert json.loads(config.read_text())["ServerApp"] == {
+        "port": 1,
+        "browser": "firefox %s",
+        "use_redirect_file": False,
+    }
     assert actions(changes.apply([KeyChange(config, KEYS)], never)) == [Action.UNCHANGED]
     assert actions(changes.revert(never, [])) == [Action.RESTORE]
     assert config.read_bytes() == original
@@ -116,8 +119,10 @@ def test_keys_undo_after_an_edit_keeps_the_edit_and_a_key_the_user_changed(place
     (outcome,) = changes.revert(never, [])
     assert outcome.action == Action.UNDO_KEYS
     assert outcome.keys_back == ("ServerApp.browser",) and outcome.keys_kept == ("ServerApp.use_redirect_file",)
-    assert json.loads(config.read_text()) == {"ServerApp": {"browser": "old %s", "use_redirect_file": True},
-                                              "IdentityProvider": {"hashed_password": "x"}}
+    assert json.loads(config.read_text()) == {
+        "ServerApp": {"browser": "old %s", "use_redirect_file": True},
+        "IdentityProvider": {"hashed_password": "x"},
+    }
 
 
 def test_keys_in_a_file_that_did_not_exist_go_with_the_file_or_with_their_section(place: Path) -> None:
@@ -142,14 +147,18 @@ def test_a_users_file_removed_since_is_a_note_and_the_record_goes(place: Path) -
     assert outcome.action == Action.NOTE and not (place / "state").exists()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"[1]", "must hold a JSON object"),
-    (b'{"ServerApp": 5}', '"ServerApp" in'),
-    (b'{"x": "\xff"}', r"not UTF-8 text \(byte 7\)"),
-    (b"[" * 100000, "nested too deeply"),
-])
-def test_a_users_file_we_cannot_edit_key_by_key_is_one_line_and_untouched(place: Path, content: bytes,
-                                                                            message: str) -> None:
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"[1]", "must hold a JSON object"),
+        (b'{"ServerApp": 5}', '"ServerApp" in'),
+        (b'{"x": "\xff"}', r"not UTF-8 text \(byte 7\)"),
+        (b"[" * 100000, "nested too deeply"),
+    ],
+)
+def test_a_users_file_we_cannot_edit_key_by_key_is_one_line_and_untouched(
+    place: Path, content: bytes, message: str
+) -> None:
     config = place / "config" / "server.json"
     config.write_bytes(content)
     with pytest.raises(ChangeError, match=message):
@@ -193,8 +202,9 @@ def test_after_the_owner_edits_the_list_undo_takes_out_only_our_item(place: Path
     config.write_text('{"InteractiveShellApp": {"extra_extensions": ["autoreload"]}}')
     changes = change_set(place)
     changes.apply([KeyChange(config, EXTENSIONS)], never)
-    config.write_text(json.dumps({"InteractiveShellApp": {"extra_extensions": ["autoreload", "jupyter_helpers",
-                                                                               "rich"]}}))
+    config.write_text(
+        json.dumps({"InteractiveShellApp": {"extra_extensions": ["autoreload", "jupyter_helpers", "rich"]}})
+    )
     (outcome,) = changes.revert(never, [])
     assert outcome.action == Action.UNDO_KEYS and outcome.keys_back == ("InteractiveShellApp.extra_extensions",)
     assert extensions_of(config) == ["autoreload", "rich"]

@@ -103,9 +103,7 @@ def test_a_picture_over_telegrams_limit_is_left_out_with_a_note(sender: Sender, 
     assert telegram.texts() == ["✅ big plot\n(picture left out: 10.0 MB is over Telegram's 10 MB photo limit)"]
 
 
-def test_other_backends_get_the_text_alone(
-    sender: Sender, telegram, recorder: Path
-) -> None:
+def test_other_backends_get_the_text_alone(sender: Sender, telegram, recorder: Path) -> None:
     (Path.home() / ".config" / "ntfy" / "ntfy.yml").write_text("backends: [recorder_backend, telegram]\n")
     sender.submit("✅ with a plot", "the title", image=png(), report=True)
     warnings = finish(sender)
@@ -119,8 +117,9 @@ def test_a_rejected_token_is_one_line_without_the_token(sender: Sender, telegram
     sender.submit("x", "t", image=png())
     sender.submit("y", "t")
     warnings = finish(sender)
-    assert warnings == ["jupyter-helpers: notification not sent: Telegram rejected the bot token "
-                        "(check `token` in telegram.ini)"]
+    assert warnings == [
+        "jupyter-helpers: notification not sent: Telegram rejected the bot token (check `token` in telegram.ini)"
+    ]
     assert TOKEN.split(":")[1] not in "".join(warnings)
 
 

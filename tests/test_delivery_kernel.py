@@ -12,8 +12,10 @@ import pytest
 from conftest import run_cli
 from support.notebooks import run_notebook, stream_text
 
-SENDER = ("[cb.__self__.sender for cb in get_ipython().events.callbacks['post_run_cell']"
-          " if hasattr(getattr(cb, '__self__', None), 'sender')][0]")
+SENDER = (
+    "[cb.__self__.sender for cb in get_ipython().events.callbacks['post_run_cell']"
+    " if hasattr(getattr(cb, '__self__', None), 'sender')][0]"
+)
 
 
 @pytest.fixture
@@ -28,8 +30,10 @@ def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
 def wall_time(cell) -> float:
     """Seconds from the kernel starting the cell to its reply, as nbclient recorded them."""
     timing = cell.metadata.execution
-    started, replied = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
-                        for key in ("iopub.execute_input", "shell.execute_reply"))
+    started, replied = (
+        datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+        for key in ("iopub.execute_input", "shell.execute_reply")
+    )
     return (replied - started).total_seconds()
 
 
@@ -72,9 +76,7 @@ def test_no_child_outlives_its_limit_after_kernel_exit(kernel_home: Path, telegr
     assert time.monotonic() - exited < 3 + 2 + 6  # limit + the child's alarm grace + a slow machine
 
 
-def test_a_hung_send_is_cut_off_the_next_one_arrives_and_no_cell_waits(
-    kernel_home: Path, telegram, home: Path
-) -> None:
+def test_a_hung_send_is_cut_off_the_next_one_arrives_and_no_cell_waits(kernel_home: Path, telegram, home: Path) -> None:
     (home / ".ipython" / "profile_default" / "ipython_kernel_config.py").write_text("c.AutoNotify.send_timeout = 3\n")
     telegram.mode = "hang-once"
     nb = run_notebook(
@@ -109,7 +111,9 @@ def test_a_transient_temp_dir_failure_does_not_stop_sending(kernel_home: Path, t
     )
     texts = telegram.wait_for(2, timeout=30)
     assert [text.splitlines()[0] for text in texts] == [
-        "🔔 analysis.ipynb: while the temp dir is gone", "🔔 analysis.ipynb: after it came back"]
+        "🔔 analysis.ipynb: while the temp dir is gone",
+        "🔔 analysis.ipynb: after it came back",
+    ]
     assert stream_text(nb.cells[-1]) == "2 None\n"
 
 
@@ -131,8 +135,9 @@ def test_a_failure_inside_the_sender_is_reported_once_and_sending_goes_on(kernel
     assert stream_text(nb.cells[3]) == "1 None\n"
 
 
-def test_a_message_in_hand_when_the_kernel_exits_is_handed_off_too(kernel_home: Path, telegram, home: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_message_in_hand_when_the_kernel_exits_is_handed_off_too(
+    kernel_home: Path, telegram, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The sender thread had taken the first message and was still starting the warm child when the
     kernel exited (a busy machine): that message must not be lost with the thread, nor sent twice."""
     monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent / "support" / "slowpoint"))
@@ -140,5 +145,6 @@ def test_a_message_in_hand_when_the_kernel_exits_is_handed_off_too(kernel_home: 
     run_notebook(["for i in range(4): get_ipython().run_line_magic('notify', f'queued {i}')"], kernel_home)
     telegram.wait_for(4, timeout=60)
     time.sleep(2)  # a duplicate, were there one, would come right after
-    assert sorted(text.splitlines()[0] for text in telegram.texts()) == [f"🔔 analysis.ipynb: queued {i}"
-                                                                         for i in range(4)]
+    assert sorted(text.splitlines()[0] for text in telegram.texts()) == [
+        f"🔔 analysis.ipynb: queued {i}" for i in range(4)
+    ]

@@ -46,8 +46,9 @@ def env(built: Environment) -> Iterator[Environment]:
 def cli(env: Environment, *args: str, check: bool = True, **extra: str) -> subprocess.CompletedProcess:
     """The environment's `jupyter-helpers`, with its bin/ first on PATH (as once activated)."""
     environ = {**os.environ, "PATH": f"{env.bin}{os.pathsep}{os.environ['PATH']}", **extra}
-    done = subprocess.run([str(env.bin / "jupyter-helpers"), *args], capture_output=True, text=True, timeout=120,
-                          env=environ)
+    done = subprocess.run(
+        [str(env.bin / "jupyter-helpers"), *args], capture_output=True, text=True, timeout=120, env=environ
+    )
     assert "Traceback" not in done.stdout + done.stderr, done.stdout + done.stderr
     if check:
         assert done.returncode == 0, done.stdout + done.stderr
@@ -62,9 +63,15 @@ def add_kernelspec(env: Environment, home: Path) -> str:
     """A kernel of the environment, as `python -m ipykernel install --user` registers it."""
     spec = home / ".local/share/jupyter/kernels/hubenv"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(env.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "The hub's environment", "language": "python"}))
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(env.python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "The hub's environment",
+                "language": "python",
+            }
+        )
+    )
     return "hubenv"
 
 
@@ -75,7 +82,8 @@ def test_pip_enables_the_extension_so_jupyters_own_switches_work(env: Environmen
     done = jupyter(env, "server", "extension", "disable", "--sys-prefix", "jupyter_helpers")
     assert "Extension successfully disabled" in done.stderr, done.stderr
     assert json.loads((env.etc / SERVER_FILE).read_text())["ServerApp"]["jpserver_extensions"] == {
-        "jupyter_helpers": False}
+        "jupyter_helpers": False
+    }
     done = jupyter(env, "server", "extension", "enable", "--sys-prefix", "jupyter_helpers")
     assert "Extension successfully enabled" in done.stderr, done.stderr
 
@@ -98,7 +106,9 @@ def test_install_for_every_user_then_uninstall_leaves_etc_byte_for_byte(env: Env
     assert f"replaced (backup kept): {env.etc / SERVER_FILE}" in done.stdout
     assert f"updated: {env.etc / KERNEL_CONFIG}" in done.stdout
     assert json.loads((env.etc / KERNEL_CONFIG).read_text()) == {
-        "InteractiveShellApp": {"extra_extensions": ["autoreload", "jupyter_helpers"]}, "IPKernelApp": {}}
+        "InteractiveShellApp": {"extra_extensions": ["autoreload", "jupyter_helpers"]},
+        "IPKernelApp": {},
+    }
     assert (env.etc / SERVER_FILE).read_bytes() == server_extension_content()
     assert "unchanged" in cli(env, "install", "--sys-prefix").stdout
     assert not (home / ".ipython").exists() and not (home / ".jupyter").exists()  # nothing per user
@@ -128,12 +138,15 @@ def test_the_admins_edit_after_install_stays_and_only_our_item_leaves(env: Envir
     done = cli(env, "uninstall", "--sys-prefix")
     assert f"{env.etc / KERNEL_CONFIG}" in done.stdout
     assert json.loads((env.etc / KERNEL_CONFIG).read_text()) == {
-        "InteractiveShellApp": {"extra_extensions": ["autoreload"]}, "IPKernelApp": {"matplotlib": "inline"}}
+        "InteractiveShellApp": {"extra_extensions": ["autoreload"]},
+        "IPKernelApp": {"matplotlib": "inline"},
+    }
     assert not (env.etc / "jupyter/jupyter_helpers").exists()
 
 
-def test_a_user_who_installed_nothing_is_notified_and_status_is_all_ok(env: Environment, home: Path, telegram,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_user_who_installed_nothing_is_notified_and_status_is_all_ok(
+    env: Environment, home: Path, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cli(env, "install", "--sys-prefix")
     workdir = home / "work"
     workdir.mkdir()
@@ -149,22 +162,32 @@ def test_a_user_who_installed_nothing_is_notified_and_status_is_all_ok(env: Envi
     assert [line for line in lines if not line.startswith("ok ")] == [], done.stdout
     assert f"ok   kernels load jupyter-helpers for every user of {env.prefix} by {env.etc / KERNEL_CONFIG}" in lines
     assert f"ok   sender: {env.python}, the kernels' own Python" in done.stdout
-    assert (f"ok   window-title server extension enabled for every user of {env.prefix}: {env.etc / SERVER_FILE}"
-            f" (for {env.bin / 'jupyter'})") in lines
+    assert (
+        f"ok   window-title server extension enabled for every user of {env.prefix}: {env.etc / SERVER_FILE}"
+        f" (for {env.bin / 'jupyter'})"
+    ) in lines
 
 
-def test_installed_both_ways_a_kernel_loads_once_and_sends_once(env: Environment, home: Path, telegram,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_installed_both_ways_a_kernel_loads_once_and_sends_once(
+    env: Environment, home: Path, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
     cli(env, "install", "--sys-prefix")
     cli(env, "install")
     workdir = home / "work"
     workdir.mkdir()
     monkeypatch.setenv("JPY_SESSION_NAME", str(workdir / "twice.ipynb"))
-    notebook = run_notebook(["print(len([cb for cb in get_ipython().events.callbacks['post_run_cell'] "
-                             "if type(getattr(cb, '__self__', None)).__name__ == 'RunWatcher']))",
-                             "%autonotify -a 1", "import time; time.sleep(1.5); 'once'",
-                             f"{WATCHER}.wait_idle(20)", MARKER],
-                            workdir, kernel_name=add_kernelspec(env, home))
+    notebook = run_notebook(
+        [
+            "print(len([cb for cb in get_ipython().events.callbacks['post_run_cell'] "
+            "if type(getattr(cb, '__self__', None)).__name__ == 'RunWatcher']))",
+            "%autonotify -a 1",
+            "import time; time.sleep(1.5); 'once'",
+            f"{WATCHER}.wait_idle(20)",
+            MARKER,
+        ],
+        workdir,
+        kernel_name=add_kernelspec(env, home),
+    )
     assert stream_text(notebook.cells[0]).strip() == "1"
     texts = telegram.wait_for(2)
     assert len(texts) == 2, texts
@@ -183,10 +206,12 @@ def test_on_a_hub_without_user_config_a_per_user_install_alone_is_one_line(env: 
     errors = [line for line in done.stdout.splitlines() if line.startswith("ERR")]
     assert done.returncode == 1 and len(errors) == 1, done.stdout
     user_file = home / ".jupyter/jupyter_server_config.d/jupyter_helpers.json"
-    assert errors[0] == ("ERR  per-user config is disabled on this hub (JUPYTERHUB_DISABLE_USER_CONFIG), so your "
-                         f"server ignores {user_file}: no project titles, no presence (messages go out while you "
-                         "watch); ask the hub admin to run `jupyter-helpers install --sys-prefix` in the servers' "
-                         "environment")
+    assert errors[0] == (
+        "ERR  per-user config is disabled on this hub (JUPYTERHUB_DISABLE_USER_CONFIG), so your "
+        f"server ignores {user_file}: no project titles, no presence (messages go out while you "
+        "watch); ask the hub admin to run `jupyter-helpers install --sys-prefix` in the servers' "
+        "environment"
+    )
     cli(env, "install", "--sys-prefix")
     assert cli(env, "status", check=False, JUPYTERHUB_DISABLE_USER_CONFIG="1").returncode == 0
 
@@ -196,13 +221,17 @@ def test_files_an_admin_wrote_by_hand_count_as_installed_for_everyone(env: Envir
     ipython_kernel_config.py worked, yet status printed three ERR lines."""
     (env.etc / "ipython").mkdir()
     (env.etc / "ipython/ipython_kernel_config.py").write_text(
-        "c.InteractiveShellApp.extensions = ['jupyter_helpers']\n")
+        "c.InteractiveShellApp.extensions = ['jupyter_helpers']\n"
+    )
     write_credentials(home, "1:x", 5)
     done = cli(env, "status", check=False)
     assert done.returncode == 0, done.stdout
-    assert f"ok   kernels load jupyter-helpers for every user of {env.prefix} by " \
-           f"{env.etc / 'ipython/ipython_kernel_config.py'}" in done.stdout.splitlines()
+    assert (
+        f"ok   kernels load jupyter-helpers for every user of {env.prefix} by "
+        f"{env.etc / 'ipython/ipython_kernel_config.py'}" in done.stdout.splitlines()
+    )
     (home / ".ipython/profile_default").mkdir(parents=True)  # a profile that replaces the list: no longer loaded
     (home / ".ipython/profile_default/ipython_kernel_config.json").write_text(
-        '{"InteractiveShellApp": {"extensions": ["autoreload"]}}')
+        '{"InteractiveShellApp": {"extensions": ["autoreload"]}}'
+    )
     assert "ERR  startup file missing" in cli(env, "status", check=False).stdout

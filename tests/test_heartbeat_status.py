@@ -39,13 +39,14 @@ def url_of(aw: ActivityWatch) -> str:
 def test_the_bucket_and_its_last_beat(home: Path, aw: ActivityWatch) -> None:
     configure(home, f"c.ActivityWatch.url = {url_of(aw)!r}\n")
     ok, text = check_heartbeats()
-    assert ok and text == (f"ActivityWatch heartbeats: aw-server at {url_of(aw)} has no bucket {BUCKET} "
-                                       "yet (a Jupyter server started since install creates it within 10 s)")
+    assert ok and text == (
+        f"ActivityWatch heartbeats: aw-server at {url_of(aw)} has no bucket {BUCKET} "
+        "yet (a Jupyter server started since install creates it within 10 s)"
+    )
     start = datetime.now(UTC) - timedelta(minutes=3)
     aw.insert(BUCKET, BUCKET_TYPE, socket.gethostname(), [(start, start + timedelta(seconds=55), {"file": "/a"})])
     ok, text = check_heartbeats(now=start + timedelta(minutes=2, seconds=55))
-    assert ok and text == f"ActivityWatch heartbeats reach {url_of(aw)}: bucket {BUCKET}, " \
-                                      "last heartbeat 2 min 00 s ago"
+    assert ok and text == f"ActivityWatch heartbeats reach {url_of(aw)}: bucket {BUCKET}, last heartbeat 2 min 00 s ago"
 
 
 def test_nothing_listening_is_no_error(home: Path) -> None:
@@ -84,8 +85,10 @@ def test_a_refusal_names_the_api_key_setting(home: Path) -> None:
         ok, text = check_heartbeats()
     finally:
         server.shutdown()
-    assert not ok and text == (f"ActivityWatch at {url} refuses heartbeats (HTTP 401): set "
-                                           "c.ActivityWatch.api_key in jupyter_server_config.py to its API key")
+    assert not ok and text == (
+        f"ActivityWatch at {url} refuses heartbeats (HTTP 401): set "
+        "c.ActivityWatch.api_key in jupyter_server_config.py to its API key"
+    )
     assert server.seen == ["Bearer wrong-key"]  # type: ignore[attr-defined]
 
 

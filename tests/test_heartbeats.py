@@ -48,9 +48,11 @@ def aw_url(aw: ActivityWatch) -> str:
 @pytest.fixture
 def jp_server_config(aw_url: str, jp_root_dir: Path) -> dict:
     return in_process_config(
-        ProjectTitles={"projects": {str(jp_root_dir / "alpha"): "Project Alpha",
-                                    str(jp_root_dir / "beta"): "Project Beta"}},
-        ActivityWatch={"heartbeats": True, "url": aw_url, "interval": INTERVAL, "idle_after": 60})
+        ProjectTitles={
+            "projects": {str(jp_root_dir / "alpha"): "Project Alpha", str(jp_root_dir / "beta"): "Project Beta"}
+        },
+        ActivityWatch={"heartbeats": True, "url": aw_url, "interval": INTERVAL, "idle_after": 60},
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -68,8 +70,12 @@ async def start(app) -> None:
 
 
 async def open_session(jp_fetch, path: str) -> str:
-    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(
-        {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}))
+    response = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
+    )
     return json.loads(response.body)["kernel"]["id"]
 
 
@@ -81,8 +87,15 @@ class Page:
 
     async def report(self, path: str, focused: bool = True, idle: float | None = 0.1, **extra) -> None:
         self.seq += 1
-        body = {"page": self.page, "seq": self.seq, "path": path, "focused": focused, "visible": True,
-                "idle": idle, **extra}
+        body = {
+            "page": self.page,
+            "seq": self.seq,
+            "path": path,
+            "focused": focused,
+            "visible": True,
+            "idle": idle,
+            **extra,
+        }
         response = await self.fetch("jupyter-helpers", "presence", method="POST", body=json.dumps(body))
         assert response.code == 204
 
@@ -121,8 +134,11 @@ async def test_time_per_document_reaches_the_editor_bucket(jp_fetch, jp_serverap
     await page.use("alpha", 1.5)  # a folder: no document
     await settle()
     bucket = aw.call("GET", "buckets/")[BUCKET]
-    assert (bucket["type"], bucket["client"], bucket["hostname"]) == (BUCKET_TYPE, "aw-watcher-jupyter",
-                                                                      socket.gethostname())
+    assert (bucket["type"], bucket["client"], bucket["hostname"]) == (
+        BUCKET_TYPE,
+        "aw-watcher-jupyter",
+        socket.gethostname(),
+    )
     by_file = {Path(event["data"]["file"]).name: event["data"] for event in events(aw)}
     assert by_file == {
         "a.ipynb": {"file": str(jp_root_dir / "alpha/a.ipynb"), "project": "Project Alpha", "language": "python"},
@@ -131,13 +147,17 @@ async def test_time_per_document_reaches_the_editor_bucket(jp_fetch, jp_serverap
     }
     assert len(events(aw)) == 3  # one event per stretch: the beats merged
     durations = seconds_per(aw, "file")
-    for name, expected in ((str(jp_root_dir / "alpha/a.ipynb"), 3), (str(jp_root_dir / "beta/notes.md"), 2),
-                           (str(jp_root_dir / "alpha/train.py"), 1.5)):
+    for name, expected in (
+        (str(jp_root_dir / "alpha/a.ipynb"), 3),
+        (str(jp_root_dir / "beta/notes.md"), 2),
+        (str(jp_root_dir / "alpha/train.py"), 1.5),
+    ):
         assert abs(durations[name] - expected) < 0.6, durations
 
 
 async def test_made_up_paths_hidden_pages_and_other_users_add_nothing(
-        jp_fetch, jp_serverapp, aw, monkeypatch: pytest.MonkeyPatch) -> None:
+    jp_fetch, jp_serverapp, aw, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await start(jp_serverapp)
     page = Page(jp_fetch, "pOddPages01")
     await page.use("../../etc/passwd", 1)
@@ -166,14 +186,16 @@ def down_url() -> str:
 
 
 async def test_aw_server_down_then_up_loses_nothing_and_says_so_once(
-        jp_fetch, jp_serverapp, jp_server_config, down_url, tmp_path, caplog) -> None:
+    jp_fetch, jp_serverapp, jp_server_config, down_url, tmp_path, caplog
+) -> None:
     jp_serverapp.config.ActivityWatch.url = down_url  # nothing listens there yet
     await start(jp_serverapp)
     page = Page(jp_fetch, "pDownUp0001")
     started = time.time()
     await page.use("alpha/train.py", 4)  # ~13 tries fail meanwhile (backoff)
-    down = [r.getMessage() for r in caplog.records
-            if "ActivityWatch" in r.getMessage() and r.levelno >= logging.WARNING]
+    down = [
+        r.getMessage() for r in caplog.records if "ActivityWatch" in r.getMessage() and r.levelno >= logging.WARNING
+    ]
     assert len(down) == 1 and "cannot be reached" in down[0] and down_url in down[0], down
     aw = ActivityWatch(tmp_path, port=int(down_url.rsplit(":", 1)[1]))  # (the page counts as in use meanwhile)
     try:
@@ -219,16 +241,28 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
     assert {header for _, header in seen} == {"Bearer k3y-for-tests"}
 
 
-@pytest.mark.parametrize(("setting", "value", "message"), [
-    ("url", "localhost:5600",
-     "c.ActivityWatch.url 'localhost:5600': expected an http:// URL such as http://127.0.0.1:5600"),
-    ("interval", 0.0, "c.ActivityWatch.interval must be 0.2 to 600 seconds, got 0.0"),
-    ("idle_after", -1.0, "c.ActivityWatch.idle_after must be seconds > 0, got -1.0"),
-    ("api_key", "secret\r\nX-Evil: 1",
-     "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)"),
-    ("api_key", "clé",
-     "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)"),
-])
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        (
+            "url",
+            "localhost:5600",
+            "c.ActivityWatch.url 'localhost:5600': expected an http:// URL such as http://127.0.0.1:5600",
+        ),
+        ("interval", 0.0, "c.ActivityWatch.interval must be 0.2 to 600 seconds, got 0.0"),
+        ("idle_after", -1.0, "c.ActivityWatch.idle_after must be seconds > 0, got -1.0"),
+        (
+            "api_key",
+            "secret\r\nX-Evil: 1",
+            "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)",
+        ),
+        (
+            "api_key",
+            "clé",
+            "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)",
+        ),
+    ],
+)
 async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog, setting, value, message) -> None:
     setattr(jp_serverapp.config.ActivityWatch, setting, value)
     await start(jp_serverapp)
@@ -246,7 +280,8 @@ async def test_heartbeats_can_be_switched_off(jp_fetch, jp_serverapp, aw) -> Non
 
 
 async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
-        jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """No Jupyter server needed: the heartbeats alone, an injected clock, nothing listening."""
     monkeypatch.setattr(activity, "MAX_QUEUED", 5)
     now = [0.0]
@@ -260,7 +295,9 @@ async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
     await heartbeats.beat()
     assert len(heartbeats.activity.queue) == 5 and heartbeats.activity.queue[-1].end == 19
     lines = [record.getMessage() for record in caplog.records]
-    assert lines == [f"jupyter-helpers: the oldest 14 stretches of Jupyter use were dropped while ActivityWatch at "
-                     f"{settings.url} could not be reached",
-                     f"jupyter-helpers: ActivityWatch at {settings.url} cannot be reached (Connection refused); "
-                     "Jupyter time is kept and sent once it answers (said once)"]
+    assert lines == [
+        f"jupyter-helpers: the oldest 14 stretches of Jupyter use were dropped while ActivityWatch at "
+        f"{settings.url} could not be reached",
+        f"jupyter-helpers: ActivityWatch at {settings.url} cannot be reached (Connection refused); "
+        "Jupyter time is kept and sent once it answers (said once)",
+    ]

@@ -26,10 +26,15 @@ from support.notebooks import save_notebook
 pytestmark = pytest.mark.browser
 BUCKET = bucket_id(socket.gethostname())
 IDLE_AFTER = 8
-NOTEBOOKS = ["alpha/analysis.ipynb", "beta/model.ipynb", "alpha/idle.ipynb", "alpha/lab-a.ipynb",
-             "beta/lab-b.ipynb", "beta/down.ipynb"]
-EDITOR_QUERY = [f'events = flood(query_bucket("{BUCKET}"));',
-                'RETURN = merge_events_by_keys(events, ["project"]);']
+NOTEBOOKS = [
+    "alpha/analysis.ipynb",
+    "beta/model.ipynb",
+    "alpha/idle.ipynb",
+    "alpha/lab-a.ipynb",
+    "beta/lab-b.ipynb",
+    "beta/down.ipynb",
+]
+EDITOR_QUERY = [f'events = flood(query_bucket("{BUCKET}"));', 'RETURN = merge_events_by_keys(events, ["project"]);']
 
 
 @pytest.fixture(scope="module")
@@ -40,13 +45,17 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     env = isolated_env(home)
     for name in NOTEBOOKS:
         save_notebook(work / name)
-    for command in (["install"], ["projects", "add", str(work / "alpha"), "Project Alpha"],
-                    ["projects", "add", str(work / "beta"), "Project Beta"]):
+    for command in (
+        ["install"],
+        ["projects", "add", str(work / "alpha"), "Project Alpha"],
+        ["projects", "add", str(work / "beta"), "Project Beta"],
+    ):
         subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, check=True, capture_output=True)
     site = {"aw": ActivityWatch(base), "work": work, "base": base}
     (home / ".jupyter" / "jupyter_server_config.py").write_text(
         f"c.ActivityWatch.url = {site['aw'].api.removesuffix('/api/0/')!r}\n"
-        f"c.ActivityWatch.interval = 1\nc.ActivityWatch.idle_after = {IDLE_AFTER}\n")
+        f"c.ActivityWatch.interval = 1\nc.ActivityWatch.idle_after = {IDLE_AFTER}\n"
+    )
     try:
         with JupyterServer("lab", work, env, base / "server.log", heartbeats=True) as site["server"]:
             yield site

@@ -38,8 +38,7 @@ def finish(client, msg_id: str, answer: str) -> None:
         pass
 
 
-def test_a_cell_waiting_for_input_sends_one_message_quoting_the_prompt(kernel_home: Path, telegram,
-                                                                       home: Path) -> None:
+def test_a_cell_waiting_for_input_sends_one_message_quoting_the_prompt(kernel_home: Path, telegram, home: Path) -> None:
     run_cli("projects", "add", str(kernel_home.parent), "Project Alpha")
     kernel_config(home, "c.AutoNotify.input_after = 1\n")
     with kernel_with_stdin(kernel_home) as client:
@@ -67,8 +66,14 @@ def test_a_cell_waiting_for_input_sends_one_message_quoting_the_prompt(kernel_ho
 def test_input_after_zero_and_the_magic(kernel_home: Path, telegram) -> None:
     """`%autonotify --input-after S` sets it (0 = off); the magic's help, from its one source,
     lists every option."""
-    nb = run_notebook(["%autonotify --input-after 0", "%autonotify --input-after 45",
-                       "print(get_ipython().find_line_magic('autonotify').__doc__)"], kernel_home)
+    nb = run_notebook(
+        [
+            "%autonotify --input-after 0",
+            "%autonotify --input-after 45",
+            "print(get_ipython().find_line_magic('autonotify').__doc__)",
+        ],
+        kernel_home,
+    )
     assert "input: no message for cells waiting for input() (--input-after 0)" in stream_text(nb.cells[0])
     assert "input: one message when a cell waits 45.0 s for input()" in stream_text(nb.cells[1])
     usage = stream_text(nb.cells[2])

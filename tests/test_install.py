@@ -137,8 +137,9 @@ def test_bad_ntfy_config_is_one_clear_status_line(home: Path) -> None:
 
 def test_kernel_gets_the_magic_and_user_startup_still_runs(user_files: Path) -> None:
     run_cli("install")
-    nb = run_notebook(["%autonotify --status", "print(sorted(get_ipython().magics_manager.magics['line'])[:0])"],
-                      user_files)
+    nb = run_notebook(
+        ["%autonotify --status", "print(sorted(get_ipython().magics_manager.magics['line'])[:0])"], user_files
+    )
     assert stream_text(nb.cells[0]).startswith("autonotify: on, one message per run of 1 min 00 s or more")
 
 
@@ -150,7 +151,10 @@ def test_broken_installation_warns_once_and_ipython_starts(user_files: Path) -> 
     record.write_text(json.dumps({**data, "package_dir": str(user_files / "deleted-venv/jupyter_helpers")}))
     done = subprocess.run(
         [sys.executable, "-m", "IPython", "-c", "print('cell ran')"],
-        capture_output=True, text=True, timeout=60, cwd=user_files,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=user_files,
     )
     assert done.returncode == 0
     assert done.stderr.count("jupyter-helpers: autonotify is off in this kernel (FileNotFoundError") == 1
@@ -351,9 +355,15 @@ def test_a_profile_name_too_long_for_a_folder_is_refused(home: Path, command: st
     assert snapshot(home) == {}
 
 
-@pytest.mark.parametrize("damage", ['{"files": [], "dirs": 5}', '{"files": [], "users": "x"}',
-                                    '{"files": [{"path": "/x", "backup": 7}]}',
-                                    '{"files": [{"path": "/x", "sha256": [1]}]}'])
+@pytest.mark.parametrize(
+    "damage",
+    [
+        '{"files": [], "dirs": 5}',
+        '{"files": [], "users": "x"}',
+        '{"files": [{"path": "/x", "backup": 7}]}',
+        '{"files": [{"path": "/x", "sha256": [1]}]}',
+    ],
+)
 def test_a_manifest_with_wrong_types_is_damaged_not_a_traceback(home: Path, damage: str) -> None:
     run_cli("install")
     (home / STATE / "changes.json").write_text(damage)
@@ -388,5 +398,6 @@ def test_uninstall_says_what_stays_and_how_to_remove_it(home: Path) -> None:
         f"stays: {home / '.jupyter/jupyter_helpers_projects.json'} (your project map, which window titles and "
         "time tracking use)",
         f"stays: the jupyter-helpers package in {BIN.parent}, which keeps window titles on in Jupyter servers "
-        "started from there (`pip uninstall jupyter-helpers` removes both)"]
+        "started from there (`pip uninstall jupyter-helpers` removes both)",
+    ]
     assert ini.exists()

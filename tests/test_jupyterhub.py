@@ -33,13 +33,19 @@ c.JupyterHub.load_roles.append({"name": "alice-shares", "users": ["bob"], "scope
 """
 
 
-
 def as_user(env: Environment, home: Path, *args: str, environ: dict[str, str] | None = None) -> str:
     """`jupyter-helpers ARGS` as the user whose home this is (their environment, if given)."""
-    base = environ or {**{k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON", "XDG"))},
-                       "HOME": str(home)}
-    done = subprocess.run([str(env.bin / "jupyter-helpers"), *args], capture_output=True, text=True, timeout=120,
-                          env={**base, "PATH": f"{env.bin}{os.pathsep}{base.get('PATH', '')}"})
+    base = environ or {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON", "XDG"))},
+        "HOME": str(home),
+    }
+    done = subprocess.run(
+        [str(env.bin / "jupyter-helpers"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**base, "PATH": f"{env.bin}{os.pathsep}{base.get('PATH', '')}"},
+    )
     assert done.returncode == 0 and "Traceback" not in done.stderr, done.stdout + done.stderr
     return done.stdout
 
@@ -57,8 +63,10 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
         write_credentials(homes / user, BOT_TOKEN, chat)
     save_notebook(homes / "alice" / NOTEBOOK, ["%autonotify -a 1", LONG_CELL, "%notify marker"])
     as_user(env, homes / "alice", "projects", "add", str(homes / "alice" / "work" / "alpha"), "Project Alpha")
-    with FakeTelegram(base) as fake, \
-            JupyterHub(base, env.bin / "jupyterhub-singleuser", list(CHATS), SHARING, fake.env()) as running:
+    with (
+        FakeTelegram(base) as fake,
+        JupyterHub(base, env.bin / "jupyterhub-singleuser", list(CHATS), SHARING, fake.env()) as running,
+    ):
         running.env, running.fake, running.etc_before = env, fake, before
         running.pid = running.start_server("alice")
         yield running
@@ -107,8 +115,11 @@ def run_cell(page, index: int) -> None:
 
 
 def chat_texts(fake: FakeTelegram, user: str, since: int = 0) -> list[str]:
-    return [message.get("text", "") for message in fake.messages[since:]
-            if message.get("chat_id") == CHATS[user] and message["path"].endswith("/sendMessage")]
+    return [
+        message.get("text", "")
+        for message in fake.messages[since:]
+        if message.get("chat_id") == CHATS[user] and message["path"].endswith("/sendMessage")
+    ]
 
 
 def kernel_state(hub: JupyterHub) -> str | None:
@@ -133,8 +144,10 @@ def test_status_as_alice_in_her_servers_environment_is_all_ok(hub: JupyterHub) -
     assert all(line.startswith("ok ") for line in lines), lines
     assert f"ok   kernels load jupyter-helpers for every user of {hub.env.prefix}" in lines[0]
     log = (hub.base / "jupyterhub.log").read_text()
-    assert "jupyter-helpers: alice's server: only alice's own pages count as looking; per-user config is " \
-           "disabled (JUPYTERHUB_DISABLE_USER_CONFIG)" in log
+    assert (
+        "jupyter-helpers: alice's server: only alice's own pages count as looking; per-user config is "
+        "disabled (JUPYTERHUB_DISABLE_USER_CONFIG)" in log
+    )
 
 
 def test_alices_message_is_held_while_she_watches_and_sent_while_only_bob_does(browser, hub: JupyterHub) -> None:

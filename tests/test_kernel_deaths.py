@@ -33,8 +33,12 @@ def make_site(base: Path, fake: FakeTelegram, server_config: str = "") -> dict:
         save_notebook(work / name)
     write_credentials(home, BOT_TOKEN)
     subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
-    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(work / "alpha"), "Project Alpha"], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "jupyter-helpers"), "projects", "add", str(work / "alpha"), "Project Alpha"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     if server_config:
         (home / ".jupyter" / "jupyter_server_config.py").write_text(server_config)
     return {"env": env, "work": work, "base": base, "runtime": home / ".local/share/jupyter/runtime"}
@@ -70,9 +74,11 @@ class Kernel:
 
     def __init__(self, server: JupyterServer, runtime: Path, path: str) -> None:
         self.server = server
-        status, body = server.api("api/sessions", "POST",
-                           {"path": path, "type": "notebook", "name": path.rsplit("/", 1)[-1],
-                            "kernel": {"name": "python3"}})
+        status, body = server.api(
+            "api/sessions",
+            "POST",
+            {"path": path, "type": "notebook", "name": path.rsplit("/", 1)[-1], "kernel": {"name": "python3"}},
+        )
         assert status == 201, body
         self.id = json.loads(body)["kernel"]["id"]
         self.client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{self.id}.json"))
@@ -126,8 +132,9 @@ def log_lines(server: JupyterServer, needle: str = "jupyter-helpers: ") -> list[
 
 def restarted(server: JupyterServer, kernel: Kernel, before: int) -> bool:
     """The server restarted the kernel (as Jupyter does after a death): a new process answers."""
-    return wait_until(lambda: len(log_lines(server, " died (")) > before, timeout=30) and \
-        wait_until(lambda: _alive(kernel), timeout=60)
+    return wait_until(lambda: len(log_lines(server, " died (")) > before, timeout=30) and wait_until(
+        lambda: _alive(kernel), timeout=60
+    )
 
 
 def _alive(kernel: Kernel) -> bool:
@@ -191,8 +198,9 @@ def test_an_idle_kernel_killed_sends_one_message(server: JupyterServer, site: di
     assert texts[0].splitlines()[0] == "💀 idle.ipynb: kernel died (SIGKILL: out of memory?) while idle", texts[0]
 
 
-def test_restarts_and_shutdowns_asked_for_send_nothing(server: JupyterServer, site: dict,
-                                                       telegram: FakeTelegram) -> None:
+def test_restarts_and_shutdowns_asked_for_send_nothing(
+    server: JupyterServer, site: dict, telegram: FakeTelegram
+) -> None:
     kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
     kernel.run("import time; time.sleep(60)")
     assert server.api(f"api/kernels/{kernel.id}/restart", "POST")[0] == 200
@@ -204,14 +212,22 @@ def test_restarts_and_shutdowns_asked_for_send_nothing(server: JupyterServer, si
     assert not [line for line in log_lines(server, " died ") if kernel.id in line]
 
 
-def test_a_death_while_the_notebook_is_looked_at_is_held(server: JupyterServer, site: dict,
-                                                         telegram: FakeTelegram) -> None:
+def test_a_death_while_the_notebook_is_looked_at_is_held(
+    server: JupyterServer, site: dict, telegram: FakeTelegram
+) -> None:
     """The page reports focus and fresh input through the real presence endpoint: Jupyter shows
     its own dialog on that page, so the phone stays quiet; the log says why."""
     kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
     try:
-        report = {"page": uuid.uuid4().hex[:16], "seq": 1, "path": "alpha/train.ipynb", "focused": True,
-                  "visible": True, "idle": 0.5, "closing": False}
+        report = {
+            "page": uuid.uuid4().hex[:16],
+            "seq": 1,
+            "path": "alpha/train.ipynb",
+            "focused": True,
+            "visible": True,
+            "idle": 0.5,
+            "closing": False,
+        }
         assert server.api("jupyter-helpers/presence", "POST", report)[0] == 204
         before = len(log_lines(server, " died ("))
         os.kill(kernel.pid(), signal.SIGKILL)
@@ -223,8 +239,9 @@ def test_a_death_while_the_notebook_is_looked_at_is_held(server: JupyterServer, 
     assert "phone message held (notebook page focused" in log_lines(server, " died (")[-1]
 
 
-def test_a_failing_channel_is_logged_once_without_the_token(server: JupyterServer, site: dict,
-                                                            telegram: FakeTelegram) -> None:
+def test_a_failing_channel_is_logged_once_without_the_token(
+    server: JupyterServer, site: dict, telegram: FakeTelegram
+) -> None:
     telegram.mode = "unauthorized"
     kernels = [Kernel(server, site["runtime"], path) for path in ("beta/idle.ipynb", "alpha/other.ipynb")]
     try:
@@ -243,8 +260,9 @@ def test_a_failing_channel_is_logged_once_without_the_token(server: JupyterServe
     assert BOT_TOKEN not in text and BOT_TOKEN.split(":")[1] not in text
 
 
-def test_the_server_stopped_with_ctrl_c_sends_nothing(tmp_path: Path, fake: FakeTelegram,
-                                                      telegram: FakeTelegram) -> None:
+def test_the_server_stopped_with_ctrl_c_sends_nothing(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
     site = make_site(tmp_path, fake)
     server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log")
     try:
@@ -262,10 +280,12 @@ def test_the_server_stopped_with_ctrl_c_sends_nothing(tmp_path: Path, fake: Fake
     assert log_lines(server, " died (") == []
 
 
-@pytest.mark.parametrize("name, text", [("ipython_config.py", "import sys; sys.exit(0)\n"),
-                                        ("ipython_config.json", '{"AutoNotify": 5}')])
+@pytest.mark.parametrize(
+    "name, text", [("ipython_config.py", "import sys; sys.exit(0)\n"), ("ipython_config.json", '{"AutoNotify": 5}')]
+)
 def test_a_profile_config_the_server_cannot_use_sends_with_defaults_and_the_server_lives_on(
-        server: JupyterServer, site: dict, telegram: FakeTelegram, name: str, text: str) -> None:
+    server: JupyterServer, site: dict, telegram: FakeTelegram, name: str, text: str
+) -> None:
     """A config that calls exit() ended the server's event loop at the first death; a section
     with a plain value lost the message in a traceback (review). Written after the kernel started,
     as a user edits it."""
@@ -311,8 +331,10 @@ def memory_limited_cgroup(limit: int) -> Iterator[Path]:
         folder.mkdir()
         (folder / limit_file).write_text(str(limit))
     except OSError as exc:
-        pytest.skip(f"cannot make a memory-limited cgroup under {parent} ({exc.strerror}): run as root with a "
-                    "writable cgroup file system")
+        pytest.skip(
+            f"cannot make a memory-limited cgroup under {parent} ({exc.strerror}): run as root with a "
+            "writable cgroup file system"
+        )
     try:
         yield folder / "cgroup.procs"
     finally:
@@ -325,15 +347,21 @@ def memory_limited_cgroup(limit: int) -> Iterator[Path]:
         folder.rmdir()
 
 
-def test_a_kernel_the_oom_killer_ended_says_out_of_memory(tmp_path: Path, fake: FakeTelegram,
-                                                          telegram: FakeTelegram) -> None:
+def test_a_kernel_the_oom_killer_ended_says_out_of_memory(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
     """A real OOM kill: the server (and so its kernels) in a cgroup limited to 600 MB, a cell that
     allocates 2 GB. The cgroup's own count says so: "out of memory", no question mark."""
     site = make_site(tmp_path, fake)
     with memory_limited_cgroup(600 * 1024**2) as procs:
         env = {**site["env"], "JH_TEST_CGROUP": str(procs)}
-        server = JupyterServer("notebook", site["work"], env, tmp_path / "server.log",
-                               wrapper=["sh", "-c", 'echo $$ > "$JH_TEST_CGROUP" && exec "$@"', "sh"])
+        server = JupyterServer(
+            "notebook",
+            site["work"],
+            env,
+            tmp_path / "server.log",
+            wrapper=["sh", "-c", 'echo $$ > "$JH_TEST_CGROUP" && exec "$@"', "sh"],
+        )
         try:
             kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
             # a pause first, as in the segfault test: a kernel killed within milliseconds of starting
@@ -370,22 +398,36 @@ def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another
     assert len(texts) == 2, texts
     lines = [line for line in log_lines(server, " died (") if kernel.id in line]
     assert [line.rsplit("; ", 1)[1] for line in lines] == [
-        "phone message queued", "phone message not sent again (it died again while restarting)", "phone message queued"]
+        "phone message queued",
+        "phone message not sent again (it died again while restarting)",
+        "phone message queued",
+    ]
 
 
-@pytest.mark.parametrize("returncode, oom, expected", [
-    (-9, False, "SIGKILL: out of memory?"), (-9, True, "SIGKILL: out of memory"), (-11, False, "SIGSEGV"),
-    (-15, True, "SIGTERM"), (3, False, "exit code 3"), (None, False, "exit status unknown"), (0, False, None),
-])
+@pytest.mark.parametrize(
+    "returncode, oom, expected",
+    [
+        (-9, False, "SIGKILL: out of memory?"),
+        (-9, True, "SIGKILL: out of memory"),
+        (-11, False, "SIGSEGV"),
+        (-15, True, "SIGTERM"),
+        (3, False, "exit code 3"),
+        (None, False, "exit status unknown"),
+        (0, False, None),
+    ],
+)
 def test_the_cause_in_words(returncode: int | None, oom: bool, expected: str | None) -> None:
     assert cause(returncode, oom) == expected
 
 
-@pytest.mark.parametrize("busy_seconds, busy, cell, expected", [
-    (75.0, True, 7, "died (SIGSEGV) after 1 min 15 s busy in cell [7]"),
-    (None, True, 7, "died (SIGSEGV) while busy in cell [7]"),  # the server saw it busy, not since when
-    (None, True, None, "died (SIGSEGV) while busy"),
-    (None, False, 7, "died (SIGSEGV) while idle"),
-])
+@pytest.mark.parametrize(
+    "busy_seconds, busy, cell, expected",
+    [
+        (75.0, True, 7, "died (SIGSEGV) after 1 min 15 s busy in cell [7]"),
+        (None, True, 7, "died (SIGSEGV) while busy in cell [7]"),  # the server saw it busy, not since when
+        (None, True, None, "died (SIGSEGV) while busy"),
+        (None, False, 7, "died (SIGSEGV) while idle"),
+    ],
+)
 def test_what_happened(busy_seconds: float | None, busy: bool, cell: int | None, expected: str) -> None:
     assert what_happened(Death("n.ipynb", None, "SIGSEGV", busy_seconds, cell, "h", busy)) == expected

@@ -20,30 +20,56 @@ import pytest
 from conftest import TOKEN, run_cli
 
 SUPPORT = Path(__file__).parent / "support"
-NOT_IN_KERNELS = ["jupyter_core", "jinja2", "tornado", "jupyter_server", "zmq", "ntfy",
-                  "jupyter_client", "ipykernel", "markupsafe", "ruamel", "telegram_send", "telegram", "httpx"]
-NOT_IN_DELIVERY = ["IPython", "traitlets", "jupyter_core", "jinja2", "tornado", "jupyter_server", "zmq",
-                   "jupyter_client", "ipykernel"]
+NOT_IN_KERNELS = [
+    "jupyter_core",
+    "jinja2",
+    "tornado",
+    "jupyter_server",
+    "zmq",
+    "ntfy",
+    "jupyter_client",
+    "ipykernel",
+    "markupsafe",
+    "ruamel",
+    "telegram_send",
+    "telegram",
+    "httpx",
+]
+NOT_IN_DELIVERY = [
+    "IPython",
+    "traitlets",
+    "jupyter_core",
+    "jinja2",
+    "tornado",
+    "jupyter_server",
+    "zmq",
+    "jupyter_client",
+    "ipykernel",
+]
 
 
 def blocked_python(names: list[str], report: Path, then: str) -> str:
     """Python source: block `names`, write what was attempted to `report` at exit, run `then`
     (a file, not stderr: the delivery child points its standard streams at /dev/null)."""
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         import atexit, json, sys
         sys.path.insert(0, {str(SUPPORT)!r})
         from blocked_imports import block
         blocker = block({names!r})
         atexit.register(lambda: open({str(report)!r}, "w").write(json.dumps(sorted(set(blocker.attempts)))))
-    """) + then
+    """)
+        + then
+    )
 
 
 def attempts(report: Path) -> list[str]:
     return json.loads(report.read_text())
 
 
-def test_kernel_side_runs_with_only_ipython_and_traitlets(home: Path, telegram,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_kernel_side_runs_with_only_ipython_and_traitlets(
+    home: Path, telegram, monkeypatch: pytest.MonkeyPatch
+) -> None:
     run_cli("install")
     notebook_dir = home / "work" / "alpha"
     notebook_dir.mkdir(parents=True)
@@ -52,10 +78,12 @@ def test_kernel_side_runs_with_only_ipython_and_traitlets(home: Path, telegram,
     (home / ".ipython" / "profile_default" / "ipython_config.py").write_text("c.AutoNotify.after = 0\n")
     cell = "import time; time.sleep(0.1)\ntry:\n    import zmq\nexcept ImportError:\n    print('zmq is blocked')\n6 * 7"
     report = home / "attempts.json"
-    source = blocked_python(NOT_IN_KERNELS, report, "from IPython import start_ipython\n"
-                                            f"start_ipython(argv=['--no-banner', '-c', {cell!r}])\n")
-    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=120,
-                          cwd=notebook_dir)
+    source = blocked_python(
+        NOT_IN_KERNELS,
+        report,
+        f"from IPython import start_ipython\nstart_ipython(argv=['--no-banner', '-c', {cell!r}])\n",
+    )
+    done = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, timeout=120, cwd=notebook_dir)
     assert done.returncode == 0, done.stderr
     assert "zmq is blocked" in done.stdout and "Out[" in done.stdout, done.stdout
     assert "autonotify is off" not in done.stderr, done.stderr
@@ -67,11 +95,17 @@ def test_kernel_side_runs_with_only_ipython_and_traitlets(home: Path, telegram,
 
 def test_delivery_child_runs_without_ipython(home: Path, telegram) -> None:
     report = home / "attempts.json"
-    source = blocked_python(NOT_IN_DELIVERY, report, "import runpy\n"
-                                             "runpy.run_module('jupyter_helpers.delivery', run_name='__main__')\n")
+    source = blocked_python(
+        NOT_IN_DELIVERY, report, "import runpy\nrunpy.run_module('jupyter_helpers.delivery', run_name='__main__')\n"
+    )
     request = {"text": "✅ delivered without IPython", "title": "t", "backend": "", "image": None, "limit": 30}
-    done = subprocess.run([sys.executable, "-P", "-c", source], input=json.dumps(request) + "\n",
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-P", "-c", source],
+        input=json.dumps(request) + "\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert json.loads(done.stdout) == {"ok": True, "via": "telegram"}, done.stdout + done.stderr
     assert attempts(report) == []
     assert telegram.wait_for(1) == ["✅ delivered without IPython"]

@@ -18,17 +18,34 @@ from jupyter_helpers.kernel.message import RunRecord, compose, compose_note, des
 
 @pytest.mark.parametrize(
     "seconds, text",
-    [(0.04, "0.0 s"), (4.24, "4.2 s"), (59.9, "59.9 s"), (60, "1 min 00 s"), (125, "2 min 05 s"),
-     (3723, "1 h 02 min 03 s"), (86400, "24 h 00 min 00 s")],
+    [
+        (0.04, "0.0 s"),
+        (4.24, "4.2 s"),
+        (59.9, "59.9 s"),
+        (60, "1 min 00 s"),
+        (125, "2 min 05 s"),
+        (3723, "1 h 02 min 03 s"),
+        (86400, "24 h 00 min 00 s"),
+    ],
 )
 def test_human_duration(seconds: float, text: str) -> None:
     assert human_duration(seconds) == text
 
 
 def test_run_message_names_notebook_project_cells_time_longest_and_result() -> None:
-    record = RunRecord(notebook="analysis.ipynb", project="Project Alpha", first_cell=2, last_cell=5,
-                       seconds=250.4, host="box", cells=4, longest_cell=3, longest_seconds=121.0,
-                       excerpt="42", note="check the plots")
+    record = RunRecord(
+        notebook="analysis.ipynb",
+        project="Project Alpha",
+        first_cell=2,
+        last_cell=5,
+        seconds=250.4,
+        host="box",
+        cells=4,
+        longest_cell=3,
+        longest_seconds=121.0,
+        excerpt="42",
+        note="check the plots",
+    )
     assert compose(record) == (
         "✅ analysis.ipynb (Project Alpha): cells [2]–[5] finished after 4 min 10 s\n"
         "Longest: cell [3], 2 min 01 s\ncheck the plots\nResult: 42\nHost: box"
@@ -37,10 +54,22 @@ def test_run_message_names_notebook_project_cells_time_longest_and_result() -> N
 
 
 def test_failed_run_and_single_cell_and_unknown_notebook() -> None:
-    failed = RunRecord(notebook="analysis.ipynb", first_cell=2, last_cell=3, seconds=3.14, host="box", cells=2,
-                       longest_cell=2, longest_seconds=2.0, error="ValueError: boom", excerpt="ignored")
-    assert compose(failed) == ("❌ analysis.ipynb: cells [2]–[3] failed after 3.1 s\nLongest: cell [2], 2.0 s\n"
-                               "Error in cell [3]: ValueError: boom\nHost: box")
+    failed = RunRecord(
+        notebook="analysis.ipynb",
+        first_cell=2,
+        last_cell=3,
+        seconds=3.14,
+        host="box",
+        cells=2,
+        longest_cell=2,
+        longest_seconds=2.0,
+        error="ValueError: boom",
+        excerpt="ignored",
+    )
+    assert compose(failed) == (
+        "❌ analysis.ipynb: cells [2]–[3] failed after 3.1 s\nLongest: cell [2], 2.0 s\n"
+        "Error in cell [3]: ValueError: boom\nHost: box"
+    )
     one = RunRecord(notebook="n.ipynb", first_cell=7, last_cell=7, seconds=61, host="h", longest_cell=7)
     assert compose(one) == "✅ n.ipynb: cell [7] finished after 1 min 01 s\nHost: h"
     nameless = RunRecord(notebook=None, first_cell=1, last_cell=1, seconds=1, host="h")
@@ -86,8 +115,9 @@ def test_cut_counts_utf16_code_units_like_telegram() -> None:
 
 
 def test_message_never_exceeds_telegram_limit_in_utf16() -> None:
-    huge = RunRecord(notebook="n", first_cell=1, last_cell=1, seconds=1, host="h", note="x" * 10_000,
-                     excerpt="🎉" * 10_000)
+    huge = RunRecord(
+        notebook="n", first_cell=1, last_cell=1, seconds=1, host="h", note="x" * 10_000, excerpt="🎉" * 10_000
+    )
     assert utf16_length(compose(huge)) == TELEGRAM_LIMIT
     emoji_only = RunRecord(notebook="n", first_cell=1, last_cell=1, seconds=1, host="h", excerpt="🎉" * 3000)
     assert utf16_length(compose(emoji_only)) <= TELEGRAM_LIMIT

@@ -52,8 +52,20 @@ def test_nbconvert_patterns_follow_traitlets_rules(args: list[str], patterns: li
 def test_nbconvert_patterns_agree_with_nbconvert_itself() -> None:
     from nbconvert.nbconvertapp import NbConvertApp
 
-    args = ["--to", "notebook", "--output", "copy", "--TagRemovePreprocessor.remove_cell_tags", "x",
-            "--execute", "--log-level=10", "--sanitize_html", "no", "a.ipynb", "b.ipynb"]
+    args = [
+        "--to",
+        "notebook",
+        "--output",
+        "copy",
+        "--TagRemovePreprocessor.remove_cell_tags",
+        "x",
+        "--execute",
+        "--log-level=10",
+        "--sanitize_html",
+        "no",
+        "a.ipynb",
+        "b.ipynb",
+    ]
     app = NbConvertApp()
     app.parse_command_line(args)
     assert nbconvert_patterns(args) == app.extra_args == ["a.ipynb", "b.ipynb"]
@@ -76,8 +88,10 @@ def test_papermill_input(args: list[str], notebook: str | None) -> None:
 @pytest.mark.parametrize(
     "argv, found",
     [
-        (["/v/bin/python", "/v/bin/jupyter-nbconvert", "--execute", "a.ipynb"],
-         ("nbconvert", ["--execute", "a.ipynb"])),
+        (
+            ["/v/bin/python", "/v/bin/jupyter-nbconvert", "--execute", "a.ipynb"],
+            ("nbconvert", ["--execute", "a.ipynb"]),
+        ),
         (["python", "-m", "nbconvert", "a.ipynb"], ("nbconvert", ["a.ipynb"])),
         (["/v/bin/python", "/v/bin/papermill", "a.ipynb", "b.ipynb"], ("papermill", ["a.ipynb", "b.ipynb"])),
         (["/v/bin/python", "/v/bin/jupyter-lab"], None),
@@ -109,17 +123,16 @@ def test_executed_notebook_uses_position_and_checks_the_folder(tmp_path: Path) -
 
 
 def _nbconvert(workdir: Path, *args: str) -> None:
-    subprocess.run([str(BIN / "jupyter"), "nbconvert", *args], cwd=workdir, check=True, capture_output=True,
-                   timeout=180)
+    subprocess.run(
+        [str(BIN / "jupyter"), "nbconvert", *args], cwd=workdir, check=True, capture_output=True, timeout=180
+    )
 
 
 def _notebook(path: Path, label: str) -> None:
     nbformat.write(make_notebook(["%autonotify -a 0.3", f"import time; time.sleep(0.4); '{label}'"]), path)
 
 
-def test_nbconvert_with_two_notebooks_names_each(
-    kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_nbconvert_with_two_notebooks_names_each(kernel_home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("JPY_SESSION_NAME")
     _notebook(kernel_home / "first.ipynb", "from first")
     _notebook(kernel_home / "second.ipynb", "from second")

@@ -36,8 +36,10 @@ def test_notify_works_without_an_installed_profile(home: Path, telegram) -> None
 
 @pytest.mark.parametrize(
     "mode, reason",
-    [("unauthorized", "Telegram rejected the bot token (check `token` in telegram.ini)"),
-     ("hang", "no answer within 3 s (is the service reachable?)")],
+    [
+        ("unauthorized", "Telegram rejected the bot token (check `token` in telegram.ini)"),
+        ("hang", "no answer within 3 s (is the service reachable?)"),
+    ],
 )
 def test_notify_failure_is_one_line_on_stderr_and_exit_1(home: Path, telegram, mode: str, reason: str) -> None:
     telegram.mode = mode
@@ -73,8 +75,9 @@ def test_notify_through_another_backend(home: Path, telegram, tmp_path: Path) ->
 def test_notify_with_nothing_to_say_is_a_usage_error(home: Path, telegram, text: str) -> None:
     done = run_cli("notify", text, check=False)
     assert done.returncode == 2
-    assert done.stderr == ("jupyter-helpers: error: nothing to send: give the text, e.g. "
-                           "`jupyter-helpers notify 'training done'`\n")
+    assert done.stderr == (
+        "jupyter-helpers: error: nothing to send: give the text, e.g. `jupyter-helpers notify 'training done'`\n"
+    )
     assert telegram.texts() == []
 
 
@@ -94,8 +97,11 @@ def test_a_long_notify_text_arrives_as_one_message_cut_to_telegrams_limit(home: 
 def test_a_non_utf8_argument_is_sent_with_a_replacement_character(home: Path, telegram) -> None:
     """A shell script passing a log line with a stray byte: sent, not refused; nothing raw reaches
     the terminal either."""
-    done = subprocess.run([str(BIN / "jupyter-helpers").encode(), b"notify", b"log line \xff\x1b[31mred"],
-                          capture_output=True, timeout=120)
+    done = subprocess.run(
+        [str(BIN / "jupyter-helpers").encode(), b"notify", b"log line \xff\x1b[31mred"],
+        capture_output=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert b"\x1b" not in done.stdout + done.stderr
     assert telegram.texts() == ["log line \ufffdred"]
@@ -103,7 +109,8 @@ def test_a_non_utf8_argument_is_sent_with_a_replacement_character(home: Path, te
 
 @pytest.mark.parametrize("xdg", ["", "relative/config"])
 def test_an_empty_or_relative_xdg_config_home_reads_home_config_like_status(
-        home: Path, telegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg: str) -> None:
+    home: Path, telegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, xdg: str
+) -> None:
     """The XDG spec ignores such values; ntfy's appdirs would read ./ntfy from wherever it runs,
     while status checked ~/.config/ntfy and said ok (hostile round)."""
     run_cli("install")

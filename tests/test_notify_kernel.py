@@ -49,8 +49,13 @@ def test_nbconvert_run_names_its_notebook_and_reports_the_last_run(
     monkeypatch.delenv("JPY_SESSION_NAME")
     notebook = make_notebook(["%autonotify -a 1", "import time; time.sleep(0.7)", "time.sleep(0.7); 'last cell'"])
     nbformat.write(notebook, kernel_home / "overnight.ipynb")
-    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "overnight.ipynb"],
-                   cwd=kernel_home, check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "overnight.ipynb"],
+        cwd=kernel_home,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     texts = telegram.wait_for(1)
     assert len(texts) == 1 and texts[0].startswith("✅ overnight.ipynb: cells [1]–[3] finished after "), texts
     assert "Result: 'last cell'" in texts[0]
@@ -74,14 +79,23 @@ def test_autonotify_is_on_by_default_and_off_stops_it(kernel_home: Path, telegra
 
 
 def test_bad_arguments_give_one_usage_error_and_keep_settings(kernel_home: Path, telegram) -> None:
-    nb = run_notebook(["%autonotify -a -5", "%autonotify -a abc", "%autonotify -a '-inf'",
-                       "%autonotify -m \"unbalanced", "%autonotify --status"], kernel_home)
+    nb = run_notebook(
+        [
+            "%autonotify -a -5",
+            "%autonotify -a abc",
+            "%autonotify -a '-inf'",
+            '%autonotify -m "unbalanced',
+            "%autonotify --status",
+        ],
+        kernel_home,
+    )
     negative, word, quoted, unbalanced = (stream_text(cell, "stderr") for cell in nb.cells[:4])
     assert negative == "UsageError: argument -a/--after: seconds must be a number from 0 to 1e+07, got '-5'\n"
     assert word == "UsageError: argument -a/--after: expected a number of seconds, got 'abc' (e.g. -a 120)\n"
     assert quoted == "UsageError: argument -a/--after: seconds must be a number from 0 to 1e+07, got '-inf'\n"
-    assert unbalanced == ("UsageError: %autonotify: a quote is not closed in '-m \"unbalanced'; "
-                          "close it, e.g. -m \"Training done\"\n"), nb.cells[3].outputs
+    assert unbalanced == (
+        'UsageError: %autonotify: a quote is not closed in \'-m "unbalanced\'; close it, e.g. -m "Training done"\n'
+    ), nb.cells[3].outputs
     assert "autonotify: on, one message per run of 1 min 00 s or more (--per run;" in stream_text(nb.cells[4])
 
 
@@ -159,14 +173,32 @@ def test_kernel_from_another_venv_without_ntfy_still_delivers(
     kernel_home: Path, telegram, home: Path, bare_kernel_python: Path
 ) -> None:
     probe = subprocess.run(
-        [str(bare_kernel_python), "-c",
-         "import importlib.util as u; print(u.find_spec('ntfy'), u.find_spec('jupyter_helpers'))"],
-        capture_output=True, text=True, check=True, cwd=kernel_home,
+        [
+            str(bare_kernel_python),
+            "-c",
+            "import importlib.util as u; print(u.find_spec('ntfy'), u.find_spec('jupyter_helpers'))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=kernel_home,
     )
     assert probe.stdout.split() == ["None", "None"]
     kernels = Path(os.environ["JUPYTER_DATA_DIR"]) / "kernels"
-    subprocess.run([str(bare_kernel_python), "-m", "ipykernel", "install", "--name", "bare",
-                    "--prefix", str(kernels.parent.parent.parent)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(bare_kernel_python),
+            "-m",
+            "ipykernel",
+            "install",
+            "--name",
+            "bare",
+            "--prefix",
+            str(kernels.parent.parent.parent),
+        ],
+        check=True,
+        capture_output=True,
+    )
     assert (kernels / "bare" / "kernel.json").exists()
     nb = run_notebook(
         ["%autonotify -a 1 --per cell", "import sys, time; time.sleep(1.2); sys.executable", MARKER],
@@ -186,8 +218,10 @@ def test_another_ntfy_backend_by_magic_or_ntfy_config(
     if chosen_by == "ntfy.yml":
         (home / ".config" / "ntfy" / "ntfy.yml").write_text("backends: [recorder_backend]\n")
     magic = "%autonotify -a 0.5 --per cell" + (" --backend recorder_backend" if chosen_by == "magic" else "")
-    run_notebook([magic, "import time; time.sleep(0.6); 'via recorder'", f"%autonotify --off\n{WATCHER}.wait_idle(30)"],
-                 kernel_home)
+    run_notebook(
+        [magic, "import time; time.sleep(0.6); 'via recorder'", f"%autonotify --off\n{WATCHER}.wait_idle(30)"],
+        kernel_home,
+    )
     received = recorder.read_text().split("\n===\n")[:-1]
     assert len(received) == 1
     title, text = received[0].split("|", 1)

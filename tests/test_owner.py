@@ -33,10 +33,13 @@ def test_a_service_named_like_the_owner_is_not_the_owner() -> None:
     assert not counts_as_owner(hub_user("alice", kind="service"), ALICE_SERVER)
 
 
-@pytest.mark.parametrize("value, disabled", [("", False), ("0", False), ("false", False), ("False", False),
-                                             ("1", True), ("true", True), ("yes", True)])
-def test_disable_user_config_reads_as_jupyterhub_reads_it(value: str, disabled: bool,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "value, disabled",
+    [("", False), ("0", False), ("false", False), ("False", False), ("1", True), ("true", True), ("yes", True)],
+)
+def test_disable_user_config_reads_as_jupyterhub_reads_it(
+    value: str, disabled: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from jupyterhub.utils import _bool_env
 
     monkeypatch.setenv("JUPYTERHUB_DISABLE_USER_CONFIG", value)
@@ -56,8 +59,11 @@ def test_folders_in_the_home_are_dropped_as_jupyterhub_drops_them(tmp_path, monk
 
 
 def test_the_start_line_names_the_owner_and_what_disabled_user_config_means() -> None:
-    assert startup_line(ALICE_SERVER, "/m.json") == "jupyter-helpers: alice's server: only alice's own pages count " \
-                                                   "as looking"
+    assert (
+        startup_line(ALICE_SERVER, "/m.json") == "jupyter-helpers: alice's server: only alice's own pages count "
+        "as looking"
+    )
     line = startup_line({**ALICE_SERVER, "JUPYTERHUB_DISABLE_USER_CONFIG": "1"}, "/home/alice/.jupyter/map.json")
-    assert "per-user config is disabled" in line and line.endswith("still reads the project map "
-                                                                   "/home/alice/.jupyter/map.json")
+    assert "per-user config is disabled" in line and line.endswith(
+        "still reads the project map /home/alice/.jupyter/map.json"
+    )

@@ -11,17 +11,21 @@ from jupyter_helpers.common import paths
 from jupyter_helpers.common.errors import UserError
 
 
-@pytest.mark.parametrize("env", [
-    {},
-    {"JUPYTER_CONFIG_DIR": "/somewhere/else"},
-    {"JUPYTER_CONFIG_DIR": ""},
-    {"JUPYTER_PLATFORM_DIRS": "1"},
-    {"JUPYTER_PLATFORM_DIRS": "1", "XDG_CONFIG_HOME": "/xdg"},
-    {"JUPYTER_PLATFORM_DIRS": "off"},
-    {"JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": "/wins"},
-])
-def test_jupyter_config_dir_agrees_with_jupyter_core(env: dict[str, str], home: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "env",
+    [
+        {},
+        {"JUPYTER_CONFIG_DIR": "/somewhere/else"},
+        {"JUPYTER_CONFIG_DIR": ""},
+        {"JUPYTER_PLATFORM_DIRS": "1"},
+        {"JUPYTER_PLATFORM_DIRS": "1", "XDG_CONFIG_HOME": "/xdg"},
+        {"JUPYTER_PLATFORM_DIRS": "off"},
+        {"JUPYTER_PLATFORM_DIRS": "1", "JUPYTER_CONFIG_DIR": "/wins"},
+    ],
+)
+def test_jupyter_config_dir_agrees_with_jupyter_core(
+    env: dict[str, str], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_PLATFORM_DIRS", "XDG_CONFIG_HOME", "JUPYTER_NO_CONFIG"):
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():

@@ -16,8 +16,15 @@ KERNEL = "0b5c6c2e-8a3b-4c47-9d5e-2f1a7e6b9c10"
 
 
 def page(**changes) -> dict:
-    return {"page": "p1", "focused": True, "visible": True, "closed": False, "reported": NOW - 2,
-            "last_input": NOW - 3, **changes}
+    return {
+        "page": "p1",
+        "focused": True,
+        "visible": True,
+        "closed": False,
+        "reported": NOW - 2,
+        "last_input": NOW - 3,
+        **changes,
+    }
 
 
 def test_a_focused_page_with_fresh_input_holds_messages() -> None:
@@ -26,17 +33,20 @@ def test_a_focused_page_with_fresh_input_holds_messages() -> None:
     assert verdict.reason == "notebook page focused, last input 3 s ago: phone messages held"
 
 
-@pytest.mark.parametrize(("changes", "reason"), [
-    ({"focused": False}, "notebook page open but focus is elsewhere: phone messages sent"),
-    ({"visible": False}, "notebook page hidden: phone messages sent"),
-    ({"closed": True}, "notebook page closed: phone messages sent"),
-    ({"last_input": NOW - 121}, "notebook page focused, no input for 2 min: phone messages sent"),
-    ({"last_input": None}, "notebook page focused, no input yet: phone messages sent"),
-    ({"reported": NOW - STALE_AFTER - 1}, "notebook page silent for 31 s: phone messages sent"),
-    ({"reported": NOW + 60}, "notebook page silent for 0 s: phone messages sent"),
-    ({"focused": "yes"}, "notebook page open but focus is elsewhere: phone messages sent"),
-    ({"reported": "soon"}, "notebook page silent: phone messages sent"),
-])
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"focused": False}, "notebook page open but focus is elsewhere: phone messages sent"),
+        ({"visible": False}, "notebook page hidden: phone messages sent"),
+        ({"closed": True}, "notebook page closed: phone messages sent"),
+        ({"last_input": NOW - 121}, "notebook page focused, no input for 2 min: phone messages sent"),
+        ({"last_input": None}, "notebook page focused, no input yet: phone messages sent"),
+        ({"reported": NOW - STALE_AFTER - 1}, "notebook page silent for 31 s: phone messages sent"),
+        ({"reported": NOW + 60}, "notebook page silent for 0 s: phone messages sent"),
+        ({"focused": "yes"}, "notebook page open but focus is elsewhere: phone messages sent"),
+        ({"reported": "soon"}, "notebook page silent: phone messages sent"),
+    ],
+)
 def test_anything_short_of_looking_sends(changes: dict, reason: str) -> None:
     verdict = decide({"pages": [page(**changes)]}, NOW, present_for=120)
     assert not verdict.looking and verdict.reason == reason
@@ -74,24 +84,44 @@ def test_written_files_are_private_and_unreadable_ones_mean_away(tmp_path: Path)
 
 
 def test_reports_are_parsed_field_by_field() -> None:
-    report = parse_report(json.dumps({"page": "abc12345", "seq": 3, "path": "/alpha/a.ipynb/", "focused": True,
-                                      "visible": True, "idle": 2.5}).encode())
-    assert (report.seq, report.path, report.focused, report.visible, report.idle, report.closing) == \
-        (3, "alpha/a.ipynb", True, True, 2.5, False)
+    report = parse_report(
+        json.dumps(
+            {"page": "abc12345", "seq": 3, "path": "/alpha/a.ipynb/", "focused": True, "visible": True, "idle": 2.5}
+        ).encode()
+    )
+    assert (report.seq, report.path, report.focused, report.visible, report.idle, report.closing) == (
+        3,
+        "alpha/a.ipynb",
+        True,
+        True,
+        2.5,
+        False,
+    )
     assert parse_report(b'{"page": "abc12345", "seq": 0, "path": "", "idle": null, "closing": true}').closing
 
 
-@pytest.mark.parametrize("body", [
-    b"", b"{", b"[1]", b"\xff", b" " * 9000,
-    b'{"page": "short", "seq": 1, "path": ""}', b'{"page": "abc12345<>", "seq": 1, "path": ""}',
-    b'{"page": "abc12345", "path": ""}', b'{"page": "abc12345", "seq": -1, "path": ""}',
-    b'{"page": "abc12345", "seq": 1.5, "path": ""}', b'{"page": "abc12345", "seq": true, "path": ""}',
-    b'{"page": "abc12345", "seq": 1, "path": 1}', b'{"page": "abc12345", "seq": 1, "path": "a\\u0000b"}',
-    b'{"page": "abc12345", "seq": 1, "path": "", "focused": 1}',
-    b'{"page": "abc12345", "seq": 1, "path": "", "idle": true}',
-    b'{"page": "abc12345", "seq": 1, "path": "", "idle": -1}',
-    b'{"page": "abc12345", "seq": 1, "path": "", "idle": 1e999}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"{",
+        b"[1]",
+        b"\xff",
+        b" " * 9000,
+        b'{"page": "short", "seq": 1, "path": ""}',
+        b'{"page": "abc12345<>", "seq": 1, "path": ""}',
+        b'{"page": "abc12345", "path": ""}',
+        b'{"page": "abc12345", "seq": -1, "path": ""}',
+        b'{"page": "abc12345", "seq": 1.5, "path": ""}',
+        b'{"page": "abc12345", "seq": true, "path": ""}',
+        b'{"page": "abc12345", "seq": 1, "path": 1}',
+        b'{"page": "abc12345", "seq": 1, "path": "a\\u0000b"}',
+        b'{"page": "abc12345", "seq": 1, "path": "", "focused": 1}',
+        b'{"page": "abc12345", "seq": 1, "path": "", "idle": true}',
+        b'{"page": "abc12345", "seq": 1, "path": "", "idle": -1}',
+        b'{"page": "abc12345", "seq": 1, "path": "", "idle": 1e999}',
+    ],
+)
 def test_malformed_reports_are_refused_with_a_reason(body: bytes) -> None:
     with pytest.raises(BadReport):
         parse_report(body)
@@ -102,5 +132,6 @@ def test_status_line_outside_a_jupyter_kernel() -> None:
     from jupyter_helpers.kernel.presence import status_line
 
     assert status_line("always", 120) == "presence: not consulted (--when always): phone messages sent"
-    assert status_line("away", 120) == ("presence (--when away, input within 120 s): "
-                                        "kernel not started by a Jupyter server: phone messages sent")
+    assert status_line("away", 120) == (
+        "presence (--when away, input within 120 s): kernel not started by a Jupyter server: phone messages sent"
+    )

@@ -27,9 +27,14 @@ from support.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 WITHOUT = os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_PRESENCE") == "1"  # to show the tests can fail
-NOTEBOOKS = ["alpha/analysis.ipynb", "alpha/second.ipynb", "beta/model.ipynb", "beta/closing.ipynb",
-             "beta/crash.ipynb", "alpha/always.ipynb"]
-
+NOTEBOOKS = [
+    "alpha/analysis.ipynb",
+    "alpha/second.ipynb",
+    "beta/model.ipynb",
+    "beta/closing.ipynb",
+    "beta/crash.ipynb",
+    "alpha/always.ipynb",
+]
 
 
 @pytest.fixture(scope="module")
@@ -52,14 +57,16 @@ def site(tmp_path_factory: pytest.TempPathFactory, fake: FakeTelegram):
     else:  # pip's enabling file in the environment would load the extension all the same
         (home / ".jupyter").mkdir(parents=True)
         (home / ".jupyter" / "jupyter_server_config.py").write_text(
-            'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n')
+            'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n'
+        )
     return {"env": env, "work": work, "base": base, "runtime": home / ".local/share/jupyter/runtime"}
 
 
 @pytest.fixture(scope="module", params=["notebook", "lab"])
 def server(request: pytest.FixtureRequest, site: dict):
-    with JupyterServer(request.param, site["work"], site["env"], site["base"] / f"{request.param}.log",
-                       ready_marker=b"is running at:") as running:
+    with JupyterServer(
+        request.param, site["work"], site["env"], site["base"] / f"{request.param}.log", ready_marker=b"is running at:"
+    ) as running:
         running.front_end = request.param
         yield running
 
@@ -72,7 +79,6 @@ def context(browser, server: JupyterServer):
     login.close()
     yield context
     context.close()
-
 
 
 def kernel_of(server: JupyterServer, path: str) -> str | None:
@@ -129,8 +135,13 @@ def only_page(site: dict, kernel: str, **expected) -> dict | None:
 def test_focus_input_blur_and_close_reach_the_presence_file(context, server, site) -> None:
     page = open_document(context, server, "alpha/analysis.ipynb")
     give_input(page)
-    looking = wait_until(lambda: only_page(site, page.kernel, focused=True, visible=True, closed=False)
-                         if (only_page(site, page.kernel) or {}).get("last_input") else None)
+    looking = wait_until(
+        lambda: (
+            only_page(site, page.kernel, focused=True, visible=True, closed=False)
+            if (only_page(site, page.kernel) or {}).get("last_input")
+            else None
+        )
+    )
     assert looking, presence(site, page.kernel)
     assert time.time() - looking["last_input"] < 30 and time.time() - looking["reported"] < 30
     path = site["runtime"] / "jupyter-helpers-presence" / f"{page.kernel}.json"
@@ -172,8 +183,9 @@ def test_endpoint_refuses_requests_without_token_or_xsrf(context, server, site) 
     page = open_document(context, server, "beta/model.ipynb")
     give_input(page)
     assert wait_until(lambda: only_page(site, page.kernel, focused=True))
-    body = json.dumps({"page": "intruder-page-1", "seq": 1, "path": "beta/model.ipynb", "focused": True,
-                       "visible": True, "idle": 0}).encode()
+    body = json.dumps(
+        {"page": "intruder-page-1", "seq": 1, "path": "beta/model.ipynb", "focused": True, "visible": True, "idle": 0}
+    ).encode()
     url = server.url + "jupyter-helpers/presence"
     for headers in ({}, {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in context.cookies())}):
         request = urllib.request.Request(url, data=body, method="POST", headers=headers)
@@ -181,8 +193,11 @@ def test_endpoint_refuses_requests_without_token_or_xsrf(context, server, site) 
             urllib.request.urlopen(request, timeout=30)
         assert refused.value.code == 403
     # From the page itself, without the X-XSRFToken header the front ends send:
-    status = page.evaluate("""([url, body]) => fetch(url, {method: "POST", body: body,
-                              credentials: "same-origin"}).then(r => r.status)""", [url, body.decode()])
+    status = page.evaluate(
+        """([url, body]) => fetch(url, {method: "POST", body: body,
+                              credentials: "same-origin"}).then(r => r.status)""",
+        [url, body.decode()],
+    )
     assert status == 403
     time.sleep(0.5)  # nothing to wait for: a refused request must change nothing
     assert [record["page"] for record in presence(site, page.kernel)["pages"]] == [only_page(site, page.kernel)["page"]]
@@ -192,25 +207,44 @@ def test_endpoint_refuses_requests_without_token_or_xsrf(context, server, site) 
 
 def test_bad_bodies_get_400_and_no_traceback_and_write_nowhere(server, site) -> None:
     folder = site["runtime"] / "jupyter-helpers-presence"
+
     def listing() -> set[Path]:
         return set(folder.iterdir()) if folder.exists() else set()
 
     before = listing()
     log_before = server.log.read_text()
-    for body in [b"", b"{", b"[]", b"\xff\xfe", json.dumps({"page": "x", "path": "a"}).encode(),
-                 json.dumps({"page": "page-00001", "path": 7}).encode(),
-                 json.dumps({"page": "page-00001", "path": "a", "focused": "yes"}).encode(),
-                 json.dumps({"page": "page-00001", "path": "a", "idle": -1}).encode(),
-                 b"x" * 20000]:
+    for body in [
+        b"",
+        b"{",
+        b"[]",
+        b"\xff\xfe",
+        json.dumps({"page": "x", "path": "a"}).encode(),
+        json.dumps({"page": "page-00001", "path": 7}).encode(),
+        json.dumps({"page": "page-00001", "path": "a", "focused": "yes"}).encode(),
+        json.dumps({"page": "page-00001", "path": "a", "idle": -1}).encode(),
+        b"x" * 20000,
+    ]:
         status, _ = server.api("jupyter-helpers/presence", "POST", body)
         assert status == 400, body
     for path in ["../../../../tmp/evil", "/etc/passwd", "a\\..\\b"]:
-        status, _ = server.api("jupyter-helpers/presence", "POST", json.dumps(
-            {"page": "page-00002", "seq": len(path), "path": path, "focused": True, "visible": True, "idle": 0,
-             "kernel": "00000000-0000-0000-0000-000000000000"}).encode())
+        status, _ = server.api(
+            "jupyter-helpers/presence",
+            "POST",
+            json.dumps(
+                {
+                    "page": "page-00002",
+                    "seq": len(path),
+                    "path": path,
+                    "focused": True,
+                    "visible": True,
+                    "idle": 0,
+                    "kernel": "00000000-0000-0000-0000-000000000000",
+                }
+            ).encode(),
+        )
         assert status == 204
     time.sleep(0.5)  # let a retry of the unresolvable paths run
-    log_after = server.log.read_text()[len(log_before):]
+    log_after = server.log.read_text()[len(log_before) :]
     # (jupyter_server itself may log a traceback for a websocket a closed page left half open)
     assert "server/presence.py" not in log_after and "exception POST" not in log_after
     assert log_after.count("presence report rejected") >= 9
@@ -246,6 +280,7 @@ def start_cell(page, index: int) -> str:
 
 def wait_cell(page, index: int, before: str, timeout: float = 60) -> None:
     prompt = page.locator(".jp-Cell").nth(index).locator(".jp-InputPrompt")
+
     def finished() -> bool:
         text = prompt.inner_text().strip()
         return text != before.strip() and "*" not in text and any(ch.isdigit() for ch in text)
@@ -363,8 +398,7 @@ def test_two_pages_of_one_notebook_close_one_by_one(context, server, site) -> No
 
 
 @pytest.mark.parametrize("server", ["notebook"], indirect=True)
-def test_the_first_held_message_is_explained_once_and_the_readme_shows_the_status(context, server, site,
-                                                                                   fake) -> None:
+def test_the_first_held_message_is_explained_once_and_the_readme_shows_the_status(context, server, site, fake) -> None:
     """A newcomer's first try: a long cell while watching it. The message is held, and the next
     cell says so, once per kernel. The README's `%autonotify` sample is this page's output."""
     name = "first-try.ipynb"

@@ -46,8 +46,12 @@ async def post(jp_fetch, body: bytes | dict, **kwargs) -> int:
 
 async def open_session(jp_fetch, path: str = "a.ipynb") -> str:
     """A notebook session with a real kernel, as a front end opens it; returns the kernel id."""
-    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(
-        {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}))
+    response = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
+    )
     return json.loads(response.body)["kernel"]["id"]
 
 
@@ -60,8 +64,11 @@ def presence_folder(app) -> Path:
 
 
 def warnings_about(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
-    return [record.getMessage() for record in caplog.records
-            if record.levelno >= logging.WARNING and text in record.getMessage()]
+    return [
+        record.getMessage()
+        for record in caplog.records
+        if record.levelno >= logging.WARNING and text in record.getMessage()
+    ]
 
 
 async def test_deeply_nested_json_is_a_bad_request_not_a_crash(jp_fetch, jp_serverapp, caplog) -> None:
@@ -71,8 +78,15 @@ async def test_deeply_nested_json_is_a_bad_request_not_a_crash(jp_fetch, jp_serv
     assert await post(jp_fetch, b'{"a":' * 1300 + b"1" + b"}" * 1300) == 400
     assert not [record for record in caplog.records if record.exc_info], caplog.text
     assert "Traceback" not in caplog.text and "Uncaught exception" not in caplog.text
-    assert len(warnings_about(caplog, "400 POST /a%40b/jupyter-helpers/presence (127.0.0.1): presence report "
-                                      "rejected: body nests too deeply")) == 2
+    assert (
+        len(
+            warnings_about(
+                caplog,
+                "400 POST /a%40b/jupyter-helpers/presence (127.0.0.1): presence report rejected: body nests too deeply",
+            )
+        )
+        == 2
+    )
 
 
 async def test_the_xsrf_token_a_beacon_carries_stays_out_of_the_log(jp_fetch, jp_serverapp, caplog) -> None:
@@ -80,8 +94,15 @@ async def test_the_xsrf_token_a_beacon_carries_stays_out_of_the_log(jp_fetch, jp
     (bad body: 400; no login: 403) wrote that URL to the server log."""
     await start(jp_serverapp)
     assert await post(jp_fetch, b"{", params={"_xsrf": XSRF}) == 400
-    assert await post(jp_fetch, looking("pageA0001"), params={"_xsrf": XSRF},
-                      headers={"Authorization": "token wrong", "Cookie": f"_xsrf={XSRF}"}) == 403
+    assert (
+        await post(
+            jp_fetch,
+            looking("pageA0001"),
+            params={"_xsrf": XSRF},
+            headers={"Authorization": "token wrong", "Cookie": f"_xsrf={XSRF}"},
+        )
+        == 403
+    )
     assert warnings_about(caplog, "presence") and warnings_about(caplog, "403")
     for secret in (XSRF, urllib.parse.quote(XSRF), XSRF.split("|")[2]):
         assert secret not in caplog.text
@@ -95,8 +116,7 @@ async def test_closed_pages_leave_the_record_and_it_stays_bounded(jp_fetch, jp_s
     for number in range(450):  # what 450 reloads send: one report, then the pagehide beacon
         page = f"pReload{number:06d}"
         assert await post(jp_fetch, looking(page, focused=False, idle=None)) == 204
-        assert await post(jp_fetch, looking(page, seq=2, focused=False, visible=False, idle=None,
-                                            closing=True)) == 204
+        assert await post(jp_fetch, looking(page, seq=2, focused=False, visible=False, idle=None, closing=True)) == 204
     for number in range(MAX_PAGES_PER_KERNEL + 20):  # pages that stay open in the background
         assert await post(jp_fetch, looking(f"pOpen{number:07d}", focused=False)) == 204
     assert await post(jp_fetch, looking("pFocused01")) == 204
@@ -114,7 +134,8 @@ async def test_closed_pages_leave_the_record_and_it_stays_bounded(jp_fetch, jp_s
 
 @pytest.mark.parametrize("problem", ["open to other users", "belongs to another user"])
 async def test_a_presence_folder_others_could_use_is_refused_with_one_warning(
-        jp_fetch, jp_serverapp, caplog, problem: str) -> None:
+    jp_fetch, jp_serverapp, caplog, problem: str
+) -> None:
     """Issue 16 F17 and F18: a presence folder someone else owns, or one open to others, is used
     by neither side (another user could forge 'looking'), and the server says so once, not once
     per report."""
@@ -155,6 +176,7 @@ async def test_the_warning_comes_back_after_the_folder_worked_again(jp_fetch, jp
 
 # -- a separate server process: the user's config, and what a stopped server leaves -------------
 
+
 @pytest.mark.parametrize("enabled", [True, False])
 def test_presence_can_be_switched_off_on_the_server(tmp_path: Path, enabled: bool) -> None:
     home, work = tmp_path / "home", tmp_path / "work"
@@ -165,9 +187,12 @@ def test_presence_can_be_switched_off_on_the_server(tmp_path: Path, enabled: boo
         (home / ".jupyter" / "jupyter_server_config.py").write_text("c.PagePresence.enabled = False\n")
     with JupyterServer("notebook", work, env, tmp_path / "server.log") as server:
         page = server.get("tree")
-        request = urllib.request.Request(server.url + "jupyter-helpers/presence", method="POST",
-                                         data=b'{"page": "abcdefgh", "seq": 1, "path": ""}',
-                                         headers={"Authorization": f"token {TOKEN}"})
+        request = urllib.request.Request(
+            server.url + "jupyter-helpers/presence",
+            method="POST",
+            data=b'{"page": "abcdefgh", "seq": 1, "path": ""}',
+            headers={"Authorization": f"token {TOKEN}"},
+        )
         try:
             status = urllib.request.urlopen(request, timeout=30).status
         except urllib.error.HTTPError as error:
@@ -179,8 +204,9 @@ def test_presence_can_be_switched_off_on_the_server(tmp_path: Path, enabled: boo
 
 
 def api(server: JupyterServer, path: str, body: dict) -> bytes:
-    request = urllib.request.Request(server.url + path, method="POST", data=json.dumps(body).encode(),
-                                     headers={"Authorization": f"token {TOKEN}"})
+    request = urllib.request.Request(
+        server.url + path, method="POST", data=json.dumps(body).encode(), headers={"Authorization": f"token {TOKEN}"}
+    )
     with urllib.request.urlopen(request, timeout=60) as response:
         return response.read()
 
@@ -195,9 +221,16 @@ def test_presence_files_go_when_the_server_stops_with_kernels_open(tmp_path: Pat
     subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
     folder = home / ".local/share/jupyter/runtime" / PRESENCE_DIR
     with JupyterServer("notebook", work, env, tmp_path / "server.log") as server:
-        kernels = [json.loads(api(server, "api/sessions", {"path": name, "type": "notebook", "name": name,
-                                                           "kernel": {"name": "python3"}}))["kernel"]["id"]
-                   for name in ("a.ipynb", "b.ipynb")]
+        kernels = [
+            json.loads(
+                api(
+                    server,
+                    "api/sessions",
+                    {"path": name, "type": "notebook", "name": name, "kernel": {"name": "python3"}},
+                )
+            )["kernel"]["id"]
+            for name in ("a.ipynb", "b.ipynb")
+        ]
         for number, name in enumerate(("a.ipynb", "b.ipynb")):
             api(server, "jupyter-helpers/presence", looking(f"pStop{number:05d}", path=name))
         assert sorted(path.name for path in folder.iterdir()) == sorted(f"{kernel}.json" for kernel in kernels)

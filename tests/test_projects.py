@@ -16,8 +16,14 @@ MAP = ProjectMap({"/w/alpha": "Project Alpha", "/w/alpha/deep": "Deep", "/w": "W
 
 @pytest.mark.parametrize(
     "path, project",
-    [("/w/alpha", "Project Alpha"), ("/w/alpha/x.ipynb", "Project Alpha"), ("/w/alpha/deep/y", "Deep"),
-     ("/w/alphabet/z", "Alphabet"), ("/w/other", "Work"), ("/elsewhere", None)],
+    [
+        ("/w/alpha", "Project Alpha"),
+        ("/w/alpha/x.ipynb", "Project Alpha"),
+        ("/w/alpha/deep/y", "Deep"),
+        ("/w/alphabet/z", "Alphabet"),
+        ("/w/other", "Work"),
+        ("/elsewhere", None),
+    ],
 )
 def test_deepest_folder_wins(path: str, project: str | None) -> None:
     assert MAP.resolve(path) == project
@@ -35,8 +41,11 @@ def test_server_view_for_a_root_inside_and_above_mapped_folders() -> None:
 
 @pytest.mark.parametrize(
     "raw, message",
-    [([], "expected {\"folders\""), ({"folders": {"/a": 3}}, "project name for '/a' must be a non-empty string"),
-     ({"folders": {"rel/dir": "X"}}, "folder 'rel/dir' must be an absolute path")],
+    [
+        ([], 'expected {"folders"'),
+        ({"folders": {"/a": 3}}, "project name for '/a' must be a non-empty string"),
+        ({"folders": {"rel/dir": "X"}}, "folder 'rel/dir' must be an absolute path"),
+    ],
 )
 def test_malformed_map_names_the_entry(raw: object, message: str) -> None:
     with pytest.raises(ProjectMapError, match=message.replace("(", r"\(").replace("{", r"\{")) as caught:
@@ -48,17 +57,22 @@ def test_cli_add_list_which_remove(home: Path, tmp_path: Path) -> None:
     alpha = tmp_path / "work" / "alpha"
     alpha.mkdir(parents=True)
     assert run_cli("projects", "add", str(alpha), "Project Alpha").stdout.splitlines() == [
-        f"{alpha} -> Project Alpha (saved in {home / '.jupyter' / 'jupyter_helpers_projects.json'})"]
+        f"{alpha} -> Project Alpha (saved in {home / '.jupyter' / 'jupyter_helpers_projects.json'})"
+    ]
     beta = tmp_path / "work" / "beta"  # not made yet: mapped all the same, with a note
     assert run_cli("projects", "add", str(beta), "Project Beta").stdout.splitlines()[1:] == [
-        f"note: {beta} does not exist yet; its notebooks get the project once it does"]
+        f"note: {beta} does not exist yet; its notebooks get the project once it does"
+    ]
     assert run_cli("projects", "list").stdout.splitlines() == [
-        f"{alpha} -> Project Alpha", f"{tmp_path / 'work' / 'beta'} -> Project Beta"]
+        f"{alpha} -> Project Alpha",
+        f"{tmp_path / 'work' / 'beta'} -> Project Beta",
+    ]
     assert run_cli("projects", "which", str(alpha / "sub" / "a.ipynb")).stdout == "Project Alpha\n"
     assert run_cli("projects", "which", str(tmp_path)).stdout == "(no project)\n"
     run_cli("projects", "remove", str(alpha))
     assert json.loads((home / ".jupyter" / "jupyter_helpers_projects.json").read_text()) == {
-        "folders": {str(tmp_path / "work" / "beta"): "Project Beta"}}
+        "folders": {str(tmp_path / "work" / "beta"): "Project Beta"}
+    }
     done = run_cli("projects", "remove", str(alpha), check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "is not in" in done.stderr
 
@@ -73,8 +87,11 @@ def test_cli_reports_a_broken_map_file_in_one_line(home: Path) -> None:
 
 # -- names enter the map normalised; the file keeps what we do not know -------------------------
 
-@pytest.mark.parametrize("typed, stored", [("Two  Spaces", "Two Spaces"), ("Tab\there", "Tab here"),
-                                           ("  New\nline  ", "New line"), ("Émile 🚀", "Émile 🚀")])
+
+@pytest.mark.parametrize(
+    "typed, stored",
+    [("Two  Spaces", "Two Spaces"), ("Tab\there", "Tab here"), ("  New\nline  ", "New line"), ("Émile 🚀", "Émile 🚀")],
+)
 def test_names_are_normalised_when_added(home: Path, tmp_path: Path, typed: str, stored: str) -> None:
     out = run_cli("projects", "add", str(tmp_path), typed).stdout
     assert out.startswith(f"{tmp_path} -> {stored} (saved in ")
@@ -100,15 +117,21 @@ def test_add_keeps_unknown_keys_and_other_spellings(home: Path, tmp_path: Path) 
     map_file.write_text(json.dumps({"version": 7, "comment": "mine", "folders": {"~/notes": "Notes"}}))
     run_cli("projects", "add", str(tmp_path / "a"), "A")
     assert json.loads(map_file.read_text()) == {
-        "version": 7, "comment": "mine", "folders": {str(tmp_path / "a"): "A", "~/notes": "Notes"}}
+        "version": 7,
+        "comment": "mine",
+        "folders": {str(tmp_path / "a"): "A", "~/notes": "Notes"},
+    }
     run_cli("projects", "remove", str(home / "notes"))
     assert json.loads(map_file.read_text())["folders"] == {str(tmp_path / "a"): "A"}
 
 
-@pytest.mark.parametrize("content, message", [
-    (b'{"folders": {"/a": "\xff\xfe"}}', "is not UTF-8 text"),
-    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"folders": {"/a": "\xff\xfe"}}', "is not UTF-8 text"),
+        (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+    ],
+)
 def test_unreadable_map_files_are_one_line_everywhere(home: Path, content: bytes, message: str) -> None:
     map_file = home / ".jupyter" / "jupyter_helpers_projects.json"
     map_file.parent.mkdir()
@@ -138,8 +161,7 @@ def test_a_folder_name_that_is_not_utf8_is_one_line_and_keeps_the_map(home: Path
 
 
 @pytest.mark.parametrize("folder", ["f\nnl", "tab\tbed", "cr\rx", "ls\u2028x", "esc\x1b[31m"])
-def test_a_folder_with_a_line_break_or_control_character_is_refused(home: Path, tmp_path: Path,
-                                                                    folder: str) -> None:
+def test_a_folder_with_a_line_break_or_control_character_is_refused(home: Path, tmp_path: Path, folder: str) -> None:
     """`projects list` prints one folder per line: a folder with a newline would read as two
     (issue 16, F19)."""
     done = run_cli("projects", "add", str(tmp_path / folder), "NL", check=False)

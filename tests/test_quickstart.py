@@ -44,9 +44,10 @@ def machine_config(tmp_path: Path, port: int) -> Path:
     """What a root-run test machine needs (a user's laptop does not): outside HOME."""
     config = tmp_path / "machine-jupyter-config"
     config.mkdir()
-    settings = {"ServerApp": {"allow_root": True, "ip": "127.0.0.1", "port": port, "open_browser": False,
-                              "port_retries": 0},
-                "IdentityProvider": {"token": TOKEN}}
+    settings = {
+        "ServerApp": {"allow_root": True, "ip": "127.0.0.1", "port": port, "open_browser": False, "port_retries": 0},
+        "IdentityProvider": {"token": TOKEN},
+    }
     (config / "jupyter_server_config.json").write_text(json.dumps(settings))
     return config
 
@@ -77,8 +78,15 @@ def stop(process: subprocess.Popen) -> None:
 
 def start_block(script: str, env: dict[str, str], cwd: Path, log: Path) -> subprocess.Popen:
     with log.open("ab") as handle:
-        return subprocess.Popen(["bash", "-e", "-c", script], env=env, cwd=cwd, stdout=handle,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        return subprocess.Popen(
+            ["bash", "-e", "-c", script],
+            env=env,
+            cwd=cwd,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 def lab_title(browser, url: str, expected: re.Pattern) -> str:
@@ -98,10 +106,16 @@ def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     machine = {k: v for k, v in os.environ.items() if k.startswith("PIP_") or k in {"LANG", "LC_ALL", "TMPDIR"}}
-    env = {**machine, "HOME": str(home), "PATH": SYSTEM_PATH, "SHELL": "/bin/bash",
-           "JUPYTER_CONFIG_PATH": str(machine_config(tmp_path, port))}
-    install = readme_block("install").replace(re.search(r"git clone (\S+)", readme_block("install")).group(1),
-                                              str(ROOT), 1)
+    env = {
+        **machine,
+        "HOME": str(home),
+        "PATH": SYSTEM_PATH,
+        "SHELL": "/bin/bash",
+        "JUPYTER_CONFIG_PATH": str(machine_config(tmp_path, port)),
+    }
+    install = readme_block("install").replace(
+        re.search(r"git clone (\S+)", readme_block("install")).group(1), str(ROOT), 1
+    )
     log = tmp_path / "quickstart.log"
     server = start_block(install, env, home, log)
     try:
@@ -110,9 +124,16 @@ def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None
         activated = {**env, "PATH": f"{venv_bin}:{SYSTEM_PATH}", "VIRTUAL_ENV": str(venv_bin.parent)}
 
         telegram.user_sends("hi")  # what the README asks before the command: a message to the new bot
-        sent = subprocess.run(["bash", "-e", "-c", readme_block("telegram")], env={**activated, **telegram.env()},
-                              cwd=home, capture_output=True, text=True, timeout=180, input=BOT_TOKEN + "\n",
-                              start_new_session=True)  # no terminal: the hidden prompt reads the pasted token
+        sent = subprocess.run(
+            ["bash", "-e", "-c", readme_block("telegram")],
+            env={**activated, **telegram.env()},
+            cwd=home,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            input=BOT_TOKEN + "\n",
+            start_new_session=True,
+        )  # no terminal: the hidden prompt reads the pasted token
         assert sent.returncode == 0, sent.stdout + sent.stderr
         assert re.search(r"^sent a test message via telegram in \d+(\.\d+)? s: check Telegram$", sent.stdout, re.M)
         texts = telegram.wait_for(1)
@@ -125,8 +146,14 @@ def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None
             notebook = home / "work" / "alpha" / "analysis.ipynb"
             notebook.parent.mkdir(parents=True)
             notebook.write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
-            mapped = subprocess.run(["bash", "-e", "-c", readme_block("project")], env=activated, cwd=home,
-                                    capture_output=True, text=True, timeout=120)
+            mapped = subprocess.run(
+                ["bash", "-e", "-c", readme_block("project")],
+                env=activated,
+                cwd=home,
+                capture_output=True,
+                text=True,
+                timeout=120,
+            )
             assert mapped.returncode == 0, mapped.stdout + mapped.stderr
             stop(server)
             server = start_block("jupyter lab", activated, home, log)

@@ -28,8 +28,14 @@ def run_session(block: str, home: Path, env: dict[str, str] | None = None) -> tu
         if line.startswith("$ "):
             shown.append(line)
             printed.append(line)
-            done = subprocess.run(["bash", "-c", line[2:]], capture_output=True, text=True, timeout=120, cwd=home,
-                                  env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})})
+            done = subprocess.run(
+                ["bash", "-c", line[2:]],
+                capture_output=True,
+                text=True,
+                timeout=120,
+                cwd=home,
+                env={**os.environ, "PATH": f"{BIN}:{os.environ['PATH']}", **(env or {})},
+            )
             printed.extend((done.stdout + done.stderr).splitlines())
         else:
             shown.append(line)
@@ -56,8 +62,13 @@ def test_telegram_setup_on_a_terminal(home: Path, telegram) -> None:
     telegram.bot_username = "my_jupyter_bot"
     telegram.user_sends("hi", chat_id=4242, first_name="Ada")
     leader, follower = pty.openpty()
-    process = subprocess.Popen([str(BIN / "jupyter-helpers"), "telegram"], stdin=follower, stdout=follower,
-                               stderr=follower, start_new_session=True)
+    process = subprocess.Popen(
+        [str(BIN / "jupyter-helpers"), "telegram"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+    )
     os.close(follower)
     seen = b""
     try:

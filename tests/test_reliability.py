@@ -27,8 +27,12 @@ USER_EXTENSION = '{"ServerApp": {"jpserver_extensions": {"jupyter_helpers": true
 
 def run_parallel(argvs: list[list[str]]) -> list[subprocess.CompletedProcess]:
     """Starts every command before waiting for any, so they really overlap."""
-    started = [subprocess.Popen([str(BIN / "jupyter-helpers"), *argv], stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, text=True) for argv in argvs]
+    started = [
+        subprocess.Popen(
+            [str(BIN / "jupyter-helpers"), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for argv in argvs
+    ]
     done = []
     for argv, process in zip(argvs, started, strict=True):
         out, err = process.communicate(timeout=300)
@@ -102,8 +106,9 @@ def test_an_install_killed_midway_loses_nothing(home: Path) -> None:
     run_cli("uninstall")
     midway = 0
     for trial in range(TRIALS):
-        process = subprocess.Popen([str(BIN / "jupyter-helpers"), "install"], stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(BIN / "jupyter-helpers"), "install"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         try:  # the kill moment moves through the second half of a run (the first is Python starting)
             process.wait(timeout=duration * (0.5 + 0.6 * trial / TRIALS))
         except subprocess.TimeoutExpired:

@@ -32,8 +32,7 @@ def test_run_all_of_long_cells_sends_one_message_with_project(kernel_home: Path,
     assert lines[2] == "Result: 'done'"
 
 
-def test_short_cells_that_together_pass_the_threshold_send_one_message(kernel_home: Path, telegram,
-                                                                       home: Path) -> None:
+def test_short_cells_that_together_pass_the_threshold_send_one_message(kernel_home: Path, telegram, home: Path) -> None:
     kernel_config(home, "c.AutoNotify.after = 1\n")
     run_notebook(["import time; time.sleep(0.15)"] + ["time.sleep(0.15)"] * 9, kernel_home)
     assert only_message(telegram).startswith("✅ analysis.ipynb: cells [1]–[10] finished after ")
@@ -83,14 +82,19 @@ def test_slow_repr_is_taken_once(kernel_home: Path, telegram, home: Path) -> Non
 
 
 def test_bad_config_values_give_one_line_each_and_the_default(kernel_home: Path, telegram, home: Path) -> None:
-    kernel_config(home, "\n".join([
-        "c.AutoNotify.send_timeout = float('inf')",
-        "c.AutoNotify.after = float('nan')",
-        "c.AutoNotify.excerpt_length = -1",
-        "c.AutoNotify.run_gap = 'soon'",
-        "c.AutoNotify.per = 'cells'",
-        "",
-    ]))
+    kernel_config(
+        home,
+        "\n".join(
+            [
+                "c.AutoNotify.send_timeout = float('inf')",
+                "c.AutoNotify.after = float('nan')",
+                "c.AutoNotify.excerpt_length = -1",
+                "c.AutoNotify.run_gap = 'soon'",
+                "c.AutoNotify.per = 'cells'",
+                "",
+            ]
+        ),
+    )
     nb = run_notebook(
         [
             "s = " + WATCHER + ".settings\nprint(s.send_timeout, s.after, s.excerpt_length, s.run_gap, s.per)",
@@ -109,7 +113,8 @@ def test_bad_config_values_give_one_line_each_and_the_default(kernel_home: Path,
         "jupyter-helpers: c.AutoNotify.per = 'cells' is not one of 'run', 'cell'; using 'run'",
     ]
     assert stream_text(nb.cells[2], "stderr") == (
-        "jupyter-helpers: c.AutoNotify.after = -5 is not a number of seconds from 0 to 1e+07; using 60.0\n")
+        "jupyter-helpers: c.AutoNotify.after = -5 is not a number of seconds from 0 to 1e+07; using 60.0\n"
+    )
     the_one(telegram.wait_for(1), "still sending")
 
 
@@ -133,8 +138,9 @@ def test_hung_telegram_delays_no_cell(kernel_home: Path, telegram, home: Path, p
     assert max(wall_time(cell) for cell in quick) < 0.5
 
 
-def test_notebook_name_with_undecodable_bytes_still_sends(kernel_home: Path, telegram, home: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_notebook_name_with_undecodable_bytes_still_sends(
+    kernel_home: Path, telegram, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A Latin-1 file name on a UTF-8 system reaches the kernel as surrogates; it used to make
     every send fail."""
     monkeypatch.setenv("JPY_SESSION_NAME", str(kernel_home / "r\udce9sultats.ipynb"))

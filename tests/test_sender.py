@@ -74,8 +74,9 @@ def test_a_hung_send_is_killed_at_the_time_limit_and_the_next_goes_to_a_new_chil
     send_all(sender, ["ok"])
     hung = sender.child_pid
     started = time.monotonic()
-    assert send_all(sender, ["hang"]) == ["jupyter-helpers: notification not sent: no answer within 1.5 s "
-                                          "(is the service reachable?)"]
+    assert send_all(sender, ["hang"]) == [
+        "jupyter-helpers: notification not sent: no answer within 1.5 s (is the service reachable?)"
+    ]
     assert time.monotonic() - started < 10
     assert not Path(f"/proc/{hung}").exists() or "Z" in Path(f"/proc/{hung}/stat").read_text().split()[2]
     assert send_all(sender, ["ok"]) == [] and sender.sent == 2

@@ -12,11 +12,23 @@ from jupyter_helpers.kernel.settings import AutoNotify
 @pytest.mark.parametrize(
     "name, value, default",
     [
-        ("after", float("inf"), 60.0), ("after", float("nan"), 60.0), ("after", -1, 60.0), ("after", "10", 60.0),
-        ("send_timeout", float("inf"), 30.0), ("send_timeout", 1e300, 30.0), ("send_timeout", 0.5, 30.0),
-        ("run_gap", -0.1, 1.0), ("run_gap", float("nan"), 1.0), ("excerpt_length", -1, 200),
-        ("excerpt_length", 10**9, 200), ("excerpt_length", 2.5, 200), ("per", "cells", "run"),
-        ("images", "no", True), ("enabled", None, True), ("message", 5, ""), ("backend", ["telegram"], ""),
+        ("after", float("inf"), 60.0),
+        ("after", float("nan"), 60.0),
+        ("after", -1, 60.0),
+        ("after", "10", 60.0),
+        ("send_timeout", float("inf"), 30.0),
+        ("send_timeout", 1e300, 30.0),
+        ("send_timeout", 0.5, 30.0),
+        ("run_gap", -0.1, 1.0),
+        ("run_gap", float("nan"), 1.0),
+        ("excerpt_length", -1, 200),
+        ("excerpt_length", 10**9, 200),
+        ("excerpt_length", 2.5, 200),
+        ("per", "cells", "run"),
+        ("images", "no", True),
+        ("enabled", None, True),
+        ("message", 5, ""),
+        ("backend", ["telegram"], ""),
     ],
 )
 def test_bad_value_gives_the_default_and_one_notice(name: str, value: object, default: object) -> None:

@@ -38,13 +38,17 @@ def errors(lines: list[str]) -> list[str]:
     return [line for line in lines if line.startswith("ERR")]
 
 
-@pytest.mark.parametrize("config_file, text", [
-    ("ipython_kernel_config.py", "c.AutoNotify.enabled = False\n"),
-    ("ipython_config.py", "c = get_config()\nc.AutoNotify.enabled = False\n"),
-    ("ipython_config.json", '{"AutoNotify": {"enabled": false}}'),
-])
-def test_notifications_off_on_purpose_without_telegram_is_not_an_error(installed: Path, config_file: str,
-                                                                         text: str) -> None:
+@pytest.mark.parametrize(
+    "config_file, text",
+    [
+        ("ipython_kernel_config.py", "c.AutoNotify.enabled = False\n"),
+        ("ipython_config.py", "c = get_config()\nc.AutoNotify.enabled = False\n"),
+        ("ipython_config.json", '{"AutoNotify": {"enabled": false}}'),
+    ],
+)
+def test_notifications_off_on_purpose_without_telegram_is_not_an_error(
+    installed: Path, config_file: str, text: str
+) -> None:
     (installed / ".config/ntfy/telegram.ini").unlink()
     path = installed / ".ipython/profile_default" / config_file
     path.write_text(text)
@@ -61,8 +65,10 @@ def test_a_deleted_sender_environment_is_named(installed: Path) -> None:
     record.write_text(json.dumps({**json.loads(record.read_text()), "python": str(gone)}))
     code, lines = status_lines()
     assert code == 1
-    assert errors(lines) == [f"ERR  the environment of the sender Python {gone} is gone; run "
-                             "`jupyter-helpers install` again from the environment that has jupyter-helpers"]
+    assert errors(lines) == [
+        f"ERR  the environment of the sender Python {gone} is gone; run "
+        "`jupyter-helpers install` again from the environment that has jupyter-helpers"
+    ]
 
 
 def test_extension_disabled_by_the_users_server_config_is_an_error(installed: Path) -> None:
@@ -70,12 +76,15 @@ def test_extension_disabled_by_the_users_server_config_is_an_error(installed: Pa
     config.write_text('{"ServerApp": {"jpserver_extensions": {"jupyter_helpers": false}}}')
     code, lines = status_lines()
     assert code == 1
-    assert errors(lines) == [f"ERR  window-title server extension is disabled by ServerApp.jpserver_extensions "
-                             f"in {config} (remove jupyter_helpers there or set it to true)"]
+    assert errors(lines) == [
+        f"ERR  window-title server extension is disabled by ServerApp.jpserver_extensions "
+        f"in {config} (remove jupyter_helpers there or set it to true)"
+    ]
 
 
-def test_jupyter_on_path_that_cannot_import_us_is_an_error(installed: Path, tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_jupyter_on_path_that_cannot_import_us_is_an_error(
+    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Another environment's `jupyter` first on PATH: its server would log a traceback."""
     other = tmp_path / "other-env"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(other)], check=True, timeout=120)
@@ -86,17 +95,21 @@ def test_jupyter_on_path_that_cannot_import_us_is_an_error(installed: Path, tmp_
     code, lines = status_lines()
     assert code == 1
     [line] = errors(lines)
-    assert line.startswith(f"ERR  the `jupyter` on PATH ({jupyter}) runs {other / 'bin' / 'python'}, "
-                           "which cannot import jupyter_helpers")
+    assert line.startswith(
+        f"ERR  the `jupyter` on PATH ({jupyter}) runs {other / 'bin' / 'python'}, which cannot import jupyter_helpers"
+    )
 
 
-@pytest.mark.parametrize("ntfy_yml, expected", [
-    ("backends: [nosuchbackend]\n", "ERR  unknown ntfy backend 'nosuchbackend' in "),
-    ("backends: [pushover]\n", "ERR  ntfy backend 'pushover' needs user_key: add them under `pushover:` in "),
-    ("backends: [pushover]\npushover: {api_token: abc}\n", "ERR  ntfy backend 'pushover' needs user_key"),
-    (b"backends: [telegram]\n# \xff\n", "ERR  cannot read ntfy config "),
-    ("backends: " + "[" * 100000 + "]" * 100000 + "\n", "ERR  cannot read ntfy config "),
-])
+@pytest.mark.parametrize(
+    "ntfy_yml, expected",
+    [
+        ("backends: [nosuchbackend]\n", "ERR  unknown ntfy backend 'nosuchbackend' in "),
+        ("backends: [pushover]\n", "ERR  ntfy backend 'pushover' needs user_key: add them under `pushover:` in "),
+        ("backends: [pushover]\npushover: {api_token: abc}\n", "ERR  ntfy backend 'pushover' needs user_key"),
+        (b"backends: [telegram]\n# \xff\n", "ERR  cannot read ntfy config "),
+        ("backends: " + "[" * 100000 + "]" * 100000 + "\n", "ERR  cannot read ntfy config "),
+    ],
+)
 def test_channel_problems_are_one_line_each(installed: Path, ntfy_yml: str | bytes, expected: str) -> None:
     path = installed / ".config/ntfy/ntfy.yml"
     path.write_bytes(ntfy_yml if isinstance(ntfy_yml, bytes) else ntfy_yml.encode())
@@ -128,8 +141,10 @@ def test_two_profiles_one_uninstalled_the_other_stays_green(installed: Path) -> 
     assert code == 0, lines
     assert (installed / EXTENSION).exists()  # still shared with the default profile
     # (the file pip ships in the environment enables it too, and in a venv Jupyter reads that first)
-    assert f"ok   window-title server extension enabled for every user of {sys.prefix}: " \
-           f"{sys.prefix}/etc/jupyter/jupyter_server_config.d/jupyter_helpers.json (for {BIN / 'jupyter'})" in lines
+    assert (
+        f"ok   window-title server extension enabled for every user of {sys.prefix}: "
+        f"{sys.prefix}/etc/jupyter/jupyter_server_config.d/jupyter_helpers.json (for {BIN / 'jupyter'})" in lines
+    )
 
 
 def test_status_says_whether_kernel_deaths_are_sent(installed: Path) -> None:
@@ -142,19 +157,31 @@ def test_status_says_whether_kernel_deaths_are_sent(installed: Path) -> None:
 
 
 def test_a_fresh_install_maps_no_project_and_says_what_titles_show(installed: Path) -> None:
-    assert (f"ok   projects: none mapped, titles show the server folder's name "
-            f"({installed / '.jupyter/jupyter_helpers_projects.json'})") in status_lines()[1]
+    assert (
+        f"ok   projects: none mapped, titles show the server folder's name "
+        f"({installed / '.jupyter/jupyter_helpers_projects.json'})"
+    ) in status_lines()[1]
 
 
-@pytest.mark.parametrize("damage, expected", [
-    ("edit", "ERR  startup file differs from this version's: {startup} (if you did not edit it, move it away and "
-             "run `jupyter-helpers install`)"),
-    ("record", "ERR  no installation record in the profile (run `jupyter-helpers install`)"),
-    ("python", "ERR  sender Python {python} cannot import ntfy and jupyter_helpers (run `jupyter-helpers install` "
-               "from the environment that has them)"),
-])
-def test_a_damaged_profile_is_one_err_line_saying_what_to_do(installed: Path, tmp_path: Path, damage: str,
-                                                             expected: str) -> None:
+@pytest.mark.parametrize(
+    "damage, expected",
+    [
+        (
+            "edit",
+            "ERR  startup file differs from this version's: {startup} (if you did not edit it, move it away and "
+            "run `jupyter-helpers install`)",
+        ),
+        ("record", "ERR  no installation record in the profile (run `jupyter-helpers install`)"),
+        (
+            "python",
+            "ERR  sender Python {python} cannot import ntfy and jupyter_helpers (run `jupyter-helpers install` "
+            "from the environment that has them)",
+        ),
+    ],
+)
+def test_a_damaged_profile_is_one_err_line_saying_what_to_do(
+    installed: Path, tmp_path: Path, damage: str, expected: str
+) -> None:
     profile = installed / ".ipython" / "profile_default"
     startup = profile / "startup" / "00-jupyter-helpers.py"
     record = profile / "jupyter_helpers" / "installation.json"
@@ -178,26 +205,51 @@ def test_a_profile_config_python_cannot_run_is_one_line(installed: Path) -> None
     assert errors(lines)[0].startswith(f"ERR  cannot load {config} (SyntaxError: ")
 
 
-@pytest.mark.parametrize("where, text, expected", [
-    (".jupyter/jupyter_server_config.json", '{"ServerApp": 5}',
-     "ERR  cannot load {path} (ServerApp is a number, not a section of settings: write ServerApp.name = value)"),
-    (".jupyter/jupyter_server_config.json", '{"KernelWatch": "yes"}',
-     "ERR  cannot load {path} (KernelWatch is a text, not a section of settings: write KernelWatch.name = value)"),
-    (".jupyter/jupyter_server_config.py", "c.ActivityWatch = [1]\n",
-     "ERR  cannot load {path} (ValueError: values whose keys begin with an uppercase char must be Config "
-     "instances: 'ActivityWatch', [1])"),
-    (".ipython/profile_default/ipython_config.json", '{"AutoNotify": 5}',
-     "ERR  cannot load {path} (AutoNotify is a number, not a section of settings: write AutoNotify.name = value)"),
-    (".jupyter/jupyter_server_config.py", "raise SystemExit(3)\n", "ERR  cannot load {path} (SystemExit: 3)"),
-    (".jupyter/jupyter_server_config.json", '{"ActivityWatch": {"url": 5}}',
-     "ERR  c.ActivityWatch.url in {path} must be a string, not int"),
-    (".jupyter/jupyter_server_config.json", '{"ActivityWatch": {"url": "awserver"}}',
-     "ERR  c.ActivityWatch.url in {path}: expected an http:// URL such as http://127.0.0.1:5600"),
-    (".jupyter/jupyter_server_config.json", '{"ActivityWatch": {"url": "localhost:5600"}}',
-     "ERR  c.ActivityWatch.url in {path}: expected an http:// URL such as http://127.0.0.1:5600"),
-])
-def test_a_config_of_the_wrong_shape_is_one_line_naming_the_file(installed: Path, where: str, text: str,
-                                                                  expected: str) -> None:
+@pytest.mark.parametrize(
+    "where, text, expected",
+    [
+        (
+            ".jupyter/jupyter_server_config.json",
+            '{"ServerApp": 5}',
+            "ERR  cannot load {path} (ServerApp is a number, not a section of settings: write ServerApp.name = value)",
+        ),
+        (
+            ".jupyter/jupyter_server_config.json",
+            '{"KernelWatch": "yes"}',
+            "ERR  cannot load {path} (KernelWatch is a text, not a section of settings: write KernelWatch.name = value)",
+        ),
+        (
+            ".jupyter/jupyter_server_config.py",
+            "c.ActivityWatch = [1]\n",
+            "ERR  cannot load {path} (ValueError: values whose keys begin with an uppercase char must be Config "
+            "instances: 'ActivityWatch', [1])",
+        ),
+        (
+            ".ipython/profile_default/ipython_config.json",
+            '{"AutoNotify": 5}',
+            "ERR  cannot load {path} (AutoNotify is a number, not a section of settings: write AutoNotify.name = value)",
+        ),
+        (".jupyter/jupyter_server_config.py", "raise SystemExit(3)\n", "ERR  cannot load {path} (SystemExit: 3)"),
+        (
+            ".jupyter/jupyter_server_config.json",
+            '{"ActivityWatch": {"url": 5}}',
+            "ERR  c.ActivityWatch.url in {path} must be a string, not int",
+        ),
+        (
+            ".jupyter/jupyter_server_config.json",
+            '{"ActivityWatch": {"url": "awserver"}}',
+            "ERR  c.ActivityWatch.url in {path}: expected an http:// URL such as http://127.0.0.1:5600",
+        ),
+        (
+            ".jupyter/jupyter_server_config.json",
+            '{"ActivityWatch": {"url": "localhost:5600"}}',
+            "ERR  c.ActivityWatch.url in {path}: expected an http:// URL such as http://127.0.0.1:5600",
+        ),
+    ],
+)
+def test_a_config_of_the_wrong_shape_is_one_line_naming_the_file(
+    installed: Path, where: str, text: str, expected: str
+) -> None:
     """Valid JSON or Python that gives a section a plain value (hostile round): was a traceback."""
     path = installed / where
     path.write_text(text)
@@ -211,7 +263,8 @@ def test_a_folder_where_the_startup_file_belongs_is_one_line(installed: Path) ->
     startup.mkdir()
     code, lines = status_lines()
     assert code == 1 and errors(lines) == [
-        f"ERR  startup file is not a file: {startup} (move it away and run `jupyter-helpers install`)"], lines
+        f"ERR  startup file is not a file: {startup} (move it away and run `jupyter-helpers install`)"
+    ], lines
 
 
 def test_in_one_folder_the_json_config_wins_as_ipython_reads_it(installed: Path) -> None:

@@ -45,22 +45,41 @@ def run_into_sigterm(execute, kernel_home: Path, pid: int, code: str) -> None:
 
 
 def nbconvert(workdir: Path, *options: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", *options,
-                           "--output", "out.ipynb", "job.ipynb"], cwd=workdir, capture_output=True, timeout=180)
+    return subprocess.run(
+        [
+            str(BIN / "jupyter"),
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            *options,
+            "--output",
+            "out.ipynb",
+            "job.ipynb",
+        ],
+        cwd=workdir,
+        capture_output=True,
+        timeout=180,
+    )
 
 
-def test_a_job_stopped_by_timeout_sends_what_its_run_has(kernel_home: Path, telegram, home: Path,
-                                                         monkeypatch) -> None:
+def test_a_job_stopped_by_timeout_sends_what_its_run_has(kernel_home: Path, telegram, home: Path, monkeypatch) -> None:
     """`timeout 1h jupyter nbconvert --execute`: nbconvert (and its process group, as `timeout`
     signals it) gets SIGTERM; its kernel runs in a session of its own, is left without a parent
     and ends. The run had passed the threshold, so its message must go out (issue 16, F5)."""
     monkeypatch.delenv("JPY_SESSION_NAME")
     kernel_config(home, "c.AutoNotify.after = 1\n")
-    nbformat.write(make_notebook(["import time; time.sleep(1.5); 'first'",
-                                  "open('cell-2-started', 'w').close(); time.sleep(60)"]), kernel_home / "job.ipynb")
-    job = subprocess.Popen([str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output",
-                            "out.ipynb", "job.ipynb"], cwd=kernel_home, start_new_session=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    nbformat.write(
+        make_notebook(["import time; time.sleep(1.5); 'first'", "open('cell-2-started', 'w').close(); time.sleep(60)"]),
+        kernel_home / "job.ipynb",
+    )
+    job = subprocess.Popen(
+        [str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", "--output", "out.ipynb", "job.ipynb"],
+        cwd=kernel_home,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 120  # a busy machine starts kernels slowly
         while not (kernel_home / "cell-2-started").exists() and time.monotonic() < deadline:
@@ -76,8 +95,9 @@ def test_a_job_stopped_by_timeout_sends_what_its_run_has(kernel_home: Path, tele
     assert "\nStopped in cell [2]\n" in text, text
 
 
-def test_a_kernel_killed_with_sigterm_mid_cell_sends_the_run_marked_stopped(kernel_home: Path, telegram,
-                                                                            home: Path) -> None:
+def test_a_kernel_killed_with_sigterm_mid_cell_sends_the_run_marked_stopped(
+    kernel_home: Path, telegram, home: Path
+) -> None:
     """`kill PID` of the kernel (a scheduler's time limit, systemd stopping a job)."""
     kernel_config(home, "c.AutoNotify.after = 1\n")
     with open_kernel(kernel_home) as execute:
@@ -91,27 +111,34 @@ def test_a_kernel_killed_with_sigterm_mid_cell_sends_the_run_marked_stopped(kern
     assert "Stopped in cell [3]" in text, text
 
 
-def test_a_sigterm_before_the_threshold_sends_nothing_and_the_kernel_still_ends(kernel_home: Path, telegram,
-                                                                                home: Path) -> None:
+def test_a_sigterm_before_the_threshold_sends_nothing_and_the_kernel_still_ends(
+    kernel_home: Path, telegram, home: Path
+) -> None:
     kernel_config(home, "c.AutoNotify.after = 60\n")
     with open_kernel(kernel_home) as execute:
         pid = int(stream_text(execute("import os; print(os.getpid())")))
         run_into_sigterm(execute, kernel_home, pid, "import time; time.sleep(30)")
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists() and \
-                Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z":
+        while (
+            time.monotonic() < deadline
+            and Path(f"/proc/{pid}").exists()
+            and Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+        ):
             time.sleep(0.05)
         assert time.monotonic() < deadline, "the kernel did not end on SIGTERM"
     assert telegram.wait_for(1, timeout=3) == []
 
 
-def test_a_run_whose_middle_cell_failed_is_not_reported_as_a_success(kernel_home: Path, telegram, home: Path,
-                                                                      monkeypatch) -> None:
+def test_a_run_whose_middle_cell_failed_is_not_reported_as_a_success(
+    kernel_home: Path, telegram, home: Path, monkeypatch
+) -> None:
     """nbconvert --allow-errors (or Ctrl-C, then the rest run): ⚠ and the failed cell, not ✅."""
     monkeypatch.delenv("JPY_SESSION_NAME")
     kernel_config(home, "c.AutoNotify.after = 1\n")
-    nbformat.write(make_notebook(["import time; time.sleep(1.2)", "raise ValueError('middle failed')",
-                                  "'all done'"]), kernel_home / "job.ipynb")
+    nbformat.write(
+        make_notebook(["import time; time.sleep(1.2)", "raise ValueError('middle failed')", "'all done'"]),
+        kernel_home / "job.ipynb",
+    )
     nbconvert(kernel_home, "--allow-errors")
     lines = only_message(telegram).splitlines()
     assert lines[0].startswith("⚠ job.ipynb: cells [1]–[3] finished after "), lines
@@ -119,13 +146,17 @@ def test_a_run_whose_middle_cell_failed_is_not_reported_as_a_success(kernel_home
     assert "Error in cell [2]: ValueError: middle failed" in lines
 
 
-def test_multi_line_errors_and_results_cannot_forge_lines_of_the_message(kernel_home: Path, telegram,
-                                                                          home: Path) -> None:
+def test_multi_line_errors_and_results_cannot_forge_lines_of_the_message(
+    kernel_home: Path, telegram, home: Path
+) -> None:
     kernel_config(home, "c.AutoNotify.after = 0.5\nc.AutoNotify.per = 'cell'\n")
-    run_notebook([
-        "import time; time.sleep(0.6); raise ValueError('boom\\nHost: spoof\\u2028✅ all fine')",
-        "class R:\n    def __repr__(self): return 'ok\\nHost: spoof'\ntime.sleep(0.6); R()",
-    ], kernel_home)
+    run_notebook(
+        [
+            "import time; time.sleep(0.6); raise ValueError('boom\\nHost: spoof\\u2028✅ all fine')",
+            "class R:\n    def __repr__(self): return 'ok\\nHost: spoof'\ntime.sleep(0.6); R()",
+        ],
+        kernel_home,
+    )
     texts = telegram.wait_for(2)
     assert len(texts) == 2, texts
     for text in texts:
@@ -147,14 +178,17 @@ def test_worker_processes_ended_with_sigterm_send_nothing(kernel_home: Path, tel
     (what leaving `with Pool() as pool:` does) ends them with SIGTERM: a worker is not the kernel
     and must not report the run as stopped."""
     kernel_config(home, "c.AutoNotify.after = 1\n")
-    run_notebook([
-        "import multiprocessing, time\n"
-        "def slow(x):\n"
-        "    time.sleep(30)\n"
-        "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
-        "    pool.map_async(slow, range(2))\n"
-        "    time.sleep(1.5)\n"
-        "'done'",
-    ], kernel_home)
+    run_notebook(
+        [
+            "import multiprocessing, time\n"
+            "def slow(x):\n"
+            "    time.sleep(30)\n"
+            "with multiprocessing.get_context('fork').Pool(2) as pool:\n"
+            "    pool.map_async(slow, range(2))\n"
+            "    time.sleep(1.5)\n"
+            "'done'",
+        ],
+        kernel_home,
+    )
     text = only_message(telegram)
     assert text.startswith("✅ analysis.ipynb: cell [1] finished after "), text

@@ -37,8 +37,13 @@ def ini(home: Path, telegram) -> Path:
 
 
 def start(*args: str) -> subprocess.Popen:
-    return subprocess.Popen([str(BIN / "jupyter-helpers"), "telegram", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    return subprocess.Popen(
+        [str(BIN / "jupyter-helpers"), "telegram", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
 
 
 def wait_for_poll(telegram, process: subprocess.Popen, timeout: float = 30) -> None:
@@ -55,8 +60,12 @@ def test_guided_setup_finds_the_chat_writes_the_file_and_sends_a_test(ini: Path,
     out, err = process.communicate(timeout=90)
     assert process.returncode == 0, err
     lines = out.splitlines()
-    assert lines[:4] == ["Bot: @t_bot", "Now send any message to @t_bot in Telegram (waiting up to 120 s) ...",
-                         "Chat: Ada (id 4242)", f"wrote: {ini} (token, chat_id; readable by you only)"]
+    assert lines[:4] == [
+        "Bot: @t_bot",
+        "Now send any message to @t_bot in Telegram (waiting up to 120 s) ...",
+        "Chat: Ada (id 4242)",
+        f"wrote: {ini} (token, chat_id; readable by you only)",
+    ]
     assert lines[4].startswith("sent a test message via telegram in ") and lines[4].endswith(" s: check Telegram")
     assert TOKEN not in out + err
     parser = configparser.ConfigParser()
@@ -79,8 +88,9 @@ def test_an_existing_file_keeps_its_other_keys_and_lines(ini: Path, telegram) ->
     ini.chmod(0o644)
     telegram.user_sends("hi")
     run_cli("telegram", "--token", TOKEN)
-    assert ini.read_text() == (f"# my notes\n[telegram]\ntoken = {TOKEN}\nparse_mode = html\nchat_id = 4242\n\n"
-                               "[other]\nx = 1\n")
+    assert ini.read_text() == (
+        f"# my notes\n[telegram]\ntoken = {TOKEN}\nparse_mode = html\nchat_id = 4242\n\n[other]\nx = 1\n"
+    )
     assert stat.S_IMODE(ini.stat().st_mode) == 0o600
 
 
@@ -88,16 +98,19 @@ def test_a_rejected_token_is_one_line_and_writes_nothing(ini: Path, telegram) ->
     telegram.mode = "unauthorized"
     done = run_cli("telegram", "--token", OTHER_TOKEN, check=False)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr == ("jupyter-helpers: error: Telegram rejected the bot token (getMe: HTTP 401); "
-                           "copy it again from @BotFather\n")
+    assert done.stderr == (
+        "jupyter-helpers: error: Telegram rejected the bot token (getMe: HTTP 401); copy it again from @BotFather\n"
+    )
     assert OTHER_TOKEN not in done.stderr and not ini.exists()
 
 
 def test_no_message_within_the_wait_is_one_line_and_writes_nothing(ini: Path, telegram) -> None:
     done = run_cli("telegram", "--token", TOKEN, "--wait", "1", check=False)
     assert done.returncode == 2
-    assert done.stderr == ("jupyter-helpers: error: no message reached @t_bot within 1 s; open a chat with @t_bot "
-                           "in Telegram, send it anything, and run this again (or use --wait)\n")
+    assert done.stderr == (
+        "jupyter-helpers: error: no message reached @t_bot within 1 s; open a chat with @t_bot "
+        "in Telegram, send it anything, and run this again (or use --wait)\n"
+    )
     assert not ini.exists() and telegram.texts() == []
 
 
@@ -122,8 +135,13 @@ def test_the_token_is_asked_for_without_echo(ini: Path, telegram) -> None:
     """Run on a terminal, as a person does: the prompt appears and the typed token is not shown."""
     telegram.user_sends("hi")
     leader, follower = pty.openpty()
-    process = subprocess.Popen([str(BIN / "jupyter-helpers"), "telegram"], stdin=follower, stdout=follower,
-                               stderr=follower, start_new_session=True)
+    process = subprocess.Popen(
+        [str(BIN / "jupyter-helpers"), "telegram"],
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        start_new_session=True,
+    )
     os.close(follower)
     seen = b""
 
@@ -153,19 +171,23 @@ def test_the_token_is_asked_for_without_echo(ini: Path, telegram) -> None:
 
 BAD_FILES = {
     "not UTF-8": (b"\xff\xfe[\x00t\x00", "is not UTF-8 text (byte 0); fix or remove it"),
-    "no section header (a BOM)": ("\ufeff[telegram]\ntoken = old\n".encode(),
-                                  "ntfy cannot read {ini} as it is (File contains no section headers.); "
-                                  "fix or remove it"),
+    "no section header (a BOM)": (
+        "\ufeff[telegram]\ntoken = old\n".encode(),
+        "ntfy cannot read {ini} as it is (File contains no section headers.); fix or remove it",
+    ),
     "an indented key": (b"[telegram]\n  token = old\n", "cannot set token, chat_id in {ini} safely"),
-    "a value over a blank line": (b"[telegram]\ntoken = old\n  a\n\n  b\nchat_id = 5\n",
-                                  "cannot set token, chat_id in {ini} safely"),
+    "a value over a blank line": (
+        b"[telegram]\ntoken = old\n  a\n\n  b\nchat_id = 5\n",
+        "cannot set token, chat_id in {ini} safely",
+    ),
     "CR line ends": (b"[telegram]\rtoken = old\r", "cannot set token, chat_id in {ini} safely"),
 }
 
 
 @pytest.mark.parametrize("case", BAD_FILES)
-def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegram(ini: Path, telegram,
-                                                                                      case: str) -> None:
+def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegram(
+    ini: Path, telegram, case: str
+) -> None:
     """Found before the user is sent to the phone (hostile round: after it, or `wrote:` a file ntfy
     then read with a broken token)."""
     content, expected = BAD_FILES[case]
@@ -178,8 +200,7 @@ def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegr
 
 
 @pytest.mark.parametrize("shape", ["a folder", "a dangling link", "a read-only folder"])
-def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(ini: Path, telegram,
-                                                                              shape: str) -> None:
+def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(ini: Path, telegram, shape: str) -> None:
     ini.parent.mkdir(parents=True, exist_ok=True)
     if shape == "a folder":
         ini.mkdir()
@@ -201,10 +222,17 @@ def test_without_a_terminal_the_token_comes_from_stdin_or_one_line_says_how(ini:
     none = start()
     out, err = none.communicate(timeout=60)
     assert none.returncode == 2 and out == ""
-    assert err == ("jupyter-helpers: error: no bot token: give it with --token TOKEN, on standard input, or "
-                   "run this in a terminal to type it hidden\n")
-    silent = subprocess.Popen([str(BIN / "jupyter-helpers"), "telegram"], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert err == (
+        "jupyter-helpers: error: no bot token: give it with --token TOKEN, on standard input, or "
+        "run this in a terminal to type it hidden\n"
+    )
+    silent = subprocess.Popen(
+        [str(BIN / "jupyter-helpers"), "telegram"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:  # a pipe nobody writes to or closes (`!jupyter-helpers telegram` in a notebook): no endless wait
         assert silent.wait(timeout=30) == 2
         assert silent.stderr is not None and silent.stderr.read().startswith("jupyter-helpers: error: no bot token: ")
@@ -212,8 +240,9 @@ def test_without_a_terminal_the_token_comes_from_stdin_or_one_line_says_how(ini:
         silent.kill()
         silent.communicate()
     telegram.user_sends("hi")
-    piped = subprocess.run([str(BIN / "jupyter-helpers"), "telegram"], input=TOKEN + "\n", capture_output=True,
-                           text=True, timeout=90)
+    piped = subprocess.run(
+        [str(BIN / "jupyter-helpers"), "telegram"], input=TOKEN + "\n", capture_output=True, text=True, timeout=90
+    )
     assert piped.returncode == 0 and piped.stderr == "", piped
     assert "Chat: Ada (id 4242)" in piped.stdout and TOKEN not in piped.stdout
 
@@ -222,18 +251,24 @@ def test_a_webhook_on_the_bot_is_named_with_telegrams_own_words(ini: Path, teleg
     telegram.mode = "webhook"
     done = run_cli("telegram", "--token", TOKEN, check=False)
     assert done.returncode == 2 and done.stderr == (
-        f"jupyter-helpers: error: Telegram answered getUpdates with HTTP 409: {WEBHOOK_CONFLICT}\n")
+        f"jupyter-helpers: error: Telegram answered getUpdates with HTTP 409: {WEBHOOK_CONFLICT}\n"
+    )
     assert not ini.exists()
 
 
-@pytest.mark.parametrize("before, after", [
-    ("", "[telegram]\ntoken = T\nchat_id = 1\n"),
-    ("[other]\nx = 1", "[other]\nx = 1\n\n[telegram]\ntoken = T\nchat_id = 1\n"),
-    ("[telegram]\nTOKEN: old\nchat_id=5\n", "[telegram]\ntoken = T\nchat_id = 1\n"),
-    ("[telegram]\n# keep me\n", "[telegram]\n# keep me\ntoken = T\nchat_id = 1\n"),
-    ("[telegram]\na = 1\n\n; trailing comment\n[next]\n",
-     "[telegram]\na = 1\ntoken = T\nchat_id = 1\n\n; trailing comment\n[next]\n"),
-])
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("", "[telegram]\ntoken = T\nchat_id = 1\n"),
+        ("[other]\nx = 1", "[other]\nx = 1\n\n[telegram]\ntoken = T\nchat_id = 1\n"),
+        ("[telegram]\nTOKEN: old\nchat_id=5\n", "[telegram]\ntoken = T\nchat_id = 1\n"),
+        ("[telegram]\n# keep me\n", "[telegram]\n# keep me\ntoken = T\nchat_id = 1\n"),
+        (
+            "[telegram]\na = 1\n\n; trailing comment\n[next]\n",
+            "[telegram]\na = 1\ntoken = T\nchat_id = 1\n\n; trailing comment\n[next]\n",
+        ),
+    ],
+)
 def test_ini_keys_are_set_in_place(before: str, after: str) -> None:
     assert set_ini_keys(before, "telegram", {"token": "T", "chat_id": "1"}) == after
 
@@ -248,4 +283,5 @@ def test_a_ntfy_yml_that_sends_elsewhere_is_named_after_the_test_message(ini: Pa
     done = run_cli("telegram", "--token", TOKEN)
     assert done.stdout.splitlines()[-1] == (
         f"note: {yml} sends long runs through pushover, not Telegram: add telegram to its `backends:` list "
-        "to get them here"), done.stdout
+        "to get them here"
+    ), done.stdout

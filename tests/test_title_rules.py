@@ -96,12 +96,16 @@ def cases(draw) -> dict:
     names = draw(st.lists(texts | st.sampled_from([" ", "\t", "\u00a0", "A - B", "A"]), min_size=1, max_size=3))
     name = draw(st.sampled_from(names) | st.none())
     base = draw(texts)
-    title = draw(st.sampled_from([
-        base,
-        fmt.replace("{title}", base).replace("{project}", draw(st.sampled_from(names))),
-        draw(st.sampled_from(names)),
-        fmt,
-    ]))
+    title = draw(
+        st.sampled_from(
+            [
+                base,
+                fmt.replace("{title}", base).replace("{project}", draw(st.sampled_from(names))),
+                draw(st.sampled_from(names)),
+                fmt,
+            ]
+        )
+    )
     return {"format": fmt, "names": names, "name": name, "title": title}
 
 
@@ -131,15 +135,18 @@ def test_the_rules_finish_and_settle_for_any_name_and_format(page, worker_source
         check(case, result)
 
 
-@pytest.mark.parametrize(("fmt", "name", "title", "shown"), [
-    ("{title} {project}", " ", "a", "a"),  # F1: used to loop forever
-    ("{title} - {project}", " ", "a", "a"),  # F16: used to show 'a -'
-    ("{title}\t{project}", "\t\n", "a", "a"),
-    ("{title} - {project}", "\u00a0", "a", "a"),
-    ("{title} - {project}", "Alpha", "a - Alpha - Alpha", "a - Alpha"),
-    ("{project}: {title}", "Alpha", "Alpha", "Alpha"),
-    ("{title} {project}", "Alpha", "", "Alpha"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "name", "title", "shown"),
+    [
+        ("{title} {project}", " ", "a", "a"),  # F1: used to loop forever
+        ("{title} - {project}", " ", "a", "a"),  # F16: used to show 'a -'
+        ("{title}\t{project}", "\t\n", "a", "a"),
+        ("{title} - {project}", "\u00a0", "a", "a"),
+        ("{title} - {project}", "Alpha", "a - Alpha - Alpha", "a - Alpha"),
+        ("{project}: {title}", "Alpha", "Alpha", "Alpha"),
+        ("{title} {project}", "Alpha", "", "Alpha"),
+    ],
+)
 def test_known_cases(page, worker_source: str, fmt: str, name: str, title: str, shown: str) -> None:
     [result] = run_cases(page, worker_source, [{"format": fmt, "names": [name], "name": name, "title": title}])
     assert result["shown"][0] == shown
@@ -171,16 +178,26 @@ def rendered_page(page, root: Path, fmt: str) -> None:
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(folder=texts.filter(lambda name: "/" not in name and norm(name) not in {"", ".", ".."}) |
-       st.sampled_from([" ", "\t", "  ", "\u00a0"]),
-       fmt=formats(), titles=st.lists(texts, min_size=1, max_size=4))
-def test_the_page_script_settles_for_any_root_folder_and_format(page, worker_source: str, tmp_path_factory,
-                                                                 folder: str, fmt: str, titles: list[str]) -> None:
+@given(
+    folder=texts.filter(lambda name: "/" not in name and norm(name) not in {"", ".", ".."})
+    | st.sampled_from([" ", "\t", "  ", "\u00a0"]),
+    fmt=formats(),
+    titles=st.lists(texts, min_size=1, max_size=4),
+)
+def test_the_page_script_settles_for_any_root_folder_and_format(
+    page, worker_source: str, tmp_path_factory, folder: str, fmt: str, titles: list[str]
+) -> None:
     """The server's root folder names the project of every page (c.ProjectTitles.unmapped = 'root');
     each title the front end assigns ends as the rules say, and the page stops changing it.
     (The rules run in the worker first: a rule that never ends fails there, not in the page.)"""
-    expected = [result["shown"][0] for result in run_cases(page, worker_source, [
-        {"format": fmt, "names": [folder], "name": folder, "title": title} for title in titles])]
+    expected = [
+        result["shown"][0]
+        for result in run_cases(
+            page,
+            worker_source,
+            [{"format": fmt, "names": [folder], "name": folder, "title": title} for title in titles],
+        )
+    ]
     rendered_page(page, tmp_path_factory.getbasetemp() / "roots" / folder, fmt)
     for title, wanted in zip(titles, expected, strict=True):
         page.evaluate("title => { document.title = title; }", title)

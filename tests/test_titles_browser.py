@@ -31,9 +31,14 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     base = tmp_path_factory.mktemp("titles")
     home, work = base / "home", base / "work"
     env = isolated_env(home)
-    for name in ["alpha/analysis.ipynb", "alpha/rename-me.ipynb", "beta/model.ipynb", "beta/same/analysis.ipynb",
-                 "other/misc.ipynb",
-                 f"{EVIL_FOLDER}/x.ipynb"]:
+    for name in [
+        "alpha/analysis.ipynb",
+        "alpha/rename-me.ipynb",
+        "beta/model.ipynb",
+        "beta/same/analysis.ipynb",
+        "other/misc.ipynb",
+        f"{EVIL_FOLDER}/x.ipynb",
+    ]:
         save_notebook(work / name)
     (work / "alpha" / "train.py").write_text("print('training')\n")
     (work / "alpha" / "report.html").write_text("<html><head><title>Mine</title></head><body>as is</body></html>")
@@ -46,7 +51,8 @@ def site(tmp_path_factory: pytest.TempPathFactory):
     else:  # pip's enabling file in the environment would load the extension all the same
         (home / ".jupyter").mkdir(parents=True, exist_ok=True)
         (home / ".jupyter" / "jupyter_server_config.py").write_text(
-            'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n')
+            'c.ServerApp.jpserver_extensions = {"jupyter_helpers": False}\n'
+        )
     cli("projects", "add", str(work / "alpha"), "Project Alpha")
     cli("projects", "add", str(work / "beta"), "Project Beta")
     cli("projects", "add", str(work / EVIL_FOLDER), EVIL_PROJECT)
@@ -57,9 +63,15 @@ def site(tmp_path_factory: pytest.TempPathFactory):
 def server(request: pytest.FixtureRequest, site: dict):
     """The server as users start it: `jupyter notebook` and `jupyter lab` (each serves all three
     front ends, Notebook 7, JupyterLab and nbclassic)."""
-    with JupyterServer(request.param, site["work"], site["env"], site["base"] / f"{request.param}.log",
-                       ready_marker=b"jupyter-helpers: " if os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_TITLES") != "1"
-                       else b"is running at:") as running:
+    with JupyterServer(
+        request.param,
+        site["work"],
+        site["env"],
+        site["base"] / f"{request.param}.log",
+        ready_marker=b"jupyter-helpers: "
+        if os.environ.get("JUPYTER_HELPERS_TEST_WITHOUT_TITLES") != "1"
+        else b"is running at:",
+    ) as running:
         yield running
 
 
@@ -178,8 +190,13 @@ def test_activitywatch_rules_categorize_the_titles_the_browser_showed(page, serv
         "work": open_title(page, server, "notebooks/other/misc.ipynb", "misc - work"),
     }
     assert shown["Project Alpha"].endswith(" - Project Alpha") and shown["Project Beta"].endswith(" - Project Beta")
-    snippet = subprocess.run([str(BIN / "jupyter-helpers"), "activitywatch", "export", "--query"], env=site["env"],
-                             check=True, capture_output=True, text=True).stdout.strip()
+    snippet = subprocess.run(
+        [str(BIN / "jupyter-helpers"), "activitywatch", "export", "--query"],
+        env=site["env"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     lookalikes = ["notes - Project Alphabet", "Project Alpha", "analysis - JupyterLab"]
 
     aw = ActivityWatch(tmp_path)
@@ -193,8 +210,11 @@ def test_activitywatch_rules_categorize_the_titles_the_browser_showed(page, serv
             window.append({"app": "chrome.exe", "title": title + " - Google Chrome", "expect": None})
         aw.add_events("aw-watcher-window_tests", "currentwindow", window)
         aw.add_events("aw-watcher-web-chrome_tests", "web.tab.current", web)
-        results = [event for bucket in ("aw-watcher-window_tests", "aw-watcher-web-chrome_tests")
-                   for event in aw.categorized(bucket, snippet)]
+        results = [
+            event
+            for bucket in ("aw-watcher-window_tests", "aw-watcher-web-chrome_tests")
+            for event in aw.categorized(bucket, snippet)
+        ]
     finally:
         aw.stop()
     assert len(results) == len(window) + len(web)
@@ -247,8 +267,10 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
 def test_jupyterlab_restoring_two_projects_never_shows_a_wrong_project(browser, server) -> None:
     """Lab reloads with tabs of two projects open: the title (sampled every 20 ms across the
     reloads) never puts one project's name after the other's document."""
-    documents = {"analysis.ipynb": ("alpha/analysis.ipynb", "Project Alpha"),
-                 "model.ipynb": ("beta/model.ipynb", "Project Beta")}
+    documents = {
+        "analysis.ipynb": ("alpha/analysis.ipynb", "Project Alpha"),
+        "model.ipynb": ("beta/model.ipynb", "Project Beta"),
+    }
     shown = re.compile(r"(analysis\.ipynb|model\.ipynb)(?: \(\d+\))? - JupyterLab - (.+)")
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script(SAMPLE_TITLES)
@@ -297,7 +319,8 @@ def whitespace_server(tmp_path_factory: pytest.TempPathFactory):
     subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
     projects = {str(work / folder): name for folder, name in WHITESPACE_NAMES.items()}
     (home / ".jupyter" / "jupyter_server_config.py").write_text(
-        f"c.ProjectTitles.projects = {projects!r}\nc.ProjectTitles.title_format = '{{title}}  |  {{project}}'\n")
+        f"c.ProjectTitles.projects = {projects!r}\nc.ProjectTitles.title_format = '{{title}}  |  {{project}}'\n"
+    )
     with JupyterServer("notebook", work, env, base / "server.log", ready_marker=b"jupyter-helpers: ") as running:
         yield running
 
@@ -313,14 +336,17 @@ TITLE_CHANGES = """() => new Promise(resolve => {
 })"""
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("tree", "Home | work dir"),
-    ("notebooks/two/a.ipynb", "a | Two Spaces"),
-    ("notebooks/tab/a.ipynb", "a | Tab here"),
-    ("notebooks/newline/a.ipynb", "a | New Line"),
-    ("lab/tree/two/a.ipynb?reset", "a.ipynb - JupyterLab | Two Spaces"),
-    ("nbclassic/notebooks/newline/a.ipynb", "a - Jupyter Notebook | New Line"),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("tree", "Home | work dir"),
+        ("notebooks/two/a.ipynb", "a | Two Spaces"),
+        ("notebooks/tab/a.ipynb", "a | Tab here"),
+        ("notebooks/newline/a.ipynb", "a | New Line"),
+        ("lab/tree/two/a.ipynb?reset", "a.ipynb - JupyterLab | Two Spaces"),
+        ("nbclassic/notebooks/newline/a.ipynb", "a - Jupyter Notebook | New Line"),
+    ],
+)
 def test_whitespace_in_names_and_format_converges(browser, whitespace_server, path: str, expected: str) -> None:
     """The page loads, shows the suffix once (as the browser collapses it) and stays responsive:
     the script never fights the title getter's whitespace collapsing."""

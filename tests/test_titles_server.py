@@ -40,8 +40,12 @@ def test_traitlets_config_adds_projects_and_format(site: dict) -> None:
         "c.ProjectTitles.unmapped = 'none'\n"
     )
     with JupyterServer("server", site["work"], site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
-        assert page_config(server) == {"base_url": "/jh/", "default": None, "format": "{title} | {project}",
-                                       "prefixes": [["alpha", "From Config"]]}
+        assert page_config(server) == {
+            "base_url": "/jh/",
+            "default": None,
+            "format": "{title} | {project}",
+            "prefixes": [["alpha", "From Config"]],
+        }
 
 
 @pytest.fixture
@@ -49,16 +53,19 @@ def jp_server_config() -> dict:
     return in_process_config()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b'{"folders": {"/a": 1}}', "project name for '/a' must be a non-empty string"),
-    (b'{"folders": ', "is not valid JSON"),
-    (b'{"folders": {"relative/dir": "X"}}', "folder 'relative/dir' must be an absolute path"),
-    (b'{"folders": {"/a": "caf\xe9"}}', "is not UTF-8 text (byte 23)"),
-    (b"[" * 100000 + b"]" * 100000, "is nested too deeply to be a project map"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"folders": {"/a": 1}}', "project name for '/a' must be a non-empty string"),
+        (b'{"folders": ', "is not valid JSON"),
+        (b'{"folders": {"relative/dir": "X"}}', "folder 'relative/dir' must be an absolute path"),
+        (b'{"folders": {"/a": "caf\xe9"}}', "is not UTF-8 text (byte 23)"),
+        (b"[" * 100000 + b"]" * 100000, "is nested too deeply to be a project map"),
+    ],
+)
 async def test_a_bad_map_is_one_error_line_and_pages_keep_their_titles(
-        jp_serverapp, jp_fetch, jp_config_dir: Path, caplog: pytest.LogCaptureFixture,
-        content: bytes, message: str) -> None:
+    jp_serverapp, jp_fetch, jp_config_dir: Path, caplog: pytest.LogCaptureFixture, content: bytes, message: str
+) -> None:
     """A real server in the test process (jupyter_server's plugin), the extension's start hook run
     as a server runs it: one line naming the file and the fault, no traceback, no title script."""
     map_file = jp_config_dir / "jupyter_helpers_projects.json"
@@ -77,8 +84,12 @@ def test_pages_before_login_carry_no_project_map(site: dict) -> None:
     """A visitor who has not logged in sees neither the mapped folders nor the project names."""
     secret = site["work"] / "secret-client-folder"
     secret.mkdir()
-    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(secret), "Secret Client"],
-                   env=site["env"], check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "jupyter-helpers"), "projects", "add", str(secret), "Secret Client"],
+        env=site["env"],
+        check=True,
+        capture_output=True,
+    )
     with JupyterServer("server", site["work"], site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
         pages = {path: server.visit(path) for path in ["login", "logout", "no/such/page", "tree"]}
         assert [status for status, _ in pages.values()] == [200, 200, 404, 200]  # tree: redirected to login
@@ -102,8 +113,12 @@ def test_symlinked_root_or_folder_still_maps_projects(site: dict, linked: str) -
     else:
         link.symlink_to(real / "alpha", target_is_directory=True)
         root, mapped = real, link
-    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(mapped), "Project Alpha"],
-                   env=site["env"], check=True, capture_output=True)
+    subprocess.run(
+        [str(BIN / "jupyter-helpers"), "projects", "add", str(mapped), "Project Alpha"],
+        env=site["env"],
+        check=True,
+        capture_output=True,
+    )
     with JupyterServer("server", root, site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
         assert page_config(server)["prefixes"] == [["alpha", "Project Alpha"]]
 
@@ -114,17 +129,24 @@ def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_sile
         pass
     lines = [line for line in log.read_text().splitlines() if "no project map" in line]
     map_file = site["home"] / ".jupyter" / "jupyter_helpers_projects.json"
-    assert len(lines) == 1 and f"jupyter-helpers: no project map at {map_file}, so titles show the server " \
-                                  "folder's name" in lines[0]
-    subprocess.run([str(BIN / "jupyter-helpers"), "projects", "add", str(site["work"] / "alpha"), "Alpha"],
-                   env=site["env"], check=True, capture_output=True)
+    assert (
+        len(lines) == 1
+        and f"jupyter-helpers: no project map at {map_file}, so titles show the server folder's name" in lines[0]
+    )
+    subprocess.run(
+        [str(BIN / "jupyter-helpers"), "projects", "add", str(site["work"] / "alpha"), "Alpha"],
+        env=site["env"],
+        check=True,
+        capture_output=True,
+    )
     with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: project names"):
         pass
     assert "no project map" not in log.read_text()
 
 
 async def test_without_user_config_titles_say_so_and_presence_still_starts(
-        jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """JUPYTER_NO_CONFIG: no map to read. The title hook's error escaped the start hook and the
     hooks after it (presence, heartbeats) never ran (review)."""
     from jupyter_helpers.server import presence
@@ -132,9 +154,12 @@ async def test_without_user_config_titles_say_so_and_presence_still_starts(
     monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")
     await jp_serverapp.extension_manager.start_all_extensions()
     assert (await jp_fetch("api", "status")).code == 200
-    errors = [record.getMessage() for record in caplog.records if "window titles get no project name" in
-              record.getMessage()]
-    assert errors == ["jupyter-helpers: window titles get no project name: JUPYTER_NO_CONFIG is set, so Jupyter "
-                      "reads no user config; unset it and retry"], caplog.text
+    errors = [
+        record.getMessage() for record in caplog.records if "window titles get no project name" in record.getMessage()
+    ]
+    assert errors == [
+        "jupyter-helpers: window titles get no project name: JUPYTER_NO_CONFIG is set, so Jupyter "
+        "reads no user config; unset it and retry"
+    ], caplog.text
     environments = jinja_environments(jp_serverapp.web_app.settings)
     assert environments and all(presence.SCRIPT_GLOBAL in env.globals for env in environments)

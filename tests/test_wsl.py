@@ -26,9 +26,15 @@ USER_CONFIG = '{\n  "ServerApp": {"iopub_data_rate_limit": 12345678}\n}\n'
 
 @pytest.mark.parametrize(
     "release, env, interop, version",
-    [(WSL1, {}, False, 1), (WSL2, {}, False, 2), ("5.10.102.1-microsoft-standard", {}, False, 2),
-     ("6.1.0-13-amd64", {}, False, None), ("6.1.0-13-amd64", {"WSL_DISTRO_NAME": "Ubuntu"}, False, 2),
-     ("6.1.0-13-amd64", {}, True, 2), ("", {}, False, None)],
+    [
+        (WSL1, {}, False, 1),
+        (WSL2, {}, False, 2),
+        ("5.10.102.1-microsoft-standard", {}, False, 2),
+        ("6.1.0-13-amd64", {}, False, None),
+        ("6.1.0-13-amd64", {"WSL_DISTRO_NAME": "Ubuntu"}, False, 2),
+        ("6.1.0-13-amd64", {}, True, 2),
+        ("", {}, False, None),
+    ],
 )
 def test_wsl_detection(release: str, env: dict, interop: bool, version: int | None) -> None:
     assert wsl_version(release, env, interop) == version
@@ -73,7 +79,9 @@ def browser_argv_after_starting_jupyter(tmp_path: Path, *extra: str) -> list[str
     port = free_port()
     server = subprocess.Popen(
         [str(BIN / "jupyter"), "notebook", "--ip=127.0.0.1", f"--port={port}", "--allow-root", *extra],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
     )
     try:
         deadline = time.monotonic() + 60
@@ -98,8 +106,11 @@ def test_jupyter_opens_the_windows_browser_on_the_http_url_and_undo_restores(
     assert f"wrote: {config}" in out
     assert f"export BROWSER='{firefox}'" in out and "jupyter_server issue #1325" in out
     written = json.loads(config.read_text())
-    assert written["ServerApp"] == {"iopub_data_rate_limit": 12345678, "browser": f'"{firefox}" %s',
-                                    "use_redirect_file": False}
+    assert written["ServerApp"] == {
+        "iopub_data_rate_limit": 12345678,
+        "browser": f'"{firefox}" %s',
+        "use_redirect_file": False,
+    }
 
     argv = browser_argv_after_starting_jupyter(tmp_path)
     assert len(argv) == 1 and argv[0].startswith("http://127.0.0.1:") and "?token=" in argv[0], argv
@@ -120,8 +131,9 @@ def test_without_the_fix_the_browser_gets_an_unreadable_file_url(wsl2: Path, hom
     assert argv[0].startswith("file:///"), argv
 
 
-def test_wsl1_with_custom_mount_root_finds_the_browser_itself(tmp_path: Path, home: Path,
-                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wsl1_with_custom_mount_root_finds_the_browser_itself(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = fake_root(tmp_path, WSL1, mount="/win/", wsl_conf="[automount]\nroot = /win/\n")
     monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
     out = run_cli("wsl", "--browser", "firefox").stdout
@@ -150,15 +162,18 @@ def test_not_wsl_exits_1_unless_forced(tmp_path: Path, home: Path, monkeypatch: 
     monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
     done = run_cli("wsl", check=False)
     assert done.returncode == 1 and done.stderr == (
-        "jupyter-helpers: error: WSL not detected (kernel release '6.1.0-13-amd64'); use --force to configure anyway\n")
+        "jupyter-helpers: error: WSL not detected (kernel release '6.1.0-13-amd64'); use --force to configure anyway\n"
+    )
     assert snapshot(home) == {}
     assert "wrote: " in run_cli("wsl", "--force").stdout
 
 
 @pytest.mark.parametrize(
     "browser, message",
-    [("/mnt/c/nope/browser.exe", "browser '/mnt/c/nope/browser.exe' not found"),
-     ("edge", "edge is not installed at the usual places")],
+    [
+        ("/mnt/c/nope/browser.exe", "browser '/mnt/c/nope/browser.exe' not found"),
+        ("edge", "edge is not installed at the usual places"),
+    ],
 )
 def test_bad_browser_is_one_line_and_writes_nothing(wsl2: Path, home: Path, browser: str, message: str) -> None:
     before = snapshot(home)
@@ -190,14 +205,20 @@ def test_unwritable_config_dir_is_one_line(wsl2: Path, home: Path) -> None:
 
 # -- undo takes back only our keys --------------------------------------------------------------
 
+
 def set_password(home: Path) -> None:
     """What `jupyter server password` does: jupyter_server's own set_password into the config."""
-    subprocess.run([str(BIN / "python"), "-c", "from jupyter_server.auth.security import set_password; "
-                    "set_password('s3cret')"], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        [str(BIN / "python"), "-c", "from jupyter_server.auth.security import set_password; set_password('s3cret')"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
 
 
-def test_undo_keeps_a_password_set_after_wsl_when_there_was_no_config(tmp_path: Path, home: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_undo_keeps_a_password_set_after_wsl_when_there_was_no_config(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(fake_root(tmp_path, WSL2)))
     config = home / ".jupyter" / "jupyter_server_config.json"
     run_cli("wsl")
@@ -222,8 +243,10 @@ def test_undo_keeps_every_later_edit_and_reports_a_key_the_user_changed(wsl2: Pa
         "ServerApp": {"iopub_data_rate_limit": 12345678, "port": 8899, "browser": "my-own-browser %s"},
         "NotebookApp": {"nbserver_extensions": {}},
     }
-    assert out == [f"undid ServerApp.use_redirect_file in {config} (everything else in it stays as it is)",
-                   "left as you changed them since: ServerApp.browser"]
+    assert out == [
+        f"undid ServerApp.use_redirect_file in {config} (everything else in it stays as it is)",
+        "left as you changed them since: ServerApp.browser",
+    ]
 
 
 def test_undo_restores_a_previous_value_of_our_key(wsl2: Path, home: Path) -> None:
@@ -234,8 +257,10 @@ def test_undo_restores_a_previous_value_of_our_key(wsl2: Path, home: Path) -> No
     written = json.loads(config.read_text())
     config.write_text(json.dumps({**written, "Other": {"x": 1}}))
     run_cli("wsl", "--undo")
-    assert json.loads(config.read_text()) == {"ServerApp": {"use_redirect_file": True, "browser": "old %s"},
-                                              "Other": {"x": 1}}
+    assert json.loads(config.read_text()) == {
+        "ServerApp": {"use_redirect_file": True, "browser": "old %s"},
+        "Other": {"x": 1},
+    }
     assert stat.S_IMODE(config.stat().st_mode) == 0o600
 
 
@@ -278,8 +303,10 @@ def test_a_second_wsl_run_after_edits_never_brings_back_old_bytes(wsl2: Path, ho
     run_cli("wsl", "--browser", "C:\\Program Files\\Mozilla Firefox\\firefox.exe")
     hashed = json.loads(config.read_text())["IdentityProvider"]["hashed_password"]
     run_cli("wsl", "--undo")
-    assert json.loads(config.read_text()) == {"ServerApp": {"iopub_data_rate_limit": 12345678},
-                                              "IdentityProvider": {"hashed_password": hashed}}
+    assert json.loads(config.read_text()) == {
+        "ServerApp": {"iopub_data_rate_limit": 12345678},
+        "IdentityProvider": {"hashed_password": hashed},
+    }
 
 
 def test_a_key_the_user_changed_between_runs_is_theirs_again(wsl2: Path, home: Path) -> None:
@@ -290,8 +317,7 @@ def test_a_key_the_user_changed_between_runs_is_theirs_again(wsl2: Path, home: P
     config.write_text(json.dumps(edited))
     run_cli("wsl")
     run_cli("wsl", "--undo")
-    assert json.loads(config.read_text())["ServerApp"] == {"iopub_data_rate_limit": 12345678,
-                                                           "use_redirect_file": True}
+    assert json.loads(config.read_text())["ServerApp"] == {"iopub_data_rate_limit": 12345678, "use_redirect_file": True}
 
 
 @pytest.mark.parametrize("server_app", ["5", "[]", '"text"', "null"])
@@ -309,8 +335,9 @@ def test_a_server_app_that_is_not_an_object_is_one_line(wsl2: Path, home: Path, 
 
 @pytest.mark.reliability
 @pytest.mark.parametrize("command", [["wsl"], ["wsl", "--undo"]])
-def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(wsl2: Path, home: Path,
-                                                                          command: list[str]) -> None:
+def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(
+    wsl2: Path, home: Path, command: list[str]
+) -> None:
     """Killed after step 1, 2, ... of `wsl` (or of its undo), the user changed nothing: another
     `wsl` and `wsl --undo` must leave the Jupyter folder exactly as it was, no temp file of ours."""
     config = home / ".jupyter" / "jupyter_server_config.json"
@@ -330,10 +357,12 @@ def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(wsl2: 
     assert step > 3, "the command never ran to the end"
 
 
-@pytest.mark.parametrize("order", [["wsl", "install", "wsl --undo", "uninstall"],
-                                   ["install", "wsl", "uninstall", "wsl --undo"]])
-def test_wsl_and_install_together_leave_no_folder_behind(tmp_path: Path, home: Path,
-                                                         monkeypatch: pytest.MonkeyPatch, order: list[str]) -> None:
+@pytest.mark.parametrize(
+    "order", [["wsl", "install", "wsl --undo", "uninstall"], ["install", "wsl", "uninstall", "wsl --undo"]]
+)
+def test_wsl_and_install_together_leave_no_folder_behind(
+    tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch, order: list[str]
+) -> None:
     """No Jupyter folder before: whichever of `wsl` and `install` made it, the last to leave removes it."""
     monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(fake_root(tmp_path, WSL2)))
     for command in order:
@@ -351,14 +380,27 @@ def test_what_an_earlier_version_set_is_still_undone_exactly(wsl2: Path, home: P
     (state / "backups").mkdir(parents=True)
     backup = state / "backups" / config.name
     backup.write_bytes(config.read_bytes())
-    written = json.dumps({"ServerApp": {"iopub_data_rate_limit": 12345678, "browser": "fx %s",
-                                        "use_redirect_file": False}}, indent=2).encode() + b"\n"
+    written = (
+        json.dumps(
+            {"ServerApp": {"iopub_data_rate_limit": 12345678, "browser": "fx %s", "use_redirect_file": False}}, indent=2
+        ).encode()
+        + b"\n"
+    )
     config.write_bytes(written)
-    (state / "record.json").write_text(json.dumps({
-        "path": str(config), "existed": True, "backup": str(backup), "exact": True,
-        "dirs": [str(home / ".jupyter" / "jupyter_helpers"), str(state)], "had_server_app": True,
-        "keys": {"browser": {"value": "fx %s"}, "use_redirect_file": {"value": False}},
-        "written_sha256": hashlib.sha256(written).hexdigest()}))
+    (state / "record.json").write_text(
+        json.dumps(
+            {
+                "path": str(config),
+                "existed": True,
+                "backup": str(backup),
+                "exact": True,
+                "dirs": [str(home / ".jupyter" / "jupyter_helpers"), str(state)],
+                "had_server_app": True,
+                "keys": {"browser": {"value": "fx %s"}, "use_redirect_file": {"value": False}},
+                "written_sha256": hashlib.sha256(written).hexdigest(),
+            }
+        )
+    )
     assert run_cli("wsl", "--undo").stdout.splitlines() == [f"restored: {config}"]
     assert config.read_text() == USER_CONFIG
     assert not (home / ".jupyter" / "jupyter_helpers").exists()
@@ -379,9 +421,12 @@ def test_a_browser_command_with_an_unclosed_quote_is_one_status_line(wsl2: Path,
     """A hand-edited ServerApp.browser that shlex cannot split gave status a traceback (review)."""
     config = home / ".jupyter" / "jupyter_server_config.json"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text(json.dumps({"ServerApp": {"browser": "'/mnt/c/Program Files/fx.exe %s",
-                                                "use_redirect_file": False}}))
+    config.write_text(
+        json.dumps({"ServerApp": {"browser": "'/mnt/c/Program Files/fx.exe %s", "use_redirect_file": False}})
+    )
     done = run_cli("status", check=False)
     assert "Traceback" not in done.stderr, done.stderr
-    assert (f"ERR  WSL 2: ServerApp.browser in {config} is not a command line (No closing quotation); fix its "
-            "quotes or run `jupyter-helpers wsl`") in done.stdout.splitlines(), done.stdout
+    assert (
+        f"ERR  WSL 2: ServerApp.browser in {config} is not a command line (No closing quotation); fix its "
+        "quotes or run `jupyter-helpers wsl`"
+    ) in done.stdout.splitlines(), done.stdout

@@ -68,8 +68,10 @@ class ActivityWatchServer:
     # --- one answer -------------------------------------------------------------------------------
 
     def _late(self) -> UserError:
-        return UserError(f"ActivityWatch at {self.url} did not finish answering within {self.timeout:g} s: "
-                         "report a shorter period, or allow longer with --timeout SECONDS")
+        return UserError(
+            f"ActivityWatch at {self.url} did not finish answering within {self.timeout:g} s: "
+            "report a shorter period, or allow longer with --timeout SECONDS"
+        )
 
     def _unlike(self, what: str) -> UserError:
         return UserError(f"{self.url} does not answer like ActivityWatch ({what}); check --server")
@@ -101,10 +103,13 @@ class ActivityWatchServer:
             except OSError as exc:
                 if isinstance(exc, TimeoutError) or time.monotonic() >= self.deadline:
                     raise self._late() from None
-                raise UserError(f"cannot reach ActivityWatch at {self.url} ({exc.strerror or type(exc).__name__}): "
-                                "start ActivityWatch or pass --server URL") from None
-            connection.request("GET", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")),
-                               headers=self._headers)
+                raise UserError(
+                    f"cannot reach ActivityWatch at {self.url} ({exc.strerror or type(exc).__name__}): "
+                    "start ActivityWatch or pass --server URL"
+                ) from None
+            connection.request(
+                "GET", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")), headers=self._headers
+            )
             response = connection.getresponse()
             body = response.read(MAX_ANSWER + 1)
             if time.monotonic() >= self.deadline:
@@ -132,13 +137,17 @@ class ActivityWatchServer:
                 raise self._unlike(f"GET {path} redirected to {location!r}, which is no URL") from None
             if origin(target) != origin(self.url):
                 shown = urllib.parse.urlunsplit(urllib.parse.urlsplit(target)[:3] + ("", ""))
-                raise UserError(f"{self.url} redirected GET {path} to {shown!r}, another server; not followed: "
-                                "pass ActivityWatch's own address with --server")
+                raise UserError(
+                    f"{self.url} redirected GET {path} to {shown!r}, another server; not followed: "
+                    "pass ActivityWatch's own address with --server"
+                )
         else:
             raise self._unlike(f"GET {path} redirected more than {MAX_REDIRECTS} times")
         if status in (401, 403):
-            raise UserError(f"ActivityWatch at {self.url} refused the report (GET {path} gave HTTP {status}): "
-                            "set its API key as c.ActivityWatch.api_key in jupyter_server_config.py")
+            raise UserError(
+                f"ActivityWatch at {self.url} refused the report (GET {path} gave HTTP {status}): "
+                "set its API key as c.ActivityWatch.api_key in jupyter_server_config.py"
+            )
         if status != 200:
             raise self._unlike(f"GET {path} gave HTTP {status}")
         if len(body) > MAX_ANSWER:
@@ -188,8 +197,10 @@ class ActivityWatchServer:
                     yield span, found
                     continue
                 if span[1] - span[0] <= SHORTEST_SLICE:
-                    raise UserError(f"ActivityWatch at {self.url} holds more than {self.page} events within one "
-                                    f"second of {_iso(span[0])}; check the watchers")
+                    raise UserError(
+                        f"ActivityWatch at {self.url} holds more than {self.page} events within one "
+                        f"second of {_iso(span[0])}; check the watchers"
+                    )
                 fits = (span[1] - span[0]) / 2
             middle = (span[0] + span[1]) / 2
             pending += [(middle, span[1]), (span[0], middle)]

@@ -14,8 +14,10 @@ from datetime import date, datetime, timedelta, tzinfo
 
 from ..common.errors import UserError
 
-WHEN_HELP = ("an ISO date (2026-11-20), a date-time (2026-11-20T08:00, local time unless it has an offset "
-             "such as +01:00), today, yesterday, or Nd (the last N days, today included: 7d)")
+WHEN_HELP = (
+    "an ISO date (2026-11-20), a date-time (2026-11-20T08:00, local time unless it has an offset "
+    "such as +01:00), today, yesterday, or Nd (the last N days, today included: 7d)"
+)
 _DAYS = re.compile(r"(\d+)\s*d")
 
 
@@ -66,8 +68,9 @@ def resolve_period(since: str | None, until: str | None, now: datetime, tz: tzin
     start = parse_when("--since", since or "today", now, tz, end=False)
     stop = min(parse_when("--until", until, now, tz, end=True), now) if until else now
     if start >= stop:
-        raise UserError(f"--since ({_show(start)}) must come before --until ({_show(stop)}; "
-                        "a report never reaches past now)")
+        raise UserError(
+            f"--since ({_show(start)}) must come before --until ({_show(stop)}; a report never reaches past now)"
+        )
     return Period(start.astimezone(tz), stop.astimezone(tz))
 
 

@@ -98,8 +98,11 @@ def counted_pieces(pieces: Iterable[Piece], active: list[Span] | None, span: Spa
 
 def project_matcher(names: list[str]) -> Callable[[str], str | None]:
     """title -> project (or None), with the export's regexes; remembers titles, which repeat a lot."""
-    rules = [(category["name"][-1], re.compile(category["rule"]["regex"], re.IGNORECASE))
-             for category in categories(names, []) if category["rule"]["type"] == "regex"]
+    rules = [
+        (category["name"][-1], re.compile(category["rule"]["regex"], re.IGNORECASE))
+        for category in categories(names, [])
+        if category["rule"]["type"] == "regex"
+    ]
     rules.reverse()  # ActivityWatch keeps the last of equally deep matches
     seen: dict[str, str | None] = {}
 
@@ -166,31 +169,45 @@ class Source:
         return f"from window titles ({', '.join(self.buckets)}) with the project rules, {afk}"
 
 
-def choose_source(buckets: dict[str, dict], host: str, has_events: Callable[[str], bool], by_file: bool,
-                  names: list[str]) -> Source:
+def choose_source(
+    buckets: dict[str, dict], host: str, has_events: Callable[[str], bool], by_file: bool, names: list[str]
+) -> Source:
     """Jupyter's bucket for the host when it has data for the period (or is all there is, or files
     are asked for), else the host's window and AFK buckets."""
+
     def of_type(kind: str) -> list[str]:
-        return sorted(bid for bid, bucket in buckets.items()
-                      if bucket.get("type") == kind and bucket.get("hostname") == host)
+        return sorted(
+            bid for bid, bucket in buckets.items() if bucket.get("type") == kind and bucket.get("hostname") == host
+        )
 
     editor = bucket_id(host)
     window = of_type(WINDOW_TYPE)
     if buckets.get(editor, {}).get("type") == BUCKET_TYPE and (by_file or not window or has_events(editor)):
         return Source(Kind.EDITOR, [editor])
     if not window:
-        hosts = sorted({str(bucket.get("hostname")) for bid, bucket in buckets.items()
-                        if bucket.get("type") == WINDOW_TYPE
-                        or (bucket.get("type") == BUCKET_TYPE and bid.startswith(BUCKET_PREFIX))})
+        hosts = sorted(
+            {
+                str(bucket.get("hostname"))
+                for bid, bucket in buckets.items()
+                if bucket.get("type") == WINDOW_TYPE
+                or (bucket.get("type") == BUCKET_TYPE and bid.startswith(BUCKET_PREFIX))
+            }
+        )
         known = ", ".join(hosts) if hosts else "none (is Jupyter's server extension or aw-watcher-window running?)"
-        raise UserError(f"ActivityWatch has no data for host {host!r} (no {editor}, no window watcher); "
-                        f"hosts with data: {known} (pick one with --host NAME)")
+        raise UserError(
+            f"ActivityWatch has no data for host {host!r} (no {editor}, no window watcher); "
+            f"hosts with data: {known} (pick one with --host NAME)"
+        )
     if by_file:
-        raise UserError(f"--by file needs Jupyter's own bucket {editor}, which ActivityWatch does not have: "
-                        "turn on the server extension's heartbeats, or report per project")
+        raise UserError(
+            f"--by file needs Jupyter's own bucket {editor}, which ActivityWatch does not have: "
+            "turn on the server extension's heartbeats, or report per project"
+        )
     if not names:
-        raise UserError("no projects mapped, so window titles name no project: "
-                        "add one with `jupyter-helpers projects add FOLDER NAME`")
+        raise UserError(
+            "no projects mapped, so window titles name no project: "
+            "add one with `jupyter-helpers projects add FOLDER NAME`"
+        )
     return Source(Kind.TITLES, window, of_type(AFK_TYPE))
 
 
@@ -204,8 +221,10 @@ class Report:
 
     def ranked(self) -> list[tuple[str, float]]:
         """Rows with time, most first (ties by name)."""
-        return sorted(((name, seconds) for name, seconds in self.tally.rows.items() if seconds > 0),
-                      key=lambda item: (-item[1], item[0]))
+        return sorted(
+            ((name, seconds) for name, seconds in self.tally.rows.items() if seconds > 0),
+            key=lambda item: (-item[1], item[0]),
+        )
 
     @property
     def matched(self) -> float:
@@ -219,25 +238,41 @@ def _seconds(value: float) -> float:
 def to_json(report: Report) -> dict:
     """The `--json` document: seconds as numbers, rows most first; `days` only when per day."""
     ranked = report.ranked()
-    doc: dict = {"since": report.period.since.isoformat(), "until": report.period.until.isoformat(),
-                 "host": report.host, "source": str(report.source.kind),
-                 "buckets": report.source.buckets + report.source.afk,
-                 f"{report.rows}s": {name: _seconds(seconds) for name, seconds in ranked},
-                 "active": _seconds(report.tally.active)}
+    doc: dict = {
+        "since": report.period.since.isoformat(),
+        "until": report.period.until.isoformat(),
+        "host": report.host,
+        "source": str(report.source.kind),
+        "buckets": report.source.buckets + report.source.afk,
+        f"{report.rows}s": {name: _seconds(seconds) for name, seconds in ranked},
+        "active": _seconds(report.tally.active),
+    }
     if report.tally.days is not None:
-        doc["days"] = {day: {name: _seconds(rows[name]) for name, _ in ranked if rows.get(name, 0) > 0}
-                       for day, rows in report.tally.days.items()}
+        doc["days"] = {
+            day: {name: _seconds(rows[name]) for name, _ in ranked if rows.get(name, 0) > 0}
+            for day, rows in report.tally.days.items()
+        }
     return doc
 
 
 def slice_edges(days: list[Day]) -> list[Span]:
     """The period in runs of DAYS_PER_SLICE local days: what is read from the server at once."""
-    return [(days[first][1], days[min(first + DAYS_PER_SLICE, len(days)) - 1][2])
-            for first in range(0, len(days), DAYS_PER_SLICE)]
+    return [
+        (days[first][1], days[min(first + DAYS_PER_SLICE, len(days)) - 1][2])
+        for first in range(0, len(days), DAYS_PER_SLICE)
+    ]
 
 
-def build_report(buckets: dict[str, dict], events: Events, host: str, period: Period, names: list[str],
-                 days: list[Day], per_day: bool = False, by_file: bool = False) -> tuple[Report, list[str]]:
+def build_report(
+    buckets: dict[str, dict],
+    events: Events,
+    host: str,
+    period: Period,
+    names: list[str],
+    days: list[Day],
+    per_day: bool = False,
+    by_file: bool = False,
+) -> tuple[Report, list[str]]:
     """Reads the chosen source slice by slice (`slice_edges`) and tallies;
     returns the report and notes for the user (e.g. that the host has no AFK watcher)."""
     whole = (period.since.timestamp(), period.until.timestamp())

@@ -14,8 +14,10 @@ import json
 from ..common.errors import UserError
 from ..common.projects import DEFAULT_TITLE_FORMAT
 
-IMPORT_WARNING = ("note: importing this file in ActivityWatch (Settings > Categorization > Import) "
-                  "REPLACES all your current categories; export yours first to keep them.")
+IMPORT_WARNING = (
+    "note: importing this file in ActivityWatch (Settings > Categorization > Import) "
+    "REPLACES all your current categories; export yours first to keep them."
+)
 _META = set("\\.+*?()|[]{}^$#&-~")
 _AFTER_SUFFIX = "(?: [-—–] | and \\d+ more pages?|$)"
 
@@ -44,8 +46,10 @@ def categories(projects: list[str], parent: list[str], title_format: str = DEFAU
     """aw-webui's category list: the parent chain (no rule of its own), then one rule a project."""
     chain = [{"name": parent[: depth + 1], "rule": {"type": "none"}} for depth in range(len(parent))]
     rules = [
-        {"name": [*parent, project],
-         "rule": {"type": "regex", "regex": title_regex(project, title_format), "ignore_case": True}}
+        {
+            "name": [*parent, project],
+            "rule": {"type": "regex", "regex": title_regex(project, title_format), "ignore_case": True},
+        }
         for project in projects
     ]
     return chain + rules

@@ -39,13 +39,28 @@ def render(report: Report) -> str:
     ranked = report.ranked()
     per_day, per_day_active = tally.days or {}, tally.days_active or {}
     days = list(per_day)
-    heading = (f"Active time per {report.rows} on {printable(report.host)}, "
-               f"{period.since:%Y-%m-%d %H:%M} to {period.until:%Y-%m-%d %H:%M} ({period.since:%Z})")
-    rows = [(printable(name), [per_day[day].get(name, 0.0) for day in days], seconds, share(seconds, tally.active),
-             bar(seconds, ranked[0][1])) for name, seconds in ranked]
+    heading = (
+        f"Active time per {report.rows} on {printable(report.host)}, "
+        f"{period.since:%Y-%m-%d %H:%M} to {period.until:%Y-%m-%d %H:%M} ({period.since:%Z})"
+    )
+    rows = [
+        (
+            printable(name),
+            [per_day[day].get(name, 0.0) for day in days],
+            seconds,
+            share(seconds, tally.active),
+            bar(seconds, ranked[0][1]),
+        )
+        for name, seconds in ranked
+    ]
     active = ("active", [per_day_active[day] for day in days], tally.active, share(tally.active, tally.active), "")
-    matched = ("matched", [sum(per_day[day].values()) for day in days], report.matched,
-               share(report.matched, tally.active), "")
+    matched = (
+        "matched",
+        [sum(per_day[day].values()) for day in days],
+        report.matched,
+        share(report.matched, tally.active),
+        "",
+    )
     totals = [matched, active] if report.source.kind is Kind.TITLES else [active]  # Jupyter's time is all matched
     name_width = max(len(row[0]) for row in rows + totals + [(report.rows,)])
     day_width = max([len(day) for day in days], default=0)
@@ -62,6 +77,9 @@ def render(report: Report) -> str:
     for index, (name, cells, seconds, part, drawn) in enumerate(rows + totals):
         if index == len(rows):
             lines.append("─" * len(header))
-        lines.append(line(name, [hours_minutes(cell) if cell > 0 else "-" for cell in cells],
-                          hours_minutes(seconds), part, drawn))
+        lines.append(
+            line(
+                name, [hours_minutes(cell) if cell > 0 else "-" for cell in cells], hours_minutes(seconds), part, drawn
+            )
+        )
     return "\n".join(lines)

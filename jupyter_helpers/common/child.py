@@ -50,7 +50,7 @@ def _write_all(fd: int, data: bytes, deadline: float) -> bool:
         if remaining <= 0 or not _ready(fd, select.POLLOUT, remaining):
             return False
         try:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
         except BlockingIOError:
             continue
         except OSError:  # BrokenPipeError: the child is gone
@@ -63,8 +63,9 @@ class WarmChild:
 
     def __init__(self, command: list[str]) -> None:
         try:
-            self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.PIPE, start_new_session=True)
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+            )
         except OSError as exc:
             reason = f"cannot run {command[0]} ({exc.strerror}); run `jupyter-helpers install` again"
             raise ChildFailed(reason) from None
@@ -160,8 +161,13 @@ def hand_off(command: list[str], lines: list[bytes], budget: float) -> None:
     started = []
     for line in lines:
         try:
-            process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL, start_new_session=True)
+            process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         except OSError:
             continue  # exiting: nowhere left to report it
         started.append((process, line))

@@ -88,8 +88,7 @@ def write_target(path: Path) -> Path:
     except RuntimeError as exc:  # a loop of links
         raise ChangeError(f"{path} is a symlink that loops; fix or remove the link and retry") from exc
     if not target.is_file():
-        raise ChangeError(f"{path} is a symlink to {target}, which is not a file; "
-                          "fix or remove the link and retry")
+        raise ChangeError(f"{path} is a symlink to {target}, which is not a file; fix or remove the link and retry")
     return target
 
 
@@ -158,5 +157,3 @@ def sweep_temps(path: Path) -> None:
 
 def os_reason(exc: OSError) -> str:
     return exc.strerror or str(exc)
-
-

@@ -27,5 +27,8 @@ def outside_home(folders: Iterable[str | Path], home: Path | None = None) -> lis
     """The folders a single-user server still reads with per-user config disabled: those not in
     the user's home (JupyterHub compares resolved paths, so a symlinked home counts as home)."""
     root = (home or Path.home()).resolve()
-    return [str(folder) for folder in folders
-            if not (Path(folder).resolve() == root or root in Path(folder).resolve().parents)]
+    return [
+        str(folder)
+        for folder in folders
+        if not (Path(folder).resolve() == root or root in Path(folder).resolve().parents)
+    ]

@@ -55,8 +55,10 @@ def check_private_folder(folder: Path) -> None:
     if info.st_uid != os.getuid():
         raise OSError(f"{folder} belongs to another user (uid {info.st_uid}); remove it")
     if stat.S_IMODE(info.st_mode) & 0o077:
-        raise OSError(f"{folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}); "
-                      f"run `chmod 700 {folder}` or remove it")
+        raise OSError(
+            f"{folder} is open to other users (mode {stat.S_IMODE(info.st_mode):o}); "
+            f"run `chmod 700 {folder}` or remove it"
+        )
 
 
 def read_presence(path: Path | None) -> dict | None:

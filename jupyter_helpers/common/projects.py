@@ -54,6 +54,7 @@ class ProjectMap:
         The root and the folders are compared with symlinks resolved (`cd` into a symlinked folder
         and `projects add .` records the real path while the server may be started on the link),
         and as given when that finds nothing (a mapped folder that is itself a link in the root)."""
+
         def relative(folder: str, root: str) -> str | None:
             return os.path.relpath(folder, root) if folder != root and _is_within(folder, root) else None
 
@@ -136,7 +137,8 @@ class ProjectStore:
             return load_json(data)
         except BadJson as exc:
             problem = {"encoding": f"is {exc}", "depth": "is nested too deeply to be a project map"}.get(
-                exc.kind, f"is not valid JSON ({exc})")
+                exc.kind, f"is not valid JSON ({exc})"
+            )
             raise ProjectMapError(f"{self.path} {problem}; fix or delete it") from None
 
     def load(self) -> ProjectMap:
@@ -170,13 +172,16 @@ class ProjectStore:
         key = normalise_folder(folder)
         odd = [char for char in key if unicodedata.category(char) in ("Cc", "Zl", "Zp") or char in _BIDI_CONTROLS]
         if odd:  # `projects list` shows one folder per line, titles and messages show names
-            raise ProjectMapError(f"folder {key!r} has a line break or control character ({odd[0]!r}) in its "
-                                  "name; rename it (or map a folder above it)")
+            raise ProjectMapError(
+                f"folder {key!r} has a line break or control character ({odd[0]!r}) in its "
+                "name; rename it (or map a folder above it)"
+            )
         try:
             key.encode("utf-8")
         except UnicodeEncodeError as exc:  # the map is UTF-8 JSON, and titles show text
-            raise ProjectMapError(f"folder {key!r} has a name that is not UTF-8 text; rename it "
-                                  "(or map a folder above it)") from exc
+            raise ProjectMapError(
+                f"folder {key!r} has a name that is not UTF-8 text; rename it (or map a folder above it)"
+            ) from exc
 
         def put(folders: dict) -> bool:
             for spelling in [f for f in folders if _same_folder(f, key)]:

@@ -64,16 +64,23 @@ class _Message:
         import json
 
         image = base64.b64encode(self.image).decode() if self.image is not None else None
-        return json.dumps({"text": self.text, "title": self.title, "backend": self.backend, "image": image,
-                           "limit": limit}).encode()
+        return json.dumps(
+            {"text": self.text, "title": self.title, "backend": self.backend, "image": image, "limit": limit}
+        ).encode()
 
 
 class Sender:
     """A bounded queue drained by one daemon thread that talks to one warm child, with a memory of
     the last failure so that a broken channel is reported once per new kind of failure."""
 
-    def __init__(self, command: list[str], timeout: float, idle: float = IDLE_SECONDS,
-                 locate: Callable[[], list[str]] | None = None, warn: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        timeout: float,
+        idle: float = IDLE_SECONDS,
+        locate: Callable[[], list[str]] | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
         """`locate`: looks the command up again before each new child, so that re-running
         `jupyter-helpers install` (what a failure to start one advises) heals a running kernel.
         `warn`: where warning lines go as they happen, on the worker thread (the server's log);
@@ -111,8 +118,9 @@ class Sender:
         child = self._child
         return child.pid if child is not None and child.alive() else None
 
-    def submit(self, text: str, title: str, backend: str = "", *, image: bytes | None = None,
-               report: bool = False) -> None:
+    def submit(
+        self, text: str, title: str, backend: str = "", *, image: bytes | None = None, report: bool = False
+    ) -> None:
         """`image`: PNG/JPEG bytes to send as a photo with `text` as its caption (Telegram only;
         other backends get the text). `report`: also tell the kernel thread when it was sent
         (%notify, which the user asked for, reports its outcome; autonotify reports failures only)."""
@@ -124,8 +132,12 @@ class Sender:
                 self._unfinished += 1
                 self._changed.notify_all()
         if full:
-            self._remember(Outcome(False, 0.0, reason=f"{QUEUE_LIMIT} notifications are still waiting to be "
-                                   "sent; dropped a new one"), report)
+            self._remember(
+                Outcome(
+                    False, 0.0, reason=f"{QUEUE_LIMIT} notifications are still waiting to be sent; dropped a new one"
+                ),
+                report,
+            )
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
@@ -270,8 +282,7 @@ class Sender:
                     self._changed.notify_all()
         return True
 
-    def _exchange(self, message: _Message, step: Callable[[Any], dict | None], start: bool = False
-                  ) -> Outcome | None:
+    def _exchange(self, message: _Message, step: Callable[[Any], dict | None], start: bool = False) -> Outcome | None:
         """One step with the warm child (started first if `start` and needed): None after a
         send, else the outcome."""
         from .child import ChildFailed

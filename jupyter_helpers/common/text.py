@@ -23,9 +23,7 @@ _SEQUENCES = re.compile(
 )
 # C0 (except tab and newline), DEL, C1, bidi embeddings/overrides/isolates/marks, zero-width
 # characters and the BOM. Surrogates (undecodable bytes in a file name) become U+FFFD.
-_INVISIBLE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
-)
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _BREAKS = re.compile("[\t\n\v\f\r\u2028\u2029]")
 

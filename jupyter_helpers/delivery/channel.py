@@ -82,19 +82,26 @@ def check_backend(name: str, config: dict) -> None:
         except Exception as exc:
             raise ChannelError(f"ntfy backend {name!r} fails to load ({_first_line(exc)})") from exc
     if module is None or not callable(getattr(module, "notify", None)):
-        raise ChannelError(f"unknown ntfy backend {name!r} in {paths.ntfy_yml()}: use one of ntfy's backends "
-                           "(telegram, pushover, ...) or a module with a notify() function")
+        raise ChannelError(
+            f"unknown ntfy backend {name!r} in {paths.ntfy_yml()}: use one of ntfy's backends "
+            "(telegram, pushover, ...) or a module with a notify() function"
+        )
     found = config.get(name)
     options = found if isinstance(found, dict) else {}
     signature = inspect.signature(module.notify)
-    required = [param.name for param in signature.parameters.values()
-                if param.default is inspect.Parameter.empty
-                and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
-                and param.name not in {"title", "message", "retcode"}]
+    required = [
+        param.name
+        for param in signature.parameters.values()
+        if param.default is inspect.Parameter.empty
+        and param.kind in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY)
+        and param.name not in {"title", "message", "retcode"}
+    ]
     missing = [key for key in required if key not in options]
     if missing:
-        raise ChannelError(f"ntfy backend {name!r} needs {', '.join(missing)}: add them under `{name}:` in "
-                           f"{paths.ntfy_yml()} (e.g. `{name}: {{{missing[0]}: ...}}`)")
+        raise ChannelError(
+            f"ntfy backend {name!r} needs {', '.join(missing)}: add them under `{name}:` in "
+            f"{paths.ntfy_yml()} (e.g. `{name}: {{{missing[0]}: ...}}`)"
+        )
 
 
 def _telegram_settings() -> configparser.ConfigParser:

@@ -162,8 +162,9 @@ def handle(line: bytes) -> dict:
         request = json.loads(line)
         signal.setitimer(signal.ITIMER_REAL, usable_timeout(request.get("limit")) + ALARM_GRACE)
         image = base64.b64decode(request["image"]) if request.get("image") else None
-        used = deliver(str(request.get("text", "")), str(request.get("title", "")),
-                       str(request.get("backend") or ""), image)
+        used = deliver(
+            str(request.get("text", "")), str(request.get("title", "")), str(request.get("backend") or ""), image
+        )
     except Undelivered as exc:
         failure = str(exc)
     except Exception as exc:  # a reply, not a dead child, for anything unexpected
@@ -210,8 +211,14 @@ def _claim_pipes() -> tuple[int, Any]:
     return requests, replies
 
 
-PRELOAD = ("ntfy", "ntfy.config", "ntfy.backends.telegram", "ruamel.yaml", "anyio._backends._asyncio",
-           "importlib.metadata")
+PRELOAD = (
+    "ntfy",
+    "ntfy.config",
+    "ntfy.backends.telegram",
+    "ruamel.yaml",
+    "anyio._backends._asyncio",
+    "importlib.metadata",
+)
 
 
 def _preload() -> None:
@@ -238,5 +245,3 @@ def serve() -> int:
         except BrokenPipeError:
             pass  # the kernel is gone (handed-off messages): keep delivering what is queued
     return 0
-
-

@@ -144,8 +144,7 @@ class ChangeSet:
     reverted only when the last of them leaves.
     """
 
-    def __init__(self, state_dir: Path, owned: Path | None = None,
-                 neighbours: Callable[[], list[Path]] = list) -> None:
+    def __init__(self, state_dir: Path, owned: Path | None = None, neighbours: Callable[[], list[Path]] = list) -> None:
         """`owned`: the outermost folder around `state_dir` that only jupyter-helpers uses; it
         goes with the change set even if a killed run made it without recording that.
         `neighbours`: the records of other jupyter-helpers changes that may have made folders on
@@ -215,8 +214,11 @@ class ChangeSet:
             return Outcome(Action.REPLACE, change.path), content
         if _is_ours(entry, change.path, current, recognise):
             return Outcome(Action.UPDATE, change.path), content
-        return Outcome(Action.KEPT, change.path, "you edited it since install, so it is yours now; "
-                                                 "move it away and run install again to get ours"), content
+        return Outcome(
+            Action.KEPT,
+            change.path,
+            "you edited it since install, so it is yours now; move it away and run install again to get ours",
+        ), content
 
     def plan(self, changes: Sequence[Change], recognise: Recognise) -> list[Outcome]:
         """What `apply` would do to each file, without taking the lock or writing anything."""
@@ -225,8 +227,13 @@ class ChangeSet:
 
     # -- applying -----------------------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change], recognise: Recognise, user: str | None = None,
-              then: Callable[[], list[Outcome]] | None = None) -> list[Outcome]:
+    def apply(
+        self,
+        changes: Sequence[Change],
+        recognise: Recognise,
+        user: str | None = None,
+        then: Callable[[], list[Outcome]] | None = None,
+    ) -> list[Outcome]:
         """Writes `changes` under the lock; `then` runs before the lock is released and, if it
         fails, everything this call wrote is taken back."""
         check_writable([self.manifest_path])
@@ -238,12 +245,20 @@ class ChangeSet:
         finally:
             self._remove_if_empty()
 
-    def _apply_under_lock(self, changes: Sequence[Change], recognise: Recognise, user: str | None,
-                          then: Callable[[], list[Outcome]] | None, lock_dirs: list[Path]) -> list[Outcome]:
+    def _apply_under_lock(
+        self,
+        changes: Sequence[Change],
+        recognise: Recognise,
+        user: str | None,
+        then: Callable[[], list[Outcome]] | None,
+        lock_dirs: list[Path],
+    ) -> list[Outcome]:
         manifest = self._load() if self.manifest_path.exists() else _empty()
         if manifest is None:
-            raise ChangeError(f"{self.manifest_path} is damaged; run `jupyter-helpers uninstall` "
-                              "(it recovers by content) and install again")
+            raise ChangeError(
+                f"{self.manifest_path} is damaged; run `jupyter-helpers uninstall` "
+                "(it recovers by content) and install again"
+            )
         self._sweep(manifest, [change.path for change in changes])
         journal = _Journal()
         journal.new_dirs = [str(d) for d in lock_dirs if str(d) not in manifest["dirs"]]
@@ -264,8 +279,9 @@ class ChangeSet:
             raise
         return outcomes
 
-    def _apply_locked(self, manifest: Manifest, changes: Sequence[Change], recognise: Recognise,
-                      user: str | None, journal: _Journal) -> list[Outcome]:
+    def _apply_locked(
+        self, manifest: Manifest, changes: Sequence[Change], recognise: Recognise, user: str | None, journal: _Journal
+    ) -> list[Outcome]:
         entries = _entries(manifest)
         decided = [self._decide(change, entries.get(str(change.path)), recognise) for change in changes]
         outcomes = [outcome for outcome, _ in decided]
@@ -273,8 +289,9 @@ class ChangeSet:
         dirty = bool(writing or journal.new_dirs)
         if writing:
             check_writable([change.path for change in writing])
-            manifest["dirs"] += made_by_neighbours(self.neighbours(), [self.manifest_path, *(c.path for c in writing)],
-                                                   manifest["dirs"])
+            manifest["dirs"] += made_by_neighbours(
+                self.neighbours(), [self.manifest_path, *(c.path for c in writing)], manifest["dirs"]
+            )
         if user and user not in manifest["users"]:
             manifest["users"].append(user)
             journal.user_added = user
@@ -291,8 +308,11 @@ class ChangeSet:
             if entry is None:
                 entry = {"path": str(change.path), "sha256": sha256(content), "backup": None}
                 if outcome.action == Action.REPLACE or (isinstance(change, KeyChange) and current is not None):
-                    entry["backup"] = str(self._back_up(change.path, len(manifest["files"]), manifest, journal,
-                                                        noted=isinstance(change, FileChange)))
+                    entry["backup"] = str(
+                        self._back_up(
+                            change.path, len(manifest["files"]), manifest, journal, noted=isinstance(change, FileChange)
+                        )
+                    )
                 manifest["files"].append(entry)
                 entries[entry["path"]] = entry
                 journal.new_paths.add(entry["path"])
@@ -362,8 +382,13 @@ class ChangeSet:
 
     # -- reverting ----------------------------------------------------------------------------
 
-    def revert(self, recognise: Recognise, candidates: list[Path], user: str | None = None,
-               then: Callable[[list[Outcome]], list[Outcome]] | None = None) -> list[Outcome]:
+    def revert(
+        self,
+        recognise: Recognise,
+        candidates: list[Path],
+        user: str | None = None,
+        then: Callable[[list[Outcome]], list[Outcome]] | None = None,
+    ) -> list[Outcome]:
         """Restores or removes what was recorded; files edited since stay the user's.
 
         With `user`, only that user leaves; the files stay while others remain. Without a
@@ -379,8 +404,9 @@ class ChangeSet:
             outcomes = self._revert_locked(recognise, candidates, user, tidy)
             return outcomes + then(outcomes)
 
-    def _revert_locked(self, recognise: Recognise, candidates: list[Path], user: str | None,
-                       tidy: list[str]) -> list[Outcome]:
+    def _revert_locked(
+        self, recognise: Recognise, candidates: list[Path], user: str | None, tidy: list[str]
+    ) -> list[Outcome]:
         """Everything `revert` does under the lock; folders to remove go into `tidy`."""
         exists = self.manifest_path.exists()
         manifest = self._load() if exists else None
@@ -396,13 +422,19 @@ class ChangeSet:
                 if manifest["users"]:
                     self._save(manifest)
                     others = ", ".join(manifest["users"])
-                    return [Outcome(Action.SHARED, Path(e["path"]), f"still used by {others}")
-                            for e in manifest["files"]]
+                    return [
+                        Outcome(Action.SHARED, Path(e["path"]), f"still used by {others}") for e in manifest["files"]
+                    ]
             outcomes, failed = self._revert_entries(manifest, recognise)
             # A user file's backup goes only once no record names it: a kill before that leaves
             # a record whose backup still proves the file is back to its original bytes.
-            done_backups = [backup for entry in manifest["files"] if "keys" in entry and entry not in failed
-                            for backup in [_backup(entry)] if backup is not None]
+            done_backups = [
+                backup
+                for entry in manifest["files"]
+                if "keys" in entry and entry not in failed
+                for backup in [_backup(entry)]
+                if backup is not None
+            ]
             if failed:  # unfinished: the next uninstall (of the same user) tries these again
                 manifest["files"] = failed
                 manifest["users"] = [user] if user is not None else []
@@ -444,8 +476,15 @@ class ChangeSet:
         for path in {*recorded, *paths, self.manifest_path, *backups}:
             sweep_temps(path)
         named = {entry["backup"] for entry in manifest["files"]} if manifest else set()
-        _drop_backups([backup for backup in backups if not backup.name.endswith(ORIGIN_SUFFIX)
-                       and not backup.with_name(backup.name + ORIGIN_SUFFIX).exists() and str(backup) not in named])
+        _drop_backups(
+            [
+                backup
+                for backup in backups
+                if not backup.name.endswith(ORIGIN_SUFFIX)
+                and not backup.with_name(backup.name + ORIGIN_SUFFIX).exists()
+                and str(backup) not in named
+            ]
+        )
 
     def _noted_backups(self, recognise: Recognise) -> tuple[list[Outcome], set[str]]:
         """Puts back every backup still in the folder, by the note of where it came from (all of
@@ -545,22 +584,33 @@ def made_by_neighbours(records: list[Path], paths: list[Path], known: list[str])
 
 def _well_formed(manifest: dict[str, Any]) -> bool:
     """Every field has the type the code relies on (a hand-edited or half-written one may not)."""
+
     def strings(value: object) -> bool:
         return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
     def keys_entry(entry: dict[str, Any]) -> bool:
         keys = entry.get("keys")
-        return (isinstance(keys, dict) and all(isinstance(record, dict) and "value" in record
-                                               for record in keys.values())
-                and strings(entry.get("sections")) and isinstance(entry.get("existed"), bool)
-                and isinstance(entry.get("exact"), bool))
+        return (
+            isinstance(keys, dict)
+            and all(isinstance(record, dict) and "value" in record for record in keys.values())
+            and strings(entry.get("sections"))
+            and isinstance(entry.get("existed"), bool)
+            and isinstance(entry.get("exact"), bool)
+        )
 
     files = manifest.get("files")
-    return strings(manifest["dirs"]) and strings(manifest["users"]) and isinstance(files, list) and all(
-        isinstance(entry, dict) and isinstance(entry.get("path"), str)
-        and all(isinstance(entry.get(key), str | None) for key in ("backup", "sha256"))
-        and ("keys" not in entry or keys_entry(entry))
-        for entry in files)
+    return (
+        strings(manifest["dirs"])
+        and strings(manifest["users"])
+        and isinstance(files, list)
+        and all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("path"), str)
+            and all(isinstance(entry.get(key), str | None) for key in ("backup", "sha256"))
+            and ("keys" not in entry or keys_entry(entry))
+            for entry in files
+        )
+    )
 
 
 def _entries(manifest: Manifest) -> dict[str, Entry]:
@@ -605,16 +655,23 @@ def _revert_one(path: Path, entry: Entry, recognise: Recognise) -> Outcome | Non
         if original is not None:
             aside = _aside(path)
             atomic_write(aside, original, mode=mode)
-            outcome = Outcome(Action.KEPT, path, f"you edited it since install, so it is yours; "
-                                            f"your file from before install is at {aside}")
+            outcome = Outcome(
+                Action.KEPT,
+                path,
+                f"you edited it since install, so it is yours; your file from before install is at {aside}",
+            )
     elif original is not None:
         atomic_write(path, original, mode=mode)
         outcome = Outcome(Action.RESTORE, path)
     elif backup is not None:
         if current is not None:
             path.unlink()
-        outcome = Outcome(Action.LOST, path, f"its backup {backup} is gone, so the file from before install "
-                                        "could not be restored" + ("; removed ours" if current else ""))
+        outcome = Outcome(
+            Action.LOST,
+            path,
+            f"its backup {backup} is gone, so the file from before install "
+            "could not be restored" + ("; removed ours" if current else ""),
+        )
     elif current is not None:
         path.unlink()
         outcome = Outcome(Action.REMOVE, path)

@@ -31,24 +31,34 @@ def check_heartbeats(now: datetime | None = None) -> tuple[bool, str]:
     url = url.rstrip("/")
     bucket = bucket_id(socket.gethostname())
     try:  # aw-server listens on loopback: no proxy from the environment
-        request = urllib.request.Request(f"{url}/api/0/buckets/",
-                                         headers={"Authorization": f"Bearer {api_key}"} if api_key else {})
+        request = urllib.request.Request(
+            f"{url}/api/0/buckets/", headers={"Authorization": f"Bearer {api_key}"} if api_key else {}
+        )
         with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=TIMEOUT) as response:
             buckets = json.loads(response.read(10_000_000))
     except urllib.error.HTTPError as exc:
         if exc.code in (401, 403):
-            return (False, f"ActivityWatch at {url} refuses heartbeats (HTTP {exc.code}): set "
-                                "c.ActivityWatch.api_key in jupyter_server_config.py to its API key")
+            return (
+                False,
+                f"ActivityWatch at {url} refuses heartbeats (HTTP {exc.code}): set "
+                "c.ActivityWatch.api_key in jupyter_server_config.py to its API key",
+            )
         return (False, f"ActivityWatch at {url} answers HTTP {exc.code}: is c.ActivityWatch.url right?")
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
         reason = getattr(reason, "strerror", None) or reason
-        return (True, f"ActivityWatch heartbeats: nothing answers at {url} ({reason}); Jupyter time "
-                           "reaches it once aw-server runs (optional)")
+        return (
+            True,
+            f"ActivityWatch heartbeats: nothing answers at {url} ({reason}); Jupyter time "
+            "reaches it once aw-server runs (optional)",
+        )
     info = buckets.get(bucket) if isinstance(buckets, dict) else None
     if not isinstance(info, dict):
-        return (True, f"ActivityWatch heartbeats: aw-server at {url} has no bucket {bucket} yet (a Jupyter "
-                           "server started since install creates it within 10 s)")
+        return (
+            True,
+            f"ActivityWatch heartbeats: aw-server at {url} has no bucket {bucket} yet (a Jupyter "
+            "server started since install creates it within 10 s)",
+        )
     try:
         last = datetime.fromisoformat(str(info["last_updated"]))
         ago = ((now or datetime.now(UTC)) - last).total_seconds()

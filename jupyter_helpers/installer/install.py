@@ -26,9 +26,11 @@ PROFILE_NAME_MAX_BYTES = 255 - len("profile_")
 
 def check_profile(profile: str) -> str:
     if not PROFILE_NAME.fullmatch(profile) or len(profile.encode()) > PROFILE_NAME_MAX_BYTES:
-        raise UserError(f"invalid profile name {profile!r}: use letters, digits, '_', '-' and '.' "
-                        f"(at most {PROFILE_NAME_MAX_BYTES} bytes, e.g. --profile work); "
-                        "it names a folder inside the IPython directory")
+        raise UserError(
+            f"invalid profile name {profile!r}: use letters, digits, '_', '-' and '.' "
+            f"(at most {PROFILE_NAME_MAX_BYTES} bytes, e.g. --profile work); "
+            "it names a folder inside the IPython directory"
+        )
     return profile
 
 
@@ -46,9 +48,14 @@ def server_extension_content() -> bytes:
 
 def change_set(profile: str) -> ChangeSet:
     state = paths.profile_dir(profile) / paths.STATE_DIR_NAME
-    return ChangeSet(state, neighbours=lambda: [
-        other for other in paths.ipython_dir().glob(f"profile_*/{paths.STATE_DIR_NAME}/{paths.MANIFEST_NAME}")
-        if other.parent != state])
+    return ChangeSet(
+        state,
+        neighbours=lambda: [
+            other
+            for other in paths.ipython_dir().glob(f"profile_*/{paths.STATE_DIR_NAME}/{paths.MANIFEST_NAME}")
+            if other.parent != state
+        ],
+    )
 
 
 def server_change_set() -> ChangeSet:
@@ -82,8 +89,9 @@ def install(profile: str, dry_run: bool = False) -> list[Outcome]:
     if dry_run:
         return mine.plan(profile_changes(profile), recognise) + shared.plan(server_changes(), recognise)
     user = str(paths.profile_dir(profile))
-    return mine.apply(profile_changes(profile), recognise,
-                      then=lambda: shared.apply(server_changes(), recognise, user=user))
+    return mine.apply(
+        profile_changes(profile), recognise, then=lambda: shared.apply(server_changes(), recognise, user=user)
+    )
 
 
 def uninstall(profile: str) -> list[Outcome]:
@@ -97,8 +105,9 @@ def uninstall(profile: str) -> list[Outcome]:
         return shared.revert(recognise, [change.path for change in server_changes()], user=user)
 
     try:  # the shared part under the profile's lock, as install does it: one order, no interleaving
-        outcomes = change_set(profile).revert(recognise, [change.path for change in profile_changes(profile)],
-                                              then=leave_shared)
+        outcomes = change_set(profile).revert(
+            recognise, [change.path for change in profile_changes(profile)], then=leave_shared
+        )
     except OSError as exc:
         raise write_error(exc, paths.profile_dir(profile)) from exc
     return outcomes
@@ -119,8 +128,11 @@ def what_stays(per_user: bool = True) -> list[str]:
     if per_user and projects.exists():
         lines.append(f"stays: {projects} (your project map, which window titles and time tracking use)")
     if per_user and paths.wsl_manifest().exists():
-        lines.append("stays: the WSL browser settings in your Jupyter config (`jupyter-helpers wsl --undo` "
-                     "takes them back)")
-    lines.append(f"stays: the jupyter-helpers package in {sys.prefix}, which keeps window titles on in Jupyter "
-                 "servers started from there (`pip uninstall jupyter-helpers` removes both)")
+        lines.append(
+            "stays: the WSL browser settings in your Jupyter config (`jupyter-helpers wsl --undo` takes them back)"
+        )
+    lines.append(
+        f"stays: the jupyter-helpers package in {sys.prefix}, which keeps window titles on in Jupyter "
+        "servers started from there (`pip uninstall jupyter-helpers` removes both)"
+    )
     return lines

@@ -42,8 +42,9 @@ def key_name(section: str, key: str) -> str:
     return f"{section}.{key}"
 
 
-def parse_config(data: bytes | None, path: Path, sections: Iterable[str],
-                 settings: Settings | None = None) -> dict[str, Any]:
+def parse_config(
+    data: bytes | None, path: Path, sections: Iterable[str], settings: Settings | None = None
+) -> dict[str, Any]:
     """The file as a config object ({} when there is none); a one-line ChangeError when it is
     not one we can edit key by key without losing anything (with `settings`: a key we share
     as a list must hold a list)."""
@@ -57,13 +58,14 @@ def parse_config(data: bytes | None, path: Path, sections: Iterable[str],
         raise ChangeError(f"{path} must hold a JSON object; fix it first")
     for section in sections:
         if not isinstance(config.get(section, {}), dict):
-            raise ChangeError(f'"{section}" in {path} must be a JSON object (e.g. {{"{section}": {{}}}}); '
-                              "fix it first")
+            raise ChangeError(f'"{section}" in {path} must be a JSON object (e.g. {{"{section}": {{}}}}); fix it first')
     for section, keys in (settings or {}).items():
         for key, value in keys.items():
             if isinstance(value, Members) and not isinstance((config.get(section) or {}).get(key, []), list):
-                raise ChangeError(f'"{key_name(section, key)}" in {path} must be a list '
-                                  f'(e.g. "{key}": ["{value.items[0]}"]); fix it first')
+                raise ChangeError(
+                    f'"{key_name(section, key)}" in {path} must be a list '
+                    f'(e.g. "{key}": ["{value.items[0]}"]); fix it first'
+                )
     return config
 
 
@@ -89,8 +91,7 @@ def with_keys(config: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
 _MISSING = object()
 
 
-def remembered(records: Mapping[str, KeyRecord], config: Mapping[str, Any], settings: Settings
-               ) -> dict[str, KeyRecord]:
+def remembered(records: Mapping[str, KeyRecord], config: Mapping[str, Any], settings: Settings) -> dict[str, KeyRecord]:
     """What undo must know per key: the value we set, and what the user had there before. A key
     the user set to something else since our last run counts as theirs again."""
     result = dict(records)
@@ -135,8 +136,9 @@ def _take_out(keys: dict[str, Any], key: str, record: KeyRecord) -> bool:
     return bool(ours) or not record.get("added")
 
 
-def without_keys(config: Mapping[str, Any], records: Mapping[str, KeyRecord], created: Iterable[str]
-                 ) -> tuple[dict[str, Any], list[str], list[str]]:
+def without_keys(
+    config: Mapping[str, Any], records: Mapping[str, KeyRecord], created: Iterable[str]
+) -> tuple[dict[str, Any], list[str], list[str]]:
     """The config with each recorded key put back where it still holds our value; returns
     (config, keys put back, keys the user changed since). A section we created goes when empty."""
     result = {section: dict(value) if isinstance(value, dict) else value for section, value in config.items()}

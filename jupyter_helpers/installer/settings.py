@@ -29,8 +29,9 @@ def load_traitlets_config(path: Path) -> dict:
         raise ConfigUnreadable(f"cannot load {path} ({type(exc).__name__}: {text[0] if text else ''})") from exc
     for name, value in config.items():  # JSON can give a section a plain value; traitlets keeps it
         if name[:1].isupper() and not isinstance(value, dict):
-            raise ConfigUnreadable(f"cannot load {path} ({name} is {_kind(value)}, not a section of settings: "
-                                   f"write {name}.name = value)")
+            raise ConfigUnreadable(
+                f"cannot load {path} ({name} is {_kind(value)}, not a section of settings: write {name}.name = value)"
+            )
     return config
 
 
@@ -58,8 +59,9 @@ def lazy(value: object, previous: object) -> object:
     """A `.append(...)`-style value from a .py config, applied to what the earlier files set."""
     from traitlets.config.loader import LazyConfigValue
 
-    return value.get_value(previous if isinstance(previous, list) else []) if isinstance(value, LazyConfigValue) \
-        else value
+    return (
+        value.get_value(previous if isinstance(previous, list) else []) if isinstance(value, LazyConfigValue) else value
+    )
 
 
 def server_config_dirs() -> list[Path]:
@@ -100,7 +102,10 @@ def activitywatch_server() -> tuple[str, str | None]:
             raise ConfigUnreadable(f"c.ActivityWatch.{key} in {where} must be a string, not {type(value).__name__}")
         why = (url_problem if key == "url" else api_key_problem)(value) if value else None
         if why:
-            raise ConfigUnreadable(f"c.ActivityWatch.{key} in {where}: {why}" if key == "url"
-                                   else f"c.ActivityWatch.{key} in {where} {why}")
+            raise ConfigUnreadable(
+                f"c.ActivityWatch.{key} in {where}: {why}"
+                if key == "url"
+                else f"c.ActivityWatch.{key} in {where} {why}"
+            )
         values[key] = value or None
     return values["url"] or DEFAULT_URL, values["api_key"]

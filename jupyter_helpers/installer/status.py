@@ -47,8 +47,11 @@ def kernel_loader(profile: str) -> Path | None:
     extension (the environment's, after `install --sys-prefix`), or None. Read as IPython reads
     them: ipython_config then ipython_kernel_config, each from the system, environment and profile
     folders (later wins), and an IPKernelApp section over an InteractiveShellApp one."""
-    folders = [*map(Path, reversed(paths.IPYTHON_SYSTEM_DIRS)), paths.environment_ipython_dir(),
-               paths.profile_dir(profile)]
+    folders = [
+        *map(Path, reversed(paths.IPYTHON_SYSTEM_DIRS)),
+        paths.environment_ipython_dir(),
+        paths.profile_dir(profile),
+    ]
     found: dict[tuple[str, str], tuple[object, Path]] = {}
     for name in ("ipython_config", "ipython_kernel_config"):
         for folder in folders:
@@ -77,15 +80,24 @@ def check_kernel_side(profile: str) -> Check:
     if path.exists() and not path.is_file():
         return Check(False, f"startup file is not a file: {path} (move it away and run `jupyter-helpers install`)")
     if path.exists() and path.read_bytes() != install.startup_content():
-        return Check(False, f"startup file differs from this version's: {path} (if you did not edit it, "
-                            "move it away and run `jupyter-helpers install`)")
+        return Check(
+            False,
+            f"startup file differs from this version's: {path} (if you did not edit it, "
+            "move it away and run `jupyter-helpers install`)",
+        )
     if path.exists():
-        return Check(True, f"startup file: {path}" + (f" (kernels are also set up {everyone}; "
-                                                      "they load jupyter-helpers once)" if loader else ""))
+        return Check(
+            True,
+            f"startup file: {path}"
+            + (f" (kernels are also set up {everyone}; they load jupyter-helpers once)" if loader else ""),
+        )
     if loader:
         return Check(True, f"kernels load jupyter-helpers {everyone}")
-    return Check(False, f"startup file missing: {path} (run `jupyter-helpers install --profile {profile}`, "
-                        "or `install --sys-prefix` for every user of this environment)")
+    return Check(
+        False,
+        f"startup file missing: {path} (run `jupyter-helpers install --profile {profile}`, "
+        "or `install --sys-prefix` for every user of this environment)",
+    )
 
 
 @functools.cache
@@ -93,8 +105,13 @@ def probe_delivery(python: str) -> dict | None:
     """What the delivery child says about the channel when run by `python` (the one kernels send
     with): {"ok", "text", "ntfy", "backends"}; None when it cannot run there. Asked once per status run."""
     try:
-        done = subprocess.run([python, "-P", "-m", CHILD_MODULE, "--check"], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT, check=False)
+        done = subprocess.run(
+            [python, "-P", "-m", CHILD_MODULE, "--check"],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT,
+            check=False,
+        )
         reply = json.loads(done.stdout.strip().splitlines()[-1]) if done.returncode == 0 else None
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError):
         return None
@@ -103,23 +120,36 @@ def probe_delivery(python: str) -> dict | None:
 
 def check_sender(profile: str) -> Check:
     record = installation.load(paths.profile_dir(profile))
-    if record is None and not installation.record_path(paths.profile_dir(profile)).exists() \
-            and not install.startup_file(profile).exists() and kernel_loader(profile):
+    if (
+        record is None
+        and not installation.record_path(paths.profile_dir(profile)).exists()
+        and not install.startup_file(profile).exists()
+        and kernel_loader(profile)
+    ):
         # --sys-prefix: kernels send with their own Python, this environment's.
         reply = probe_delivery(sys.executable)
         if reply is None:
-            return Check(False, f"this environment's Python {sys.executable} cannot run {CHILD_MODULE} "
-                                "(reinstall jupyter-helpers here)")
+            return Check(
+                False,
+                f"this environment's Python {sys.executable} cannot run {CHILD_MODULE} "
+                "(reinstall jupyter-helpers here)",
+            )
         return Check(True, f"sender: {sys.executable}, the kernels' own Python (ntfy {reply.get('ntfy')})")
     if record is None:
         return Check(False, "no installation record in the profile (run `jupyter-helpers install`)")
     if not Path(record.python).exists():
-        return Check(False, f"the environment of the sender Python {record.python} is gone; run "
-                            "`jupyter-helpers install` again from the environment that has jupyter-helpers")
+        return Check(
+            False,
+            f"the environment of the sender Python {record.python} is gone; run "
+            "`jupyter-helpers install` again from the environment that has jupyter-helpers",
+        )
     reply = probe_delivery(record.python)
     if reply is None:
-        return Check(False, f"sender Python {record.python} cannot import ntfy and jupyter_helpers "
-                            "(run `jupyter-helpers install` from the environment that has them)")
+        return Check(
+            False,
+            f"sender Python {record.python} cannot import ntfy and jupyter_helpers "
+            "(run `jupyter-helpers install` from the environment that has them)",
+        )
     return Check(True, f"sender: {record.python} (ntfy {reply.get('ntfy')})")
 
 
@@ -143,14 +173,19 @@ def check_channel(profile: str = "default") -> Check:
     if reply is None and python != sys.executable:  # the sender line says that; judge the channel here
         python, reply = sys.executable, probe_delivery(sys.executable)
     if reply is None:
-        problem: str | None = (f"cannot check the notification channel: {python} cannot run {CHILD_MODULE} "
-                               "(run `jupyter-helpers install` from the environment that has jupyter-helpers)")
+        problem: str | None = (
+            f"cannot check the notification channel: {python} cannot run {CHILD_MODULE} "
+            "(run `jupyter-helpers install` from the environment that has jupyter-helpers)"
+        )
     else:
         problem = None if reply.get("ok") else str(reply.get("text"))
     if not enabled:
         tail = f"; when you turn them on: {problem}" if problem else ""
-        return Check(True, f"notifications off on purpose (c.AutoNotify.enabled = False in {source}); "
-                           f"`%autonotify` in a kernel turns them on{tail}")
+        return Check(
+            True,
+            f"notifications off on purpose (c.AutoNotify.enabled = False in {source}); "
+            f"`%autonotify` in a kernel turns them on{tail}",
+        )
     if problem:
         return Check(False, problem)
     return Check(True, str(reply.get("text") if reply else ""))
@@ -185,13 +220,19 @@ def check_server_extension() -> Check:
         enabled, path = switch[environment.EXTENSION], source
     own = paths.server_extension_file()
     if not enabled and hub.user_config_disabled() and own.exists():
-        return Check(False, f"per-user config is disabled on this hub (JUPYTERHUB_DISABLE_USER_CONFIG), so your "
-                            f"server ignores {own}: no project titles, no presence (messages go out while you "
-                            "watch); ask the hub admin to run `jupyter-helpers install --sys-prefix` in the "
-                            "servers' environment")
+        return Check(
+            False,
+            f"per-user config is disabled on this hub (JUPYTERHUB_DISABLE_USER_CONFIG), so your "
+            f"server ignores {own}: no project titles, no presence (messages go out while you "
+            "watch); ask the hub admin to run `jupyter-helpers install --sys-prefix` in the "
+            "servers' environment",
+        )
     if enabled is False:
-        return Check(False, f"window-title server extension is disabled by ServerApp.jpserver_extensions in "
-                            f"{path} (remove jupyter_helpers there or set it to true)")
+        return Check(
+            False,
+            f"window-title server extension is disabled by ServerApp.jpserver_extensions in "
+            f"{path} (remove jupyter_helpers there or set it to true)",
+        )
     if not enabled:
         return Check(False, f"window-title server extension not enabled: {own} (run `jupyter-helpers install`)")
     everyone = path is not None and paths.environment_jupyter_dir() in path.parents
@@ -219,21 +260,32 @@ def _check_jupyter_command(where: str) -> Check:
     """Enabled; and the `jupyter` a user starts can import the extension."""
     jupyter = shutil.which("jupyter")
     if jupyter is None:
-        return Check(True, f"window-title server extension enabled{where} (no `jupyter` on PATH; start "
-                           "Jupyter from the environment jupyter-helpers is installed in)")
+        return Check(
+            True,
+            f"window-title server extension enabled{where} (no `jupyter` on PATH; start "
+            "Jupyter from the environment jupyter-helpers is installed in)",
+        )
     python = _jupyter_python(jupyter)
     if python:
         try:
             # From "/", as the `jupyter` script would see it: not from a checkout in the cwd.
-            probe = subprocess.run([python, "-c", "import jupyter_helpers.server"], capture_output=True,
-                                   timeout=PROBE_TIMEOUT, check=False, cwd="/")
+            probe = subprocess.run(
+                [python, "-c", "import jupyter_helpers.server"],
+                capture_output=True,
+                timeout=PROBE_TIMEOUT,
+                check=False,
+                cwd="/",
+            )
             importable = probe.returncode == 0
         except (OSError, subprocess.TimeoutExpired):
             importable = False
         if not importable:
-            return Check(False, f"the `jupyter` on PATH ({jupyter}) runs {python}, which cannot import "
-                                "jupyter_helpers: start Jupyter from the environment you ran install in, "
-                                "or install jupyter-helpers into that one")
+            return Check(
+                False,
+                f"the `jupyter` on PATH ({jupyter}) runs {python}, which cannot import "
+                "jupyter_helpers: start Jupyter from the environment you ran install in, "
+                "or install jupyter-helpers into that one",
+            )
     return Check(True, f"window-title server extension enabled{where} (for {jupyter})")
 
 
@@ -246,8 +298,9 @@ def check_kernel_watch() -> Check:
         return Check(False, str(exc))
     if enabled is False:
         return Check(True, f"kernel deaths: off on purpose (c.KernelWatch.enabled = False in {source})")
-    return Check(True, "kernel deaths: on, the Jupyter server sends them (c.KernelWatch.enabled = False turns "
-                       "them off)")
+    return Check(
+        True, "kernel deaths: on, the Jupyter server sends them (c.KernelWatch.enabled = False turns them off)"
+    )
 
 
 def checks(profile: str) -> list[Callable[[], Check]]:

@@ -48,8 +48,10 @@ class Chat:
 def check_token_shape(token: str) -> str:
     token = token.strip()
     if not TOKEN_SHAPE.fullmatch(token):
-        raise TelegramError("that is not a bot token: @BotFather gives one like 123456789:AAE... "
-                            "(digits, a colon, then letters); copy it again")
+        raise TelegramError(
+            "that is not a bot token: @BotFather gives one like 123456789:AAE... "
+            "(digits, a colon, then letters); copy it again"
+        )
     return token
 
 
@@ -61,23 +63,33 @@ class BotApi:
         self._opener = urllib.request.build_opener()  # proxies from the environment, as ntfy's httpx does
 
     def call(self, method: str, fields: Mapping[str, object], timeout: float) -> object:
-        request = urllib.request.Request(f"{API}/bot{self._token}/{method}", data=json.dumps(fields).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            f"{API}/bot{self._token}/{method}",
+            data=json.dumps(fields).encode(),
+            headers={"Content-Type": "application/json"},
+        )
         try:
             with self._opener.open(request, timeout=timeout) as response:
                 body = response.read()
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 404):
-                raise TelegramError(f"Telegram rejected the bot token ({method}: HTTP {exc.code}); "
-                                    "copy it again from @BotFather") from None
+                raise TelegramError(
+                    f"Telegram rejected the bot token ({method}: HTTP {exc.code}); copy it again from @BotFather"
+                ) from None
             said = _description(exc)  # e.g. 409: a webhook is set, which retrying does not change
-            raise TelegramError(self._redact(f"Telegram answered {method} with HTTP {exc.code}"
-                                             + (f": {said}" if said else "; try again later"))) from None
+            raise TelegramError(
+                self._redact(
+                    f"Telegram answered {method} with HTTP {exc.code}" + (f": {said}" if said else "; try again later")
+                )
+            ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
             text = getattr(reason, "strerror", None) or str(reason) or type(reason).__name__
-            raise TelegramError(self._redact(f"cannot reach api.telegram.org ({text}); check the network, "
-                                             "or HTTPS_PROXY if you need a proxy")) from None
+            raise TelegramError(
+                self._redact(
+                    f"cannot reach api.telegram.org ({text}); check the network, or HTTPS_PROXY if you need a proxy"
+                )
+            ) from None
         try:
             answer = load_json(body)
         except BadJson:
@@ -107,8 +119,11 @@ class BotApi:
             if remaining <= 0:
                 return None
             poll = min(POLL, max(remaining, 0.0))
-            updates = self.call("getUpdates", {"offset": offset, "timeout": int(poll),
-                                               "allowed_updates": ["message"]}, timeout=poll + 15)
+            updates = self.call(
+                "getUpdates",
+                {"offset": offset, "timeout": int(poll), "allowed_updates": ["message"]},
+                timeout=poll + 15,
+            )
             for update in updates if isinstance(updates, list) else []:
                 if not isinstance(update, dict):
                     continue
@@ -168,14 +183,15 @@ def set_ini_keys(text: str, section: str, values: Mapping[str, str]) -> str:
                 index += 1  # the old value's continuation lines
         else:
             body.append(line)
+
     def last(keep: Callable[[str], bool]) -> int:
         return max((i for i, line in enumerate(body) if keep(line)), default=-1)
 
     after = last(lambda line: bool(line.strip()) and not line.lstrip().startswith(("#", ";")))
     if after < 0:  # no key yet: after what the section holds (its comments), before blank lines
         after = last(lambda line: bool(line.strip()))
-    body[after + 1:after + 1] = list(wanted.values())
-    return "".join(lines[:start + 1] + body + lines[end:])
+    body[after + 1 : after + 1] = list(wanted.values())
+    return "".join(lines[: start + 1] + body + lines[end:])
 
 
 def _as_ntfy_reads(text: str) -> configparser.ConfigParser:
@@ -205,9 +221,11 @@ def _updated(path: Path, current: bytes | None, values: Mapping[str, str]) -> by
     except (configparser.Error, RecursionError):
         same = False
     if not same:
-        raise TelegramError(f"cannot set {', '.join(values)} in {path} safely (an indented key, a value over "
-                            f"several lines, or CR line ends in [{SECTION}]?); fix that section by hand or "
-                            "move the file away, and run this again")
+        raise TelegramError(
+            f"cannot set {', '.join(values)} in {path} safely (an indented key, a value over "
+            f"several lines, or CR line ends in [{SECTION}]?); fix that section by hand or "
+            "move the file away, and run this again"
+        )
     return updated.encode()
 
 

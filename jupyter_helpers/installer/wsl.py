@@ -108,8 +108,9 @@ def choose_browser(requested: str | None, root: str) -> Path:
     found = found_browsers(root)
     if requested is None:
         if not found:
-            raise WslError(f"no Windows browser found under {root}c/ (Firefox, Chrome, Edge); "
-                           "pass one with --browser PATH")
+            raise WslError(
+                f"no Windows browser found under {root}c/ (Firefox, Chrome, Edge); pass one with --browser PATH"
+            )
         return found[0][1]
     if requested.lower() in {name for name, _ in BROWSERS}:
         matches = [path for name, path in found if name == requested.lower()]
@@ -120,16 +121,20 @@ def choose_browser(requested: str | None, root: str) -> Path:
     for candidate in (Path(wsl_path), sysroot.host_path(wsl_path)):
         if candidate.is_file():
             return candidate.absolute()
-    raise WslError(f"browser {requested!r} not found (give the path of its .exe, e.g. "
-                   f"'{root}c/Program Files/Mozilla Firefox/firefox.exe', or firefox/chrome/edge)")
+    raise WslError(
+        f"browser {requested!r} not found (give the path of its .exe, e.g. "
+        f"'{root}c/Program Files/Mozilla Firefox/firefox.exe', or firefox/chrome/edge)"
+    )
 
 
 def browser_command(browser: Path) -> str:
     """The `ServerApp.browser` value: a quoted command with %s, so paths with spaces work."""
     text = str(browser)
     if ":" in text or '"' in text:
-        raise WslError(f"browser path {text!r} contains ':' or '\"', which browser commands cannot carry; "
-                       "use a path without them (e.g. a symlink)")
+        raise WslError(
+            f"browser path {text!r} contains ':' or '\"', which browser commands cannot carry; "
+            "use a path without them (e.g. a symlink)"
+        )
     return f'"{text}" %s'
 
 
@@ -170,8 +175,10 @@ def undo_changes() -> list[str]:
     _adopt_old_record()
     changes = change_set()
     if changes.damaged():
-        raise WslError(f"{changes.manifest_path} is damaged, so `wsl --undo` cannot tell what it set; remove "
-                       "ServerApp.browser and ServerApp.use_redirect_file from the config by hand and delete it")
+        raise WslError(
+            f"{changes.manifest_path} is damaged, so `wsl --undo` cannot tell what it set; remove "
+            "ServerApp.browser and ServerApp.use_redirect_file from the config by hand and delete it"
+        )
     try:
         outcomes = changes.revert(_never, [])
     except OSError as exc:
@@ -181,8 +188,10 @@ def undo_changes() -> list[str]:
 
 def _undo_lines(outcome: Outcome) -> list[str]:
     if outcome.action == Action.UNDO_KEYS:
-        lines = [f"undid {', '.join(outcome.keys_back) or 'nothing'} in {outcome.path} "
-                 "(everything else in it stays as it is)"]
+        lines = [
+            f"undid {', '.join(outcome.keys_back) or 'nothing'} in {outcome.path} "
+            "(everything else in it stays as it is)"
+        ]
         if outcome.keys_kept:
             lines.append(f"left as you changed them since: {', '.join(outcome.keys_kept)}")
         return lines
@@ -207,12 +216,20 @@ def _adopt_old_record() -> None:
             return  # undo then says the record is missing; the keys stay for the user to remove
         if not isinstance(record, dict) or manifest.exists() or not isinstance(record.get("keys"), dict):
             return
-        entry = {"path": record.get("path"), "sha256": record.get("written_sha256"), "backup": record.get("backup"),
-                 "existed": bool(record.get("existed")), "exact": bool(record.get("exact", True)),
-                 "sections": [] if record.get("had_server_app", True) else ["ServerApp"],
-                 "keys": {f"ServerApp.{key}": value for key, value in record["keys"].items()}}
-        atomic_write(manifest, (json.dumps({"files": [entry], "dirs": record.get("dirs", []), "users": []},
-                                           indent=2) + "\n").encode(), mode=0o600)
+        entry = {
+            "path": record.get("path"),
+            "sha256": record.get("written_sha256"),
+            "backup": record.get("backup"),
+            "existed": bool(record.get("existed")),
+            "exact": bool(record.get("exact", True)),
+            "sections": [] if record.get("had_server_app", True) else ["ServerApp"],
+            "keys": {f"ServerApp.{key}": value for key, value in record["keys"].items()},
+        }
+        atomic_write(
+            manifest,
+            (json.dumps({"files": [entry], "dirs": record.get("dirs", []), "users": []}, indent=2) + "\n").encode(),
+            mode=0o600,
+        )
         old.unlink()
 
 
@@ -221,8 +238,9 @@ def run(browser: str | None = None, dry_run: bool = False, undo: bool = False, f
         return undo_changes()
     found = probe()
     if found.version is None and not force:
-        raise NotWsl(f"WSL not detected (kernel release {found.release or 'unknown'!r}); "
-                     "use --force to configure anyway")
+        raise NotWsl(
+            f"WSL not detected (kernel release {found.release or 'unknown'!r}); use --force to configure anyway"
+        )
     lines = [f"WSL {found.version} detected (kernel {found.release})" if found.version else "WSL not detected; --force"]
     for name, path in found_browsers(found.mount_root):
         lines.append(f"found {name}: {path}")
@@ -254,8 +272,10 @@ def status() -> tuple[bool, str]:
     try:
         executable = shlex.split(command)[0] if isinstance(command, str) and command.strip() else None
     except ValueError as exc:  # a hand-edited command with an unclosed quote
-        return False, (f"WSL {found.version}: ServerApp.browser in {path} is not a command line ({exc}); "
-                       "fix its quotes or run `jupyter-helpers wsl`")
+        return False, (
+            f"WSL {found.version}: ServerApp.browser in {path} is not a command line ({exc}); "
+            "fix its quotes or run `jupyter-helpers wsl`"
+        )
     if executable is None or not Path(executable).exists():
         return False, f"WSL {found.version}: no Windows browser configured (run `jupyter-helpers wsl`)"
     if server.get("use_redirect_file", True):

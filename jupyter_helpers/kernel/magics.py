@@ -38,14 +38,29 @@ def unquote(text: str) -> str:
 
 
 @magic_arguments()
-@argument("-a", "--after", type=seconds, metavar="SECONDS",
-          help="notify about runs (or cells, with --per cell) taking at least this long")
-@argument("--per", choices=["run", "cell"],
-          help="run: one message per run of cells less than run_gap apart (default); cell: one per long cell")
-@argument("--when", choices=["away", "always"],
-          help="away: no message while you look at the notebook's page (default); always: every message")
-@argument("--input-after", type=seconds, metavar="SECONDS",
-          help="notify once when a cell has waited this long for input() or getpass() (0: never)")
+@argument(
+    "-a",
+    "--after",
+    type=seconds,
+    metavar="SECONDS",
+    help="notify about runs (or cells, with --per cell) taking at least this long",
+)
+@argument(
+    "--per",
+    choices=["run", "cell"],
+    help="run: one message per run of cells less than run_gap apart (default); cell: one per long cell",
+)
+@argument(
+    "--when",
+    choices=["away", "always"],
+    help="away: no message while you look at the notebook's page (default); always: every message",
+)
+@argument(
+    "--input-after",
+    type=seconds,
+    metavar="SECONDS",
+    help="notify once when a cell has waited this long for input() or getpass() (0: never)",
+)
 @argument("-m", "--message", metavar="TEXT", help="text added to every notification")
 @argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
 @argument("--off", action="store_true", help="stop notifying")
@@ -59,8 +74,9 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
     try:
         args = parse_argstring(autonotify, line)
     except ValueError:  # shlex: the only ValueError parsing raises (argparse's own become UsageErrors)
-        raise UsageError(f"%autonotify: a quote is not closed in {line.strip()!r}; "
-                         'close it, e.g. -m "Training done"') from None
+        raise UsageError(
+            f'%autonotify: a quote is not closed in {line.strip()!r}; close it, e.g. -m "Training done"'
+        ) from None
     settings = watcher.settings
     if args.after is not None:
         settings.after = args.after
@@ -90,19 +106,27 @@ def status(watcher: RunWatcher) -> str:
     elif settings.per == "cell":
         state = f"on, one message per cell of {threshold} or more (--per cell)"
     else:
-        state = (f"on, one message per run of {threshold} or more (--per run; cells less than "
-                 f"{settings.run_gap:g} s apart form one run)")
+        state = (
+            f"on, one message per run of {threshold} or more (--per run; cells less than "
+            f"{settings.run_gap:g} s apart form one run)"
+        )
     sent, failure = (sender.sent, sender.last_failure) if sender is not None else (0, None)
-    return "\n".join([
-        f"autonotify: {state}",
-        f"backend: {settings.backend or 'from ntfy.yml, else telegram'}",
-        f"message: {settings.message or '(none)'}",
-        f"images: {'the last one a run displayed is attached' if settings.images else 'off'}",
-        "input: " + (f"one message when a cell waits {human_duration(settings.input_after)} for input()"
-                     if settings.input_after else "no message for cells waiting for input() (--input-after 0)"),
-        status_line(settings.when, settings.present_for),
-        f"sent: {sent}; last failure: {failure or 'none'}",
-    ])
+    return "\n".join(
+        [
+            f"autonotify: {state}",
+            f"backend: {settings.backend or 'from ntfy.yml, else telegram'}",
+            f"message: {settings.message or '(none)'}",
+            f"images: {'the last one a run displayed is attached' if settings.images else 'off'}",
+            "input: "
+            + (
+                f"one message when a cell waits {human_duration(settings.input_after)} for input()"
+                if settings.input_after
+                else "no message for cells waiting for input() (--input-after 0)"
+            ),
+            status_line(settings.when, settings.present_for),
+            f"sent: {sent}; last failure: {failure or 'none'}",
+        ]
+    )
 
 
 def notify(watcher: RunWatcher, line: str) -> None:

@@ -74,8 +74,10 @@ def title(record: RunRecord) -> str:
         outcome = f"stopped {record.stopped}"
     else:
         outcome = "finished"
-    what = (f"{cells_label(record.first_cell, record.last_cell)} {outcome} after "
-            f"{human_duration(record.seconds)}{_earlier_failures(record)}")
+    what = (
+        f"{cells_label(record.first_cell, record.last_cell)} {outcome} after "
+        f"{human_duration(record.seconds)}{_earlier_failures(record)}"
+    )
     if not (record.notebook or record.project):
         what = what[0].upper() + what[1:]  # the line starts with it
     return headline(record.notebook, record.project, what)
@@ -109,8 +111,9 @@ def compose_note(text: str, notebook: str | None, project: str | None, host: str
     return clean(f"🔔 {head}\nHost: {host}", TELEGRAM_LIMIT), clean(head, 256)
 
 
-def compose_wait(prompt: str, cell: int | None, notebook: str | None, project: str | None, host: str,
-                 limit: int) -> tuple[str, str]:
+def compose_wait(
+    prompt: str, cell: int | None, notebook: str | None, project: str | None, host: str, limit: int
+) -> tuple[str, str]:
     """A cell waiting for input(): (message, title), quoting the prompt (never the answer):
     `⌨ ask.ipynb (Project Alpha): cell [4] waits for input: "Continue training? [y/n]"`."""
     head = headline(notebook, project, f"{cells_label(cell, cell)} waits for input")

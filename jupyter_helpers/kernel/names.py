@@ -18,18 +18,56 @@ from typing import Any
 
 # traitlets flags of `jupyter nbconvert` (take no value); any other `--name` takes the next token.
 # tests/test_names.py checks this list against the installed nbconvert.
-NBCONVERT_FLAGS = frozenset({
-    "allow-chromium-download", "allow-errors", "clear-output", "coalesce-streams", "debug",
-    "disable-chromium-sandbox", "embed-images", "execute", "generate-config", "inplace", "no-input",
-    "no-prompt", "sanitize-html", "show-config", "show-config-json", "show-input", "stdin", "stdout", "y",
-    "help", "help-all", "version",
-})
+NBCONVERT_FLAGS = frozenset(
+    {
+        "allow-chromium-download",
+        "allow-errors",
+        "clear-output",
+        "coalesce-streams",
+        "debug",
+        "disable-chromium-sandbox",
+        "embed-images",
+        "execute",
+        "generate-config",
+        "inplace",
+        "no-input",
+        "no-prompt",
+        "sanitize-html",
+        "show-config",
+        "show-config-json",
+        "show-input",
+        "stdin",
+        "stdout",
+        "y",
+        "help",
+        "help-all",
+        "version",
+    }
+)
 # papermill (click) options and how many values each takes; every other option is a flag.
 PAPERMILL_VALUES = {
-    "-p": 2, "--parameters": 2, "-r": 2, "--parameters_raw": 2, "-f": 1, "--parameters_file": 1,
-    "-y": 1, "--parameters_yaml": 1, "-b": 1, "--parameters_base64": 1, "--engine": 1, "-k": 1,
-    "--kernel": 1, "-l": 1, "--language": 1, "--cwd": 1, "--stdout-file": 1, "--stderr-file": 1,
-    "--log-level": 1, "--start-timeout": 1, "--start_timeout": 1, "--execution-timeout": 1,
+    "-p": 2,
+    "--parameters": 2,
+    "-r": 2,
+    "--parameters_raw": 2,
+    "-f": 1,
+    "--parameters_file": 1,
+    "-y": 1,
+    "--parameters_yaml": 1,
+    "-b": 1,
+    "--parameters_base64": 1,
+    "--engine": 1,
+    "-k": 1,
+    "--kernel": 1,
+    "-l": 1,
+    "--language": 1,
+    "--cwd": 1,
+    "--stdout-file": 1,
+    "--stderr-file": 1,
+    "--log-level": 1,
+    "--start-timeout": 1,
+    "--start_timeout": 1,
+    "--execution-timeout": 1,
     "--autosave-cell-every": 1,
 }
 
@@ -68,9 +106,9 @@ def tool_arguments(argv: list[str]) -> tuple[str, list[str]] | None:
         name = os.path.basename(arg)
         previous = os.path.basename(argv[index - 1]) if index else ""
         if name == "jupyter-nbconvert" or (name == "nbconvert" and previous in ("-m", "jupyter")):
-            return "nbconvert", argv[index + 1:]
+            return "nbconvert", argv[index + 1 :]
         if name == "papermill":
-            return "papermill", argv[index + 1:]
+            return "papermill", argv[index + 1 :]
     return None
 
 

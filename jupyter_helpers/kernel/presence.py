@@ -33,7 +33,7 @@ def own_presence_file() -> Path | None:
     if not (name.startswith("kernel-") and name.endswith(".json")):
         return None
     try:
-        return presence_file(connection_file.parent, name[len("kernel-"):-len(".json")])
+        return presence_file(connection_file.parent, name[len("kernel-") : -len(".json")])
     except ValueError:
         return None
 

@@ -29,8 +29,10 @@ class _Forgiving:
         except TraitError:
             pass
         if isinstance(obj, AutoNotify):
-            obj.notices.append(f"jupyter-helpers: c.AutoNotify.{self.name} = {value!r} is not "  # type: ignore[attr-defined]
-                               f"{self.expected}; using {self.default_value!r}")  # type: ignore[attr-defined]
+            obj.notices.append(
+                f"jupyter-helpers: c.AutoNotify.{self.name} = {value!r} is not "  # type: ignore[attr-defined]
+                f"{self.expected}; using {self.default_value!r}"
+            )  # type: ignore[attr-defined]
         return self.default_value  # type: ignore[attr-defined]
 
 
@@ -64,32 +66,46 @@ class AutoNotify(Configurable):
     AFTER_MAX = 10_000_000.0
 
     enabled = Flag(True, help="Notify about long runs from the start of every kernel.").tag(config=True)
-    after = Seconds(60.0, 0, AFTER_MAX,
-                    help="Seconds a run (or, with per='cell', a cell) must take to send a notification."
-                    ).tag(config=True)
-    run_gap = Seconds(1.0, 0, 3600,
-                      help="Cells starting less than this many seconds after the previous one ended "
-                      "belong to the same run (Run All, nbconvert, quick Shift-Enter).").tag(config=True)
-    per = Choice(["run", "cell"], "run",
-                          help="'run': one message per run of cells; 'cell': one per long cell.").tag(config=True)
-    when = Choice(["away", "always"], "away",
-                  help="'away': no message while a page showing the notebook has focus and had input within "
-                  "present_for seconds; 'always': every message is sent.").tag(config=True)
-    present_for = Seconds(120.0, 0, 86400,
-                          help="Seconds since the last input in a focused notebook page during which the user "
-                          "counts as looking (with when='away').").tag(config=True)
-    input_after = Seconds(30.0, 0, 10_000_000,
-                          help="Seconds a cell may wait for input() or getpass() before one message quotes "
-                          "its prompt (0 turns these messages off).").tag(config=True)
+    after = Seconds(
+        60.0, 0, AFTER_MAX, help="Seconds a run (or, with per='cell', a cell) must take to send a notification."
+    ).tag(config=True)
+    run_gap = Seconds(
+        1.0,
+        0,
+        3600,
+        help="Cells starting less than this many seconds after the previous one ended "
+        "belong to the same run (Run All, nbconvert, quick Shift-Enter).",
+    ).tag(config=True)
+    per = Choice(["run", "cell"], "run", help="'run': one message per run of cells; 'cell': one per long cell.").tag(
+        config=True
+    )
+    when = Choice(
+        ["away", "always"],
+        "away",
+        help="'away': no message while a page showing the notebook has focus and had input within "
+        "present_for seconds; 'always': every message is sent.",
+    ).tag(config=True)
+    present_for = Seconds(
+        120.0,
+        0,
+        86400,
+        help="Seconds since the last input in a focused notebook page during which the user "
+        "counts as looking (with when='away').",
+    ).tag(config=True)
+    input_after = Seconds(
+        30.0,
+        0,
+        10_000_000,
+        help="Seconds a cell may wait for input() or getpass() before one message quotes "
+        "its prompt (0 turns these messages off).",
+    ).tag(config=True)
     images = Flag(True, help="Attach the last image a run displayed (a plot) to its message.").tag(config=True)
     message = Text("", help="Text added to every notification (e.g. what to do next).").tag(config=True)
-    backend = Text(
-        "", help="ntfy backend to use ('' = the backends in ntfy.yml, else telegram)."
-    ).tag(config=True)
-    send_timeout = Seconds(30.0, 1, 3600,
-                           help="Seconds a send may take before it is abandoned.").tag(config=True)
-    excerpt_length = Count(200, 0, 4096,
-                           help="Characters of the run's last result shown in a notification.").tag(config=True)
+    backend = Text("", help="ntfy backend to use ('' = the backends in ntfy.yml, else telegram).").tag(config=True)
+    send_timeout = Seconds(30.0, 1, 3600, help="Seconds a send may take before it is abandoned.").tag(config=True)
+    excerpt_length = Count(200, 0, 4096, help="Characters of the run's last result shown in a notification.").tag(
+        config=True
+    )
 
     def __init__(self, **kwargs: Any) -> None:
         self.notices: deque[str] = deque()  # filled while config loads, so before super().__init__

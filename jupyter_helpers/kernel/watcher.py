@@ -26,8 +26,25 @@ from .settings import AutoNotify
 class Run:
     """A run of cells in progress; filled on the kernel thread."""
 
-    __slots__ = ("start", "end", "first", "last", "cells", "longest", "longest_cell", "error", "failed",
-                 "failure", "failures", "stopped", "text", "image", "running", "pending", "warmed")
+    __slots__ = (
+        "start",
+        "end",
+        "first",
+        "last",
+        "cells",
+        "longest",
+        "longest_cell",
+        "error",
+        "failed",
+        "failure",
+        "failures",
+        "stopped",
+        "text",
+        "image",
+        "running",
+        "pending",
+        "warmed",
+    )
 
     def __init__(self, start: float) -> None:
         self.start = self.end = start
@@ -296,7 +313,8 @@ class RunWatcher:
             self.notify_run(record, image)
         except Exception as exc:  # never let a message end the closing thread
             self.settings.notices.append(
-                f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
+                f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})"
+            )
 
     def record(self, run: Run) -> tuple[Any, bytes | None]:
         """The run as a message record, and the picture to attach (when allowed and not too big:
@@ -359,9 +377,11 @@ class RunWatcher:
         if self.settings.when == "away" and current_verdict(self.settings.present_for).looking:
             if not self._told_held:  # a newcomer's first test is exactly this: say it once
                 self._told_held = True
-                self._notices.append(f"jupyter-helpers: not sent to your phone, because you are looking at this "
-                                     f"notebook: {title}. `%autonotify --when always` sends every message "
-                                     "(this note shows once per kernel)")
+                self._notices.append(
+                    f"jupyter-helpers: not sent to your phone, because you are looking at this "
+                    f"notebook: {title}. `%autonotify --when always` sends every message "
+                    "(this note shows once per kernel)"
+                )
             return
         self.sender.submit(text, title, self.settings.backend, image=image)
 
@@ -389,7 +409,8 @@ class RunWatcher:
             self._deliver(*compose_wait(prompt, cell, notebook, project, _host(), self.settings.excerpt_length))
         except Exception as exc:  # never let a message end the timer's thread noisily
             self.settings.notices.append(
-                f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
+                f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})"
+            )
 
 
 def _shell_name() -> str | None:

@@ -46,11 +46,35 @@ MAX_ANSWER = 1024 * 1024  # aw-server answers a heartbeat with the merged event:
 # shorter than that (a glance elsewhere), as other editor watchers do.
 PULSE_MARGIN = 1.0
 LANGUAGES = {
-    ".py": "python", ".ipynb": "notebook", ".md": "markdown", ".r": "r", ".jl": "julia", ".js": "javascript",
-    ".ts": "typescript", ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".sh": "shell",
-    ".sql": "sql", ".txt": "text", ".csv": "csv", ".tsv": "csv", ".html": "html", ".css": "css",
-    ".tex": "latex", ".rst": "restructuredtext", ".c": "c", ".h": "c", ".cpp": "cpp", ".rs": "rust",
-    ".go": "go", ".java": "java", ".scala": "scala", ".ini": "ini", ".cfg": "ini",
+    ".py": "python",
+    ".ipynb": "notebook",
+    ".md": "markdown",
+    ".r": "r",
+    ".jl": "julia",
+    ".js": "javascript",
+    ".ts": "typescript",
+    ".json": "json",
+    ".yaml": "yaml",
+    ".yml": "yaml",
+    ".toml": "toml",
+    ".sh": "shell",
+    ".sql": "sql",
+    ".txt": "text",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".html": "html",
+    ".css": "css",
+    ".tex": "latex",
+    ".rst": "restructuredtext",
+    ".c": "c",
+    ".h": "c",
+    ".cpp": "cpp",
+    ".rs": "rust",
+    ".go": "go",
+    ".java": "java",
+    ".scala": "scala",
+    ".ini": "ini",
+    ".cfg": "ini",
 }
 
 
@@ -58,10 +82,13 @@ class ActivityWatch(Configurable):
     """`c.ActivityWatch.<option>` in jupyter_server_config.py."""
 
     heartbeats = Bool(True, help="Send time per notebook and project to ActivityWatch (its Editor view).").tag(
-        config=True)
+        config=True
+    )
     url = Unicode(DEFAULT_URL, help="Where aw-server listens.").tag(config=True)
-    idle_after = Float(180.0, help="Seconds without input in the focused page after which time stops "
-                                   "counting (aw-watcher-afk's default).").tag(config=True)
+    idle_after = Float(
+        180.0,
+        help="Seconds without input in the focused page after which time stops counting (aw-watcher-afk's default).",
+    ).tag(config=True)
     interval = Float(10.0, help="Seconds between heartbeats while a document is in use.").tag(config=True)
     api_key = Unicode("", help="aw-server's API key, if it requires one (sent as a Bearer token).").tag(config=True)
 
@@ -87,8 +114,13 @@ def language_of(path: str) -> str:
 class Documents:
     """Root-relative paths, as pages report them, to the data of a heartbeat."""
 
-    def __init__(self, root_dir: str, projects: ProjectMap, kernel_language: Callable[[str], str | None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        root_dir: str,
+        projects: ProjectMap,
+        kernel_language: Callable[[str], str | None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.root = os.path.normpath(os.path.abspath(root_dir))
         self.projects = projects
         self.kernel_language = kernel_language
@@ -124,8 +156,14 @@ class Documents:
 class Heartbeats:
     """Follows the presence reports (the PresenceStore's listener) and sends what was used."""
 
-    def __init__(self, settings: ActivityWatch, documents: Documents, log: Any, host: str | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: ActivityWatch,
+        documents: Documents,
+        log: Any,
+        host: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.documents = documents
         self.log = log
@@ -169,8 +207,12 @@ class Heartbeats:
         if now < self.retry_at:
             return
         if self.activity.dropped:
-            self.log.warning("jupyter-helpers: the oldest %d stretches of Jupyter use were dropped while "
-                             "ActivityWatch at %s could not be reached", self.activity.dropped, self.settings.url)
+            self.log.warning(
+                "jupyter-helpers: the oldest %d stretches of Jupyter use were dropped while "
+                "ActivityWatch at %s could not be reached",
+                self.activity.dropped,
+                self.settings.url,
+            )
             self.activity.dropped = 0
         segments = self.activity.take(now)
         sent = 0
@@ -204,24 +246,39 @@ class Heartbeats:
         return len(segments)
 
     async def _create_bucket(self) -> bool:
-        code = await self._call("POST", f"buckets/{quote(self.bucket, safe='')}",
-                                {"client": CLIENT, "type": BUCKET_TYPE, "hostname": self.host})
+        code = await self._call(
+            "POST",
+            f"buckets/{quote(self.bucket, safe='')}",
+            {"client": CLIENT, "type": BUCKET_TYPE, "hostname": self.host},
+        )
         self.bucket_ready = code in (200, 304)  # created, or there already
         return self.bucket_ready
 
     async def _heartbeat(self, segment: Segment) -> int:
         path = f"buckets/{quote(self.bucket, safe='')}/heartbeat?pulsetime={self.pulsetime:g}"
-        return await self._call("POST", path, {"timestamp": datetime.fromtimestamp(segment.start, UTC).isoformat(),
-                                               "duration": round(segment.end - segment.start, 6),
-                                               "data": segment.data})
+        return await self._call(
+            "POST",
+            path,
+            {
+                "timestamp": datetime.fromtimestamp(segment.start, UTC).isoformat(),
+                "duration": round(segment.end - segment.start, 6),
+                "data": segment.data,
+            },
+        )
 
     async def _call(self, method: str, path: str, body: object) -> int:
         """The answer's status; anything but 200 or 304 leaves the reason in self.problem."""
         headers = {"Content-Type": "application/json"}
         if self.settings.api_key:
             headers["Authorization"] = f"Bearer {self.settings.api_key}"
-        request = HTTPRequest(self.api + path, method=method, body=json.dumps(body), headers=headers,
-                              connect_timeout=REQUEST_TIMEOUT, request_timeout=REQUEST_TIMEOUT)
+        request = HTTPRequest(
+            self.api + path,
+            method=method,
+            body=json.dumps(body),
+            headers=headers,
+            connect_timeout=REQUEST_TIMEOUT,
+            request_timeout=REQUEST_TIMEOUT,
+        )
         if self.client is None:
             self.client = AsyncHTTPClient(force_instance=True, max_clients=2, max_body_size=MAX_ANSWER)
         try:
@@ -238,14 +295,22 @@ class Heartbeats:
     def _reached(self) -> None:
         if self.reached is not True:
             again = " again" if self.reached is False else ""
-            self.log.info("jupyter-helpers: heartbeats reach ActivityWatch at %s%s (bucket %s)",
-                          self.settings.url, again, self.bucket)
+            self.log.info(
+                "jupyter-helpers: heartbeats reach ActivityWatch at %s%s (bucket %s)",
+                self.settings.url,
+                again,
+                self.bucket,
+            )
         self.reached, self.failures, self.retry_at = True, 0, 0.0
 
     def _failed(self, problem: str, now: float) -> None:
         if self.reached is not False:
-            self.log.warning("jupyter-helpers: ActivityWatch at %s cannot be reached (%s); Jupyter time is kept "
-                             "and sent once it answers (said once)", self.settings.url, problem)
+            self.log.warning(
+                "jupyter-helpers: ActivityWatch at %s cannot be reached (%s); Jupyter time is kept "
+                "and sent once it answers (said once)",
+                self.settings.url,
+                problem,
+            )
         self.reached, self.bucket_ready = False, False
         self.failures += 1
         self.retry_at = now + min(self.settings.interval * 2 ** (self.failures - 1), MAX_BACKOFF)
@@ -284,15 +349,17 @@ def start(serverapp: Any, store: Any) -> Heartbeats | None:
         serverapp.log.error("jupyter-helpers: ActivityWatch heartbeats are off: %s", problem)
         return None
     if store is None:
-        serverapp.log.info("jupyter-helpers: ActivityWatch heartbeats are off: they need page presence "
-                           "(c.PagePresence.enabled)")
+        serverapp.log.info(
+            "jupyter-helpers: ActivityWatch heartbeats are off: they need page presence (c.PagePresence.enabled)"
+        )
         return None
     try:
         projects = ProjectTitles(parent=serverapp).project_map()
     except UserError:  # the title extension has said what is wrong with the map
         projects = ProjectMap()
-    heartbeats = Heartbeats(settings, Documents(serverapp.root_dir, projects, kernel_languages(serverapp)),
-                            serverapp.log)
+    heartbeats = Heartbeats(
+        settings, Documents(serverapp.root_dir, projects, kernel_languages(serverapp)), serverapp.log
+    )
     store.listener = heartbeats
     heartbeats.start()
     return heartbeats

@@ -46,10 +46,14 @@ CGROUPS = Path("/sys/fs/cgroup")
 class KernelWatch(Configurable):
     """`c.KernelWatch.<option>` in jupyter_server_config.py."""
 
-    enabled = Bool(True, help="Send a message when a kernel dies without being asked to (killed, out of "
-                              "memory, crashed).").tag(config=True)
-    profile = Unicode("default", help="The IPython profile whose autonotify settings (backend, send_timeout, "
-                                      "when, present_for) and recorded sender the messages use.").tag(config=True)
+    enabled = Bool(
+        True, help="Send a message when a kernel dies without being asked to (killed, out of memory, crashed)."
+    ).tag(config=True)
+    profile = Unicode(
+        "default",
+        help="The IPython profile whose autonotify settings (backend, send_timeout, "
+        "when, present_for) and recorded sender the messages use.",
+    ).tag(config=True)
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,8 @@ def message_settings(profile_dir: Path) -> tuple[MessageSettings, str | None]:
         backend=backend if isinstance(backend, str) else defaults.backend,
         send_timeout=usable_timeout(values.get("send_timeout", defaults.send_timeout)),
         when=when.lower() if isinstance(when, str) and when.lower() in ("away", "always") else defaults.when,
-        present_for=float(present_for) if isinstance(present_for, (int, float)) and 0 <= present_for <= 86400
+        present_for=float(present_for)
+        if isinstance(present_for, (int, float)) and 0 <= present_for <= 86400
         else defaults.present_for,
     ), None
 
@@ -288,22 +293,26 @@ class KernelWatcher:
         watched.last_death, watched.ran = now, False
         watched.busy_since = watched.cell = None
         task = asyncio.ensure_future(
-            self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again))
+            self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again)
+        )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def report(self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool,
-                     cell: int | None, again: bool) -> None:
+    async def report(
+        self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool, cell: int | None, again: bool
+    ) -> None:
         try:
             path = await self._session_path(kernel_id)
             notebook = clean_name(os.path.basename(path)) if path else None
             if how is None:
-                self.log.info("jupyter-helpers: kernel %s (%s) exited with code 0 on its own; no message",
-                              kernel_id, clean_name(path) if path else "no notebook")
+                self.log.info(
+                    "jupyter-helpers: kernel %s (%s) exited with code 0 on its own; no message",
+                    kernel_id,
+                    clean_name(path) if path else "no notebook",
+                )
                 return
             # files the user wrote (the map, Python configs) are read off the server's event loop
-            project = await asyncio.to_thread(project_of, os.path.join(self.serverapp.root_dir, path)) if path \
-                else None
+            project = await asyncio.to_thread(project_of, os.path.join(self.serverapp.root_dir, path)) if path else None
             death = Death(notebook, project, how, busy, cell, socket.gethostname(), busy_seen)
             message, title = compose_death(death)
             if again:
@@ -313,8 +322,13 @@ class KernelWatcher:
                 if problem:
                     self.log.warning("jupyter-helpers: %s", problem)
                 outcome = self._send(kernel_id, message, title, settings)
-            self.log.warning("jupyter-helpers: kernel %s (%s) %s; phone message %s", kernel_id,
-                             clean_name(path) if path else "no notebook", what_happened(death), outcome)
+            self.log.warning(
+                "jupyter-helpers: kernel %s (%s) %s; phone message %s",
+                kernel_id,
+                clean_name(path) if path else "no notebook",
+                what_happened(death),
+                outcome,
+            )
         except Exception:  # never let one report end anything in the server
             self.log.exception("jupyter-helpers: could not report the death of kernel %s", kernel_id)
 

@@ -33,7 +33,9 @@ def startup_line(environ: Mapping[str, str], map_file: str) -> str:
     owner = server_owner(environ)
     line = f"jupyter-helpers: {owner}'s server: only {owner}'s own pages count as looking"
     if user_config_disabled(environ):
-        line += (f"; per-user config is disabled (JUPYTERHUB_DISABLE_USER_CONFIG), so jupyter-helpers runs from "
-                 f"this environment's config, ignores c.ProjectTitles/c.PagePresence in {owner}'s Jupyter config "
-                 f"and still reads the project map {map_file}")
+        line += (
+            f"; per-user config is disabled (JUPYTERHUB_DISABLE_USER_CONFIG), so jupyter-helpers runs from "
+            f"this environment's config, ignores c.ProjectTitles/c.PagePresence in {owner}'s Jupyter config "
+            f"and still reads the project map {map_file}"
+        )
     return line

@@ -41,6 +41,7 @@ def shows_project_map(template: str | None, logged_in: object) -> bool:
 
 def script_for_page(script: Markup) -> Callable[[Context], Markup]:
     """The Jinja global the templates call: the script, or nothing, decided per rendered page."""
+
     @pass_context
     def page_script(context: Context) -> Markup:
         return script if shows_project_map(context.name, context.get("logged_in")) else Markup("")
@@ -78,7 +79,8 @@ def _inserts(loader: BaseLoader | None, name: str) -> bool:
 
 def jinja_environments(settings: Mapping[str, object]) -> list[Environment]:
     return [
-        value for key, value in settings.items()
+        value
+        for key, value in settings.items()
         if (key == "jinja2_env" or key.endswith("_jinja2_env")) and isinstance(value, Environment)
     ]
 

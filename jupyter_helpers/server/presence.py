@@ -56,8 +56,11 @@ _PAGE_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
 class PagePresence(Configurable):
     """`c.PagePresence.enabled = False` in jupyter_server_config.py: pages report nothing."""
 
-    enabled = Bool(True, help="Let notebook pages report focus and input, so that autonotify holds messages "
-                              "while you look at the notebook.").tag(config=True)
+    enabled = Bool(
+        True,
+        help="Let notebook pages report focus and input, so that autonotify holds messages "
+        "while you look at the notebook.",
+    ).tag(config=True)
 
 
 class BadReport(ValueError):
@@ -112,9 +115,14 @@ class PresenceListener(Protocol):
 
 def page_record(report: Report, now: float) -> PageRecord:
     """What the kernel reads about one page: server clock times only (the page sends ages)."""
-    return {"page": report.page, "focused": report.focused and not report.closing,
-            "visible": report.visible and not report.closing, "closed": report.closing, "reported": now,
-            "last_input": None if report.idle is None else now - report.idle}
+    return {
+        "page": report.page,
+        "focused": report.focused and not report.closing,
+        "visible": report.visible and not report.closing,
+        "closed": report.closing,
+        "reported": now,
+        "last_input": None if report.idle is None else now - report.idle,
+    }
 
 
 @dataclass
@@ -206,12 +214,17 @@ class PresenceStore:
         if pages is None:
             return
         try:
-            write_private_json(presence_file(self.folder, kernel_id),
-                               {"kernel": kernel_id, "pages": list(pages.values())})
+            write_private_json(
+                presence_file(self.folder, kernel_id), {"kernel": kernel_id, "pages": list(pages.values())}
+            )
         except (OSError, ValueError) as exc:
             if not self.write_failing:
-                self.log.warning("jupyter-helpers: could not record presence for kernel %s: %s (kernels send "
-                                 "every message until this is fixed; said once)", kernel_id, exc)
+                self.log.warning(
+                    "jupyter-helpers: could not record presence for kernel %s: %s (kernels send "
+                    "every message until this is fixed; said once)",
+                    kernel_id,
+                    exc,
+                )
             self.write_failing = True
         else:
             self.write_failing = False
@@ -345,5 +358,9 @@ def start(serverapp: Any) -> None:
     install_script(environments, SCRIPT_GLOBAL, render_script("presence_script.html.j2", config))
     store.watcher = PeriodicCallback(store.look, WATCH_INTERVAL * 1000)
     store.watcher.start()
-    serverapp.log.info("jupyter-helpers presence: reports at %s%s (%d template environments)",
-                       serverapp.base_url, ENDPOINT, len(environments))
+    serverapp.log.info(
+        "jupyter-helpers presence: reports at %s%s (%d template environments)",
+        serverapp.base_url,
+        ENDPOINT,
+        len(environments),
+    )

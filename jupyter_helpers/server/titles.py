@@ -24,14 +24,19 @@ class ProjectTitles(Configurable):
     """`c.ProjectTitles.<option>` in jupyter_server_config.py."""
 
     projects = Dict(
-        key_trait=Unicode(), value_trait=Unicode(),
+        key_trait=Unicode(),
+        value_trait=Unicode(),
         help="Folder -> project name, on top of the map file (these win).",
     ).tag(config=True)
-    map_file = Unicode(help="The folder -> project map (default: jupyter_helpers_projects.json "
-                            "in the Jupyter config dir).").tag(config=True)
+    map_file = Unicode(
+        help="The folder -> project map (default: jupyter_helpers_projects.json in the Jupyter config dir)."
+    ).tag(config=True)
     title_format = Unicode(DEFAULT_TITLE_FORMAT, help="How the project joins the page title.").tag(config=True)
-    unmapped = Enum(["root", "none"], "root", help="Pages of no mapped folder: 'root' shows the server "
-                                                   "folder's name, 'none' adds nothing.").tag(config=True)
+    unmapped = Enum(
+        ["root", "none"],
+        "root",
+        help="Pages of no mapped folder: 'root' shows the server folder's name, 'none' adds nothing.",
+    ).tag(config=True)
 
     def store(self) -> ProjectStore:
         return ProjectStore(Path(self.map_file)) if self.map_file else ProjectStore.default()
@@ -43,8 +48,9 @@ class ProjectTitles(Configurable):
 
     def script_config(self, root_dir: str, base_url: str) -> dict[str, Any]:
         if "{title}" not in self.title_format or "{project}" not in self.title_format:
-            raise ProjectMapError(f"c.ProjectTitles.title_format must contain {{title}} and {{project}}, "
-                                  f"got {self.title_format!r}")
+            raise ProjectMapError(
+                f"c.ProjectTitles.title_format must contain {{title}} and {{project}}, got {self.title_format!r}"
+            )
         view = self.project_map().server_view(root_dir, self.unmapped)
         return {**view, "format": self.title_format, "base_url": base_url}
 
@@ -59,9 +65,12 @@ def start(serverapp: Any) -> None:
         return
     environments = jinja_environments(serverapp.web_app.settings)
     install_script(environments, SCRIPT_GLOBAL, render_script("title_script.html.j2", config))
-    serverapp.log.info("jupyter-helpers: project names added to page titles (%d template environments)",
-                       len(environments))
+    serverapp.log.info(
+        "jupyter-helpers: project names added to page titles (%d template environments)", len(environments)
+    )
     if not titles.projects and not titles.store().path.exists():
-        serverapp.log.warning("jupyter-helpers: no project map at %s, so titles show the server folder's name; "
-                              "map folders with `jupyter-helpers projects add FOLDER NAME` and restart the server",
-                              titles.store().path)
+        serverapp.log.warning(
+            "jupyter-helpers: no project map at %s, so titles show the server folder's name; "
+            "map folders with `jupyter-helpers projects add FOLDER NAME` and restart the server",
+            titles.store().path,
+        )

@@ -33,8 +33,10 @@ def aw_server_command() -> Path:
     command = Path(named) if named else ROOT / ".venv-aw" / "bin" / "aw-server"
     if not os.access(command, os.X_OK):
         where = f"JH_AW_SERVER={named}" if named else str(command)
-        pytest.skip(f"no aw-server at {where}: run `{SETUP}` in {ROOT} (as .ci/run does), "
-                    "or set JH_AW_SERVER to an aw-server executable")
+        pytest.skip(
+            f"no aw-server at {where}: run `{SETUP}` in {ROOT} (as .ci/run does), "
+            "or set JH_AW_SERVER to an aw-server executable"
+        )
     return command
 
 
@@ -46,13 +48,19 @@ class ActivityWatch:
         command = aw_server_command()
         self.port = port or free_port()
         self.api = f"http://127.0.0.1:{self.port}/api/0/"
-        env = {"HOME": str(workdir), "PATH": "/usr/bin:/bin", "XDG_DATA_HOME": str(workdir / "data"),
-               "XDG_CONFIG_HOME": str(workdir / "config"), "XDG_CACHE_HOME": str(workdir / "cache")}
+        env = {
+            "HOME": str(workdir),
+            "PATH": "/usr/bin:/bin",
+            "XDG_DATA_HOME": str(workdir / "data"),
+            "XDG_CONFIG_HOME": str(workdir / "config"),
+            "XDG_CACHE_HOME": str(workdir / "cache"),
+        }
         self._log = (workdir / "aw-server.log").open("wb")
         self.process = subprocess.Popen(
-            [str(command), "--testing", "--host", "127.0.0.1", "--port", str(self.port),
-             "--storage", storage],
-            env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            [str(command), "--testing", "--host", "127.0.0.1", "--port", str(self.port), "--storage", storage],
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -68,8 +76,9 @@ class ActivityWatch:
 
     def call(self, method: str, path: str, payload: object = None) -> object:
         data = None if payload is None else json.dumps(payload).encode()
-        request = urllib.request.Request(self.api + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.api + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -77,9 +86,12 @@ class ActivityWatch:
     def add_events(self, bucket: str, bucket_type: str, events: list[dict]) -> None:
         """One event a minute, oldest first, each with the given data."""
         start = datetime.now(UTC) - timedelta(hours=1)
-        self.insert(bucket, bucket_type, "tests", [
-            (start + timedelta(minutes=i), start + timedelta(minutes=i + 1), data) for i, data in enumerate(events)
-        ])
+        self.insert(
+            bucket,
+            bucket_type,
+            "tests",
+            [(start + timedelta(minutes=i), start + timedelta(minutes=i + 1), data) for i, data in enumerate(events)],
+        )
 
     def create_bucket(self, bucket: str, bucket_type: str, hostname: str, client: str = "tests") -> None:
         """Creates the bucket as a watcher on `hostname` would (aw-server answers 304 when it exists)."""
@@ -92,18 +104,26 @@ class ActivityWatch:
     def heartbeat(self, bucket: str, when: datetime, data: dict, pulsetime: float) -> None:
         """One heartbeat, as a watcher sends it: aw-server merges it into the last event when the
         data is the same and it comes within `pulsetime` of that event's end."""
-        self.call("POST", f"buckets/{bucket}/heartbeat?pulsetime={pulsetime:g}",
-                  {"timestamp": when.isoformat(), "duration": 0, "data": data})
+        self.call(
+            "POST",
+            f"buckets/{bucket}/heartbeat?pulsetime={pulsetime:g}",
+            {"timestamp": when.isoformat(), "duration": 0, "data": data},
+        )
 
-    def insert(self, bucket: str, bucket_type: str, hostname: str,
-               spans: list[tuple[datetime, datetime, dict]]) -> None:
+    def insert(
+        self, bucket: str, bucket_type: str, hostname: str, spans: list[tuple[datetime, datetime, dict]]
+    ) -> None:
         """Creates the bucket (as a watcher on `hostname` would) and stores one event per
         (start, end, data); datetimes must be aware."""
         self.create_bucket(bucket, bucket_type, hostname)
-        self.call("POST", f"buckets/{bucket}/events", [
-            {"timestamp": start.isoformat(), "duration": (end - start).total_seconds(), "data": data}
-            for start, end, data in spans
-        ])
+        self.call(
+            "POST",
+            f"buckets/{bucket}/events",
+            [
+                {"timestamp": start.isoformat(), "duration": (end - start).total_seconds(), "data": data}
+                for start, end, data in spans
+            ],
+        )
 
     def categorized(self, bucket: str, categorize_line: str) -> list[dict]:
         """Runs a query2 that applies `categorize_line` to the bucket's events."""

@@ -12,8 +12,14 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run"]
+LAUNCH_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def require_chromium() -> None:
@@ -49,6 +55,7 @@ def chromium() -> Iterator:
 def settled_title(page, expected: str | re.Pattern, timeout: float = 20.0) -> str:
     """The title once it equals (or fully matches) `expected`, else the last one seen when time
     runs out: front ends set their title a moment after the page loads."""
+
     def done(title: str) -> bool:
         return title == expected if isinstance(expected, str) else expected.fullmatch(title) is not None
 

@@ -42,8 +42,24 @@ class Environment:
 
 def build_wheel(out: Path) -> Path:
     """This checkout as a wheel (hatchling from the test environment: no build isolation, offline)."""
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "--no-index", "-w", str(out), str(PROJECT)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-w",
+            str(out),
+            str(PROJECT),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     [wheel] = out.glob("jupyter_helpers-*.whl")
     return wheel
 
@@ -53,7 +69,8 @@ def make_environment(prefix: Path, wheel: Path) -> Environment:
     environment = Environment(prefix)
     site_packages = Path(sysconfig.get_paths(vars={"base": str(prefix), "platbase": str(prefix)})["purelib"])
     (site_packages / "_test_environment.pth").write_text(
-        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+        f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n"
+    )
     for script in BIN.iterdir():
         target = environment.bin / script.name
         if target.exists() or not script.is_file():
@@ -77,6 +94,20 @@ def make_environment(prefix: Path, wheel: Path) -> Environment:
     (prefix / "share" / "jupyter").symlink_to(test_prefix / "share" / "jupyter")
     # pip run by the new Python installs into it (scripts, site-packages, etc/); the test
     # environment's own copy of jupyter-helpers is outside it, so pip leaves that one alone.
-    subprocess.run([str(environment.python), "-m", "pip", "install", "-q", "--no-deps", "--no-index",
-                    "--force-reinstall", str(wheel)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            str(environment.python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            "--force-reinstall",
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return environment

@@ -20,12 +20,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 START = datetime(2025, 1, 1, tzinfo=UTC)
 STEP = 30.0
-TITLES = ["nb{}.ipynb - JupyterLab - Project Alpha - Google Chrome",
-          "nb{}.ipynb - JupyterLab - Project Beta — Mozilla Firefox", "~/src{}: bash"]
-BUCKETS = {"aw-watcher-window_big": {"id": "aw-watcher-window_big", "type": "currentwindow", "hostname": "big",
-                                     "client": "fake"},
-           "aw-watcher-afk_big": {"id": "aw-watcher-afk_big", "type": "afkstatus", "hostname": "big",
-                                  "client": "fake"}}
+TITLES = [
+    "nb{}.ipynb - JupyterLab - Project Alpha - Google Chrome",
+    "nb{}.ipynb - JupyterLab - Project Beta — Mozilla Firefox",
+    "~/src{}: bash",
+]
+BUCKETS = {
+    "aw-watcher-window_big": {
+        "id": "aw-watcher-window_big",
+        "type": "currentwindow",
+        "hostname": "big",
+        "client": "fake",
+    },
+    "aw-watcher-afk_big": {"id": "aw-watcher-afk_big", "type": "afkstatus", "hostname": "big", "client": "fake"},
+}
 
 
 class Quiet(BaseHTTPRequestHandler):
@@ -73,8 +81,16 @@ def history(events: int) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(b"[")
             if url.path.endswith("afk_big/events") and since < until:
-                self.wfile.write(json.dumps({"id": 0, "timestamp": START.isoformat(), "duration": STEP * events,
-                                             "data": {"status": "not-afk"}}).encode())
+                self.wfile.write(
+                    json.dumps(
+                        {
+                            "id": 0,
+                            "timestamp": START.isoformat(),
+                            "duration": STEP * events,
+                            "data": {"status": "not-afk"},
+                        }
+                    ).encode()
+                )
             elif url.path.endswith("window_big/events") and since < until:
                 first = int((since - START).total_seconds() // STEP)
                 last = min(int((until - START).total_seconds() // STEP), events - 1)
@@ -83,8 +99,12 @@ def history(events: int) -> type[BaseHTTPRequestHandler]:
                 for number, index in enumerate(range(last, last - count, -1)):
                     stamp = (START + timedelta(seconds=STEP * index)).isoformat()
                     title = TITLES[index % 3].format(index % 40)
-                    batch.append((", " if number else "") + json.dumps(
-                        {"id": index, "timestamp": stamp, "duration": STEP, "data": {"app": "x", "title": title}}))
+                    batch.append(
+                        (", " if number else "")
+                        + json.dumps(
+                            {"id": index, "timestamp": stamp, "duration": STEP, "data": {"app": "x", "title": title}}
+                        )
+                    )
                     if len(batch) == 1000:
                         self.wfile.write("".join(batch).encode())
                         batch.clear()

@@ -21,8 +21,9 @@ from urllib.parse import parse_qs
 import trustme
 
 HOST = "api.telegram.org"
-WEBHOOK_CONFLICT = ("Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete "
-                    "the webhook first")
+WEBHOOK_CONFLICT = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
+)
 
 
 def write_credentials(home: Path, token: str, chat_id: int = 4242) -> None:
@@ -66,8 +67,15 @@ class _BotApi(_QuietHandler):
             return
         if method == "getUpdates":
             fake.polls += 1
-            self._answer(200, {"ok": True, "result": fake.updates_after(int(fields.get("offset", 0) or 0),
-                                                                        float(fields.get("timeout", 0) or 0))})
+            self._answer(
+                200,
+                {
+                    "ok": True,
+                    "result": fake.updates_after(
+                        int(fields.get("offset", 0) or 0), float(fields.get("timeout", 0) or 0)
+                    ),
+                },
+            )
             return
         if method == "sendPhoto" and not _whole_picture(fields.get("photo")):
             # what the real Bot API answers for bytes it cannot decode as a picture
@@ -75,8 +83,12 @@ class _BotApi(_QuietHandler):
             return
         fake.record(self.path, fields)
         chat = {"id": int(fields.get("chat_id", 0) or 0), "type": "private"}
-        message = {"message_id": len(fake.messages), "date": int(time.time()), "chat": chat,
-                   "text": fields.get("text", "")}
+        message = {
+            "message_id": len(fake.messages),
+            "date": int(time.time()),
+            "chat": chat,
+            "text": fields.get("text", ""),
+        }
         self._answer(200, {"ok": True, "result": message})
 
     def _answer(self, status: int, payload: dict) -> None:
@@ -93,7 +105,8 @@ def _whole_picture(photo: object) -> bool:
     if not isinstance(photo, bytes):
         return False
     return (photo.startswith(b"\x89PNG") and photo.endswith(b"IEND\xaeB`\x82")) or (
-        photo.startswith(b"\xff\xd8") and photo.endswith(b"\xff\xd9"))
+        photo.startswith(b"\xff\xd8") and photo.endswith(b"\xff\xd9")
+    )
 
 
 def _fields(content_type: str, body: bytes) -> dict:
@@ -158,8 +171,13 @@ class FakeTelegram:
 
     def env(self) -> dict[str, str]:
         proxy = f"http://127.0.0.1:{self.port}"
-        return {"HTTPS_PROXY": proxy, "https_proxy": proxy, "SSL_CERT_FILE": str(self.ca_file),
-                "NO_PROXY": "", "no_proxy": ""}
+        return {
+            "HTTPS_PROXY": proxy,
+            "https_proxy": proxy,
+            "SSL_CERT_FILE": str(self.ca_file),
+            "NO_PROXY": "",
+            "no_proxy": "",
+        }
 
     def record(self, path: str, fields: dict) -> None:
         """Keeps the request's fields and its arrival time (`at`, time.time())."""
@@ -171,9 +189,18 @@ class FakeTelegram:
         with self._lock:
             update_id = 1000 + len(self.updates)
             chat = {"id": chat_id, "type": "private", "first_name": first_name}
-            self.updates.append({"update_id": update_id, "message": {
-                "message_id": update_id, "date": int(time.time()), "chat": chat, "text": text,
-                "from": {"id": chat_id, "is_bot": False, "first_name": first_name}}})
+            self.updates.append(
+                {
+                    "update_id": update_id,
+                    "message": {
+                        "message_id": update_id,
+                        "date": int(time.time()),
+                        "chat": chat,
+                        "text": text,
+                        "from": {"id": chat_id, "is_bot": False, "first_name": first_name},
+                    },
+                }
+            )
 
     def updates_after(self, offset: int, timeout: float) -> list[dict]:
         """getUpdates: updates with update_id >= offset, waiting up to `timeout` (capped) for one."""

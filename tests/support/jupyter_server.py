@@ -21,29 +21,41 @@ BASE_URL = "/jh/"
 def isolated_env(home: Path) -> dict[str, str]:
     """This process's environment with every per-user location moved under `home`."""
     env = {k: v for k, v in os.environ.items() if k not in {"JPY_SESSION_NAME", "JUPYTER_HELPERS_SYSROOT"}}
-    env.update({
-        "HOME": str(home),
-        "IPYTHONDIR": str(home / ".ipython"),
-        "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter"),
-        "JUPYTER_RUNTIME_DIR": str(home / ".local/share/jupyter/runtime"),
-        "XDG_CONFIG_HOME": str(home / ".config"),
-        "XDG_DATA_HOME": str(home / ".local/share"),
-    })
+    env.update(
+        {
+            "HOME": str(home),
+            "IPYTHONDIR": str(home / ".ipython"),
+            "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+            "JUPYTER_DATA_DIR": str(home / ".local/share/jupyter"),
+            "JUPYTER_RUNTIME_DIR": str(home / ".local/share/jupyter/runtime"),
+            "XDG_CONFIG_HOME": str(home / ".config"),
+            "XDG_DATA_HOME": str(home / ".local/share"),
+        }
+    )
     return env
 
 
 def in_process_config(**sections: dict) -> dict:
     """`jp_server_config` for a server in the test process with the extension on (and, as for
     JupyterServer, heartbeats off unless `ActivityWatch` says otherwise)."""
-    return {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}},
-            **sections, "ActivityWatch": {"heartbeats": False, **sections.get("ActivityWatch", {})}}
+    return {
+        "ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}},
+        **sections,
+        "ActivityWatch": {"heartbeats": False, **sections.get("ActivityWatch", {})},
+    }
 
 
 class JupyterServer:
-    def __init__(self, command: str, root_dir: Path, env: dict[str, str], log: Path,
-                 ready_marker: bytes = b"is running at:", wrapper: list[str] | None = None,
-                 heartbeats: bool = False) -> None:
+    def __init__(
+        self,
+        command: str,
+        root_dir: Path,
+        env: dict[str, str],
+        log: Path,
+        ready_marker: bytes = b"is running at:",
+        wrapper: list[str] | None = None,
+        heartbeats: bool = False,
+    ) -> None:
         """`ready_marker`: a log line to wait for (e.g. the title extension's start message).
         `wrapper`: a command the server is started through (it must exec its arguments).
         `heartbeats`: as the config says; by default off, so that an ActivityWatch running on the
@@ -54,10 +66,24 @@ class JupyterServer:
         self.log = log
         self._handle = log.open("wb")
         self.process = subprocess.Popen(
-            [*(wrapper or []), str(BIN / "jupyter"), command, "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
-             "--allow-root", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.base_url={BASE_URL}",
-             f"--ServerApp.root_dir={root_dir}", *([] if heartbeats else ["--ActivityWatch.heartbeats=False"])],
-            env=env, stdin=subprocess.DEVNULL, stdout=self._handle, stderr=subprocess.STDOUT, cwd=root_dir,
+            [
+                *(wrapper or []),
+                str(BIN / "jupyter"),
+                command,
+                "--no-browser",
+                "--ip=127.0.0.1",
+                f"--port={self.port}",
+                "--allow-root",
+                f"--IdentityProvider.token={TOKEN}",
+                f"--ServerApp.base_url={BASE_URL}",
+                f"--ServerApp.root_dir={root_dir}",
+                *([] if heartbeats else ["--ActivityWatch.heartbeats=False"]),
+            ],
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self._handle,
+            stderr=subprocess.STDOUT,
+            cwd=root_dir,
         )
         self._wait_ready(timeout=90)
 
@@ -66,13 +92,18 @@ class JupyterServer:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read()
 
-    def api(self, path: str, method: str = "GET", body: object = None,
-            headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    def api(
+        self, path: str, method: str = "GET", body: object = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         """Status and body of a request with the token; `body`: bytes as they are, else JSON."""
         data = body if body is None or isinstance(body, bytes) else json.dumps(body).encode()
         kind = {} if body is None or isinstance(body, bytes) else {"Content-Type": "application/json"}
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Authorization": f"token {TOKEN}", **kind, **(headers or {})})
+        request = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"token {TOKEN}", **kind, **(headers or {})},
+        )
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 return response.status, response.read()
@@ -84,8 +115,9 @@ class JupyterServer:
         (no token, no cookie) or, with `logged_in`, for the user (the token)."""
         headers = {"Authorization": f"token {TOKEN}"} if logged_in else {}
         try:
-            with urllib.request.urlopen(urllib.request.Request(self.url + path, headers=headers),
-                                        timeout=30) as response:
+            with urllib.request.urlopen(
+                urllib.request.Request(self.url + path, headers=headers), timeout=30
+            ) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as error:
             return error.code, error.read()

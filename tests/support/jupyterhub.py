@@ -42,8 +42,9 @@ def require_proxy() -> str:
 
 
 class JupyterHub:
-    def __init__(self, base: Path, singleuser: Path, users: list[str], settings: str,
-                 environment: dict[str, str]) -> None:
+    def __init__(
+        self, base: Path, singleuser: Path, users: list[str], settings: str, environment: dict[str, str]
+    ) -> None:
         """`singleuser`: the `jupyterhub-singleuser` to run; `settings`: more config lines;
         `environment`: `c.Spawner.environment` (what every single-user server gets)."""
         proxy = require_proxy()
@@ -52,7 +53,8 @@ class JupyterHub:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         config = base / "jupyterhub_config.py"
-        config.write_text(f"""
+        config.write_text(
+            f"""
 c.JupyterHub.ip = "127.0.0.1"
 c.JupyterHub.port = {self.port}
 c.JupyterHub.hub_ip = "127.0.0.1"
@@ -74,11 +76,14 @@ c.Spawner.environment = {environment!r}
 c.JupyterHub.services = [{{"name": "tester", "api_token": {SERVICE_TOKEN!r}}}]
 c.JupyterHub.load_roles = [{{"name": "tester", "services": ["tester"],
     "scopes": ["admin:servers", "admin:server_state", "access:servers", "read:users"]}}]
-""" + settings)
+"""
+            + settings
+        )
         self.log = base / "jupyterhub.log"
         self._handle = self.log.open("wb")
-        self.process = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(config)], cwd=base,
-                                        stdout=self._handle, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            [str(BIN / "jupyterhub"), "-f", str(config)], cwd=base, stdout=self._handle, stderr=subprocess.STDOUT
+        )
         self.server_pids: list[int] = []
         try:
             self._wait(lambda: self.api("hub/api/") is not None, 90, "answer")
@@ -89,8 +94,9 @@ c.JupyterHub.load_roles = [{{"name": "tester", "services": ["tester"],
     def api(self, path: str, method: str = "GET", body: dict | None = None) -> dict | None:
         """The hub's (or a single-user server's) REST API as the test service; None on an error."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Authorization": f"token {SERVICE_TOKEN}"})
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Authorization": f"token {SERVICE_TOKEN}"}
+        )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 text = response.read()

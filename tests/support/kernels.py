@@ -10,15 +10,19 @@ import pytest
 from conftest import run_cli
 
 MARKER = "%notify end-of-notebook"
-WATCHER = ("[cb.__self__ for cb in get_ipython().events.callbacks['post_run_cell']"
-           " if type(cb.__self__).__name__ == 'RunWatcher'][0]")
+WATCHER = (
+    "[cb.__self__ for cb in get_ipython().events.callbacks['post_run_cell']"
+    " if type(cb.__self__).__name__ == 'RunWatcher'][0]"
+)
 
 
 def wall_time(cell) -> float:
     """Seconds from the kernel starting the cell to its reply, as nbclient recorded them."""
     timing = cell.metadata.execution
-    started, replied = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
-                        for key in ("iopub.execute_input", "shell.execute_reply"))
+    started, replied = (
+        datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+        for key in ("iopub.execute_input", "shell.execute_reply")
+    )
     return (replied - started).total_seconds()
 
 

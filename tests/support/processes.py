@@ -34,8 +34,9 @@ def killed_after(step: int, *command: str) -> bool:
     """Runs `jupyter-helpers COMMAND` (in the home the environment points at) and SIGKILLs it right
     after its `step`th file-system step (support/killpoint); False when it finished before that step."""
     env = {**os.environ, "PYTHONPATH": str(KILLPOINT), "JH_KILL_AFTER": str(step)}
-    done = subprocess.run([str(BIN / "jupyter-helpers"), *command], env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [str(BIN / "jupyter-helpers"), *command], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
     return done.returncode == -signal.SIGKILL
 
 
@@ -52,8 +53,9 @@ sys.exit(code)
 def cli_peak_memory(*args: str, **kwargs) -> tuple[subprocess.CompletedProcess, float]:
     """Runs `jupyter-helpers ARGS` (its `main`, in a fresh interpreter) and returns what it did and
     its peak resident memory in MB; the last line of its stderr is the measurement, not its own."""
-    done = subprocess.run([sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, timeout=600,
-                          check=False, **kwargs)
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURED, *args], capture_output=True, text=True, timeout=600, check=False, **kwargs
+    )
     *rest, measured = done.stderr.splitlines(keepends=True) or ["VmHWM: 0 kB"]
     done.stderr = "".join(rest)
     return done, int(measured.split()[1]) / 1024

@@ -20,6 +20,7 @@ if _limit:
             if _count >= _limit:
                 os.kill(os.getpid(), signal.SIGKILL)
             return result
+
         return step
 
     for _name in ("mkdir", "rmdir", "replace", "unlink", "fsync"):
