@@ -216,7 +216,8 @@ def test_a_profile_config_python_cannot_run_is_one_line(installed: Path) -> None
         (
             ".jupyter/jupyter_server_config.json",
             '{"KernelWatch": "yes"}',
-            "ERR  cannot load {path} (KernelWatch is a text, not a section of settings: write KernelWatch.name = value)",
+            "ERR  cannot load {path} (KernelWatch is a text, not a section of settings: "
+            "write KernelWatch.name = value)",
         ),
         (
             ".jupyter/jupyter_server_config.py",
@@ -227,7 +228,8 @@ def test_a_profile_config_python_cannot_run_is_one_line(installed: Path) -> None
         (
             ".ipython/profile_default/ipython_config.json",
             '{"AutoNotify": 5}',
-            "ERR  cannot load {path} (AutoNotify is a number, not a section of settings: write AutoNotify.name = value)",
+            "ERR  cannot load {path} (AutoNotify is a number, not a section of settings: "
+            "write AutoNotify.name = value)",
         ),
         (".jupyter/jupyter_server_config.py", "raise SystemExit(3)\n", "ERR  cannot load {path} (SystemExit: 3)"),
         (
