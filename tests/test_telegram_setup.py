@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_helpers.installer.telegram import set_ini_keys
+from jupyter_helpers.installer.telegram import carries_code, set_ini_keys
 
 from conftest import BIN, TOKEN, run_cli
 from support.fake_telegram import WEBHOOK_CONFLICT, read_start_code, start_code
@@ -120,6 +120,25 @@ def test_the_code_alone_pairs_too(ini: Path, telegram) -> None:
     out, err = finish(process, before)
     assert process.returncode == 0, err
     assert "Chat: Bo (id 77)" in out and "ignored" not in out
+
+
+@pytest.mark.parametrize(
+    "text, pairs",
+    [
+        ("/start Ab3_-x9Q", True),  # what tapping the link sends
+        ("/start@T_Bot Ab3_-x9Q", True),  # typed, with the bot's name (any case)
+        ("Ab3_-x9Q", True),
+        ("  Ab3_-x9Q\n", True),
+        ("/start", False),
+        ("/start ab3_-x9q", False),  # codes are case-sensitive
+        ("/start@other_bot Ab3_-x9Q", False),
+        ("/startAb3_-x9Q", False),
+        ("my code is Ab3_-x9Q", False),
+        ("Ab3_-x9Q Ab3_-x9Q", False),
+    ],
+)
+def test_which_texts_carry_the_code(text: str, pairs: bool) -> None:
+    assert carries_code(text, "Ab3_-x9Q", "t_bot") is pairs
 
 
 def test_an_existing_file_keeps_its_other_keys_and_lines(ini: Path, telegram) -> None:
@@ -378,6 +397,8 @@ def test_a_webhook_on_the_bot_is_named_with_telegrams_own_words(ini: Path, teleg
             "[telegram]\na = 1\n\n; trailing comment\n[next]\n",
             "[telegram]\na = 1\ntoken = T\nchat_id = 1\n\n; trailing comment\n[next]\n",
         ),
+        ("[telegram]\r\ntoken = old\r\n", "[telegram]\r\ntoken = T\r\nchat_id = 1\r\n"),
+        ("[other]\r\nx = 1", "[other]\r\nx = 1\r\n\r\n[telegram]\r\ntoken = T\r\nchat_id = 1\r\n"),
     ],
 )
 def test_ini_keys_are_set_in_place(before: str, after: str) -> None:
