@@ -15,7 +15,7 @@ import pytest
 
 from jupyter_helpers.installer.install import server_extension_content
 
-from support.environments import Environment, build_wheel, make_environment
+from support.environments import Environment, make_environment, project_wheel
 from support.fake_telegram import write_credentials
 from support.kernels import MARKER, WATCHER, the_one
 from support.notebooks import run_notebook, stream_text
@@ -29,7 +29,7 @@ ADMINS_KERNEL_CONFIG = '{"InteractiveShellApp": {"extra_extensions": ["autoreloa
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Environment:
     base = tmp_path_factory.mktemp("environment")
-    return make_environment(base / "env", build_wheel(base / "wheel"))
+    return make_environment(base / "env", project_wheel(tmp_path_factory))
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import pytest
 from jupyter_helpers.installer.wsl import mount_root, windows_to_wsl, wsl_version
 
 from conftest import BIN, run_cli
+from support.in_process import cli_in_process
 from support.processes import free_port, killed_after
 from support.snapshot import snapshot
 
@@ -348,11 +349,11 @@ def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(
         config.write_bytes(original)
         before = snapshot(home)
         if command == ["wsl", "--undo"]:
-            run_cli("wsl")
+            cli_in_process("wsl")
         if not killed_after(step, *command):
             break
-        run_cli("wsl")
-        run_cli("wsl", "--undo")
+        cli_in_process("wsl")
+        cli_in_process("wsl", "--undo")
         assert snapshot(home) == before, f"killed after step {step}"
     assert step > 3, "the command never ran to the end"
 
