@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..common import hub, installation, paths
+from ..common import autonotify, hub, installation, paths
 from ..common.child import CHILD_MODULE
 from ..common.files import BadJson, dig, load_json
 from . import environment, install
@@ -47,11 +47,7 @@ def kernel_loader(profile: str) -> Path | None:
     extension (the environment's, after `install --sys-prefix`), or None. Read as IPython reads
     them: ipython_config then ipython_kernel_config, each from the system, environment and profile
     folders (later wins), and an IPKernelApp section over an InteractiveShellApp one."""
-    folders = [
-        *map(Path, reversed(paths.IPYTHON_SYSTEM_DIRS)),
-        paths.environment_ipython_dir(),
-        paths.profile_dir(profile),
-    ]
+    folders = autonotify.config_folders(paths.profile_dir(profile))
     found: dict[tuple[str, str], tuple[object, Path]] = {}
     for name in ("ipython_config", "ipython_kernel_config"):
         for folder in folders:
@@ -153,20 +149,22 @@ def check_sender(profile: str) -> Check:
     return Check(True, f"sender: {record.python} (ntfy {reply.get('ntfy')})")
 
 
-def autonotify_switch(profile: str) -> tuple[bool, Path | None]:
-    """Whether kernels of this profile start with autonotify on, and the file that turned it off."""
-    location = paths.profile_dir(profile)
-    names = ("ipython_config", "ipython_kernel_config")
-    files = [location / f"{name}{suffix}" for name in names for suffix in paths.CONFIG_SUFFIXES]
-    enabled, source = setting(files, "AutoNotify", "enabled")
-    return enabled is not False, source
+def autonotify_settings(profile: str) -> autonotify.Loaded:
+    """`c.AutoNotify` as kernels of this profile read it (common/autonotify.py)."""
+    from traitlets.config import loader
+
+    return autonotify.load(paths.profile_dir(profile), loader)
+
+
+def check_settings(profile: str) -> list[Check]:
+    """One line per `c.AutoNotify` value kernels replace by its default (an unusable file is
+    check_kernel_side's line, as kernels skip it)."""
+    return [Check(False, line) for line in autonotify_settings(profile).bad_values]
 
 
 def check_channel(profile: str = "default") -> Check:
-    try:
-        enabled, source = autonotify_switch(profile)
-    except ConfigUnreadable as exc:
-        return Check(False, str(exc))
+    settings = autonotify_settings(profile)  # as kernels do: without files they cannot load
+    enabled, source = settings.values["enabled"], settings.sources.get("enabled")
     record = installation.load(paths.profile_dir(profile))
     python = record.python if record is not None and Path(record.python).exists() else sys.executable
     reply = probe_delivery(python)
@@ -303,7 +301,7 @@ def check_kernel_watch() -> Check:
     )
 
 
-def checks(profile: str) -> list[Callable[[], Check]]:
+def checks(profile: str) -> list[Callable[[], Check | list[Check]]]:
     from ..common import projects
     from . import heartbeat_status, wsl
 
@@ -311,6 +309,7 @@ def checks(profile: str) -> list[Callable[[], Check]]:
         lambda: check_kernel_side(profile),
         lambda: check_sender(profile),
         lambda: check_channel(profile),
+        lambda: check_settings(profile),
         check_server_extension,
         check_kernel_watch,
         lambda: Check(*projects.status()),
@@ -319,8 +318,12 @@ def checks(profile: str) -> list[Callable[[], Check]]:
     ]
 
 
+def _each(result: Check | list[Check]) -> list[Check]:
+    return result if isinstance(result, list) else [result]
+
+
 def run(profile: str) -> tuple[bool, list[str]]:
     install.check_profile(profile)
-    results = [check() for check in checks(profile)]
+    results = [result for check in checks(profile) for result in _each(check())]
     lines = list(dict.fromkeys(str(result) for result in results))  # one unreadable file, one line
     return all(result.ok for result in results), lines
