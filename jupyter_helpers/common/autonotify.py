@@ -191,12 +191,11 @@ def load(profile_dir: Path, loaders: Any) -> Loaded:
             continue
         if section is None:
             continue
-        if not isinstance(section, dict):  # traitlets then replaces the earlier files' section with it
+        if not isinstance(section, dict):  # IPython itself stops at such a file: no kernel starts
             files.append(
                 f"cannot load {path} ({SECTION} is {section!r}, not a section of settings: write "
-                f"{SECTION}.name = value); the {SECTION} settings up to it are not used"
+                f"{SECTION}.name = value; IPython cannot start with it); its settings are not used"
             )
-            written.clear()
             continue
         for name, value in section.items():
             if name in BY_NAME:

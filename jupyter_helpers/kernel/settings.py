@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitType, Unicode
 from traitlets.config import Configurable
 
-from ..common.autonotify import CHOICE, COUNT, FLAG, SECONDS, SECTION, SETTINGS, TEXT, Setting
+from ..common.autonotify import CHOICE, COUNT, FLAG, SECONDS, SETTINGS, TEXT, Setting
 
 
 class _Checked:
@@ -63,16 +63,3 @@ class AutoNotify(Configurable):
     def __init__(self, **kwargs: Any) -> None:
         self.notices: deque[str] = deque()  # filled while config loads, so before super().__init__
         super().__init__(**kwargs)
-
-    def _load_config(self, cfg: Any, section_names: Any = None, traits: Any = None) -> None:
-        """A config whose AutoNotify is not a section (`{"AutoNotify": 5}` in a JSON file) would
-        raise here and leave the kernel without autonotify: the defaults and one line instead."""
-        section = cfg.get(SECTION) if hasattr(cfg, "get") else None
-        if section is not None and not isinstance(section, dict):
-            self.notices.append(
-                f"jupyter-helpers: c.{SECTION} = {section!r} is not a section of settings "
-                f"(write c.{SECTION}.name = value); using the defaults"
-            )
-            cfg = cfg.copy()
-            del cfg[SECTION]
-        super()._load_config(cfg, section_names, traits)
