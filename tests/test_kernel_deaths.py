@@ -323,6 +323,44 @@ def test_kernel_watch_can_be_switched_off(tmp_path: Path, fake: FakeTelegram, te
     assert "kernel deaths are not sent (c.KernelWatch.enabled = False)" in server.log.read_text()
 
 
+def test_after_uninstall_a_server_sends_nothing_and_status_and_uninstall_say_what_stays(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
+    """Issue 24: after `uninstall` a server started from the same environment still sent 💀 and
+    status said `kernel deaths: on`. Uninstalled (pip's package left), a server keeps window titles
+    and sends nothing: no death message, no presence endpoint (which feeds ActivityWatch)."""
+    site = make_site(tmp_path, fake)
+    cli = [str(BIN / "jupyter-helpers")]
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "before.log") as running:
+        done = subprocess.run([*cli, "uninstall"], env=site["env"], capture_output=True, text=True, check=True)
+    assert (
+        f"stays active until you restart it: the Jupyter server at {running.url} (pid {running.process.pid}), "
+        "which still sends kernel-death messages and ActivityWatch heartbeats" in done.stdout
+    ), done.stdout
+    assert "servers started from now on send nothing" in done.stdout
+
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:
+        assert log_lines(server, "not installed for you or for this environment: window titles only")
+        assert server.api("jupyter-helpers/presence", "POST", {})[0] == 404
+        assert "Project Alpha" in server.get("notebooks/alpha/train.ipynb").decode()  # titles stay
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert wait_until(lambda: log_lines(server, "KernelRestarter: restarting kernel"), timeout=30)
+            kernel.ready()  # restarted: a death message would have been queued before the restart
+        finally:
+            kernel.close()
+        assert not log_lines(server, " died (") and not log_lines(server, "kernel watch"), log_lines(server)
+    assert telegram.wait_for(1, timeout=3) == []
+
+    status = subprocess.run([*cli, "status"], env=site["env"], capture_output=True, text=True)
+    assert (
+        "ERR  kernel deaths, presence and ActivityWatch heartbeats: off, jupyter-helpers is installed neither "
+        "for you nor for this environment" in status.stdout
+    ), status.stdout
+    assert "ActivityWatch heartbeats:" not in status.stdout.replace("presence and ActivityWatch heartbeats:", "")
+
+
 @contextmanager
 def memory_limited_cgroup(limit: int) -> Iterator[Path]:
     """A fresh memory cgroup (v1 `memory.limit_in_bytes`, or v2 `memory.max`) below this process's

@@ -287,9 +287,19 @@ def _check_jupyter_command(where: str) -> Check:
     return Check(True, f"window-title server extension enabled{where} (for {jupyter})")
 
 
+NOT_INSTALLED = (
+    "kernel deaths, presence and ActivityWatch heartbeats: off, jupyter-helpers is installed neither for "
+    "you nor for this environment (Jupyter servers started from now on send nothing; "
+    "`jupyter-helpers install` turns them on)"
+)
+
+
 def check_kernel_watch() -> Check:
-    """Whether the server sends kernel deaths: `c.KernelWatch.enabled` in the server config the
-    server merges (the extension itself is checked by check_server_extension)."""
+    """Whether the server sends kernel deaths: only where jupyter-helpers is installed (for this
+    user or this environment), and `c.KernelWatch.enabled` in the server config the server merges
+    (the extension itself is checked by check_server_extension)."""
+    if installation.where_installed() is None:
+        return Check(False, NOT_INSTALLED)
     try:
         enabled, source = server_section("KernelWatch").get("enabled", (True, None))
     except ConfigUnreadable as exc:
@@ -314,7 +324,7 @@ def checks(profile: str) -> list[Callable[[], Check | list[Check]]]:
         check_kernel_watch,
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),
-        lambda: Check(*heartbeat_status.check_heartbeats()),
+        lambda: Check(*heartbeat_status.check_heartbeats()) if installation.where_installed() else [],
     ]
 
 
