@@ -156,21 +156,17 @@ def jp_asyncio_loop():
 
 
 @pytest.fixture
-def jp_home_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def jp_home_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
     """pytest_jupyter's HOME for an in-process server, with jupyter-helpers installed for that user
     (the record `install` writes in the profile): the extension sends to the phone and ActivityWatch
-    only where it is installed. Delete `installed_record(home)` to see the server of a user who
-    uninstalled."""
+    only where it is installed. `@pytest.mark.uninstalled`: a user who ran `uninstall`."""
     home = tmp_path / "jp_home"
     monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
-    record = installed_record(home)
+    record = installation.record_path(home / ".ipython" / "profile_default")
     record.parent.mkdir(parents=True)
-    record.write_bytes(installation.current().to_bytes())
+    if request.node.get_closest_marker("uninstalled") is None:
+        record.write_bytes(installation.current().to_bytes())
     return home
-
-
-def installed_record(home: Path) -> Path:
-    return installation.record_path(home / ".ipython" / "profile_default")
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,6 @@ from jupyter_helpers.server.heartbeats import ActivityWatch as ActivityWatchSett
 from jupyter_helpers.server.heartbeats import Documents, Heartbeats
 from jupyter_helpers.server.presence import Report
 
-from conftest import installed_record
 from support.aw_server import ActivityWatch
 from support.jupyter_server import in_process_config
 from support.processes import free_port
@@ -305,14 +304,9 @@ async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
     ]
 
 
-@pytest.fixture
-def uninstalled(jp_home_dir: Path) -> None:
-    """The user ran `jupyter-helpers uninstall`; pip's package (the extension) stays."""
-    installed_record(jp_home_dir).unlink()
-
-
+@pytest.mark.uninstalled
 async def test_after_uninstall_nothing_reaches_activitywatch_and_pages_get_no_presence(
-    uninstalled, jp_fetch, jp_serverapp, aw
+    jp_fetch, jp_serverapp, aw
 ) -> None:
     """Issue 24: heartbeats went on after `uninstall`. Only window titles stay (the server's log
     line says so: tests/test_kernel_deaths.py, with a server of its own)."""
