@@ -355,7 +355,7 @@ def test_after_uninstall_a_server_sends_nothing_and_status_and_uninstall_say_wha
 
     status = subprocess.run([*cli, "status"], env=site["env"], capture_output=True, text=True)
     assert (
-        "ERR  kernel deaths, presence and ActivityWatch heartbeats: off, jupyter-helpers is installed neither "
+        "ok   kernel deaths, presence and ActivityWatch heartbeats: off, jupyter-helpers is installed neither "
         "for you nor for this environment" in status.stdout
     ), status.stdout
     assert "ActivityWatch heartbeats:" not in status.stdout.replace("presence and ActivityWatch heartbeats:", "")

@@ -76,18 +76,11 @@ def where_installed() -> Installed | None:
     to the phone, heartbeats to ActivityWatch); None once uninstalled (pip's package alone keeps
     window titles only).
 
-    For you: an installation record or the startup file (what `install` writes; either alone is a
-    damaged install, which `status` names) in any profile. For everyone: `install --sys-prefix`'s
-    record, or an environment kernel config that loads jupyter_helpers (an admin who wrote it by hand)."""
-    profiles = paths.ipython_dir()
-    for found in sorted(
-        [
-            *profiles.glob(f"profile_*/{paths.STATE_DIR_NAME}/{RECORD_NAME}"),
-            *profiles.glob(f"profile_*/startup/{paths.STARTUP_FILE_NAME}"),
-        ]
-    ):
-        profile = found.parent.parent.name.removeprefix("profile_")
-        return Installed("you", found, f"jupyter-helpers uninstall --profile {profile}")
+    For you: an installation record in any profile. For everyone: `install --sys-prefix`'s record,
+    or an environment kernel config that loads jupyter_helpers (an admin who wrote it by hand)."""
+    for record in sorted(paths.ipython_dir().glob(f"profile_*/{paths.STATE_DIR_NAME}/{RECORD_NAME}")):
+        profile = record.parent.parent.name.removeprefix("profile_")
+        return Installed("you", record, f"jupyter-helpers uninstall --profile {profile}")
     everyone = f"every user of {sys.prefix}"
     if paths.environment_manifest().is_file():
         return Installed(everyone, paths.environment_manifest(), "jupyter-helpers uninstall --sys-prefix")

@@ -298,8 +298,8 @@ def check_kernel_watch() -> Check:
     """Whether the server sends kernel deaths: only where jupyter-helpers is installed (for this
     user or this environment), and `c.KernelWatch.enabled` in the server config the server merges
     (the extension itself is checked by check_server_extension)."""
-    if installation.where_installed() is None:
-        return Check(False, NOT_INSTALLED)
+    if installation.where_installed() is None:  # what uninstall is for: no error (the kernel lines say more)
+        return Check(True, NOT_INSTALLED)
     try:
         enabled, source = server_section("KernelWatch").get("enabled", (True, None))
     except ConfigUnreadable as exc:
