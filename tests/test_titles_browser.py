@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from support.aw_server import ActivityWatch
-from support.browser import record_dialogs, require_chromium, settled_title
+from support.browser import logged_in_state, record_dialogs, require_chromium, settled_title
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 from support.notebooks import save_notebook
 
@@ -75,20 +75,9 @@ def server(request: pytest.FixtureRequest, site: dict):
         yield running
 
 
-def logged_in_state(browser, server: JupyterServer) -> dict:
-    """Cookies and storage of one login to `server` (the token in a page's URL), for contexts that
-    start logged in without loading a page first."""
-    context = browser.new_context()
-    try:
-        context.new_page().goto(f"{server.url}tree?token={TOKEN}")
-        return context.storage_state()
-    finally:
-        context.close()
-
-
 @pytest.fixture(scope="module")
 def login(browser, server: JupyterServer) -> dict:
-    return logged_in_state(browser, server)
+    return logged_in_state(browser, f"{server.url}tree?token={TOKEN}")
 
 
 @pytest.fixture
@@ -343,7 +332,7 @@ def whitespace_server(tmp_path_factory: pytest.TempPathFactory):
 
 @pytest.fixture(scope="module")
 def whitespace_login(browser, whitespace_server: JupyterServer) -> dict:
-    return logged_in_state(browser, whitespace_server)
+    return logged_in_state(browser, f"{whitespace_server.url}tree?token={TOKEN}")
 
 
 RESPONSIVE = "() => new Promise(resolve => setTimeout(() => resolve(true), 50))"
