@@ -9,7 +9,7 @@ import pytest
 
 from jupyter_helpers.common.projects import ProjectMap, ProjectMapError, ProjectStore, validate
 
-from conftest import cli
+from conftest import cli, run_cli
 
 MAP = ProjectMap({"/w/alpha": "Project Alpha", "/w/alpha/deep": "Deep", "/w": "Work", "/w/alphabet": "Alphabet"})
 
@@ -125,13 +125,13 @@ def test_add_keeps_unknown_keys_and_other_spellings(home: Path, tmp_path: Path) 
     assert json.loads(map_file.read_text())["folders"] == {str(tmp_path / "a"): "A"}
 
 
-@pytest.mark.parametrize(
-    "content, message",
-    [
-        (b'{"folders": {"/a": "\xff\xfe"}}', "is not UTF-8 text"),
-        (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
-    ],
-)
+UNREADABLE = [
+    (b'{"folders": {"/a": "\xff\xfe"}}', "is not UTF-8 text"),
+    (b"[" * 100000 + b"]" * 100000, "nested too deeply"),
+]
+
+
+@pytest.mark.parametrize("content, message", UNREADABLE)
 def test_unreadable_map_files_are_one_line_everywhere(home: Path, content: bytes, message: str) -> None:
     map_file = home / ".jupyter" / "jupyter_helpers_projects.json"
     map_file.parent.mkdir()
@@ -139,13 +139,22 @@ def test_unreadable_map_files_are_one_line_everywhere(home: Path, content: bytes
     for command in (["projects", "list"], ["projects", "add", "/x", "X"], ["activitywatch", "export"]):
         done = cli(*command, check=False)
         assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr, done.stderr
-    status = cli("status", check=False)
+    assert map_file.read_bytes() == content
+    with pytest.raises(ProjectMapError, match=message):  # what the server extension calls (titles.py)
+        ProjectStore(map_file).load()
+
+
+@pytest.mark.parametrize("content, message", UNREADABLE)
+def test_status_names_an_unreadable_map_file_in_one_line(home: Path, content: bytes, message: str) -> None:
+    """`status` probes the delivery child and the `jupyter` on PATH: the installed command."""
+    map_file = home / ".jupyter" / "jupyter_helpers_projects.json"
+    map_file.parent.mkdir()
+    map_file.write_bytes(content)
+    status = run_cli("status", check=False)
     assert "Traceback" not in status.stderr
     lines = [line for line in status.stdout.splitlines() if message in line]
     assert len(lines) == 1 and lines[0].startswith(f"ERR  {map_file} "), status.stdout
     assert map_file.read_bytes() == content
-    with pytest.raises(ProjectMapError, match=message):  # what the server extension calls (titles.py)
-        ProjectStore(map_file).load()
 
 
 def test_a_folder_name_that_is_not_utf8_is_one_line_and_keeps_the_map(home: Path) -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from jupyter_helpers.installer.telegram import set_ini_keys
 
-from conftest import BIN, TOKEN, run_cli
+from conftest import BIN, TOKEN, cli, run_cli
 from support.fake_telegram import WEBHOOK_CONFLICT
 from support.processes import free_port
 
@@ -32,7 +32,7 @@ def ini(home: Path, telegram) -> Path:
     """No telegram.ini yet (the `telegram` fixture wrote one: a newcomer has none)."""
     path = home / ".config" / "ntfy" / "telegram.ini"
     path.unlink()
-    run_cli("install")
+    cli("install")
     return path
 
 
@@ -96,7 +96,7 @@ def test_an_existing_file_keeps_its_other_keys_and_lines(ini: Path, telegram) ->
 
 def test_a_rejected_token_is_one_line_and_writes_nothing(ini: Path, telegram) -> None:
     telegram.mode = "unauthorized"
-    done = run_cli("telegram", "--token", OTHER_TOKEN, check=False)
+    done = cli("telegram", "--token", OTHER_TOKEN, check=False)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (
         "jupyter-helpers: error: Telegram rejected the bot token (getMe: HTTP 401); copy it again from @BotFather\n"
@@ -105,7 +105,7 @@ def test_a_rejected_token_is_one_line_and_writes_nothing(ini: Path, telegram) ->
 
 
 def test_no_message_within_the_wait_is_one_line_and_writes_nothing(ini: Path, telegram) -> None:
-    done = run_cli("telegram", "--token", TOKEN, "--wait", "1", check=False)
+    done = cli("telegram", "--token", TOKEN, "--wait", "1", check=False)
     assert done.returncode == 2
     assert done.stderr == (
         "jupyter-helpers: error: no message reached @t_bot within 1 s; open a chat with @t_bot "
@@ -118,7 +118,7 @@ def test_no_network_is_one_line(ini: Path, telegram, monkeypatch: pytest.MonkeyP
     closed = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("HTTPS_PROXY", closed)
     monkeypatch.setenv("https_proxy", closed)
-    done = run_cli("telegram", "--token", TOKEN, check=False)
+    done = cli("telegram", "--token", TOKEN, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert done.stderr.startswith("jupyter-helpers: error: cannot reach api.telegram.org (")
     assert TOKEN not in done.stderr and not ini.exists()
@@ -126,7 +126,7 @@ def test_no_network_is_one_line(ini: Path, telegram, monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize("token, wait", [("not-a-token", "5"), (TOKEN, "0"), (TOKEN, "nan")])
 def test_bad_arguments_are_one_line(ini: Path, telegram, token: str, wait: str) -> None:
-    done = run_cli("telegram", "--token", token, "--wait", wait, check=False)
+    done = cli("telegram", "--token", token, "--wait", wait, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert not ini.exists() and telegram.messages == []
 
@@ -193,7 +193,7 @@ def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegr
     content, expected = BAD_FILES[case]
     ini.parent.mkdir(parents=True, exist_ok=True)
     ini.write_bytes(content)
-    done = run_cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
+    done = cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
     assert done.stderr.startswith("jupyter-helpers: error: ") and expected.format(ini=ini) in done.stderr, done.stderr
     assert ini.read_bytes() == content and telegram.calls == []
@@ -209,7 +209,7 @@ def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(in
     else:
         ini.parent.chmod(0o555)
     try:
-        done = run_cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
+        done = cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
     finally:
         ini.parent.chmod(0o755)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
@@ -249,7 +249,7 @@ def test_without_a_terminal_the_token_comes_from_stdin_or_one_line_says_how(ini:
 
 def test_a_webhook_on_the_bot_is_named_with_telegrams_own_words(ini: Path, telegram) -> None:
     telegram.mode = "webhook"
-    done = run_cli("telegram", "--token", TOKEN, check=False)
+    done = cli("telegram", "--token", TOKEN, check=False)
     assert done.returncode == 2 and done.stderr == (
         f"jupyter-helpers: error: Telegram answered getUpdates with HTTP 409: {WEBHOOK_CONFLICT}\n"
     )
