@@ -13,10 +13,10 @@ from .common.errors import UserError
 from .common.version import __version__
 
 if TYPE_CHECKING:
-    from .installer.changes import Outcome
+    from .installer.changes import FileOutcome
 
 
-def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
+def _print_outcomes(outcomes: list[FileOutcome], dry_run: bool = False) -> None:
     from .installer.changes import WRITES, Action
 
     words = {

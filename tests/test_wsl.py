@@ -370,42 +370,6 @@ def test_wsl_and_install_together_leave_no_folder_behind(
     assert snapshot(home) == {}
 
 
-def test_what_an_earlier_version_set_is_still_undone_exactly(wsl2: Path, home: Path) -> None:
-    """An earlier jupyter-helpers kept `wsl`'s record in wsl/record.json (before the change set):
-    after an upgrade, `wsl --undo` still takes back what it set, byte for byte."""
-    import hashlib
-
-    config = home / ".jupyter" / "jupyter_server_config.json"
-    state = home / ".jupyter" / "jupyter_helpers" / "wsl"
-    (state / "backups").mkdir(parents=True)
-    backup = state / "backups" / config.name
-    backup.write_bytes(config.read_bytes())
-    written = (
-        json.dumps(
-            {"ServerApp": {"iopub_data_rate_limit": 12345678, "browser": "fx %s", "use_redirect_file": False}}, indent=2
-        ).encode()
-        + b"\n"
-    )
-    config.write_bytes(written)
-    (state / "record.json").write_text(
-        json.dumps(
-            {
-                "path": str(config),
-                "existed": True,
-                "backup": str(backup),
-                "exact": True,
-                "dirs": [str(home / ".jupyter" / "jupyter_helpers"), str(state)],
-                "had_server_app": True,
-                "keys": {"browser": {"value": "fx %s"}, "use_redirect_file": {"value": False}},
-                "written_sha256": hashlib.sha256(written).hexdigest(),
-            }
-        )
-    )
-    assert cli("wsl", "--undo").stdout.splitlines() == [f"restored: {config}"]
-    assert config.read_text() == USER_CONFIG
-    assert not (home / ".jupyter" / "jupyter_helpers").exists()
-
-
 def test_status_on_wsl_says_what_is_missing_until_wsl_ran(wsl2: Path, home: Path) -> None:
     config = home / ".jupyter" / "jupyter_server_config.json"
     before = run_cli("status", check=False).stdout.splitlines()

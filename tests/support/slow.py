@@ -20,6 +20,7 @@ import importlib
 import inspect
 import os
 import subprocess
+import sys
 import types
 from collections.abc import Callable, Iterator
 from typing import NoReturn, TypeVar
@@ -76,6 +77,10 @@ def _opaque(thing: object) -> bool:
 
 
 def _import(name: str) -> object:
+    """Our modules a function imports lazily; a library's is only looked at if already imported
+    (importing playwright or jupyter_server to look would cost the fast loop seconds)."""
+    if not name.startswith(_OURS):
+        return sys.modules.get(name)
     try:
         return importlib.import_module(name)
     except ImportError:
