@@ -151,7 +151,7 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
 
 def activitywatch_settings() -> tuple[str, str | None]:
     """Where the report reads: where the Jupyter server's heartbeats go."""
-    from .installer.settings import ConfigUnreadable, activitywatch_server
+    from .installer.effective_config import ConfigUnreadable, activitywatch_server
 
     try:
         return activitywatch_server()
