@@ -305,7 +305,7 @@ def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path, status: in
             pass
 
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Other) as other:
-        threading.Thread(target=other.serve_forever, daemon=True).start()
+        threading.Thread(target=other.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         try:
             done = cli("activitywatch", "report", "--server", f"http://127.0.0.1:{other.server_port}", check=False)
         finally:
@@ -450,7 +450,7 @@ class KeyedProxy:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def __enter__(self) -> KeyedProxy:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
