@@ -142,7 +142,8 @@ def fixed_zone(hours: int) -> str:
 
 
 def report(aw: ActivityWatch, *args: str, tz: str = "UTC0", check: bool = True):
-    return cli(
+    """The installed command in a time zone of its own (TZ)."""
+    return run_cli(
         "activitywatch",
         "report",
         "--server",
