@@ -20,7 +20,7 @@ from ..common import autonotify, hub, installation, paths
 from ..common.child import CHILD_MODULE
 from ..common.files import BadJson, dig, load_json
 from . import environment, install
-from .settings import (
+from .effective_config import (
     ConfigUnreadable,
     lazy,
     load_traitlets_config,
