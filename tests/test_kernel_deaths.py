@@ -11,7 +11,6 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +19,7 @@ from jupyter_client import BlockingKernelClient
 from jupyter_helpers.server.kernels import Death, cause, what_happened
 
 from conftest import TOKEN as BOT_TOKEN
+from support.cgroups import memory_limited_cgroup
 from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyter_server import BIN, JupyterServer, isolated_env
 from support.notebooks import save_notebook
@@ -317,51 +317,14 @@ def test_kernel_watch_can_be_switched_off(tmp_path: Path, fake: FakeTelegram, te
     assert "kernel deaths are not sent (c.KernelWatch.enabled = False)" in server.log.read_text()
 
 
-@contextmanager
-def memory_limited_cgroup(limit: int) -> Iterator[Path]:
-    """A fresh memory cgroup (v1 `memory.limit_in_bytes`, or v2 `memory.max`) below this process's
-    own; yields its `cgroup.procs`. Whatever is still in it at the end moves back out."""
-    lines = Path("/proc/self/cgroup").read_text().splitlines()
-    own = {controllers: path.lstrip("/") for _, controllers, path in (line.split(":", 2) for line in lines)}
-    v1 = Path("/sys/fs/cgroup/memory") / own.get("memory", "")
-    v2 = Path("/sys/fs/cgroup") / own.get("", "")
-    parent, limit_file = (v1, "memory.limit_in_bytes") if "memory" in own else (v2, "memory.max")
-    folder = parent / f"jupyter-helpers-test-{uuid.uuid4().hex[:8]}"
-    try:
-        folder.mkdir()
-        (folder / limit_file).write_text(str(limit))
-    except OSError as exc:
-        pytest.skip(
-            f"cannot make a memory-limited cgroup under {parent} ({exc.strerror}): run as root with a "
-            "writable cgroup file system"
-        )
-    try:
-        yield folder / "cgroup.procs"
-    finally:
-        for pid in (folder / "cgroup.procs").read_text().split():
-            try:
-                (parent / "cgroup.procs").write_text(pid)
-            except OSError:
-                pass
-        wait_until(lambda: not (folder / "cgroup.procs").read_text().strip(), timeout=10)
-        folder.rmdir()
-
-
 def test_a_kernel_the_oom_killer_ended_says_out_of_memory(
     tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
 ) -> None:
     """A real OOM kill: the server (and so its kernels) in a cgroup limited to 600 MB, a cell that
     allocates 2 GB. The cgroup's own count says so: "out of memory", no question mark."""
     site = make_site(tmp_path, fake)
-    with memory_limited_cgroup(600 * 1024**2) as procs:
-        env = {**site["env"], "JH_TEST_CGROUP": str(procs)}
-        server = JupyterServer(
-            "notebook",
-            site["work"],
-            env,
-            tmp_path / "server.log",
-            wrapper=["sh", "-c", 'echo $$ > "$JH_TEST_CGROUP" && exec "$@"', "sh"],
-        )
+    with memory_limited_cgroup(600 * 1024**2) as cgroup:
+        server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log", wrapper=cgroup.joining())
         try:
             kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
             # a pause first, as in the segfault test: a kernel killed within milliseconds of starting

@@ -11,7 +11,7 @@ import math
 from collections import deque
 from typing import Any
 
-from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode
+from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe
 from traitlets.config import Configurable
 
 
@@ -31,8 +31,8 @@ class _Forgiving:
         if isinstance(obj, AutoNotify):
             obj.notices.append(
                 f"jupyter-helpers: c.AutoNotify.{self.name} = {value!r} is not "  # type: ignore[attr-defined]
-                f"{self.expected}; using {self.default_value!r}"
-            )  # type: ignore[attr-defined]
+                f"{self.expected}; using {self.default_value!r}"  # type: ignore[attr-defined]
+            )
         return self.default_value  # type: ignore[attr-defined]
 
 
@@ -40,6 +40,16 @@ class Seconds(_Forgiving, Float):
     def __init__(self, default: float, low: float, high: float, **kwargs: Any) -> None:
         super().__init__(default, min=low, max=high, **kwargs)
         self.expected = f"a number of seconds from {low:g} to {high:g}"
+
+
+FRACTION_MAX = 0.99  # a level of memory use: at 100% the OOM killer has acted already
+
+
+class Fraction(_Forgiving, Float):
+    expected = f"a fraction from 0 to {FRACTION_MAX:g} (0 turns it off)"
+
+    def __init__(self, default: float, **kwargs: Any) -> None:
+        super().__init__(default, min=0.0, max=FRACTION_MAX, **kwargs)
 
 
 class Count(_Forgiving, Int):
@@ -107,6 +117,30 @@ class AutoNotify(Configurable):
         config=True
     )
 
+    memory_warn = Fraction(
+        0.9,
+        help="One message per run whose memory use passes this fraction of what the kernel may use "
+        "(its memory cgroup's limit, else the machine's memory); 0 turns it off.",
+    ).tag(config=True)
+    memory_interrupt = Fraction(
+        0.0,
+        help="Interrupt the running cell (KeyboardInterrupt, as the Interrupt button) when memory use "
+        "passes this fraction, so the OOM killer does not end the kernel and its variables; "
+        "0 (the default) turns it off; when set, above memory_warn.",
+    ).tag(config=True)
+
     def __init__(self, **kwargs: Any) -> None:
         self.notices: deque[str] = deque()  # filled while config loads, so before super().__init__
         super().__init__(**kwargs)
+
+    @observe("memory_warn", "memory_interrupt")
+    def _memory_levels(self, change: Any) -> None:
+        """An interrupt at or below the warning would come before it: off, with one line (observed
+        once config has loaded, and after every change: both values are final then)."""
+        interrupt, warn = self.memory_interrupt, self.memory_warn
+        if interrupt and interrupt <= warn:
+            self.notices.append(
+                f"jupyter-helpers: c.AutoNotify.memory_interrupt = {interrupt!r} is not above "
+                f"memory_warn ({warn!r}); using 0.0 (off)"
+            )
+            self.memory_interrupt = 0.0
