@@ -163,3 +163,37 @@ def test_an_nbconvert_job_in_the_cgroup_is_warned(kernel_home: Path, telegram, h
         assert cgroup.oom_kills() == 0
     texts = brain(telegram.wait_for(1))
     assert len(texts) == 1 and texts[0].startswith("🧠 job.ipynb: cell [1] at "), texts
+
+
+def test_the_magic_sets_both_levels_checks_them_as_a_pair_and_status_shows_the_limit(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram
+) -> None:
+    _, kernel = limited
+    nb = run_notebook(
+        [
+            "%autonotify --status",
+            "%autonotify --memory-warn 1.5",
+            "%autonotify --memory-interrupt abc",
+            "%autonotify --memory-warn 0.8 --memory-interrupt 0.7",
+            "%autonotify --memory-warn 0.8 --memory-interrupt 0.9",
+            "%autonotify --memory-warn 0.95",  # not above the interrupt any more: refused, kept
+            "%autonotify --memory-warn 0 --memory-interrupt 0 --status",
+        ],
+        kernel_home,
+        kernel_name=kernel,
+    )
+    out = [stream_text(cell) for cell in nb.cells]
+    errors = [stream_text(cell, "stderr") for cell in nb.cells]
+    assert (
+        "memory: cgroup v1 limit 600 MB; a message at 90% (--memory-warn), "
+        "no interrupt before the OOM killer (--memory-interrupt)\n"
+    ) in out[0], out[0]
+    assert errors[1] == ("UsageError: argument --memory-warn: a fraction from 0 to 0.99 (0 turns it off), got '1.5'\n")
+    assert errors[2] == "UsageError: argument --memory-interrupt: expected a fraction, got 'abc' (e.g. 0.9)\n"
+    assert errors[3] == (
+        "UsageError: %autonotify: --memory-interrupt 0.7 must be above --memory-warn 0.8 (or 0, off), "
+        "e.g. --memory-warn 0.9 --memory-interrupt 0.95\n"
+    )
+    assert "; a message at 80% (--memory-warn), the cell interrupted at 90% (--memory-interrupt)\n" in out[4]
+    assert errors[5].startswith("UsageError: %autonotify: --memory-interrupt 0.9 must be above --memory-warn 0.95")
+    assert "; no message (--memory-warn), no interrupt before the OOM killer (--memory-interrupt)\n" in out[6]

@@ -17,13 +17,12 @@ Every path is read below `root` (normally `/`), so tests can point it at a fake 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from .presence import kernel_file, read_private_json, write_private_json
-
 CGROUPS = Path("/sys/fs/cgroup")
+WARN_DEFAULT = 0.9  # c.AutoNotify.memory_warn (memory_interrupt: 0, off)
+LEVEL_MAX = 0.99  # a level of memory use: at 100% the OOM killer has acted already
 PEAK_DIR = "jupyter-helpers-memory"
 _V1 = ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
 _V2 = ("memory.max", "memory.current", "inactive_file")
@@ -34,10 +33,10 @@ class Reading(NamedTuple):
     limit: int  # bytes
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Where a process's memory is read: `kind` is `cgroup v1`, `cgroup v2` or `machine`; for a
-    cgroup, its folder (the one whose limit is lowest)."""
+    cgroup, its folder (the one whose limit is lowest). (A NamedTuple: kernels import this module
+    at start, and a dataclass costs more to create.)"""
 
     kind: str
     limit: int
@@ -251,16 +250,22 @@ def oom_kills(counter: Path | None) -> int | None:
 
 def peak_file(runtime_dir: str | os.PathLike[str], kernel_id: str) -> Path:
     """`<runtime dir>/jupyter-helpers-memory/<kernel id>.json`, beside the kernel's connection file."""
+    from .presence import kernel_file  # here: kernels import this module at start, presence when used
+
     return kernel_file(runtime_dir, PEAK_DIR, kernel_id)
 
 
 def write_peak(path: Path, reading: Reading) -> None:
+    from .presence import write_private_json
+
     write_private_json(path, {"peak": reading.used, "limit": reading.limit})
 
 
 def take_peak(path: Path) -> Reading | None:
     """The peak a kernel recorded, removing the file (its process is gone; a restarted kernel of
     the same id starts a new one). None when there is none or it is not as we wrote it."""
+    from .presence import read_private_json
+
     data = read_private_json(path)
     try:
         path.unlink()

@@ -303,6 +303,53 @@ def check_kernel_watch() -> Check:
     )
 
 
+def check_memory(profile: str) -> Check:
+    """The memory limit kernels started from here will see (common/memory.py reads it as their
+    memory watch does) and the profile's two levels, as the kernels would take them."""
+    from ..common.memory import LEVEL_MAX, WARN_DEFAULT, find_source
+    from .sysroot import root
+
+    location = paths.profile_dir(profile)
+    files = [
+        location / f"{name}{suffix}"
+        for name in ("ipython_config", "ipython_kernel_config")
+        for suffix in paths.CONFIG_SUFFIXES
+    ]
+    levels = {}
+    try:
+        for name, default in (("memory_warn", WARN_DEFAULT), ("memory_interrupt", 0.0)):
+            value, where = setting(files, "AutoNotify", name)
+            if value is None:
+                value = default
+            elif isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= LEVEL_MAX:
+                return Check(
+                    False,
+                    f"c.AutoNotify.{name} = {value!r} in {where} is not a fraction from 0 to {LEVEL_MAX:g} "
+                    f"(0 turns it off); kernels use {default!r}",
+                )
+            levels[name] = float(value)
+    except ConfigUnreadable as exc:
+        return Check(False, str(exc))
+    warn, interrupt = levels["memory_warn"], levels["memory_interrupt"]
+    if interrupt and interrupt <= warn:
+        return Check(
+            False,
+            f"c.AutoNotify.memory_interrupt = {interrupt:g} is not above memory_warn ({warn:g}): kernels "
+            "do not interrupt (raise memory_interrupt, or set it to 0)",
+        )
+    source, problem = find_source("self", root())
+    found = (
+        "no memory figures on this system" if source is None else f"kernels started from here see {source.describe()}"
+    )
+    if problem:
+        found += f" ({problem})"
+    warns = f"a 🧠 message at {warn:.0%}" if warn else "no 🧠 message"
+    interrupts = f"the cell interrupted at {interrupt:.0%}" if interrupt else "no interrupt before the OOM killer"
+    return Check(
+        True, f"memory: {found}; {warns} (c.AutoNotify.memory_warn), {interrupts} (c.AutoNotify.memory_interrupt)"
+    )
+
+
 def checks(profile: str) -> list[Callable[[], Check]]:
     from ..common import projects
     from . import heartbeat_status, wsl
@@ -313,6 +360,7 @@ def checks(profile: str) -> list[Callable[[], Check]]:
         lambda: check_channel(profile),
         check_server_extension,
         check_kernel_watch,
+        lambda: check_memory(profile),
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),
         lambda: Check(*heartbeat_status.check_heartbeats()),

@@ -28,13 +28,16 @@ class Verdict(NamedTuple):
 
 
 def judge(used: int, limit: int, floor: int, warn: float, interrupt: float, warned: bool) -> Verdict:
-    """What one reading calls for. The interrupt needs the run to have brought memory past its
-    level (`floor`: the lowest use seen since the run began, or before it): a run that starts above
-    it, such as the next one after an interrupt whose variables were kept, is interrupted only when
-    it grows by another 1% of the limit. A warning is once per run."""
-    level = interrupt * limit
-    hit = bool(interrupt) and used >= level and (floor < level or used - floor >= limit / 100)
-    return Verdict(bool(warn) and not warned and not hit and used >= warn * limit, hit)
+    """What one reading calls for. A level counts as passed when the run brought memory past it
+    (`floor`: the lowest use seen since the run began, or just before): a run that starts above a
+    level, such as the next one after an interrupt whose variables were kept, passes it only by
+    growing another 1% of the limit. One warning per run; an interrupt says it all."""
+
+    def passed(level: float) -> bool:
+        return bool(level) and used >= level * limit and (floor < level * limit or used - floor >= limit / 100)
+
+    hit = passed(interrupt)
+    return Verdict(not warned and not hit and passed(warn), hit)
 
 
 class MemoryWatch:

@@ -14,6 +14,9 @@ from typing import Any
 from traitlets import Bool, CaselessStrEnum, Float, Int, TraitError, Unicode, observe
 from traitlets.config import Configurable
 
+from ..common.memory import LEVEL_MAX as FRACTION_MAX
+from ..common.memory import WARN_DEFAULT
+
 
 class _Forgiving:
     """Mixin for a trait: a value the trait rejects (or a float that is not finite) becomes the
@@ -40,9 +43,6 @@ class Seconds(_Forgiving, Float):
     def __init__(self, default: float, low: float, high: float, **kwargs: Any) -> None:
         super().__init__(default, min=low, max=high, **kwargs)
         self.expected = f"a number of seconds from {low:g} to {high:g}"
-
-
-FRACTION_MAX = 0.99  # a level of memory use: at 100% the OOM killer has acted already
 
 
 class Fraction(_Forgiving, Float):
@@ -118,7 +118,7 @@ class AutoNotify(Configurable):
     )
 
     memory_warn = Fraction(
-        0.9,
+        WARN_DEFAULT,
         help="One message per run whose memory use passes this fraction of what the kernel may use "
         "(its memory cgroup's limit, else the machine's memory); 0 turns it off.",
     ).tag(config=True)

@@ -100,7 +100,7 @@ def message_settings(profile_dir: Path) -> tuple[MessageSettings, str | None]:
 def cause(returncode: int | None, out_of_memory: bool, peak: Reading | None = None) -> str | None:
     """How the kernel ended, in words; None for exit code 0 (the kernel ended itself on purpose,
     e.g. `exit()` in a cell). A SIGKILL says the peak memory the kernel saw, when it recorded one
-    (kernel/memory.py): `SIGKILL: out of memory, peak 7.0 GB of 7.1 GB`."""
+    (kernel/memory.py): `SIGKILL: out of memory; peak 7.0 GB of 7.1 GB`."""
     if returncode is None:
         return "exit status unknown"
     if returncode == 0:
@@ -112,7 +112,7 @@ def cause(returncode: int | None, out_of_memory: bool, peak: Reading | None = No
     except ValueError:
         name = f"signal {-returncode}"
     if -returncode == signal.SIGKILL:
-        peak_seen = f", peak {amount(peak)}" if peak is not None else ""
+        peak_seen = f"; peak {amount(peak)}" if peak is not None else ""
         return f"{name}: out of memory" + ("" if out_of_memory else "?") + peak_seen
     return name
 
