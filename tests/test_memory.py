@@ -24,7 +24,7 @@ from jupyter_helpers.common.memory import (
     take_peak,
     write_peak,
 )
-from jupyter_helpers.kernel.memory import MemoryWatch, judge
+from jupyter_helpers.kernel.memory import FAST, SLOW, MemoryWatch, judge, next_look
 from jupyter_helpers.kernel.message import MemoryRecord, compose_memory
 from jupyter_helpers.kernel.settings import AutoNotify
 
@@ -328,3 +328,12 @@ def test_an_unreadable_cgroup_is_said_once_per_kernel(shell, tmp_path: Path, cap
     ]
     watch._thread.join(timeout=5)
     assert not watch._thread.is_alive()  # close() ended it
+
+
+def test_looks_come_faster_near_a_level() -> None:
+    rate = 200 * MB
+    assert next_look(100 * MB, LIMIT, rate, (0.9, 0.95)) == SLOW  # 800 MB to go
+    assert next_look(750 * MB, LIMIT, rate, (0.9, 0.95)) == FAST  # within two slow looks at 400 MB/s
+    assert next_look(750 * MB, LIMIT, rate, (0.0, 0.0)) == SLOW  # both off: only the peak is kept
+    assert next_look(300 * MB, LIMIT, 2000 * MB, (0.9, 0.0)) == FAST  # growing 2 GB/s: 600 MB is near
+    assert next_look(960 * MB, LIMIT, 0.0, (0.0, 0.95)) == FAST  # above it (a run after an interrupt)

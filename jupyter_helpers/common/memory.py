@@ -199,13 +199,9 @@ class Sampler:
     def read(self) -> Reading:
         """Raises OSError or ValueError when the files stopped making sense."""
         if self.source.folder is None:
-            text = os.pread(self._fds[0], 8192, 0).decode()
-            values = {}
-            for line in text.splitlines():
-                name, _, rest = line.partition(":")
-                if name in ("MemTotal", "MemAvailable"):
-                    values[name] = int(rest.split()[0]) * 1024
-            return Reading(values["MemTotal"] - values["MemAvailable"], values["MemTotal"])
+            text = os.pread(self._fds[0], 1024, 0)  # both come first in /proc/meminfo
+            total, available = _kb(text, b"MemTotal:"), _kb(text, b"MemAvailable:")
+            return Reading(total - available, total)
         usage = int(os.pread(self._fds[0], 64, 0))
         stat = b"\n" + os.pread(self._fds[1], 16384, 0)
         at = stat.index(self._inactive) + len(self._inactive)
@@ -216,6 +212,11 @@ class Sampler:
         for fd in self._fds:
             os.close(fd)
         self._fds = []
+
+
+def _kb(text: bytes, key: bytes) -> int:
+    at = text.index(key) + len(key)
+    return int(text[at : text.index(b" kB", at)]) * 1024
 
 
 # -- OOM kills (the server's death message) -----------------------------------------------------

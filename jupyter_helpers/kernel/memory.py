@@ -1,13 +1,14 @@
 """The memory watch: while a cell runs, a thread of its own samples the memory the kernel may use
-(common/memory.py: the cgroup's working set against its limit, else the machine's) every 0.1 s;
-past `memory_warn` one 🧠 message per run, past `memory_interrupt` SIGINT to the kernel itself (the
-Interrupt button's signal), so the cell ends with KeyboardInterrupt before the OOM killer ends the
-kernel and every variable with it. It also records the peak for the server's death message.
+(common/memory.py: the cgroup's working set against its limit, else the machine's) every 0.25 s,
+and every 0.1 s near a level (`next_look`). Past `memory_warn`: one 🧠 message per run; past
+`memory_interrupt`: SIGINT to the kernel itself (the Interrupt button's signal), so the cell ends
+with KeyboardInterrupt before the OOM killer ends the kernel and every variable with it. It also
+records the peak for the server's death message.
 
 While no cell runs the thread is blocked on a lock the kernel thread holds: no sampling, no
 wake-ups. The hooks only flip a flag and that lock (and read the clock, to tell runs apart as the
 run watcher does: a cell starting within `run_gap` of the last one's end continues its run). The
-thread starts with the first cell; the probe is imported there, not at kernel start.
+thread starts with the first cell.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from pathlib import Path
 from time import perf_counter, sleep
 from typing import Any, NamedTuple
 
-INTERVAL = 0.1  # 200 MB/s grows 20 MB between looks: 3% of a 600 MB limit
+SLOW, FAST = 0.25, 0.1  # seconds between looks: far from every level, and near one
+ASSUMED_RATE = 400 * 1024**2  # bytes/s: at least this fast is how memory may grow until the next look
 
 
 class Verdict(NamedTuple):
@@ -38,6 +40,15 @@ def judge(used: int, limit: int, floor: int, warn: float, interrupt: float, warn
 
     hit = passed(interrupt)
     return Verdict(not warned and not hit and passed(warn), hit)
+
+
+def next_look(used: int, limit: int, rate: float, levels: tuple[float, ...]) -> float:
+    """Seconds until the next look: SLOW while every level still ahead (`levels`, fractions; 0 is
+    off) is more than two slow looks away at the growth seen (at least ASSUMED_RATE), else FAST.
+    So a busy kernel far from its limit costs less (benchmarks/run.py), and 200 MB/s growth is
+    seen at most 20 MB past a level."""
+    reach = 2 * SLOW * max(rate, ASSUMED_RATE)
+    return FAST if any(level and level * limit - used < reach for level in levels) else SLOW
 
 
 class MemoryWatch:
@@ -107,17 +118,17 @@ class MemoryWatch:
         run, last, peak, written = 0, 0, 0, -1
         warned = interrupted = False
         first: tuple[float, int] = (0.0, 0)
-        floor = 0
+        floor, delay, before = 0, FAST, (0.0, 0)
         while True:
             gate.acquire()  # blocks while no cell runs
             gate.release()
             if self._closed:
                 break
-            sleep(INTERVAL)
+            sleep(delay)
             if not self._running or self._closed:
                 continue
             if self._runs != run:  # a new run: look for the limit again (it may have changed)
-                run, warned, interrupted, floor, first = self._runs, False, False, last, (0.0, -1)
+                run, warned, interrupted, floor, first, delay = self._runs, False, False, last, (0.0, -1), FAST
                 sampler = self._sampler(sampler)
             if sampler is None or interrupted:
                 continue
@@ -130,7 +141,7 @@ class MemoryWatch:
             now, last = perf_counter(), reading.used
             floor = min(floor, last)
             if first[1] < 0:
-                first = (now, last)
+                first = before = (now, last)
             if last > peak:
                 peak = last
                 if peak_path is not None and peak >= written + reading.limit / 100:
@@ -144,6 +155,10 @@ class MemoryWatch:
             elif verdict.warn:
                 warned = True
                 self._tell(reading, now - first[0], last - first[1], interrupted=False)
+            rate = (last - before[1]) / (now - before[0]) if now > before[0] else 0.0
+            before = (now, last)
+            levels = (settings.memory_interrupt,) if warned else (settings.memory_warn, settings.memory_interrupt)
+            delay = next_look(last, reading.limit, rate, levels)
         if sampler is not None:
             sampler.close()
 
