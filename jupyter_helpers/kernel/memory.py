@@ -169,7 +169,7 @@ class MemoryWatch:
         source, problem = find_source("self", self.root)
         if problem and source is not None:
             self._once(
-                problem, f"jupyter-helpers: {problem}; memory is judged against the machine's {size(source.limit)}"
+                "cgroup", f"jupyter-helpers: {problem}; memory is judged against the machine's {size(source.limit)}"
             )
         if previous is not None and source is not None and previous.source == source:
             return previous
