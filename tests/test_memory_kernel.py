@@ -178,6 +178,7 @@ def test_the_magic_sets_both_levels_checks_them_as_a_pair_and_status_shows_the_l
             "%autonotify --memory-warn 0.8 --memory-interrupt 0.9",
             "%autonotify --memory-warn 0.95",  # not above the interrupt any more: refused, kept
             "%autonotify --memory-warn 0 --memory-interrupt 0 --status",
+            "print(get_ipython().find_line_magic('autonotify').__doc__)",
         ],
         kernel_home,
         kernel_name=kernel,
@@ -197,3 +198,4 @@ def test_the_magic_sets_both_levels_checks_them_as_a_pair_and_status_shows_the_l
     assert "; a message at 80% (--memory-warn), the cell interrupted at 90% (--memory-interrupt)\n" in out[4]
     assert errors[5].startswith("UsageError: %autonotify: --memory-interrupt 0.9 must be above --memory-warn 0.95")
     assert "; no message (--memory-warn), no interrupt before the OOM killer (--memory-interrupt)\n" in out[6]
+    assert "--memory-warn F" in out[7] and "--memory-interrupt F" in out[7], out[7]
