@@ -18,19 +18,14 @@ import signal
 import threading
 from pathlib import Path
 from time import perf_counter, sleep
-from typing import Any, NamedTuple
+from typing import Any
 
 SLOW, FAST = 0.25, 0.1  # seconds between looks: far from every level, and near one
 ASSUMED_RATE = 400 * 1024**2  # bytes/s: at least this fast is how memory may grow until the next look
 
 
-class Verdict(NamedTuple):
-    warn: bool
-    interrupt: bool
-
-
-def judge(used: int, limit: int, floor: int, warn: float, interrupt: float, warned: bool) -> Verdict:
-    """What one reading calls for. A level counts as passed when the run brought memory past it
+def judge(used: int, limit: int, floor: int, warn: float, interrupt: float, warned: bool) -> tuple[bool, bool]:
+    """What one reading calls for: (warn, interrupt). A level counts as passed when the run brought memory past it
     (`floor`: the lowest use seen since the run began, or just before): a run that starts above a
     level, such as the next one after an interrupt whose variables were kept, passes it only by
     growing another 1% of the limit. One warning per run; an interrupt says it all."""
@@ -39,7 +34,7 @@ def judge(used: int, limit: int, floor: int, warn: float, interrupt: float, warn
         return bool(level) and used >= level * limit and (floor < level * limit or used - floor >= limit / 100)
 
     hit = passed(interrupt)
-    return Verdict(not warned and not hit and passed(warn), hit)
+    return not warned and not hit and passed(warn), hit
 
 
 def next_look(used: int, limit: int, rate: float, levels: tuple[float, ...]) -> float:
@@ -109,11 +104,10 @@ class MemoryWatch:
             self.settings.notices.append(f"jupyter-helpers: memory watch stopped ({type(exc).__name__}: {exc})")
 
     def _sample_runs(self) -> None:
-        from ..common.memory import Reading, peak_file
-        from .presence import own_kernel_file
+        from ..common.memory import Reading
 
         gate = self._gate
-        peak_path = own_kernel_file(peak_file)
+        peak_path: Path | None | bool = False  # False: not looked for yet (at the first look, not at start)
         sampler: Any = None
         run, last, peak, written = 0, 0, 0, -1
         warned = interrupted = False
@@ -142,17 +136,19 @@ class MemoryWatch:
             floor = min(floor, last)
             if first[1] < 0:
                 first = before = (now, last)
+            if peak_path is False:
+                peak_path = _own_peak_file()
             if last > peak:
                 peak = last
-                if peak_path is not None and peak >= written + reading.limit / 100:
+                if isinstance(peak_path, Path) and peak >= written + reading.limit / 100:
                     written = peak
                     self._record_peak(peak_path, Reading(peak, reading.limit))
             settings = self.settings
-            verdict = judge(last, reading.limit, floor, settings.memory_warn, settings.memory_interrupt, warned)
-            if verdict.interrupt:
+            warn, interrupt = judge(last, reading.limit, floor, settings.memory_warn, settings.memory_interrupt, warned)
+            if interrupt:
                 interrupted = warned = True
                 self._interrupt(reading, now - first[0], last - first[1])
-            elif verdict.warn:
+            elif warn:
                 warned = True
                 self._tell(reading, now - first[0], last - first[1], interrupted=False)
             rate = (last - before[1]) / (now - before[0]) if now > before[0] else 0.0
@@ -241,6 +237,13 @@ class MemoryWatch:
             self.watcher._deliver(*compose_memory(record))
         except Exception as exc:  # never let a message end the memory watch
             settings.notices.append(f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})")
+
+
+def _own_peak_file() -> Path | None:
+    from ..common.memory import peak_file
+    from .presence import own_kernel_file
+
+    return own_kernel_file(peak_file)
 
 
 def _remove(path: Path) -> None:
