@@ -202,7 +202,9 @@ import sys
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 shell.config.AutoNotify.after = 1e7  # valgrind slows time 50-fold: no run may reach the threshold
-if sys.argv[1] == "on":
+if sys.argv[1] == "nomemory":
+    shell.config.AutoNotify.memory_warn = 0  # the memory watch's looks come per wall-clock second
+if sys.argv[1] != "off":
     shell.extension_manager.load_extension("jupyter_helpers")
 for _ in range(int(sys.argv[2])):
     shell.run_cell("x = 1", store_history=False)
@@ -217,6 +219,21 @@ watcher = next(cb.__self__ for cb in shell.events.callbacks["post_run_cell"]
                if hasattr(getattr(cb, "__self__", None), "sender"))
 result = shell.run_cell("pass")
 pre, post, info = watcher.pre_run_cell, watcher.post_run_cell, result.info
+for _ in range(int(sys.argv[1])):
+    pre(info)
+    post(result)
+"""
+
+MEMORY_HOOKS_SCRIPT = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.config.AutoNotify.after = 1e7
+shell.extension_manager.load_extension("jupyter_helpers")
+from jupyter_helpers.kernel import extension
+watch = extension._memory[id(shell)]
+result = shell.run_cell("pass")
+pre, post, info = watch.pre_run_cell, watch.post_run_cell, result.info
 for _ in range(int(sys.argv[1])):
     pre(info)
     post(result)
@@ -254,6 +271,8 @@ def bench_instructions() -> dict[str, float]:
         "cell_off": per_repeat(cells("off"), 200, 3200),
         "cell_on": per_repeat(cells("on"), 200, 3200),
         "hooks": per_repeat(lambda count: [sys.executable, "-c", HOOKS_SCRIPT, str(count)], 0, 10000),
+        "cell_nomemory": per_repeat(cells("nomemory"), 200, 3200),
+        "memory_hooks": per_repeat(lambda count: [sys.executable, "-c", MEMORY_HOOKS_SCRIPT, str(count)], 0, 10000),
     }
 
 
@@ -267,6 +286,9 @@ def print_instructions(counts: dict[str, float]) -> None:
     extra = counts["cell_on"] - counts["cell_off"]
     print(f"{'short cell: extension minus none, per cell':56} {'':>14} {extra:16,.0f}")
     print(f"{'both hooks alone, per cell':56} {'':>14} {counts['hooks']:16,.0f}")
+    watch = counts["cell_on"] - counts["cell_nomemory"]
+    print(f"{'short cell: memory watch on minus off, per cell':56} {'':>14} {watch:16,.0f}")
+    print(f"{'memory hooks alone, per cell':56} {'':>14} {counts['memory_hooks']:16,.0f}")
 
 
 def the_watcher(shell) -> object:
