@@ -319,13 +319,13 @@ def test_status_shows_the_memory_limit_kernels_see_and_both_levels(
     code, lines = status_lines()
     assert code == 1 and errors(lines) == [
         f"ERR  c.AutoNotify.memory_interrupt = 1.5 in {config} is not a fraction from 0 to 0.99 "
-        "(0 turns it off); kernels use 0.0"
+        "(0 turns it off); using 0.0"
     ]
     config.write_text("c.AutoNotify.memory_interrupt = 0.85\n")
     code, lines = status_lines()
     assert code == 1 and errors(lines) == [
-        "ERR  c.AutoNotify.memory_interrupt = 0.85 is not above memory_warn (0.9): kernels do not interrupt "
-        "(raise memory_interrupt, or set it to 0)"
+        "ERR  c.AutoNotify.memory_interrupt = 0.85 is not above memory_warn (0.9); using 0.0 (off); "
+        "raise it above memory_warn, or set it to 0"
     ]
     config.unlink()
     monkeypatch.delenv("JUPYTER_HELPERS_SYSROOT")

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 CGROUPS = Path("/sys/fs/cgroup")
-WARN_DEFAULT = 0.9  # c.AutoNotify.memory_warn (memory_interrupt: 0, off)
-LEVEL_MAX = 0.99  # a level of memory use: at 100% the OOM killer has acted already
 PEAK_DIR = "jupyter-helpers-memory"
 _V1 = ("memory.limit_in_bytes", "memory.usage_in_bytes", "total_inactive_file")
 _V2 = ("memory.max", "memory.current", "inactive_file")

@@ -7,14 +7,15 @@ that call in here), so a kernel start does not pay for it.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ..common.autonotify import AFTER_MAX, BY_NAME, memory_interrupt_problem
 from ..common.text import human_duration
 from .message import compose_note
 from .presence import status_line
-from .settings import FRACTION_MAX, AutoNotify
 from .watcher import RunWatcher, _host
 
 
@@ -24,7 +25,7 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
-    high = AutoNotify.AFTER_MAX  # beyond it the setting would fall back to the default
+    high = AFTER_MAX  # beyond it the setting would fall back to the default
     if not 0 <= value <= high:
         raise argparse.ArgumentTypeError(f"seconds must be a number from 0 to {high:g}, got {text!r}")
     return value + 0.0  # -0 becomes 0
@@ -36,8 +37,8 @@ def fraction(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a fraction, got {text!r} (e.g. 0.9)") from None
-    if not 0 <= value <= FRACTION_MAX:
-        raise argparse.ArgumentTypeError(f"a fraction from 0 to {FRACTION_MAX:g} (0 turns it off), got {text!r}")
+    if not BY_NAME["memory_warn"].usable(value)[0]:
+        raise argparse.ArgumentTypeError(f"{BY_NAME['memory_warn'].expected()}, got {text!r}")
     return value + 0.0
 
 
@@ -122,11 +123,11 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
     print(status(watcher))
 
 
-def memory_levels(settings: AutoNotify, warn: float | None, interrupt: float | None) -> None:
+def memory_levels(settings: Any, warn: float | None, interrupt: float | None) -> None:
     """Both levels at once, checked as a pair first (an interrupt at or below the warning is refused)."""
     warn = settings.memory_warn if warn is None else warn
     interrupt = settings.memory_interrupt if interrupt is None else interrupt
-    if interrupt and interrupt <= warn:
+    if memory_interrupt_problem(warn, interrupt):
         raise UsageError(
             f"%autonotify: --memory-interrupt {interrupt:g} must be above --memory-warn {warn:g} "
             "(or 0, off), e.g. --memory-warn 0.9 --memory-interrupt 0.95"
@@ -135,7 +136,7 @@ def memory_levels(settings: AutoNotify, warn: float | None, interrupt: float | N
         settings.memory_warn, settings.memory_interrupt = warn, interrupt
 
 
-def memory_line(settings: AutoNotify) -> str:
+def memory_line(settings: Any) -> str:
     """`memory: cgroup v2 limit 8.0 GB; a message at 90% (--memory-warn); interrupt off (--memory-interrupt)`."""
     from ..common.memory import find_source
 
