@@ -64,8 +64,13 @@ def check_private_folder(folder: Path) -> None:
 def read_presence(path: Path | None) -> dict | None:
     """The recorded presence, or None if there is none or it cannot be read as we wrote it
     (including a file of another user's, or one in a folder others can write to)."""
-    if path is None:
-        return None
+    data = read_private_json(path) if path is not None else None
+    return data if isinstance(data, dict) and isinstance(data.get("pages"), list) else None
+
+
+def read_private_json(path: Path) -> object:
+    """What a small JSON file written by `write_private_json` holds, or None when there is none,
+    it is too big, or it is not this user's in a folder closed to others."""
     try:
         check_private_folder(path.parent)
         handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
@@ -73,10 +78,9 @@ def read_presence(path: Path | None) -> dict | None:
             if os.fstat(file.fileno()).st_uid != os.getuid():
                 return None
             raw = file.read(MAX_FILE_BYTES + 1)
-        data = json.loads(raw) if len(raw) <= MAX_FILE_BYTES else None
+        return json.loads(raw) if len(raw) <= MAX_FILE_BYTES else None
     except (OSError, ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("pages"), list) else None
 
 
 @dataclass(frozen=True)

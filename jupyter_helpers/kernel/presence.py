@@ -19,9 +19,9 @@ from pathlib import Path
 from ..common.presence import Verdict, decide, presence_file, read_presence
 
 
-def own_presence_file() -> Path | None:
-    """This kernel's presence file, if a Jupyter server started it (ipykernel with a connection
-    file named kernel-<uuid>.json); None in terminal IPython or an unusual launcher."""
+def own_kernel() -> tuple[Path, str] | None:
+    """(runtime dir, kernel id) when a Jupyter server started this kernel (ipykernel with a
+    connection file named kernel-<id>.json); None in terminal IPython or an unusual launcher."""
     connect = sys.modules.get("ipykernel.connect")
     if connect is None:  # not running in ipykernel: do not import it just to find out
         return None
@@ -32,8 +32,16 @@ def own_presence_file() -> Path | None:
     name = connection_file.name
     if not (name.startswith("kernel-") and name.endswith(".json")):
         return None
+    return connection_file.parent, name[len("kernel-") : -len(".json")]
+
+
+def own_presence_file() -> Path | None:
+    """This kernel's presence file, if a Jupyter server started it."""
+    kernel = own_kernel()
+    if kernel is None:
+        return None
     try:
-        return presence_file(connection_file.parent, name[len("kernel-") : -len(".json")])
+        return presence_file(*kernel)
     except ValueError:
         return None
 

@@ -28,12 +28,12 @@ class _Forgiving:
                 return checked
         except TraitError:
             pass
+        default, name = self.default_value, self.name  # type: ignore[attr-defined]
         if isinstance(obj, AutoNotify):
             obj.notices.append(
-                f"jupyter-helpers: c.AutoNotify.{self.name} = {value!r} is not "  # type: ignore[attr-defined]
-                f"{self.expected}; using {self.default_value!r}"
-            )  # type: ignore[attr-defined]
-        return self.default_value  # type: ignore[attr-defined]
+                f"jupyter-helpers: c.AutoNotify.{name} = {value!r} is not {self.expected}; using {default!r}"
+            )
+        return default
 
 
 class Seconds(_Forgiving, Float):
@@ -103,6 +103,16 @@ class AutoNotify(Configurable):
     message = Text("", help="Text added to every notification (e.g. what to do next).").tag(config=True)
     backend = Text("", help="ntfy backend to use ('' = the backends in ntfy.yml, else telegram).").tag(config=True)
     send_timeout = Seconds(30.0, 1, 3600, help="Seconds a send may take before it is abandoned.").tag(config=True)
+    live = Seconds(
+        300.0,
+        0,
+        AFTER_MAX,
+        help="Seconds into a run after which it gets one silent live message on Telegram, edited in place "
+        "while it runs (0: never).",
+    ).tag(config=True)
+    live_every = Seconds(
+        60.0, 1, 3600, help="Seconds between looks at the live message (it is edited only when its text changed)."
+    ).tag(config=True)
     excerpt_length = Count(200, 0, 4096, help="Characters of the run's last result shown in a notification.").tag(
         config=True
     )

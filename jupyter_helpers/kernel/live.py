@@ -1,0 +1,154 @@
+"""A run's live message: one silent Telegram message, edited in place while the run goes on, and
+ended (edited a last time to a text that does not start with ⏳) after the run's final message.
+
+The closing thread (kernel/watcher.py) composes the text every `live_every` seconds and calls
+`update`; the delivery child does the talking (common/sender.py `submit_live`), and its replies
+come back on the sender's worker thread (`_replied`). Telegram's answers: "not modified" is a
+success; "message to edit not found" (the user deleted it) stops this run's edits; 429 holds the
+next step until `retry_after` has passed (a timer sends the ending then: the final message is
+never held by it). While the message exists its id and text are in the live record
+(common/live_record.py), so that the server can end it if the kernel dies.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..common.delivery_protocol import EDIT, SEND
+from ..common.live_record import LiveRecord, live_file, remove_live, write_live
+from .presence import own_kernel
+
+ENDING_TRIES = 3  # a 429 on the ending edit: try again after the wait, at most this often
+
+
+class LiveMessage:
+    def __init__(
+        self,
+        sender: Any,
+        refused: Callable[[str], None],
+        place: tuple[str | None, str | None],
+        started: float,
+        backend: str = "",
+    ) -> None:
+        self.sender, self.refused, self.backend = sender, refused, backend
+        self.notebook, self.project = place
+        self.started = started  # time.time() of the run's start, for the server
+        self.id: int | None = None  # Telegram's message id, once the silent send returned it
+        self.text: str | None = None  # what the message says now
+        self.closed = False  # the run is over: nothing edits it but the ending
+        self.gone = False  # deleted by the user, or live messages cannot be sent: leave it alone
+        self._wanted: str | None = None  # the text of the step in flight
+        self._busy = False  # a step is in flight (one at a time, in order)
+        self._not_before = 0.0  # monotonic: Telegram asked to wait until then (429)
+        self._ending: str | None = None  # the last text, waiting for the step in flight
+        self._ending_tries = 0
+        self._lock = threading.Lock()
+        self._record = _own_record_path()
+
+    def update(self, text: str) -> None:
+        """A look while the run goes on: send the message the first time, then edit it when the
+        text changed (skipped while a step is in flight or Telegram asked to wait)."""
+        with self._lock:
+            if self.closed or self.gone or self._busy or text == self.text or time.monotonic() < self._not_before:
+                return
+            verb = EDIT if self.id is not None else SEND
+            self._busy, self._wanted = True, text
+        self.sender.submit_live(verb, text, self.id, self._replied, self.backend)
+
+    def end(self, text: str) -> None:
+        """The run is over and its final message was handed on: the last edit, `text`."""
+        with self._lock:
+            self.closed, self._ending = True, text
+            if self._busy:
+                return  # its reply ends it
+        self._finish()
+
+    def _finish(self) -> None:
+        with self._lock:
+            text, self._ending = self._ending, None
+            if text is None or self._busy:
+                return
+            if self.id is None or self.gone:
+                remove = True
+            else:
+                remove, self._busy, self._wanted = False, True, text
+                self._ending_tries += 1
+                wait = self._not_before - time.monotonic()
+        if remove:
+            self._forget()
+            return
+        if wait > 0:  # Telegram asked to wait: after the final message, which went out already
+            timer = threading.Timer(wait, self.sender.submit_live, (EDIT, text, self.id, self._replied, self.backend))
+            timer.daemon = True
+            timer.start()
+        else:
+            self.sender.submit_live(EDIT, text, self.id, self._replied, self.backend)
+
+    def _replied(self, outcome: Any) -> None:
+        """The outcome of the step in flight (the sender's worker thread)."""
+        reply = outcome.reply
+        ending = False
+        with self._lock:
+            self._busy = False
+            if reply is None:  # the child failed or timed out: the next look tries again
+                pass
+            elif reply.cannot:
+                self.gone = True
+                self.refused(reply.reason)
+            elif reply.ok:
+                if self.id is None and reply.message_id is not None:
+                    self.id = reply.message_id
+                self.text = self._wanted
+            elif reply.gone:
+                self.gone = True
+            elif reply.retry_after is not None:
+                self._not_before = time.monotonic() + reply.retry_after
+                if self.closed and self._ending is None and self._ending_tries < ENDING_TRIES and self.id is not None:
+                    self._ending = self._wanted  # the ending itself was refused: again after the wait
+            if self.closed:
+                ending = self._ending is not None
+                done = self._ending is None and not self._busy
+            record = self._current_record()
+        if self.closed:
+            if ending:
+                self._finish()
+            elif done:
+                self._forget()
+        elif record is not None and self._record is not None:
+            try:
+                write_live(self._record, record)
+            except OSError:
+                pass  # the server cannot end it at a death; the run's own end still does
+        elif self.gone:
+            self._forget()
+
+    def _current_record(self) -> LiveRecord | None:
+        if self.id is None or self.text is None or self.gone:
+            return None
+        return LiveRecord(
+            kernel=self._record.stem if self._record is not None else "",
+            message_id=self.id,
+            text=self.text,
+            notebook=self.notebook,
+            project=self.project,
+            started=self.started,
+            backend=self.backend,
+        )
+
+    def _forget(self) -> None:
+        if self._record is not None:
+            remove_live(self._record)
+
+
+def _own_record_path() -> Any:
+    """Where this kernel's live record goes (None: no Jupyter server started it)."""
+    kernel = own_kernel()
+    if kernel is None:
+        return None
+    try:
+        return live_file(*kernel)
+    except ValueError:
+        return None
