@@ -276,10 +276,11 @@ def serve_fake_telegram(workdir: Path) -> None:
     from support.fake_telegram import FakeTelegram
 
     class Announcing(FakeTelegram):
-        def record(self, path: str, fields: dict) -> None:
-            super().record(path, fields)
+        def record(self, path: str, fields: dict) -> int:
+            message_id = super().record(path, fields)
             sys.stdout.write("message\n")
             sys.stdout.flush()
+            return message_id
 
     with Announcing(workdir) as fake:
         print(" ".join(f"{name}={value}" for name, value in fake.env().items()), flush=True)

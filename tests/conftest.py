@@ -59,6 +59,7 @@ SLOW_MODULES = frozenset(
         "test_jupyterhub",
         "test_kernel_deaths",
         "test_kernel_purity",
+        "test_live_delivery",
         "test_names",
         "test_notify_cli",
         "test_notify_kernel",

@@ -47,10 +47,10 @@ def live_step(request: Request) -> Reply:
 
 async def _call(request: Request) -> int | None:
     import telegram
-    import telegram_send
+    import telegram_send.telegram_send
     from ntfy.backends.telegram import config_file
 
-    settings = telegram_send.get_config_settings(config_file)
+    settings = telegram_send.telegram_send.get_config_settings(config_file)
     message_id = int(request.message_id or 0)
     bot = telegram.Bot(settings.token)
     text = clean(request.text, TELEGRAM_LIMIT)
