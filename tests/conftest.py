@@ -60,6 +60,7 @@ SLOW_MODULES = frozenset(
         "test_kernel_deaths",
         "test_kernel_purity",
         "test_live_delivery",
+        "test_live_runs",
         "test_names",
         "test_notify_cli",
         "test_notify_kernel",

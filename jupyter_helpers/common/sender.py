@@ -227,12 +227,16 @@ class Sender:
                 self._changed.notify_all()
             if self._child is not None:
                 self._child.close()
-            lines = []
+            lines: list[bytes] = []
             for message in pending:
                 try:
-                    lines.append(message.request_line(self.timeout))
+                    line = message.request_line(self.timeout)
                 except Exception:
                     continue  # one message that cannot be encoded must not cost the others
+                if message.on_reply is not None and lines:
+                    lines[-1] += b"\n" + line  # a live step: after the message before it, in its child
+                else:
+                    lines.append(line)
             if lines:
                 from .child import hand_off
 

@@ -40,10 +40,9 @@ class LiveMessage:
         self.text: str | None = None  # what the message says now
         self.closed = False  # the run is over: nothing edits it but the ending
         self.gone = False  # deleted by the user, or live messages cannot be sent: leave it alone
-        self._wanted: str | None = None  # the text of the step in flight
-        self._busy = False  # a step is in flight (one at a time, in order)
+        self._in_flight = 0  # steps handed to the sender, not answered yet (they go in order)
         self._not_before = 0.0  # monotonic: Telegram asked to wait until then (429)
-        self._ending: str | None = None  # the last text, waiting for the step in flight
+        self._ending: str | None = None  # the last text, until it is handed to the sender
         self._ending_tries = 0
         self._lock = threading.Lock()
         self._record = _own_record_path()
@@ -52,47 +51,53 @@ class LiveMessage:
         """A look while the run goes on: send the message the first time, then edit it when the
         text changed (skipped while a step is in flight or Telegram asked to wait)."""
         with self._lock:
-            if self.closed or self.gone or self._busy or text == self.text or time.monotonic() < self._not_before:
+            if self.closed or self.gone or self._in_flight or text == self.text or time.monotonic() < self._not_before:
                 return
             verb = EDIT if self.id is not None else SEND
-            self._busy, self._wanted = True, text
-        self.sender.submit_live(verb, text, self.id, self._replied, self.backend)
+            self._in_flight += 1
+        self._submit(verb, text, ending=False)
 
     def end(self, text: str) -> None:
-        """The run is over and its final message was handed on: the last edit, `text`."""
+        """The run is over and its final message was handed on: the last edit, `text` (queued
+        behind a step in flight; after the silent send's reply when the id is not known yet)."""
         with self._lock:
             self.closed, self._ending = True, text
-            if self._busy:
-                return  # its reply ends it
         self._finish()
+
+    def _submit(self, verb: str, text: str, ending: bool) -> None:
+        def replied(outcome: Any) -> None:
+            self._replied(outcome, text, ending)
+
+        self.sender.submit_live(verb, text, self.id, replied, self.backend)
 
     def _finish(self) -> None:
         with self._lock:
-            text, self._ending = self._ending, None
-            if text is None or self._busy:
-                return
+            text = self._ending
+            if text is None or (self.id is None and self._in_flight):
+                return  # the silent send's reply brings the id, and comes back here
+            self._ending = None
             if self.id is None or self.gone:
-                remove = True
+                done = not self._in_flight
             else:
-                remove, self._busy, self._wanted = False, True, text
+                done = False
+                self._in_flight += 1
                 self._ending_tries += 1
                 wait = self._not_before - time.monotonic()
-        if remove:
+        if done:
             self._forget()
-            return
-        if wait > 0:  # Telegram asked to wait: after the final message, which went out already
-            timer = threading.Timer(wait, self.sender.submit_live, (EDIT, text, self.id, self._replied, self.backend))
-            timer.daemon = True
-            timer.start()
-        else:
-            self.sender.submit_live(EDIT, text, self.id, self._replied, self.backend)
+        elif self.id is not None and not self.gone:
+            if wait > 0:  # Telegram asked to wait: the final message went out already
+                timer = threading.Timer(wait, self._submit, (EDIT, text, True))
+                timer.daemon = True
+                timer.start()
+            else:
+                self._submit(EDIT, text, True)
 
-    def _replied(self, outcome: Any) -> None:
-        """The outcome of the step in flight (the sender's worker thread)."""
+    def _replied(self, outcome: Any, text: str, ending: bool) -> None:
+        """The outcome of one step (the sender's worker thread)."""
         reply = outcome.reply
-        ending = False
         with self._lock:
-            self._busy = False
+            self._in_flight -= 1
             if reply is None:  # the child failed or timed out: the next look tries again
                 pass
             elif reply.cannot:
@@ -101,22 +106,20 @@ class LiveMessage:
             elif reply.ok:
                 if self.id is None and reply.message_id is not None:
                     self.id = reply.message_id
-                self.text = self._wanted
+                self.text = text
             elif reply.gone:
                 self.gone = True
             elif reply.retry_after is not None:
                 self._not_before = time.monotonic() + reply.retry_after
-                if self.closed and self._ending is None and self._ending_tries < ENDING_TRIES and self.id is not None:
-                    self._ending = self._wanted  # the ending itself was refused: again after the wait
-            if self.closed:
-                ending = self._ending is not None
-                done = self._ending is None and not self._busy
+                if ending and self._ending is None and self._ending_tries < ENDING_TRIES:
+                    self._ending = text  # the ending itself was refused: again after the wait
+            closed, idle = self.closed, not self._in_flight and self._ending is None
             record = self._current_record()
-        if self.closed:
-            if ending:
-                self._finish()
-            elif done:
+        if closed:
+            if idle:
                 self._forget()
+            else:
+                self._finish()
         elif record is not None and self._record is not None:
             try:
                 write_live(self._record, record)

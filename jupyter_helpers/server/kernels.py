@@ -33,6 +33,7 @@ from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
 from ..common.sender import usable_timeout
 from ..common.text import TELEGRAM_LIMIT, clean, clean_name, headline, human_duration
+from .live import end_live_message
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SETTINGS_KEY = "jupyter_helpers_kernel_watch"
@@ -292,6 +293,7 @@ class KernelWatcher:
         again = now - watched.last_death < AGAIN_WITHIN and not watched.ran
         watched.last_death, watched.ran = now, False
         watched.busy_since = watched.cell = None
+        end_live_message(self.folder, kernel_id, self._sender, self.log)
         task = asyncio.ensure_future(
             self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again)
         )
