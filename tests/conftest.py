@@ -61,6 +61,7 @@ SLOW_MODULES = frozenset(
         "test_kernel_purity",
         "test_live_delivery",
         "test_live_runs",
+        "test_live_server",
         "test_names",
         "test_notify_cli",
         "test_notify_kernel",

@@ -4,6 +4,7 @@ silent send, every edit and the final message."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from support.notebooks import run_notebook
 LIVE = "c.AutoNotify.after = 1\nc.AutoNotify.live = 1.5\nc.AutoNotify.live_every = 1\n"
 
 
-def live_story(telegram) -> tuple[dict, list[dict], dict, list[dict]]:
+def live_story(telegram, starts: str = "⏳ analysis.ipynb: cell [") -> tuple[dict, list[dict], dict, list[dict]]:
     """(the silent first live message, its edits while the run went on, the final message, the
     edits after it), checked for what every live message must show."""
     sends = telegram.sends()
@@ -22,7 +23,7 @@ def live_story(telegram) -> tuple[dict, list[dict], dict, list[dict]]:
     finals = [send for send in sends if send.get("disable_notification") != "true"]
     assert len(silent) == 1 and len(finals) == 1, sends
     first, final = silent[0], finals[0]
-    assert first["text"].startswith("⏳ analysis.ipynb: cell [")
+    assert first["text"].startswith(starts), first["text"]
     changes = telegram.changes()
     during = [change for change in changes if change["at"] < final["at"]]
     after = [change for change in changes if change["at"] >= final["at"]]
@@ -86,3 +87,47 @@ def test_a_run_shorter_than_live_gets_none(kernel_home: Path, telegram, home: Pa
     assert telegram.wait_for(1)
     assert [send.get("disable_notification") for send in telegram.sends()] == ["false"]  # the final one only
     assert telegram.changes() == []
+
+
+def test_a_kernel_started_as_vs_code_starts_one_names_its_notebook(
+    kernel_home: Path, telegram, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """VS Code: `python -m ipykernel_launcher -f CONNECTION_FILE` (no Jupyter server, no
+    JPY_SESSION_NAME), started in a folder that is not the notebook's, then the
+    `__vsc_ipynb_file__` line after the startup file has run."""
+    from jupyter_client.manager import start_new_kernel
+
+    from conftest import run_cli
+
+    monkeypatch.delenv("JPY_SESSION_NAME")
+    notebook = home / "code" / "vision" / "train.ipynb"
+    notebook.parent.mkdir(parents=True)
+    run_cli("projects", "add", str(notebook.parent), "Vision")
+    kernel_config(home, LIVE)
+    elsewhere = home / "somewhere-else"
+    elsewhere.mkdir()
+    manager, client = start_new_kernel(kernel_name="python3", cwd=str(elsewhere))
+    try:
+        assert manager.kernel_spec.argv[1:4] == ["-m", "ipykernel_launcher", "-f"]
+        client.execute_interactive(f"__vsc_ipynb_file__ = {str(notebook)!r}", timeout=60)
+        status: list[str] = []
+        client.execute_interactive(
+            "%autonotify --status",
+            timeout=60,
+            output_hook=lambda msg: status.append(msg["content"].get("text", "")),
+        )
+        time.sleep(1.5)  # over run_gap: the next cell begins a run of its own, as a user's would
+        client.execute_interactive(
+            "import time\nfor i in range(4):\n    print(f'step {i}')\n    time.sleep(0.8)", timeout=60
+        )
+        wait_ended(telegram)
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=False)
+    lines = "".join(status).splitlines()
+    assert (
+        "presence (--when away, input within 120 s): kernel not started by a Jupyter server: phone messages sent"
+        in lines
+    ), lines
+    first, during, final, after = live_story(telegram, "⏳ train.ipynb (Vision): cell [3] running, 0 cells done, ")
+    assert final["text"].startswith("✅ train.ipynb (Vision): cell [3] finished after "), final["text"]

@@ -293,12 +293,12 @@ class KernelWatcher:
         again = now - watched.last_death < AGAIN_WITHIN and not watched.ran
         watched.last_death, watched.ran = now, False
         watched.busy_since = watched.cell = None
-        end_live_message(self.folder, kernel_id, self._sender, self.log)
         task = asyncio.ensure_future(
             self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again)
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        end_live_message(self.folder, kernel_id, self._sender, self.log, after=task)
 
     async def report(
         self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool, cell: int | None, again: bool

@@ -24,8 +24,10 @@ def dead_text(notebook: str | None, project: str | None, seconds: float) -> str:
     return "💀 " + headline(notebook, project, f"the kernel died after {human_duration(round(seconds))} of this run")
 
 
-def end_live_message(folder: Path, kernel_id: str, sender: Callable[[], Any], log: Any) -> None:
-    """Ends the dead kernel's live message, if it had one (on the server's loop: one small file)."""
+def end_live_message(folder: Path, kernel_id: str, sender: Callable[[], Any], log: Any, after: Any) -> None:
+    """Ends the dead kernel's live message, if it had one (read now, on the server's loop: one
+    small file), once `after` (the task that sends the death message) is done, so that the
+    death message comes first, as a new message."""
     try:
         path = live_file(folder, kernel_id)
     except ValueError:
@@ -40,5 +42,7 @@ def end_live_message(folder: Path, kernel_id: str, sender: Callable[[], Any], lo
         if not outcome.ok and not (outcome.reply is not None and outcome.reply.gone):
             log.warning("jupyter-helpers: could not end kernel %s's live message: %s", kernel_id, outcome.reason)
 
-    sender().submit_live(EDIT, text, record["message_id"], replied, record["backend"])
+    after.add_done_callback(
+        lambda _: sender().submit_live(EDIT, text, record["message_id"], replied, record["backend"])
+    )
     log.info("jupyter-helpers: kernel %s died during a run; its live message is ended", kernel_id)
