@@ -131,3 +131,67 @@ def test_a_kernel_started_as_vs_code_starts_one_names_its_notebook(
     ), lines
     first, during, final, after = live_story(telegram, "⏳ train.ipynb (Vision): cell [3] running, 0 cells done, ")
     assert final["text"].startswith("✅ train.ipynb (Vision): cell [3] finished after "), final["text"]
+
+
+def test_a_job_stopped_by_sigterm_sends_its_stop_and_ends_its_live_message(
+    kernel_home: Path, telegram, home: Path
+) -> None:
+    import os
+    import signal
+    import threading
+
+    from support.notebooks import open_kernel, stream_text
+    from support.waiting import wait_until
+
+    kernel_config(home, LIVE)
+
+    def kill_once_live(pid: int) -> None:
+        if wait_until(lambda: telegram.changes(), 60):  # the live message exists and was edited
+            os.kill(pid, signal.SIGTERM)
+
+    with open_kernel(kernel_home) as execute:
+        pid = int(stream_text(execute("import os, time; print(os.getpid())")))
+        threading.Thread(target=kill_once_live, args=(pid,), daemon=True).start()
+        try:
+            execute("for i in range(60):\n    print(f'epoch {i}')\n    time.sleep(0.5)")
+        except Exception:  # nbclient: the kernel died
+            pass
+    wait_ended(telegram)
+    first, during, final, after = live_story(telegram)
+    assert final["text"].startswith("🛑 analysis.ipynb: cells [1]–[2] stopped by SIGTERM after "), final["text"]
+    assert after[0]["text"] == final["text"].splitlines()[0]
+
+
+def test_a_live_message_the_user_deleted_is_left_alone_and_a_429_is_waited_out(
+    kernel_home: Path, telegram, home: Path
+) -> None:
+    """Telegram's answers make no noise under the cell: a 429 holds the next edit, a message the
+    user deleted gets no more edits, and the final message still arrives."""
+    from support.notebooks import open_kernel, stream_text
+    from support.waiting import wait_until
+
+    kernel_config(home, LIVE)
+    telegram.refuse_next("editMessageText", 2)
+    with open_kernel(kernel_home) as execute:
+        execute("import time")
+        time.sleep(1.5)  # a run of its own
+
+        def delete_after_an_edit() -> None:
+            if wait_until(lambda: telegram.changes(), 60):
+                telegram.user_deletes(int(telegram.changes()[0]["message_id"]))
+
+        import threading
+
+        threading.Thread(target=delete_after_an_edit, daemon=True).start()
+        cell = execute("for i in range(12):\n    print(f'step {i}')\n    time.sleep(0.5)")
+        assert wait_until(lambda: [send for send in telegram.sends() if send["disable_notification"] != "true"], 30)
+        later = execute("'next'")
+    assert "jupyter-helpers" not in stream_text(cell, "stderr") + stream_text(later, "stderr")
+    calls = telegram.calls
+    first_edit = calls.index("editMessageText")  # the refused one (429)
+    assert "editMessageText" in calls[first_edit + 1 :]
+    [edit] = telegram.changes()  # one edit done, then the user deleted the message: none after
+    [(_, refused_at)] = telegram.refused
+    assert edit["at"] - refused_at >= 2 - 0.1  # retry_after waited out
+    final = telegram.sends()[-1]
+    assert final["text"].startswith("✅ analysis.ipynb: cell [2] finished after "), final["text"]

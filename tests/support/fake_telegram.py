@@ -84,6 +84,7 @@ class _BotApi(_QuietHandler):
             return
         if method in fake.refusals:  # Telegram's flood control: 429 with the time to wait
             retry_after = fake.refusals.pop(method)
+            fake.refused.append((method, time.time()))
             description = f"Too Many Requests: retry after {retry_after}"
             refusal = {"ok": False, "error_code": 429, "description": description}
             self._answer(429, {**refusal, "parameters": {"retry_after": retry_after}})
@@ -172,6 +173,7 @@ class FakeTelegram:
         self.calls: list[str] = []  # every Bot API method called, getMe and getUpdates included
         self.current: dict[int, str] = {}  # what each sent message says now (gone once deleted)
         self.refusals: dict[str, int] = {}  # method -> retry_after of its next 429
+        self.refused: list[tuple[str, float]] = []  # (method, time.time()) of every 429 answered
         self._next_id = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
