@@ -12,6 +12,7 @@ enqueues: it never waits, and nothing the worker meets ends it.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -21,7 +22,9 @@ from typing import Any, NamedTuple
 QUEUE_LIMIT = 20
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
-IDLE_SECONDS = 5 * 60.0  # a warm child holds ~55 MB of memory (RSS): let it go when nobody sends
+# A warm child holds ~55 MB of memory (RSS): let it go when nobody sends. The variable is for
+# benchmarks/run.py's memory row, which would otherwise wait 5 minutes.
+IDLE_SECONDS = float(os.environ.get("JUPYTER_HELPERS_SENDER_IDLE") or 5 * 60.0)
 # At kernel exit, seconds to wait for the worker to finish handing a message to the warm child, and
 # to hand the queued ones to children of their own (only a photo can fill a pipe and make a write
 # wait): jupyter_client sends SIGTERM 2.5 s after asking a kernel to stop (shutdown_wait_time / 2).
