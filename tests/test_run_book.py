@@ -177,3 +177,12 @@ def test_disabled_drops_the_run() -> None:
 
 def test_run_keeps_slots() -> None:
     assert not hasattr(Run(0.0), "__dict__") and not hasattr(RunBook(), "__dict__")
+
+
+def test_changing_live_during_a_run_re_times_its_live_message() -> None:
+    runs = book(live=300.0)
+    runs.cell_started(0.0)
+    runs.configure(True, 10.0, 1.0, "run", 2.0, 60.0)  # `%autonotify --live 2` in the run's first cell
+    assert runs.live_due(2.0) is runs.run
+    runs.configure(True, 10.0, 1.0, "run", 0.0, 60.0)
+    assert runs.live_due(1e6) is None

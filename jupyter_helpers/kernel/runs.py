@@ -114,6 +114,9 @@ class RunBook:
         self.enabled, self.after, self.per_cell = enabled, after, per == "cell"
         self.gap = 0.0 if per == "cell" else run_gap
         self.live, self.live_every = live, live_every
+        run = self.run
+        if run is not None and (run.live is None or live <= 0):  # `%autonotify --live` in a run: re-timed
+            run.live_next = run.start + live if live > 0 else NEVER
 
     # -- the hooks (kernel thread) --------------------------------------------------------------
 
