@@ -164,6 +164,7 @@ def handle(line: bytes) -> Reply:
         if request.verb != SEND or request.silent:
             from .live import live_step
 
+            _quiet_logging()  # httpx logs request URLs, bot token included
             reply = live_step(request)
             if reply.ok or not reply.reason:
                 return reply
