@@ -28,12 +28,11 @@ class _Forgiving:
                 return checked
         except TraitError:
             pass
-        default, name = self.default_value, self.name  # type: ignore[attr-defined]
         if isinstance(obj, AutoNotify):
-            obj.notices.append(
-                f"jupyter-helpers: c.AutoNotify.{name} = {value!r} is not {self.expected}; using {default!r}"
-            )
-        return default
+            name, default = self.name, self.default_value  # type: ignore[attr-defined]
+            notice = f"jupyter-helpers: c.AutoNotify.{name} = {value!r} is not {self.expected}; using {default!r}"
+            obj.notices.append(notice)
+        return self.default_value  # type: ignore[attr-defined]
 
 
 class Seconds(_Forgiving, Float):
