@@ -40,7 +40,9 @@ class Reply(NamedTuple):
     cannot: bool = False  # edit, delete, silent send: no backend of this request can do it
 
     def encode(self) -> bytes:
-        return json.dumps(self._asdict()).encode()
+        """`ok` and the fields that differ from their defaults: `{"ok": true, "via": "telegram"}`."""
+        fields = {name: value for name, value in self._asdict().items() if value != self._field_defaults.get(name)}
+        return json.dumps({"ok": self.ok, **fields}).encode()
 
 
 def _number(value: Any) -> float | None:
