@@ -323,7 +323,12 @@ class RunWatcher:
         return timer
 
     def _running_cell(self) -> int | None:
-        """The number of the cell running now (IPython counts it before the cell starts)."""
+        """The number of the cell running now: its ExecutionResult, which the display hook holds
+        while it runs, has it in every IPython (9 counts a cell before it starts, 8 after it ends)."""
+        running = getattr(getattr(self.shell, "displayhook", None), "exec_result", None)
+        count = getattr(running, "execution_count", None)
+        if isinstance(count, int):
+            return count
         count = getattr(self.shell, "execution_count", None)
         return count - 1 if isinstance(count, int) else None
 
