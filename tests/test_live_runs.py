@@ -183,7 +183,7 @@ def test_a_live_message_the_user_deleted_is_left_alone_and_a_429_is_waited_out(
         import threading
 
         threading.Thread(target=delete_after_an_edit, daemon=True).start()
-        cell = execute("for i in range(12):\n    print(f'step {i}')\n    time.sleep(0.5)")
+        cell = execute("for i in range(20):\n    print(f'step {i}')\n    time.sleep(0.5)")
         assert wait_until(lambda: [send for send in telegram.sends() if send["disable_notification"] != "true"], 30)
         later = execute("'next'")
     assert "jupyter-helpers" not in stream_text(cell, "stderr") + stream_text(later, "stderr")
@@ -195,3 +195,26 @@ def test_a_live_message_the_user_deleted_is_left_alone_and_a_429_is_waited_out(
     assert edit["at"] - refused_at >= 2 - 0.1  # retry_after waited out
     final = telegram.sends()[-1]
     assert final["text"].startswith("✅ analysis.ipynb: cell [2] finished after "), final["text"]
+
+
+def test_with_only_other_backends_there_is_no_live_message_and_the_status_says_why(
+    kernel_home: Path, telegram, home: Path, recorder: Path
+) -> None:
+    from support.notebooks import stream_text
+    from support.waiting import wait_until
+
+    (home / ".config" / "ntfy" / "ntfy.yml").write_text("backends: [recorder_backend]\n")
+    kernel_config(home, LIVE)
+    # the child's "cannot" comes back within the 5 s cell (the live look is 1.5 s into it)
+    nb = run_notebook(["import time; time.sleep(5)", "%autonotify --status"], kernel_home)
+    assert telegram.sends() == [] and telegram.changes() == []
+    received = wait_until(lambda: recorder.exists() and recorder.read_text(), 30)
+    assert received and received.count("===") == 1 and "|✅ analysis.ipynb: cells [1]–[2] finished" in received, (
+        received
+    )
+    status = stream_text(nb.cells[1], "stdout").splitlines()
+    live = [line for line in status if line.startswith("live: ")]
+    assert live == [
+        "live: none, live messages need Telegram (ntfy's other backends cannot edit a message); "
+        "backends: recorder_backend"
+    ], status
