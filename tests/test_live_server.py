@@ -56,3 +56,27 @@ def test_a_kernel_killed_mid_run_gets_its_live_message_ended_by_the_server(site:
     deaths = [send for send in fake.sends() if send["text"].startswith("💀")]
     assert len(deaths) == 1 and deaths[0]["at"] <= edit["at"]  # the death message first, as a new message
     assert not [c for c in fake.changes() if c["at"] > edit["at"]]  # nothing edits it after
+
+
+def test_while_you_watch_the_live_message_is_sent_and_the_final_message_held(site: dict) -> None:
+    """The presence record says a focused page had input just now (written here as the server
+    writes it for a page that reports): the silent live message goes anyway, the final message is
+    held, and the live message still gets its last edit."""
+    from jupyter_helpers.common.presence import presence_file, write_private_json
+
+    fake: FakeTelegram = site["fake"]
+    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as server:
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            now = time.time()
+            page = {"page": "p", "focused": True, "visible": True, "closed": False, "reported": now, "last_input": now}
+            write_private_json(presence_file(site["runtime"], kernel.id), {"kernel": kernel.id, "pages": [page]})
+            kernel.client.execute_interactive(
+                "import time\nfor i in range(6):\n    print(f'step {i}')\n    time.sleep(0.5)", timeout=60
+            )
+            ended = wait_until(lambda: [c for c in fake.changes() if not c["text"].startswith("⏳")], 30)
+        finally:
+            kernel.close()
+    assert ended, fake.messages
+    assert [send["disable_notification"] for send in fake.sends()] == ["true"], fake.sends()  # final held
+    assert ended[-1]["text"].startswith("✅ train.ipynb (Project Alpha): cell [1] finished after "), ended
