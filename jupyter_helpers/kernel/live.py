@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..common.delivery_protocol import EDIT, SEND
@@ -146,7 +147,7 @@ class LiveMessage:
             remove_live(self._record)
 
 
-def _own_record_path() -> Any:
+def _own_record_path() -> Path | None:
     """Where this kernel's live record goes (None: no Jupyter server started it)."""
     kernel = own_kernel()
     if kernel is None:

@@ -17,6 +17,7 @@ around every cell and must cost microseconds (no traitlets reads, no allocation 
 from __future__ import annotations
 
 from collections import deque
+from typing import Any
 
 NEVER = float("inf")
 
@@ -63,7 +64,7 @@ class Run:
         self.pending = False  # reached the threshold: will send once it is over
         self.warmed = False  # the warm delivery child was asked for when it crossed the threshold
         self.live_next = live_next  # when the live message is next looked at (NEVER: no live message)
-        self.live: object = None  # its kernel/live.py LiveMessage, once one was sent
+        self.live: Any = None  # its kernel/live.py LiveMessage, once one was sent
 
     def cell_ended(self, number: int | None, started: float, now: float) -> None:
         """Counts a cell that ran from `started` to `now`: finished, or stopped with the kernel."""

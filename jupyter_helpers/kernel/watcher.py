@@ -211,7 +211,7 @@ class RunWatcher:
         if run.live is not None:
             from .message import live_end
 
-            run.live.end(live_end(record) if record is not None else None)  # type: ignore[attr-defined]
+            run.live.end(live_end(record) if record is not None else None)
 
     def _live(self, run: Run) -> None:
         """A run in progress whose live message is due: sent the first time, then edited when its
@@ -231,7 +231,7 @@ class RunWatcher:
             if run.live is None:
                 backend = self.settings.backend
                 run.live = LiveMessage(self.sender, self._live_refused, place, time_started(run.start), backend)
-            run.live.update(text)  # type: ignore[attr-defined]
+            run.live.update(text)
         except Exception as exc:  # never let a live message end the closing thread
             self.settings.notices.append(
                 f"jupyter-helpers: could not prepare a live message ({type(exc).__name__}: {exc})"
