@@ -8,7 +8,6 @@ itself with an alarm. Standard library only, imported lazily: this runs inside k
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -19,6 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import installation
+from .delivery_protocol import Reply, decode_reply
 
 CHILD_MODULE = "jupyter_helpers.delivery"
 
@@ -59,7 +59,8 @@ def _write_all(fd: int, data: bytes, deadline: float) -> bool:
 
 
 class WarmChild:
-    """One long-lived child: JSON request lines in, JSON reply lines out, one request at a time."""
+    """One long-lived child: request lines in, reply lines out (common/delivery_protocol.py), one
+    request at a time."""
 
     def __init__(self, command: list[str]) -> None:
         try:
@@ -85,7 +86,7 @@ class WarmChild:
         if not _write_all(self.process.stdin.fileno(), line + b"\n", deadline):
             self._failed(deadline, timeout)
 
-    def receive(self, deadline: float, timeout: float) -> dict:
+    def receive(self, deadline: float, timeout: float) -> Reply:
         """The reply to the request sent last; raises ChildFailed (and kills the child) when it
         does not answer by `deadline` or dies."""
         assert self.process.stdout is not None
@@ -99,7 +100,7 @@ class WarmChild:
                 self._failed(deadline, timeout)
             self._replies += chunk
         reply, self._replies = self._replies.split(b"\n", 1)
-        return json.loads(reply)
+        return decode_reply(reply)
 
     def _failed(self, deadline: float, timeout: float) -> NoReturn:
         late = time.monotonic() >= deadline and self.alive()

@@ -12,6 +12,7 @@ enqueues: it never waits, and nothing the worker meets ends it.
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -21,12 +22,17 @@ from typing import Any, NamedTuple
 QUEUE_LIMIT = 20
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
-IDLE_SECONDS = 5 * 60.0  # a warm child holds ~55 MB of memory (RSS): let it go when nobody sends
+# A warm child holds ~55 MB of memory (RSS): let it go when nobody sends. The variable is for
+# benchmarks/run.py's memory row, which would otherwise wait 5 minutes.
+IDLE_SECONDS = float(os.environ.get("JUPYTER_HELPERS_SENDER_IDLE") or 5 * 60.0)
 # At kernel exit, seconds to wait for the worker to finish handing a message to the warm child, and
 # to hand the queued ones to children of their own (only a photo can fill a pipe and make a write
 # wait): jupyter_client sends SIGTERM 2.5 s after asking a kernel to stop (shutdown_wait_time / 2).
 HANDOFF_WAIT = 0.5
 HANDOFF_BUDGET = 1.5
+# An edit or delete of a live message may take at most this long (or send_timeout, if shorter): a
+# final message queued behind one never waits longer (regular messages go before queued edits).
+LIVE_LIMIT = 10.0
 
 
 def usable_timeout(value: Any) -> float:
@@ -48,24 +54,31 @@ class Outcome(NamedTuple):
     seconds: float
     via: str = ""
     reason: str = ""
+    reply: Any = None  # the child's delivery_protocol.Reply, when it answered
 
 
 class _Message:
     """One submitted message (a plain class: building dataclasses would cost kernels ~2 ms at start)."""
 
-    __slots__ = ("text", "title", "backend", "image", "report", "submitted")
+    __slots__ = ("text", "title", "backend", "image", "report", "submitted", "verb", "message_id", "silent", "on_reply")
 
     def __init__(self, text: str, title: str, backend: str, image: bytes | None, report: bool) -> None:
         self.text, self.title, self.backend, self.image, self.report = text, title, backend, image, report
         self.submitted = time.monotonic()
+        self.verb, self.silent = "send", False
+        self.message_id: int | None = None
+        self.on_reply: Callable[[Outcome], None] | None = None  # a live message's: told every outcome
 
     def request_line(self, limit: float) -> bytes:
         import base64
-        import json
+
+        from .delivery_protocol import Request
 
         image = base64.b64encode(self.image).decode() if self.image is not None else None
-        return json.dumps(
-            {"text": self.text, "title": self.title, "backend": self.backend, "image": image, "limit": limit}
+        if self.on_reply is not None:
+            limit = min(limit, LIVE_LIMIT)
+        return Request(
+            self.verb, self.text, self.title, self.backend, image, limit, self.silent, self.message_id
         ).encode()
 
 
@@ -128,7 +141,7 @@ class Sender:
         with self._changed:
             full = len(self._pending) >= QUEUE_LIMIT
             if not full:
-                self._pending.append(message)
+                self._pending.insert(_first_live(self._pending), message)
                 self._unfinished += 1
                 self._changed.notify_all()
         if full:
@@ -138,6 +151,22 @@ class Sender:
                 ),
                 report,
             )
+        self._ensure_worker()
+
+    def submit_live(
+        self, verb: str, text: str, message_id: int | None, on_reply: Callable[[Outcome], None], backend: str = ""
+    ) -> None:
+        """A live message's step (delivery_protocol: a silent "send", an "edit" or a "delete" of
+        `message_id`): queued behind regular messages, bounded by LIVE_LIMIT, never reported
+        under a cell; `on_reply` gets its outcome on the worker thread."""
+        message = _Message(text, "", backend, None, False)
+        message.verb, message.message_id, message.silent, message.on_reply = verb, message_id, verb == "send", on_reply
+        with self._changed:
+            if len(self._pending) >= QUEUE_LIMIT:
+                return  # a live step is worth less than any message waiting
+            self._pending.append(message)
+            self._unfinished += 1
+            self._changed.notify_all()
         self._ensure_worker()
 
     def _ensure_worker(self) -> None:
@@ -201,12 +230,16 @@ class Sender:
                 self._changed.notify_all()
             if self._child is not None:
                 self._child.close()
-            lines = []
+            lines: list[bytes] = []
             for message in pending:
                 try:
-                    lines.append(message.request_line(self.timeout))
+                    line = message.request_line(self.timeout)
                 except Exception:
                     continue  # one message that cannot be encoded must not cost the others
+                if message.on_reply is not None and lines:
+                    lines[-1] += b"\n" + line  # a live step: after the message before it, in its child
+                else:
+                    lines.append(line)
             if lines:
                 from .child import hand_off
 
@@ -253,12 +286,14 @@ class Sender:
                 line = message.request_line(self.timeout)
                 deadline, timeout = time.monotonic() + self.timeout, self.timeout
 
-                def send(child: Any) -> dict | None:
+                def send(child: Any) -> Any:
                     with self._changed:
                         handed_off = self._in_hand is not message
                         self._in_hand = None  # from here on, this worker sends it
                     if handed_off:  # the exit hand-off gave it a child of its own
-                        return {"ok": True, "via": "a child of its own, at exit"}
+                        from .delivery_protocol import Reply
+
+                        return Reply(True, via="a child of its own, at exit")
                     child.send(line, deadline, timeout)
                     return None
 
@@ -270,11 +305,19 @@ class Sender:
                             self._in_hand = None
             if outcome is None:
                 outcome = self._exchange(message, lambda child: child.receive(deadline, timeout))
-            self._remember(outcome or Outcome(False, 0.0, reason="the sender gave no answer"), message.report)
+            outcome = outcome or Outcome(False, 0.0, reason="the sender gave no answer")
+            if message.on_reply is not None:
+                message.on_reply(outcome)
+            else:
+                self._remember(outcome, message.report)
         except Exception as exc:  # e.g. a message that cannot be encoded: report it, go on
             if message is not None:
                 reason = f"the sender failed ({type(exc).__name__}: {exc})"
-                self._remember(Outcome(False, time.monotonic() - message.submitted, reason=reason), message.report)
+                failed = Outcome(False, time.monotonic() - message.submitted, reason=reason)
+                if message.on_reply is not None:
+                    message.on_reply(failed)
+                else:
+                    self._remember(failed, message.report)
         finally:
             if message is not None:
                 with self._changed:
@@ -282,7 +325,7 @@ class Sender:
                     self._changed.notify_all()
         return True
 
-    def _exchange(self, message: _Message, step: Callable[[Any], dict | None], start: bool = False) -> Outcome | None:
+    def _exchange(self, message: _Message, step: Callable[[Any], Any], start: bool = False) -> Outcome | None:
         """One step with the warm child (started first if `start` and needed): None after a
         send, else the outcome."""
         from .child import ChildFailed
@@ -301,9 +344,9 @@ class Sender:
         if reply is None:
             return None
         seconds = time.monotonic() - message.submitted
-        if reply.get("ok"):
-            return Outcome(True, seconds, via=str(reply.get("via", "")))
-        return Outcome(False, seconds, reason=str(reply.get("reason") or "the sender gave no reason"))
+        if reply.ok:
+            return Outcome(True, seconds, via=reply.via, reply=reply)
+        return Outcome(False, seconds, reason=reply.reason or "the sender gave no reason", reply=reply)
 
     def _start_child(self) -> None:
         """A warm child, unless one runs (may raise child.ChildFailed)."""
@@ -331,6 +374,15 @@ class Sender:
         elif outcome.reason != self._last_failure:
             self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
         self._last_failure = None if outcome.ok else outcome.reason
+
+
+def _first_live(pending: deque[_Message]) -> int:
+    """Where a regular message goes in the queue: before every queued live step (a final message
+    never waits behind an edit)."""
+    for index, queued in enumerate(pending):
+        if queued.on_reply is not None:
+            return index
+    return len(pending)
 
 
 def send_once(command: list[str], text: str, title: str, backend: str, timeout: float) -> Outcome:

@@ -35,6 +35,7 @@ from ..common.memory import Reading, amount, oom_counter, oom_kills, peak_file, 
 from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
 from ..common.text import TELEGRAM_LIMIT, clean, clean_name, headline, human_duration
+from .live import end_live_message
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SETTINGS_KEY = "jupyter_helpers_kernel_watch"
@@ -228,6 +229,7 @@ class KernelWatcher:
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        end_live_message(self.folder, kernel_id, self._sender, self.log, after=task)
 
     async def report(
         self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool, cell: int | None, again: bool
