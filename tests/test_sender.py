@@ -7,7 +7,10 @@ from __future__ import annotations
 import math
 import os
 import sys
+import threading
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -160,3 +163,30 @@ def test_a_kernel_with_many_open_files_still_sends(sender: Sender) -> None:
     finally:
         for fd in held:
             os.close(fd)
+
+
+def sender_threads() -> set[threading.Thread]:
+    return {thread for thread in threading.enumerate() if thread.name == "jupyter-helpers-sender"}
+
+
+def test_warm_and_submit_at_the_same_moment_start_one_worker_and_lose_nothing(child_command: list[str]) -> None:
+    """The closing thread's `warm()` (a run crossed its threshold) and the kernel thread's
+    `submit()` (%notify, an input timer) at once: each saw no worker and started one (150 of 300
+    tries), and two workers then read each other's replies from the one child (messages failed
+    or vanished)."""
+
+    def at_once(meet: threading.Barrier, act: Callable[[], None]) -> threading.Thread:
+        return threading.Thread(target=lambda: (meet.wait(), act()))
+
+    for trial in range(40):
+        before = sender_threads()
+        sender = Sender(child_command, timeout=5)
+        meet = threading.Barrier(2)
+        racers = [at_once(meet, sender.warm), at_once(meet, partial(sender.submit, "ok", "title"))]
+        for racer in racers:
+            racer.start()
+        for racer in racers:
+            racer.join(10)
+        assert len(sender_threads() - before) == 1, f"trial {trial}"
+        assert send_all(sender, ["ok"] * 15) == [] and sender.sent == 16, f"trial {trial}"
+        sender.close()
