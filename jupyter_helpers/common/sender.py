@@ -12,9 +12,10 @@ One lock discipline: `_changed` (a condition over a re-entrant lock) guards ever
 share: the queue, the worker thread (checked and started only under it, so `warm()` on the closing
 thread and `submit()` on the kernel thread can never start two workers, which would read each
 other's replies from the one child), `_closed`, `_in_hand`, the time limit and the memory of
-outcomes. The worker is the only thread that talks to the child (send and receive); `_handing`,
-taken before `_changed` and never after it, is held by the worker from taking a message until the
-child has it, so that the exit hand-off knows whether a message is the child's or still its own.
+outcomes. The worker is the only thread that writes requests to the child and reads its replies
+(the exit hand-off and `close` only end its input). `_handing`, taken before `_changed` and never
+after it, is held by the worker from taking a message until the child has it, so that the exit
+hand-off knows whether a message is the child's or still its own.
 """
 
 from __future__ import annotations
