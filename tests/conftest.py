@@ -12,6 +12,8 @@ import pytest
 from jupyter_core.utils import ensure_event_loop
 from jupyter_server.serverapp import ServerApp
 
+from jupyter_helpers.common import installation
+
 from support.browser import chromium
 from support.fake_telegram import FakeTelegram, write_credentials
 
@@ -151,6 +153,20 @@ def jp_asyncio_loop():
     yield loop
     if not loop.is_running():
         loop.close()
+
+
+@pytest.fixture
+def jp_home_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """pytest_jupyter's HOME for an in-process server, with jupyter-helpers installed for that user
+    (the record `install` writes in the profile): the extension sends to the phone and ActivityWatch
+    only where it is installed. `@pytest.mark.uninstalled`: a user who ran `uninstall`."""
+    home = tmp_path / "jp_home"
+    monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
+    record = installation.record_path(home / ".ipython" / "profile_default")
+    record.parent.mkdir(parents=True)
+    if request.node.get_closest_marker("uninstalled") is None:
+        record.write_bytes(installation.current().to_bytes())
+    return home
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from tornado import web
+from tornado.httpclient import HTTPClientError
 from tornado.httpserver import HTTPServer
 
 from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, bucket_id
@@ -301,3 +302,18 @@ async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
         f"jupyter-helpers: ActivityWatch at {settings.url} cannot be reached (Connection refused); "
         "Jupyter time is kept and sent once it answers (said once)",
     ]
+
+
+@pytest.mark.uninstalled
+async def test_after_uninstall_nothing_reaches_activitywatch_and_pages_get_no_presence(
+    jp_fetch, jp_serverapp, aw
+) -> None:
+    """Issue 24: heartbeats went on after `uninstall`. Only window titles stay (the server's log
+    line says so: tests/test_kernel_deaths.py, with a server of its own)."""
+    await start(jp_serverapp)
+    await open_session(jp_fetch, "alpha/a.ipynb")
+    with pytest.raises(HTTPClientError) as refused:
+        await Page(jp_fetch, "pLabPage001").report("alpha/a.ipynb")
+    assert refused.value.code == 404
+    await settle()
+    assert BUCKET not in aw.call("GET", "buckets/")

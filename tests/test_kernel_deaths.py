@@ -289,17 +289,23 @@ def test_a_profile_config_the_server_cannot_use_sends_with_defaults_and_the_serv
     """A config that calls exit() ended the server's event loop at the first death; a section
     with a plain value lost the message in a traceback (review). Written after the kernel started,
     as a user edits it."""
-    kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
+    notebook = f"beta/{name}.ipynb"  # a session of its own: one left restarting must not be reused
+    save_notebook(site["work"] / notebook)
+    kernel = Kernel(server, site["runtime"], notebook)
     config = site["env"]["IPYTHONDIR"] / Path("profile_default") / name
+    deaths = len(log_lines(server, " died ("))
     try:
         config.write_text(text)
         os.kill(kernel.pid(), signal.SIGKILL)
+        assert wait_until(lambda: len(log_lines(server, " died (")) > deaths, timeout=30)
+    finally:  # IPython cannot start with either file: gone before Jupyter restarts the kernel
+        config.unlink(missing_ok=True)
+    try:
         texts = telegram.wait_for(1)
     finally:
-        config.unlink(missing_ok=True)
         kernel.close()
-    assert texts[0].startswith("💀 idle.ipynb: kernel died (SIGKILL"), texts
-    assert [line for line in log_lines(server, f"cannot load {config}") if "using default settings" in line]
+    assert texts and texts[0].startswith(f"💀 {name}.ipynb: kernel died (SIGKILL"), texts
+    assert [line for line in log_lines(server, f"cannot load {config}") if line.endswith("are not used")]
     assert server.api("api/status")[0] == 200
 
 
@@ -315,6 +321,44 @@ def test_kernel_watch_can_be_switched_off(tmp_path: Path, fake: FakeTelegram, te
     time.sleep(1)
     assert telegram.texts() == []
     assert "kernel deaths are not sent (c.KernelWatch.enabled = False)" in server.log.read_text()
+
+
+def test_after_uninstall_a_server_sends_nothing_and_status_and_uninstall_say_what_stays(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
+    """Issue 24: after `uninstall` a server started from the same environment still sent 💀 and
+    status said `kernel deaths: on`. Uninstalled (pip's package left), a server keeps window titles
+    and sends nothing: no death message, no presence endpoint (which feeds ActivityWatch)."""
+    site = make_site(tmp_path, fake)
+    cli = [str(BIN / "jupyter-helpers")]
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "before.log") as running:
+        done = subprocess.run([*cli, "uninstall"], env=site["env"], capture_output=True, text=True, check=True)
+    assert (
+        f"stays active until you restart it: the Jupyter server at {running.url} (pid {running.process.pid}), "
+        "which still sends kernel-death messages and ActivityWatch heartbeats" in done.stdout
+    ), done.stdout
+    assert "servers started from now on send nothing" in done.stdout
+
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:
+        assert log_lines(server, "not installed for you or for this environment: window titles only")
+        assert server.api("jupyter-helpers/presence", "POST", {})[0] == 404
+        assert "Project Alpha" in server.get("notebooks/alpha/train.ipynb").decode()  # titles stay
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert wait_until(lambda: log_lines(server, "KernelRestarter: restarting kernel"), timeout=30)
+            kernel.ready()  # restarted: a death message would have been queued before the restart
+        finally:
+            kernel.close()
+        assert not log_lines(server, " died (") and not log_lines(server, "kernel watch"), log_lines(server)
+    assert telegram.wait_for(1, timeout=3) == []
+
+    status = subprocess.run([*cli, "status"], env=site["env"], capture_output=True, text=True)
+    assert (
+        "ok   kernel deaths, presence and ActivityWatch heartbeats: off, jupyter-helpers is installed neither "
+        "for you nor for this environment" in status.stdout
+    ), status.stdout
+    assert "ActivityWatch heartbeats:" not in status.stdout.replace("presence and ActivityWatch heartbeats:", "")
 
 
 @contextmanager

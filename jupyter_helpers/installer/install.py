@@ -135,4 +135,39 @@ def what_stays(per_user: bool = True) -> list[str]:
         f"stays: the jupyter-helpers package in {sys.prefix}, which keeps window titles on in Jupyter "
         "servers started from there (`pip uninstall jupyter-helpers` removes both)"
     )
-    return lines
+    return lines + what_stays_active()
+
+
+def what_stays_active() -> list[str]:
+    """What still sends after this uninstall: servers while jupyter-helpers is installed elsewhere
+    for this user, else the servers running now (they decided at their start)."""
+    installed = installation.where_installed()
+    if installed is not None:
+        return [
+            f"stays active: kernel-death messages and ActivityWatch heartbeats from your Jupyter servers, "
+            f"as jupyter-helpers is still installed for {installed.for_whom} ({installed.path}; "
+            f"`{installed.undo}` ends them)"
+        ]
+    return [
+        f"stays active until you restart it: the Jupyter server at {url} (pid {pid}), which still sends "
+        "kernel-death messages and ActivityWatch heartbeats; servers started from now on send nothing"
+        for url, pid in running_servers()
+    ]
+
+
+def running_servers() -> list[tuple[str, int]]:
+    """(url, pid) of this user's Jupyter servers that are running, from their runtime files."""
+    import os
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    found = []
+    for info in sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json")):
+        try:
+            server = json.loads(info.read_text())
+            pid, url = int(server["pid"]), str(server["url"])
+            os.kill(pid, 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # gone, or not a file a server wrote
+        found.append((url, pid))
+    return found

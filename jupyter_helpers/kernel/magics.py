@@ -11,10 +11,10 @@ import argparse
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ..common.autonotify import AFTER_MAX
 from ..common.text import human_duration
 from .message import compose_note
 from .presence import status_line
-from .settings import AutoNotify
 from .watcher import RunWatcher, _host
 
 
@@ -24,7 +24,7 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
-    high = AutoNotify.AFTER_MAX  # beyond it the setting would fall back to the default
+    high = AFTER_MAX  # beyond it the setting would fall back to the default
     if not 0 <= value <= high:
         raise argparse.ArgumentTypeError(f"seconds must be a number from 0 to {high:g}, got {text!r}")
     return value + 0.0  # -0 becomes 0

@@ -8,9 +8,10 @@ when it has been busy and in which cell.
 
 The message goes through the same delivery child the kernels use (common/sender.py: a queue and a
 worker thread; never ntfy in the server's process or event loop), with the kernels' own settings
-(backend, time limit, presence) read from the IPython profile, and is held while someone looks at
-the notebook (common/presence.py `decide`): Jupyter shows its own dialog then. One log line per
-death; a failing channel is logged once per kind of failure, without the token.
+(backend, time limit, presence: common/autonotify.py, read from the files kernels read), and is
+held while someone looks at the notebook (common/presence.py `decide`): Jupyter shows its own
+dialog then. One log line per death; a failing channel is logged once per kind of failure,
+without the token.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from typing import Any
 
 from traitlets import Bool, Unicode
 from traitlets.config import Configurable
+from traitlets.config import loader as config_loaders
 
-from ..common import paths
+from ..common import autonotify, paths
 from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
-from ..common.sender import usable_timeout
 from ..common.text import TELEGRAM_LIMIT, clean, clean_name, headline, human_duration
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
@@ -54,47 +55,6 @@ class KernelWatch(Configurable):
         help="The IPython profile whose autonotify settings (backend, send_timeout, "
         "when, present_for) and recorded sender the messages use.",
     ).tag(config=True)
-
-
-@dataclass(frozen=True)
-class MessageSettings:
-    """What the kernels' messages use, read from the profile's `c.AutoNotify` (defaults otherwise)."""
-
-    backend: str = ""
-    send_timeout: float = 30.0
-    when: str = "away"
-    present_for: float = 120.0
-
-
-def message_settings(profile_dir: Path) -> tuple[MessageSettings, str | None]:
-    """The profile's AutoNotify settings as the kernels would read them (later files win), and a
-    line for the log when a file cannot be read (defaults are used then)."""
-    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
-
-    values: dict[str, Any] = {}
-    for name in ("ipython_config", "ipython_kernel_config"):
-        for suffix in paths.CONFIG_SUFFIXES:
-            path = profile_dir / (name + suffix)
-            if not path.is_file():
-                continue
-            loader = PyFileConfigLoader if suffix == ".py" else JSONFileConfigLoader
-            try:  # user code in a .py config can raise anything, exit() included: never into the loop
-                section = loader(path.name, path=str(path.parent)).load_config().get("AutoNotify", {})
-            except (Exception, SystemExit) as exc:
-                return MessageSettings(), f"cannot load {path} ({type(exc).__name__}); using default settings"
-            if not isinstance(section, dict):
-                return MessageSettings(), f"cannot load {path} (AutoNotify is not a section); using default settings"
-            values.update(section)
-    defaults = MessageSettings()
-    backend, when, present_for = values.get("backend"), values.get("when"), values.get("present_for")
-    return MessageSettings(
-        backend=backend if isinstance(backend, str) else defaults.backend,
-        send_timeout=usable_timeout(values.get("send_timeout", defaults.send_timeout)),
-        when=when.lower() if isinstance(when, str) and when.lower() in ("away", "always") else defaults.when,
-        present_for=float(present_for)
-        if isinstance(present_for, (int, float)) and 0 <= present_for <= 86400
-        else defaults.present_for,
-    ), None
 
 
 def cause(returncode: int | None, out_of_memory: bool) -> str | None:
@@ -318,10 +278,10 @@ class KernelWatcher:
             if again:
                 outcome = "not sent again (it died again while restarting)"
             else:
-                settings, problem = await asyncio.to_thread(message_settings, self.profile_dir)
-                if problem:
-                    self.log.warning("jupyter-helpers: %s", problem)
-                outcome = self._send(kernel_id, message, title, settings)
+                settings = await asyncio.to_thread(autonotify.load, self.profile_dir, config_loaders)
+                for notice in settings.notices:
+                    self.log.warning("jupyter-helpers: %s", notice)
+                outcome = self._send(kernel_id, message, title, settings.values)
             self.log.warning(
                 "jupyter-helpers: kernel %s (%s) %s; phone message %s",
                 kernel_id,
@@ -332,14 +292,15 @@ class KernelWatcher:
         except Exception:  # never let one report end anything in the server
             self.log.exception("jupyter-helpers: could not report the death of kernel %s", kernel_id)
 
-    def _send(self, kernel_id: str, message: str, title: str, settings: MessageSettings) -> str:
-        if settings.when == "away":
-            verdict = decide(read_presence(presence_file(self.folder, kernel_id)), time.time(), settings.present_for)
+    def _send(self, kernel_id: str, message: str, title: str, settings: dict[str, Any]) -> str:
+        """With the kernels' own settings (common/autonotify.py): backend, time limit, presence."""
+        if settings["when"] == "away":
+            verdict = decide(read_presence(presence_file(self.folder, kernel_id)), time.time(), settings["present_for"])
             if verdict.looking:
                 return f"held ({verdict.reason.split(':')[0]})"
         sender = self._sender()
-        sender.timeout = settings.send_timeout
-        sender.submit(message, title, settings.backend)
+        sender.timeout = settings["send_timeout"]
+        sender.submit(message, title, settings["backend"])
         return "queued"
 
     def _sender(self) -> Any:

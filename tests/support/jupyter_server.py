@@ -55,11 +55,13 @@ class JupyterServer:
         ready_marker: bytes = b"is running at:",
         wrapper: list[str] | None = None,
         heartbeats: bool = False,
+        bin: Path = BIN,
     ) -> None:
         """`ready_marker`: a log line to wait for (e.g. the title extension's start message).
         `wrapper`: a command the server is started through (it must exec its arguments).
         `heartbeats`: as the config says; by default off, so that an ActivityWatch running on the
-        test machine (127.0.0.1:5600) never gets a test's time."""
+        test machine (127.0.0.1:5600) never gets a test's time. `bin`: the environment whose
+        `jupyter` runs (support.environments), by default the test environment's."""
         self.ready_marker = ready_marker
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{BASE_URL}"
@@ -68,7 +70,7 @@ class JupyterServer:
         self.process = subprocess.Popen(
             [
                 *(wrapper or []),
-                str(BIN / "jupyter"),
+                str(bin / "jupyter"),
                 command,
                 "--no-browser",
                 "--ip=127.0.0.1",
