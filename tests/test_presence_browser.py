@@ -420,7 +420,10 @@ def test_the_first_held_message_is_explained_once_and_the_readme_shows_the_statu
     assert notes.count("not sent to your phone, because you are looking at this notebook") == 1, notes
     normal_output = page.locator(".jp-Cell").nth(3).locator(f'[data-mime-type="{STDOUT}"]').all_inner_texts()
     assert "not sent to your phone" in "".join(normal_output), notes  # not in the pink box (stderr)
-    assert f"{name}: cells [1]–[3] finished after" in notes and "%autonotify --when always" in notes
+    # cells [1]–[3] as one run, or cell [3] alone when driving the page between cells took longer
+    # than the 1 s run gap (seen at load 27): either way the run's note
+    assert any(f"{name}: {run} finished after" in notes for run in ("cells [1]–[3]", "cell [3]")), notes
+    assert "%autonotify --when always" in notes
     for index in (4, 5):  # held again: said once per kernel
         give_input(page)
         run_cell(page, index)
