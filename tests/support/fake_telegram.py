@@ -205,7 +205,8 @@ class FakeTelegram:
         self._server.fake = self
         self._server.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(HOST).configure_cert(self._server.tls)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll: shutdown() waits for one, and every test that uses the fake ends with it
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def port(self) -> int:
