@@ -7,6 +7,15 @@ starts when a message is near (`warm`: a run crossed its threshold) or with the 
 (kernels that never notify pay nothing), is killed and replaced when a send outlives the limit,
 and is let go after some idle minutes. The kernel thread only
 enqueues: it never waits, and nothing the worker meets ends it.
+
+One lock discipline: `_changed` (a condition over a re-entrant lock) guards everything the threads
+share: the queue, the worker thread (checked and started only under it, so `warm()` on the closing
+thread and `submit()` on the kernel thread can never start two workers, which would read each
+other's replies from the one child), `_closed`, `_in_hand`, the time limit and the memory of
+outcomes. The worker is the only thread that writes requests to the child and reads its replies
+(the exit hand-off and `close` only end its input). `_handing`, taken before `_changed` and never
+after it, is held by the worker from taking a message until the child has it, so that the exit
+hand-off knows whether a message is the child's or still its own.
 """
 
 from __future__ import annotations
@@ -98,6 +107,7 @@ class Sender:
         `jupyter-helpers install` (what a failure to start one advises) heals a running kernel.
         `warn`: where warning lines go as they happen, on the worker thread (the server's log);
         without it they wait for `take_warnings` (a kernel prints them under the next cell)."""
+        self._changed = threading.Condition(threading.RLock())  # see the module's docstring
         self.command = command
         self._locate = locate
         self.timeout = timeout
@@ -108,7 +118,6 @@ class Sender:
         self._unfinished = 0
         self._closed = False
         self._warm_wanted = False
-        self._changed = threading.Condition()
         self._handing = threading.Lock()  # held from taking a message until the child has it
         self._in_hand: _Message | None = None  # taken by the worker, not yet given to the child
         self._child: Any = None  # child.WarmChild, imported with the first message
@@ -123,7 +132,9 @@ class Sender:
 
     @timeout.setter
     def timeout(self, value: Any) -> None:
-        self._timeout = usable_timeout(value)
+        seconds = usable_timeout(value)
+        with self._changed:  # the worker reads it once per message, under the lock
+            self._timeout = seconds
 
     @property
     def child_pid(self) -> int | None:
@@ -139,19 +150,13 @@ class Sender:
         (%notify, which the user asked for, reports its outcome; autonotify reports failures only)."""
         message = _Message(text, title, backend, image, report)
         with self._changed:
-            full = len(self._pending) >= QUEUE_LIMIT
-            if not full:
-                self._pending.insert(_first_live(self._pending), message)
-                self._unfinished += 1
-                self._changed.notify_all()
-        if full:
-            self._remember(
-                Outcome(
-                    False, 0.0, reason=f"{QUEUE_LIMIT} notifications are still waiting to be sent; dropped a new one"
-                ),
-                report,
-            )
-        self._ensure_worker()
+            if len(self._pending) >= QUEUE_LIMIT:
+                reason = f"{QUEUE_LIMIT} notifications are still waiting to be sent; dropped a new one"
+                self._remember(Outcome(False, 0.0, reason=reason), report)
+                return
+            self._pending.insert(_first_live(self._pending), message)
+            self._unfinished += 1
+            self._wake_worker()
 
     def submit_live(
         self, verb: str, text: str, message_id: int | None, on_reply: Callable[[Outcome], None], backend: str = ""
@@ -166,22 +171,23 @@ class Sender:
                 return  # a live step is worth less than any message waiting
             self._pending.append(message)
             self._unfinished += 1
-            self._changed.notify_all()
-        self._ensure_worker()
-
-    def _ensure_worker(self) -> None:
-        worker = self._worker
-        if worker is None or not worker.is_alive():
-            self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
-            self._worker.start()
+            self._wake_worker()
 
     def warm(self) -> None:
         """Starts the child now, if none runs (on the worker thread), so that a message about to
         come (a run that crossed its threshold) does not wait for a Python and ntfy to start."""
         with self._changed:
             self._warm_wanted = True
-            self._changed.notify_all()
-        self._ensure_worker()
+            self._wake_worker()
+
+    def _wake_worker(self) -> None:
+        """Under `_changed`: the worker looks at the queue again; started if none runs (the only
+        place a worker starts, and only under the lock: one worker at a time)."""
+        worker = self._worker
+        if not self._closed and (worker is None or not worker.is_alive()):
+            self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
+            self._worker.start()
+        self._changed.notify_all()
 
     def has_warnings(self) -> bool:
         return bool(self._warnings)
@@ -254,6 +260,8 @@ class Sender:
         while True:
             try:
                 if not self._serve_next():
+                    with self._changed:
+                        self._worker = None
                     return
             except BaseException as exc:  # noqa: B036 -- nothing may end the sender
                 self._drop_child()
@@ -283,8 +291,9 @@ class Sender:
                     if self._closed:
                         return False
                     message = self._in_hand = self._pending.popleft()
-                line = message.request_line(self.timeout)
-                deadline, timeout = time.monotonic() + self.timeout, self.timeout
+                    timeout = self._timeout  # one limit for this message, whatever %autonotify sets meanwhile
+                line = message.request_line(timeout)
+                deadline = time.monotonic() + timeout
 
                 def send(child: Any) -> Any:
                     with self._changed:
@@ -364,16 +373,19 @@ class Sender:
         self._child = None
 
     def _remember(self, outcome: Outcome, report: bool = False) -> None:
-        self.last_outcome = outcome
-        if outcome.ok:
-            self.sent += 1
-            if report:
-                self._warn(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
-        elif report:
-            self._warn(f"jupyter-helpers: %notify not sent: {outcome.reason}")
-        elif outcome.reason != self._last_failure:
-            self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
-        self._last_failure = None if outcome.ok else outcome.reason
+        """Under the lock: the worker and a full queue (the kernel thread) both report outcomes,
+        and "said once per kind of failure" is a read-modify-write."""
+        with self._changed:
+            self.last_outcome = outcome
+            if outcome.ok:
+                self.sent += 1
+                if report:
+                    self._warn(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
+            elif report:
+                self._warn(f"jupyter-helpers: %notify not sent: {outcome.reason}")
+            elif outcome.reason != self._last_failure:
+                self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
+            self._last_failure = None if outcome.ok else outcome.reason
 
 
 def _first_live(pending: deque[_Message]) -> int:

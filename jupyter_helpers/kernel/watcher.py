@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
@@ -22,6 +23,11 @@ from .capture import DisplayCapture, PrintedTail
 from .inputs import InputWatch
 from .runs import Run, RunBook
 from .settings import AutoNotify
+
+
+class Note(str):
+    """A notice that informs rather than warns: printed under the cell as normal output, not in
+    the error box (stderr) where warnings go."""
 
 
 class RunWatcher:
@@ -43,19 +49,21 @@ class RunWatcher:
         self._busy = False  # the closing thread is preparing or submitting a run's message
         self.live_cannot: str | None = None  # why live messages cannot be sent (the delivery child said)
         self._told_held = False  # the first held message is explained under the next cell
+        self._closing_lock = threading.Lock()  # SIGTERM's thread and atexit may both close: one at a time
         self._configure()
         settings.observe(self._configure)
 
     def _configure(self, change: Any = None) -> None:
-        """Plain attributes for the hooks: a traitlets read costs more than the whole hook should."""
+        """Plain attributes for the hooks: a traitlets read costs more than the whole hook should.
+        Under the lock (the closing thread reads them), and the closing thread looks again: a
+        threshold lowered in a run's first cell moves the crossing it sleeps toward."""
         settings = self.settings
-        self._enabled = settings.enabled
         with self._lock:
+            self._enabled = settings.enabled
             self._book.configure(
                 settings.enabled, settings.after, settings.run_gap, settings.per, settings.live, settings.live_every
             )
-            if change is not None:
-                self._cond.notify_all()  # a new `live` or threshold may bring a wake-up nearer
+            self._cond.notify_all()  # a lowered threshold or a new `live` may bring a wake-up nearer
         if self._sender is not None:
             self._sender.timeout = settings.send_timeout
 
@@ -96,7 +104,8 @@ class RunWatcher:
     def _print_notices(self) -> None:
         notices = self._notices
         while notices:
-            print(notices.popleft(), file=sys.stderr)
+            notice = notices.popleft()
+            print(notice, file=sys.stdout if isinstance(notice, Note) else sys.stderr)
         if self._sender is not None:
             for line in self._sender.take_warnings():
                 print(line, file=sys.stderr)
@@ -168,7 +177,13 @@ class RunWatcher:
     def close(self, hand_off: bool = True) -> None:
         """At kernel exit: send the run in progress and everything waiting, then let the sender
         hand its queue to children that outlive the kernel (nbconvert's last run must arrive).
-        This runs before the sender's own exit hand-off, whatever order they were registered in."""
+        This runs before the sender's own exit hand-off, whatever order they were registered in.
+        SIGTERM's thread and atexit may both call it: the second waits for the first to finish
+        (the kernel must not end while the first hands messages to their children)."""
+        with self._closing_lock:
+            self._close(hand_off)
+
+    def _close(self, hand_off: bool) -> None:
         with self._cond:
             self._book.closing = True
             closer = self._closer
@@ -304,20 +319,23 @@ class RunWatcher:
             if not self._told_held:  # a newcomer's first test is exactly this: say it once
                 self._told_held = True
                 self._notices.append(
-                    f"jupyter-helpers: not sent to your phone, because you are looking at this "
-                    f"notebook: {title}. `%autonotify --when always` sends every message "
-                    "(this note shows once per kernel)"
+                    Note(
+                        f"jupyter-helpers: not sent to your phone, because you are looking at this "
+                        f"notebook: {title}. `%autonotify --when always` sends every message "
+                        "(this note shows once per kernel)"
+                    )
                 )
             return
         self.sender.submit(text, title, self.settings.backend, image=image)
 
-    def input_timer(self, prompt: str) -> Any:
+    def input_timer(self, prompt: str, told: Callable[[float], None]) -> Any:
         """A cell asked for input (kernel/inputs.py): a timer that sends one message quoting the
-        prompt if no answer comes within `input_after` seconds; None when that is off."""
+        prompt if no answer comes within `input_after` seconds, and then calls `told(seconds)`;
+        None when that is off."""
         seconds = self.settings.input_after
         if not self._enabled or seconds <= 0:
             return None
-        timer = threading.Timer(seconds, self._input_waits, (prompt, self._running_cell()))
+        timer = threading.Timer(seconds, self._input_waits, (prompt, self._running_cell(), lambda: told(seconds)))
         timer.daemon = True
         timer.start()
         return timer
@@ -332,9 +350,10 @@ class RunWatcher:
         count = getattr(self.shell, "execution_count", None)
         return count - 1 if isinstance(count, int) else None
 
-    def _input_waits(self, prompt: str, cell: int | None) -> None:
+    def _input_waits(self, prompt: str, cell: int | None, told: Callable[[], None]) -> None:
         from .message import compose_wait
 
+        told()
         try:
             notebook, project = self.place()
             self._deliver(*compose_wait(prompt, cell, notebook, project, _host(), self.settings.excerpt_length))
