@@ -16,7 +16,14 @@ reports medians, so a busy machine slows both sides alike:
    kernel-side sender thread).
 5. A fresh kernel's first message, submit -> at the fake Telegram: its delivery child started by
    the message (as before) vs started when the run crossed the threshold, 1.5 s earlier.
-6. With --instructions (needs valgrind): instructions counted by callgrind, which a busy machine
+6. The memory watch (kernel/memory.py): CPU of its sampling thread while one cell runs for a few
+   seconds (a busy kernel: at most 0.1% of a core is the budget) and while the shell is idle as
+   long (nothing), and its two hooks alone per cell.
+7. A live message: the kernel's CPU per edit (closing thread and sender worker; the warm child
+   does the talking), and the memory a kernel holds with its children `--idle` seconds after its
+   last message and live edit (default 300: the warm child's idle time, so it has left) vs a
+   kernel without the extension that ran the same cell.
+8. With --instructions (needs valgrind): instructions counted by callgrind, which a busy machine
    does not change at all: IPython start, a short cell, and the two hooks alone. These are the
    figures to quote for start-up and per-cell cost; wall and CPU rows on a shared 2-core VM swing
    by +-10 % from run to run.
@@ -37,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -165,12 +173,43 @@ def bench_cells(cells: int) -> tuple[Sample, Sample, float]:
     return without, with_ext, hooks
 
 
+def bench_memory_watch(seconds: float, cells: int) -> dict[str, float]:
+    """The memory watch's thread: CPU per second of a running cell and of idling, on its own CPU
+    clock; its hooks alone, per cell (in the extension loaded by bench_cells)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_helpers.kernel import extension
+
+    shell = InteractiveShell.instance()
+    if "jupyter_helpers" not in shell.extension_manager.loaded:
+        shell.extension_manager.load_extension("jupyter_helpers")
+    watch = extension._memory[id(shell)]
+    result = shell.run_cell("import time; time.sleep(0.3)")  # the thread starts with a cell
+    assert watch._thread is not None and watch._thread.ident is not None
+    clock = time.pthread_getcpuclockid(watch._thread.ident)
+
+    def thread_cpu(action: Callable[[], object]) -> float:
+        before = time.clock_gettime(clock)
+        action()
+        return time.clock_gettime(clock) - before
+
+    busy = thread_cpu(lambda: shell.run_cell(f"time.sleep({seconds})", store_history=False)) / seconds
+    time.sleep(1.0)  # the look under way when the cell ended finishes; then the thread blocks
+    idle = thread_cpu(lambda: time.sleep(seconds)) / seconds
+    hooks = statistics.median(
+        timed(lambda: (watch.pre_run_cell(result.info), watch.post_run_cell(result))) for _ in range(cells * 10)
+    )
+    return {"busy": busy, "idle": idle, "hooks": hooks}
+
+
 CELLS_SCRIPT = """
 import sys
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 shell.config.AutoNotify.after = 1e7  # valgrind slows time 50-fold: no run may reach the threshold
-if sys.argv[1] == "on":
+if sys.argv[1] == "nomemory":
+    shell.config.AutoNotify.memory_warn = 0  # the memory watch's looks come per wall-clock second
+if sys.argv[1] != "off":
     shell.extension_manager.load_extension("jupyter_helpers")
 for _ in range(int(sys.argv[2])):
     shell.run_cell("x = 1", store_history=False)
@@ -185,6 +224,21 @@ watcher = next(cb.__self__ for cb in shell.events.callbacks["post_run_cell"]
                if hasattr(getattr(cb, "__self__", None), "sender"))
 result = shell.run_cell("pass")
 pre, post, info = watcher.pre_run_cell, watcher.post_run_cell, result.info
+for _ in range(int(sys.argv[1])):
+    pre(info)
+    post(result)
+"""
+
+MEMORY_HOOKS_SCRIPT = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.config.AutoNotify.after = 1e7
+shell.extension_manager.load_extension("jupyter_helpers")
+from jupyter_helpers.kernel import extension
+watch = extension._memory[id(shell)]
+result = shell.run_cell("pass")
+pre, post, info = watch.pre_run_cell, watch.post_run_cell, result.info
 for _ in range(int(sys.argv[1])):
     pre(info)
     post(result)
@@ -222,6 +276,8 @@ def bench_instructions() -> dict[str, float]:
         "cell_off": per_repeat(cells("off"), 200, 3200),
         "cell_on": per_repeat(cells("on"), 200, 3200),
         "hooks": per_repeat(lambda count: [sys.executable, "-c", HOOKS_SCRIPT, str(count)], 0, 10000),
+        "cell_nomemory": per_repeat(cells("nomemory"), 200, 3200),
+        "memory_hooks": per_repeat(lambda count: [sys.executable, "-c", MEMORY_HOOKS_SCRIPT, str(count)], 0, 10000),
     }
 
 
@@ -235,6 +291,9 @@ def print_instructions(counts: dict[str, float]) -> None:
     extra = counts["cell_on"] - counts["cell_off"]
     print(f"{'short cell: extension minus none, per cell':56} {'':>14} {extra:16,.0f}")
     print(f"{'both hooks alone, per cell':56} {'':>14} {counts['hooks']:16,.0f}")
+    watch = counts["cell_on"] - counts["cell_nomemory"]
+    print(f"{'short cell: memory watch on minus off, per cell':56} {'':>14} {watch:16,.0f}")
+    print(f"{'memory hooks alone, per cell':56} {'':>14} {counts['memory_hooks']:16,.0f}")
 
 
 def the_watcher(shell) -> object:
@@ -276,10 +335,11 @@ def serve_fake_telegram(workdir: Path) -> None:
     from support.fake_telegram import FakeTelegram
 
     class Announcing(FakeTelegram):
-        def record(self, path: str, fields: dict) -> None:
-            super().record(path, fields)
+        def record(self, path: str, fields: dict) -> int:
+            message_id = super().record(path, fields)
             sys.stdout.write("message\n")
             sys.stdout.flush()
+            return message_id
 
     with Announcing(workdir) as fake:
         print(" ".join(f"{name}={value}" for name, value in fake.env().items()), flush=True)
@@ -368,6 +428,93 @@ def bench_delivery(sends: int) -> dict[str, float]:
     }
 
 
+def bench_edits(edits: int) -> float:
+    """Kernel CPU (every thread of this process: the closing thread composing the text, the
+    sender's worker writing the request and reading the reply) per edit of a live message, the
+    warm child and the fake Bot API (a process of its own) doing the rest."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_helpers.kernel.runs import Run
+
+    fake = FakeTelegramProcess(Path(os.environ["HOME"]))
+    os.environ.update(fake.env)
+    try:
+        shell = InteractiveShell.instance()
+        shell.extension_manager.load_extension("jupyter_helpers")
+        watcher: Any = the_watcher(shell)
+        run = Run(time.perf_counter())
+        run.running = True
+        watcher._live(run)  # the silent send: the warm child starts here
+        assert watcher.sender.wait_idle(60) and run.live is not None and run.live.id is not None
+
+        def edit() -> None:
+            run.cells += 1  # a new text every time: every look is an edit
+            watcher._live(run)
+            assert watcher.sender.wait_idle(60)
+
+        for _ in range(5):
+            edit()
+        before = time.process_time()
+        for _ in range(edits):
+            edit()
+        cpu = (time.process_time() - before) / edits
+        assert run.live.text is not None and run.live.text.startswith("⏳")
+        watcher.close(hand_off=False)
+    finally:
+        fake.stop()
+    return cpu
+
+
+def rss_with_children(pid: int) -> int:
+    """Bytes of resident memory of `pid` and all its descendants."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) * 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def bench_idle_rss(idle: float) -> tuple[int, int]:
+    """A kernel's RSS plus its children's `idle` seconds (+ margin) after its last message and
+    live edit: one with an empty profile vs one with the extension, both having run the same
+    long cell (which, with the extension, sent a live message, edits and the final message)."""
+    from jupyter_client.manager import start_new_kernel
+
+    os.environ["JUPYTER_HELPERS_SENDER_IDLE"] = str(idle)
+    config = Path(os.environ["IPYTHONDIR"]) / "profile_bench" / "ipython_kernel_config.py"
+    config.write_text("c.AutoNotify.after = 1\nc.AutoNotify.live = 1\nc.AutoNotify.live_every = 1\n")
+    fake = FakeTelegramProcess(Path(os.environ["HOME"]))
+    os.environ.update(fake.env)
+    kernels = []
+    try:
+        for profile in ("plain", "bench"):
+            manager, client = start_new_kernel(
+                kernel_name="python3", extra_arguments=[f"--profile={profile}"], stderr=subprocess.DEVNULL
+            )
+            kernels.append((manager, client))
+            code = "import time\nfor i in range(8):\n    print(f'step {i}')\n    time.sleep(0.5)"
+            client.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
+            if profile == "bench":  # it sent its live message and its final one (edits are not counted)
+                fake.arrival(lambda: None)
+                fake.arrival(lambda: None)
+        time.sleep(idle + 15)  # the warm child leaves `idle` s after the last message (it polls every 5 s)
+        return tuple(rss_with_children(manager.provisioner.process.pid) for manager, _ in kernels)  # type: ignore[return-value]
+    finally:
+        for manager, client in kernels:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+        fake.stop()
+        config.unlink()
+        os.environ.pop("JUPYTER_HELPERS_SENDER_IDLE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="IPython starts per variant (default 20)")
@@ -375,10 +522,21 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=2000, help="short cells per variant (default 2000)")
     parser.add_argument("--sends", type=int, default=15, help="messages per delivery variant (default 15)")
     parser.add_argument(
+        "--memory-seconds", type=float, default=10.0, help="seconds of a running cell and of idling (default 10)"
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="count instructions with valgrind instead (steady on a busy machine; ~5 min)",
     )
+    parser.add_argument("--edits", type=int, default=30, help="live message edits measured (default 30)")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=300.0,
+        help="the warm child's idle time for the memory row (default 300 s, as users get; the row waits that long)",
+    )
+    parser.add_argument("--live-only", action="store_true", help="only the live message rows (edit cost, memory)")
     parser.add_argument("--serve-fake-telegram", metavar="DIR", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_telegram:
@@ -387,10 +545,13 @@ def main() -> None:
     isolate(home)
     if args.instructions:
         return print_instructions(bench_instructions())
+    if args.live_only:
+        return print_live_rows(args.edits, args.idle)
 
     plain, installed = bench_ipython_start(args.runs)
     kernel_plain, kernel_installed = bench_kernel_start(args.kernels)
     without, with_ext, hooks = bench_cells(args.cells)
+    memory = bench_memory_watch(args.memory_seconds, args.cells)
     delivery = bench_delivery(args.sends)
     print(f"{'measure (medians, interleaved)':56} {'baseline':>12} {'jupyter-helpers':>16} {'ratio':>8}")
     rows = [
@@ -409,6 +570,18 @@ def main() -> None:
         print(f"{label:56} {base * 1e3:10.3f}ms {ours * 1e3:14.3f}ms {ours / base:8.3f}")
     print(f"{'short cell CPU: extension minus none':56} {'':>12} {(with_ext[1] - without[1]) * 1e6:14.2f}µs")
     print(f"{'both hooks alone, per short cell (wall)':56} {'':>12} {hooks * 1e6:14.2f}µs")
+    print(f"{'memory hooks alone, per short cell (wall)':56} {'':>12} {memory['hooks'] * 1e6:14.2f}µs")
+    print(f"{'memory sampling while a cell runs, share of a core':56} {'0.1000%':>12} {memory['busy']:15.4%}")
+    print(f"{'memory sampling while idle, share of a core':56} {'0':>12} {memory['idle']:15.4%}")
+    print_live_rows(args.edits, args.idle)
+
+
+def print_live_rows(edits: int, idle: float) -> None:
+    edit_cpu = bench_edits(edits)
+    plain_rss, ours_rss = bench_idle_rss(idle)
+    print(f"{'kernel CPU per live message edit (limit 1 ms)':56} {'':>12} {edit_cpu * 1e3:14.3f}ms")
+    label = f"kernel+children RSS {idle:g} s after the last message"
+    print(f"{label:56} {plain_rss / 1e6:10.1f}MB {ours_rss / 1e6:14.1f}MB {ours_rss / plain_rss:8.3f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2-core machines: above 2, wall times are noisy)")
 
 

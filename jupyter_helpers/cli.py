@@ -13,10 +13,10 @@ from .common.errors import UserError
 from .common.version import __version__
 
 if TYPE_CHECKING:
-    from .installer.changes import Outcome
+    from .installer.changes import FileOutcome
 
 
-def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
+def _print_outcomes(outcomes: list[FileOutcome], dry_run: bool = False) -> None:
     from .installer.changes import WRITES, Action
 
     words = {
@@ -151,7 +151,7 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
 
 def activitywatch_settings() -> tuple[str, str | None]:
     """Where the report reads: where the Jupyter server's heartbeats go."""
-    from .installer.settings import ConfigUnreadable, activitywatch_server
+    from .installer.effective_config import ConfigUnreadable, activitywatch_server
 
     try:
         return activitywatch_server()

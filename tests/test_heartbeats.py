@@ -24,7 +24,7 @@ from jupyter_helpers.server.heartbeats import Documents, Heartbeats
 from jupyter_helpers.server.presence import Report
 
 from support.aw_server import ActivityWatch
-from support.jupyter_server import in_process_config
+from support.jupyter_server import in_process_config, open_session, start_extensions
 from support.processes import free_port
 
 BUCKET = bucket_id(socket.gethostname())
@@ -64,20 +64,6 @@ def documents(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         (jp_root_dir / name).write_text(json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
     (jp_root_dir / "alpha" / "train.py").write_text("print(1)\n")
     (jp_root_dir / "beta" / "notes.md").write_text("# notes\n")
-
-
-async def start(app) -> None:
-    await app.extension_manager.start_all_extensions()
-
-
-async def open_session(jp_fetch, path: str) -> str:
-    response = await jp_fetch(
-        "api",
-        "sessions",
-        method="POST",
-        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
-    )
-    return json.loads(response.body)["kernel"]["id"]
 
 
 class Page:
@@ -125,7 +111,7 @@ async def settle() -> None:
 
 
 async def test_time_per_document_reaches_the_editor_bucket(jp_fetch, jp_serverapp, jp_root_dir, aw) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     await open_session(jp_fetch, "alpha/a.ipynb")
     page = Page(jp_fetch, "pLabPage001")
     await page.use("alpha/a.ipynb", 3)
@@ -159,7 +145,7 @@ async def test_time_per_document_reaches_the_editor_bucket(jp_fetch, jp_serverap
 async def test_made_up_paths_hidden_pages_and_other_users_add_nothing(
     jp_fetch, jp_serverapp, aw, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     page = Page(jp_fetch, "pOddPages01")
     await page.use("../../etc/passwd", 1)
     await page.use("alpha/missing.py", 1)
@@ -173,7 +159,7 @@ async def test_made_up_paths_hidden_pages_and_other_users_add_nothing(
 
 
 async def test_closing_the_page_ends_its_time_at_once(jp_fetch, jp_serverapp, aw) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     page = Page(jp_fetch, "pClosing001")
     await page.use("alpha/train.py", 1.5)
     await page.report("alpha/train.py", focused=False, visible=False, closing=True)
@@ -190,7 +176,7 @@ async def test_aw_server_down_then_up_loses_nothing_and_says_so_once(
     jp_fetch, jp_serverapp, jp_server_config, down_url, tmp_path, caplog
 ) -> None:
     jp_serverapp.config.ActivityWatch.url = down_url  # nothing listens there yet
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     page = Page(jp_fetch, "pDownUp0001")
     started = time.time()
     await page.use("alpha/train.py", 4)  # ~13 tries fail meanwhile (backoff)
@@ -232,7 +218,7 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
     try:
         jp_serverapp.config.ActivityWatch.url = f"http://127.0.0.1:{port}"
         jp_serverapp.config.ActivityWatch.api_key = "k3y-for-tests"
-        await start(jp_serverapp)
+        await start_extensions(jp_serverapp)
         await Page(jp_fetch, "pApiKey0001").use("alpha/train.py", 1)
         await settle()
     finally:
@@ -266,7 +252,7 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
 )
 async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog, setting, value, message) -> None:
     setattr(jp_serverapp.config.ActivityWatch, setting, value)
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     lines = [r.getMessage() for r in caplog.records if "ActivityWatch" in r.getMessage()]
     assert lines == [f"jupyter-helpers: ActivityWatch heartbeats are off: {message}"]
     assert "secret" not in caplog.text  # a key is never echoed
@@ -274,7 +260,7 @@ async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog,
 
 async def test_heartbeats_can_be_switched_off(jp_fetch, jp_serverapp, aw) -> None:
     jp_serverapp.config.ActivityWatch.heartbeats = False
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     await Page(jp_fetch, "pSwitchOff1").use("alpha/train.py", 1)
     await settle()
     assert BUCKET not in aw.call("GET", "buckets/")
@@ -310,7 +296,7 @@ async def test_after_uninstall_nothing_reaches_activitywatch_and_pages_get_no_pr
 ) -> None:
     """Issue 24: heartbeats went on after `uninstall`. Only window titles stay (the server's log
     line says so: tests/test_kernel_deaths.py, with a server of its own)."""
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     await open_session(jp_fetch, "alpha/a.ipynb")
     with pytest.raises(HTTPClientError) as refused:
         await Page(jp_fetch, "pLabPage001").report("alpha/a.ipynb")

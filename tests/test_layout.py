@@ -23,7 +23,7 @@ OURS = "jupyter_helpers"
 RULES: dict[str, tuple[set[str], set[str]]] = {
     "common": ({"common"}, set()),
     "kernel": ({"common", "kernel"}, {"IPython", "traitlets"}),
-    "delivery": ({"common", "delivery"}, {"ntfy", "telegram_send", "ruamel"}),
+    "delivery": ({"common", "delivery"}, {"ntfy", "telegram_send", "telegram", "ruamel"}),
     "server": ({"common", "server"}, {"jupyter_server", "tornado", "jinja2", "markupsafe", "traitlets"}),
     "installer": ({"common", "installer"}, {"jupyter_core", "traitlets"}),
     "activitywatch": ({"common", "activitywatch"}, set()),
@@ -138,4 +138,4 @@ def test_the_graph_sees_lazy_and_relative_imports() -> None:
     found = graph()
     assert "jupyter_helpers.kernel.extension" in found["jupyter_helpers"]  # lazy, relative
     assert "jupyter_helpers.common.sender" in found["jupyter_helpers.kernel.extension"]  # lazy, two levels up
-    assert "jupyter_core.paths" in found["jupyter_helpers.installer.settings"]  # lazy, absolute
+    assert "jupyter_core.paths" in found["jupyter_helpers.installer.effective_config"]  # lazy, absolute

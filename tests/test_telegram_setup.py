@@ -21,7 +21,7 @@ import pytest
 
 from jupyter_helpers.installer.telegram import carries_code, set_ini_keys
 
-from conftest import BIN, TOKEN, run_cli
+from conftest import BIN, TOKEN, cli, run_cli
 from support.fake_telegram import WEBHOOK_CONFLICT, read_start_code, start_code
 from support.processes import free_port
 
@@ -33,7 +33,7 @@ def ini(home: Path, telegram) -> Path:
     """No telegram.ini yet (the `telegram` fixture wrote one: a newcomer has none)."""
     path = home / ".config" / "ntfy" / "telegram.ini"
     path.unlink()
-    run_cli("install")
+    cli("install")
     return path
 
 
@@ -186,7 +186,7 @@ def test_a_hard_linked_file_stays_linked(ini: Path, telegram, home: Path) -> Non
 
 def test_a_rejected_token_is_one_line_and_writes_nothing(ini: Path, telegram) -> None:
     telegram.mode = "unauthorized"
-    done = run_cli("telegram", "--token", OTHER_TOKEN, check=False)
+    done = cli("telegram", "--token", OTHER_TOKEN, check=False)
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr == (
         "jupyter-helpers: error: Telegram rejected the bot token (getMe: HTTP 401); copy it again from @BotFather\n"
@@ -212,7 +212,7 @@ def test_no_network_is_one_line(ini: Path, telegram, monkeypatch: pytest.MonkeyP
     closed = f"http://127.0.0.1:{free_port()}"
     monkeypatch.setenv("HTTPS_PROXY", closed)
     monkeypatch.setenv("https_proxy", closed)
-    done = run_cli("telegram", "--token", TOKEN, check=False)
+    done = cli("telegram", "--token", TOKEN, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert done.stderr.startswith("jupyter-helpers: error: cannot reach api.telegram.org (")
     assert TOKEN not in done.stderr and not ini.exists()
@@ -220,7 +220,7 @@ def test_no_network_is_one_line(ini: Path, telegram, monkeypatch: pytest.MonkeyP
 
 @pytest.mark.parametrize("token, wait", [("not-a-token", "5"), (TOKEN, "0"), (TOKEN, "nan")])
 def test_bad_arguments_are_one_line(ini: Path, telegram, token: str, wait: str) -> None:
-    done = run_cli("telegram", "--token", token, "--wait", wait, check=False)
+    done = cli("telegram", "--token", token, "--wait", wait, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
     assert not ini.exists() and telegram.messages == []
 
@@ -290,7 +290,7 @@ def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegr
     content, expected = BAD_FILES[case]
     ini.parent.mkdir(parents=True, exist_ok=True)
     ini.write_bytes(content)
-    done = run_cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
+    done = cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
     assert done.stderr.startswith("jupyter-helpers: error: ") and expected.format(ini=ini) in done.stderr, done.stderr
     assert ini.read_bytes() == content and telegram.calls == []
@@ -310,7 +310,7 @@ def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(in
         ini.write_text("[telegram]\nchat_id = 1\n")
         ini.chmod(0o400)
     try:
-        done = run_cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
+        done = cli("telegram", "--token", TOKEN, "--wait", "2", check=False)
     finally:
         ini.parent.chmod(0o755)
     assert done.returncode == 2 and done.stdout == "" and done.stderr.count("\n") == 1, done
@@ -379,7 +379,7 @@ def test_token_dash_reads_it_from_standard_input_and_keeps_it_out_of_ps(ini: Pat
 
 def test_a_webhook_on_the_bot_is_named_with_telegrams_own_words(ini: Path, telegram) -> None:
     telegram.mode = "webhook"
-    done = run_cli("telegram", "--token", TOKEN, check=False)
+    done = cli("telegram", "--token", TOKEN, check=False)
     assert done.returncode == 2 and done.stderr == (
         f"jupyter-helpers: error: Telegram answered getUpdates with HTTP 409: {WEBHOOK_CONFLICT}\n"
     )

@@ -26,12 +26,12 @@ SECTION = "AutoNotify"
 # IPython reads ipython_config first, then the app's own file (a kernel's: ipython_kernel_config).
 CONFIG_NAMES = ("ipython_config", "ipython_kernel_config")
 
-SECONDS, COUNT, CHOICE, FLAG, TEXT = "seconds", "count", "choice", "flag", "text"
+SECONDS, COUNT, CHOICE, FLAG, TEXT, FRACTION = "seconds", "count", "choice", "flag", "text", "fraction"
 
 
 class Setting(NamedTuple):
-    """One `c.AutoNotify.<name>`: its kind (SECONDS, COUNT, CHOICE, FLAG, TEXT), its default, and
-    for SECONDS and COUNT the range, for CHOICE the values."""
+    """One `c.AutoNotify.<name>`: its kind (SECONDS, COUNT, CHOICE, FLAG, TEXT, FRACTION), its
+    default, and for SECONDS, COUNT and FRACTION the range, for CHOICE the values."""
 
     name: str
     kind: str
@@ -47,6 +47,8 @@ class Setting(NamedTuple):
             return f"a number of seconds from {self.low:g} to {self.high:g}"
         if self.kind == COUNT:
             return f"a whole number from {self.low:g} to {self.high:g}"
+        if self.kind == FRACTION:
+            return f"a fraction from {self.low:g} to {self.high:g} (0 turns it off)"
         if self.kind == CHOICE:
             return "one of " + ", ".join(repr(choice) for choice in self.choices)
         return "True or False" if self.kind == FLAG else "a string"
@@ -54,10 +56,10 @@ class Setting(NamedTuple):
     def usable(self, value: Any) -> tuple[bool, Any]:
         """(True, the value to use) or (False, None). Choices are caseless; 0 and 1 count as a flag
         (as traitlets' Bool takes them)."""
-        if self.kind in (SECONDS, COUNT):
-            if isinstance(value, bool) or not isinstance(value, (int, float) if self.kind == SECONDS else int):
+        if self.kind in (SECONDS, COUNT, FRACTION):
+            if isinstance(value, bool) or not isinstance(value, int if self.kind == COUNT else (int, float)):
                 return False, None
-            number = float(value) if self.kind == SECONDS else value
+            number = value if self.kind == COUNT else float(value)
             return math.isfinite(number) and self.low <= number <= self.high, number
         if self.kind == CHOICE:
             found = isinstance(value, str) and value.lower() in self.choices
@@ -136,9 +138,53 @@ SETTINGS = (
     Setting("message", TEXT, "", "Text added to every notification (e.g. what to do next)."),
     Setting("backend", TEXT, "", "ntfy backend to use ('' = the backends in ntfy.yml, else telegram)."),
     Setting("send_timeout", SECONDS, 30.0, "Seconds a send may take before it is abandoned.", 1, 3600),
+    Setting(
+        "live",
+        SECONDS,
+        300.0,
+        "Seconds into a run after which it gets one silent live message on Telegram, edited in place "
+        "while it runs (0: never).",
+        0,
+        AFTER_MAX,
+    ),
+    Setting(
+        "live_every",
+        SECONDS,
+        60.0,
+        "Seconds between looks at the live message (it is edited only when its text changed).",
+        1,
+        3600,
+    ),
     Setting("excerpt_length", COUNT, 200, "Characters of the run's last result shown in a notification.", 0, 4096),
+    Setting(
+        "memory_warn",
+        FRACTION,
+        0.9,
+        "One message per run whose memory use passes this fraction of what the kernel may use "
+        "(its memory cgroup's limit, else the machine's memory); 0 turns it off.",
+        0,
+        0.99,  # a level of memory use: at 100% the OOM killer has acted already
+    ),
+    Setting(
+        "memory_interrupt",
+        FRACTION,
+        0.0,
+        "Interrupt the running cell (KeyboardInterrupt, as the Interrupt button) when memory use "
+        "passes this fraction, so the OOM killer does not end the kernel and its variables; "
+        "0 (the default) turns it off; when set, above memory_warn.",
+        0,
+        0.99,
+    ),
 )
 BY_NAME = {setting.name: setting for setting in SETTINGS}
+
+
+def memory_interrupt_problem(warn: float, interrupt: float) -> str | None:
+    """An interrupt at or below the warning would come before it: the line saying it is off
+    (kernels then use 0), or None when the pair is usable."""
+    if interrupt and interrupt <= warn:
+        return f"c.{SECTION}.memory_interrupt = {interrupt!r} is not above memory_warn ({warn!r}); using 0.0 (off)"
+    return None
 
 
 def config_folders(profile_dir: Path) -> list[Path]:

@@ -15,7 +15,7 @@ from ..common import installation, paths
 from ..common.errors import UserError
 from ..common.files import write_error
 from ..common.resources import resource_path
-from .changes import ChangeSet, FileChange, Outcome
+from .changes import ChangeSet, FileChange, FileOutcome
 
 SERVER_EXTENSION_CONFIG = {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
 # What `ipython --profile NAME` can live with as a folder name inside the IPython directory
@@ -83,7 +83,7 @@ def recognise(path: Path, data: bytes) -> bool:
     return path.name == paths.SERVER_EXTENSION_FILE_NAME and data == server_extension_content()
 
 
-def install(profile: str, dry_run: bool = False) -> list[Outcome]:
+def install(profile: str, dry_run: bool = False) -> list[FileOutcome]:
     check_profile(profile)
     mine, shared = change_set(profile), server_change_set()
     if dry_run:
@@ -94,12 +94,12 @@ def install(profile: str, dry_run: bool = False) -> list[Outcome]:
     )
 
 
-def uninstall(profile: str) -> list[Outcome]:
+def uninstall(profile: str) -> list[FileOutcome]:
     check_profile(profile)
     user = str(paths.profile_dir(profile))
     shared = server_change_set()
 
-    def leave_shared(outcomes: list[Outcome]) -> list[Outcome]:
+    def leave_shared(outcomes: list[FileOutcome]) -> list[FileOutcome]:
         if not outcomes and user not in shared.users():
             return []  # this profile never had it: another profile's extension stays untouched
         return shared.revert(recognise, [change.path for change in server_changes()], user=user)

@@ -20,7 +20,7 @@ from ..common import autonotify, hub, installation, paths
 from ..common.child import CHILD_MODULE
 from ..common.files import BadJson, dig, load_json
 from . import environment, install
-from .settings import (
+from .effective_config import (
     ConfigUnreadable,
     lazy,
     load_traitlets_config,
@@ -311,6 +311,32 @@ def check_kernel_watch() -> Check:
     )
 
 
+def check_memory(profile: str) -> Check:
+    """The memory limit kernels started from here will see (common/memory.py reads it as their
+    memory watch does) and the profile's two levels as kernels take them (a bad value is
+    check_settings' line; an interrupt not above the warning is this one's)."""
+    from ..common.autonotify import memory_interrupt_problem
+    from ..common.memory import find_source
+    from .sysroot import root
+
+    values = autonotify_settings(profile).values
+    warn, interrupt = values["memory_warn"], values["memory_interrupt"]
+    problem = memory_interrupt_problem(warn, interrupt)
+    if problem:
+        return Check(False, f"{problem}; raise it above memory_warn, or set it to 0")
+    source, unreadable = find_source("self", root())
+    found = (
+        "no memory figures on this system" if source is None else f"kernels started from here see {source.describe()}"
+    )
+    if unreadable:
+        found += f" ({unreadable})"
+    warns = f"a 🧠 message at {warn:.0%}" if warn else "no 🧠 message"
+    interrupts = f"the cell interrupted at {interrupt:.0%}" if interrupt else "no interrupt before the OOM killer"
+    return Check(
+        True, f"memory: {found}; {warns} (c.AutoNotify.memory_warn), {interrupts} (c.AutoNotify.memory_interrupt)"
+    )
+
+
 def checks(profile: str) -> list[Callable[[], Check | list[Check]]]:
     from ..common import projects
     from . import heartbeat_status, wsl
@@ -322,6 +348,7 @@ def checks(profile: str) -> list[Callable[[], Check | list[Check]]]:
         lambda: check_settings(profile),
         check_server_extension,
         check_kernel_watch,
+        lambda: check_memory(profile),
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),
         lambda: Check(*heartbeat_status.check_heartbeats()) if installation.where_installed() else [],

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .memory import MemoryWatch
 from .settings import AutoNotify
 from .watcher import RunWatcher
 
 _active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings and sender
 _unwatch: dict[int, Any] = {}  # per shell: undoes stopping.watch
+_memory: dict[int, MemoryWatch] = {}  # per shell
 
 
 def _sender_factory(shell: Any, settings: AutoNotify) -> Callable[[], Any]:
@@ -72,9 +75,13 @@ def load(shell: Any) -> None:
     settings = AutoNotify(parent=shell)
     watcher = RunWatcher(shell, settings, _sender_factory(shell, settings), _launch())
     watcher.capture.attach(shell)
+    watcher.printed.attach(sys.stdout)
     watcher.inputs.attach(shell, watcher.input_timer)
     shell.events.register("pre_run_cell", watcher.pre_run_cell)
     shell.events.register("post_run_cell", watcher.post_run_cell)
+    memory = _memory[id(shell)] = MemoryWatch(watcher)
+    shell.events.register("pre_run_cell", memory.pre_run_cell)
+    shell.events.register("post_run_cell", memory.post_run_cell)
     for name in ("autonotify", "notify"):
         shell.register_magic_function(_Magic(watcher, name), "line", name)
     shell.configurables.append(settings)  # %config AutoNotify.after = 300 works too
@@ -91,7 +98,12 @@ def unload(shell: Any) -> None:
         return
     shell.events.unregister("pre_run_cell", watcher.pre_run_cell)
     shell.events.unregister("post_run_cell", watcher.post_run_cell)
+    memory = _memory.pop(id(shell))
+    shell.events.unregister("pre_run_cell", memory.pre_run_cell)
+    shell.events.unregister("post_run_cell", memory.post_run_cell)
+    memory.close()
     watcher.capture.detach()
+    watcher.printed.detach()
     watcher.inputs.detach()
     if watcher.settings in shell.configurables:
         shell.configurables.remove(watcher.settings)

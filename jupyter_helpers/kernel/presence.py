@@ -14,14 +14,15 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..common.presence import Verdict, decide, presence_file, read_presence
 
 
-def own_presence_file() -> Path | None:
-    """This kernel's presence file, if a Jupyter server started it (ipykernel with a connection
-    file named kernel-<uuid>.json); None in terminal IPython or an unusual launcher."""
+def own_kernel() -> tuple[Path, str] | None:
+    """(runtime dir, kernel id) when a Jupyter server started this kernel (ipykernel with a
+    connection file named kernel-<id>.json); None in terminal IPython or an unusual launcher."""
     connect = sys.modules.get("ipykernel.connect")
     if connect is None:  # not running in ipykernel: do not import it just to find out
         return None
@@ -32,15 +33,24 @@ def own_presence_file() -> Path | None:
     name = connection_file.name
     if not (name.startswith("kernel-") and name.endswith(".json")):
         return None
+    return connection_file.parent, name[len("kernel-") : -len(".json")]
+
+
+def own_kernel_file(make: Callable[[Path, str], Path] = presence_file) -> Path | None:
+    """This kernel's presence file (or, with `make`, another file kept per kernel beside the
+    connection file, such as its memory peak), if a Jupyter server started it."""
+    kernel = own_kernel()
+    if kernel is None:
+        return None
     try:
-        return presence_file(connection_file.parent, name[len("kernel-") : -len(".json")])
+        return make(*kernel)
     except ValueError:
         return None
 
 
 def current_verdict(present_for: float, now: float | None = None) -> Verdict:
     """What this kernel knows right now (reads one small file)."""
-    path = own_presence_file()
+    path = own_kernel_file()
     if path is None:
         return Verdict(False, "kernel not started by a Jupyter server: phone messages sent")
     return decide(read_presence(path), time.time() if now is None else now, present_for)

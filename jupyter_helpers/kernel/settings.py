@@ -12,10 +12,20 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from traitlets import Bool, CaselessStrEnum, Float, Int, TraitType, Unicode
+from traitlets import Bool, CaselessStrEnum, Float, Int, TraitType, Unicode, observe
 from traitlets.config import Configurable
 
-from ..common.autonotify import CHOICE, COUNT, FLAG, SECONDS, SETTINGS, TEXT, Setting
+from ..common.autonotify import (
+    CHOICE,
+    COUNT,
+    FLAG,
+    FRACTION,
+    SECONDS,
+    SETTINGS,
+    TEXT,
+    Setting,
+    memory_interrupt_problem,
+)
 
 
 class _Checked:
@@ -35,7 +45,14 @@ class _Checked:
 # shows in `%config AutoNotify`; `_Checked` replaces its validation.
 _KINDS: dict[str, type[TraitType]] = {
     kind: type(base.__name__, (_Checked, base), {})
-    for kind, base in ((SECONDS, Float), (COUNT, Int), (CHOICE, CaselessStrEnum), (FLAG, Bool), (TEXT, Unicode))
+    for kind, base in (
+        (SECONDS, Float),
+        (COUNT, Int),
+        (CHOICE, CaselessStrEnum),
+        (FLAG, Bool),
+        (TEXT, Unicode),
+        (FRACTION, Float),
+    )
 }
 
 
@@ -63,3 +80,12 @@ class AutoNotify(Configurable):
     def __init__(self, **kwargs: Any) -> None:
         self.notices: deque[str] = deque()  # filled while config loads, so before super().__init__
         super().__init__(**kwargs)
+
+    @observe("memory_warn", "memory_interrupt")
+    def _memory_levels(self, change: Any) -> None:
+        """The pair rule (common/autonotify.py), once config has loaded and after every change:
+        both values are final then, in whatever order the file gave them."""
+        problem = memory_interrupt_problem(self.memory_warn, self.memory_interrupt)
+        if problem:
+            self.notices.append(f"jupyter-helpers: {problem}")
+            self.set_trait("memory_interrupt", 0.0)

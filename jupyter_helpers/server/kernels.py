@@ -31,9 +31,11 @@ from traitlets.config import Configurable
 from traitlets.config import loader as config_loaders
 
 from ..common import autonotify, paths
+from ..common.memory import Reading, amount, oom_counter, oom_kills, peak_file, take_peak
 from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
 from ..common.text import TELEGRAM_LIMIT, clean, clean_name, headline, human_duration
+from .live import end_live_message
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SETTINGS_KEY = "jupyter_helpers_kernel_watch"
@@ -41,7 +43,6 @@ SETTINGS_KEY = "jupyter_helpers_kernel_watch"
 # crash loop while Jupyter restarts it (jupyter_client's stable_start_time is 10 s): logged only.
 AGAIN_WITHIN = 10.0
 _DELIMITER = b"<IDS|MSG>"
-CGROUPS = Path("/sys/fs/cgroup")
 
 
 class KernelWatch(Configurable):
@@ -57,9 +58,10 @@ class KernelWatch(Configurable):
     ).tag(config=True)
 
 
-def cause(returncode: int | None, out_of_memory: bool) -> str | None:
+def cause(returncode: int | None, out_of_memory: bool, peak: Reading | None = None) -> str | None:
     """How the kernel ended, in words; None for exit code 0 (the kernel ended itself on purpose,
-    e.g. `exit()` in a cell)."""
+    e.g. `exit()` in a cell). A SIGKILL says the peak memory the kernel saw, when it recorded one
+    (kernel/memory.py): `SIGKILL: out of memory; peak 7.0 GB of 7.1 GB`."""
     if returncode is None:
         return "exit status unknown"
     if returncode == 0:
@@ -71,7 +73,8 @@ def cause(returncode: int | None, out_of_memory: bool) -> str | None:
     except ValueError:
         name = f"signal {-returncode}"
     if -returncode == signal.SIGKILL:
-        return f"{name}: out of memory" + ("" if out_of_memory else "?")
+        peak_seen = f"; peak {amount(peak)}" if peak is not None else ""
+        return f"{name}: out of memory" + ("" if out_of_memory else "?") + peak_seen
     return name
 
 
@@ -103,41 +106,6 @@ def compose_death(death: Death) -> tuple[str, str]:
     head = headline(death.notebook, death.project, f"kernel {what_happened(death)}")
     text = f"💀 {head}\nJupyter restarts it; its variables are gone.\nHost: {death.host}"
     return clean(text, TELEGRAM_LIMIT), clean(head, 256)
-
-
-def oom_counter(pid: int) -> Path | None:
-    """The file counting OOM kills in the process's memory cgroup (its `oom_kill` line): cgroup
-    v2's `memory.events`, or v1's `memory.oom_control` on machines that still use v1 for memory."""
-    try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        relative = path.lstrip("/")
-        if "memory" in controllers.split(","):
-            candidate = CGROUPS / "memory" / relative / "memory.oom_control"
-        elif controllers == "":
-            candidate = CGROUPS / relative / "memory.events"
-        else:
-            continue
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def oom_kills(counter: Path | None) -> int | None:
-    """The cgroup's `oom_kill` count, or None when it cannot be read."""
-    if counter is None:
-        return None
-    try:
-        for line in counter.read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-    except (OSError, ValueError):
-        return None
-    return None
 
 
 @dataclass
@@ -244,6 +212,10 @@ class KernelWatcher:
         process = getattr(watched.manager.provisioner, "process", None)
         returncode = process.poll() if process is not None else None
         kills = oom_kills(watched.oom_counter)
+        try:
+            peak = take_peak(peak_file(self.folder, kernel_id))
+        except ValueError:  # not a kernel id that names a file
+            peak = None
         out_of_memory = kills is not None and watched.oom_baseline is not None and kills > watched.oom_baseline
         busy = None if watched.busy_since is None else time.monotonic() - watched.busy_since
         # jupyter_server's own view (it follows IOPub too, from earlier on): busy, since when unknown
@@ -253,10 +225,11 @@ class KernelWatcher:
         watched.last_death, watched.ran = now, False
         watched.busy_since = watched.cell = None
         task = asyncio.ensure_future(
-            self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again)
+            self.report(kernel_id, cause(returncode, out_of_memory, peak), busy, busy_seen, cell, again)
         )
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+        end_live_message(self.folder, kernel_id, self._sender, self.log, after=task)
 
     async def report(
         self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool, cell: int | None, again: bool

@@ -12,6 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from support.processes import free_port, stop_process
+from support.slow import starts_a_process
 
 BIN = Path(sys.executable).parent
 TOKEN = "test-token"
@@ -43,6 +44,25 @@ def in_process_config(**sections: dict) -> dict:
         **sections,
         "ActivityWatch": {"heartbeats": False, **sections.get("ActivityWatch", {})},
     }
+
+
+async def start_extensions(app) -> None:
+    """The extensions' start hooks for a server in the test process, which a server runs once its
+    event loop turns."""
+    await app.extension_manager.start_all_extensions()
+
+
+@starts_a_process
+async def open_session(jp_fetch, path: str = "a.ipynb") -> str:
+    """A notebook session with a real kernel in a server in the test process, as a front end opens
+    it; returns the kernel id."""
+    response = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
+    )
+    return json.loads(response.body)["kernel"]["id"]
 
 
 class JupyterServer:

@@ -1,5 +1,5 @@
-"""Reading configuration the way its consumers read it: traitlets' own loaders, and Jupyter's
-config folders in the server's order (a hub's disabled user config included). `status` and the
+"""The configuration in effect, read the way its consumers read it: traitlets' own loaders, and
+Jupyter's config folders in the server's order (a hub's disabled user config included). `status` and the
 ActivityWatch report use it, so "ok" and the report's defaults mean what the server will do."""
 
 from __future__ import annotations
