@@ -70,9 +70,11 @@ def telegram(fake: FakeTelegram) -> FakeTelegram:
 
 
 class Kernel:
-    """A notebook's session on the server, and a client of its kernel (as a front end has)."""
+    """A notebook's session on the server, and a client of its kernel (as a front end has).
+    `followed`: returns once the server's kernel watch says it follows the kernel (its IOPub
+    subscription confirmed by a message: a cell started from then on is seen)."""
 
-    def __init__(self, server: JupyterServer, runtime: Path, path: str) -> None:
+    def __init__(self, server: JupyterServer, runtime: Path, path: str, followed: bool = True) -> None:
         self.server = server
         status, body = server.api(
             "api/sessions",
@@ -85,6 +87,13 @@ class Kernel:
         self.client.load_connection_file()
         self.client.start_channels()
         self.ready()
+        if followed:
+            self.followed()
+
+    def followed(self) -> None:
+        """Returns once the server follows the kernel's current process."""
+        line = f"following kernel {self.id}, process {self.pid()} "
+        assert wait_until(lambda: log_lines(self.server, line), timeout=60), f"the server never said {line!r}"
 
     def ready(self) -> None:
         """The kernel answers on its shell channel (not the heartbeat: a busy machine misses beats)."""
@@ -119,7 +128,9 @@ class Kernel:
     def run(self, code: str) -> None:
         """Starts a cell and returns once the kernel is busy with it."""
         self.client.execute(code)
-        wait_until(lambda: json.loads(self.server.api(f"api/kernels/{self.id}")[1])["execution_state"] == "busy")
+        assert wait_until(
+            lambda: json.loads(self.server.api(f"api/kernels/{self.id}")[1])["execution_state"] == "busy"
+        ), f"kernel {self.id} never went busy"
 
     def close(self) -> None:
         self.client.stop_channels()
@@ -130,11 +141,13 @@ def log_lines(server: JupyterServer, needle: str = "jupyter-helpers: ") -> list[
     return [line for line in server.log.read_text(errors="replace").splitlines() if needle in line]
 
 
-def restarted(server: JupyterServer, kernel: Kernel, before: int) -> bool:
-    """The server restarted the kernel (as Jupyter does after a death): a new process answers."""
-    return wait_until(lambda: len(log_lines(server, " died (")) > before, timeout=30) and wait_until(
-        lambda: _alive(kernel), timeout=60
-    )
+def kill(server: JupyterServer, kernel: Kernel) -> None:
+    """SIGKILL to the kernel; returns once the server restarted it (as Jupyter does after a
+    death) and a new process answers."""
+    deaths = len(log_lines(server, " died ("))
+    os.kill(kernel.pid(), signal.SIGKILL)
+    assert wait_until(lambda: len(log_lines(server, " died (")) > deaths, timeout=30), "no death logged"
+    assert wait_until(lambda: _alive(kernel), timeout=60), f"kernel {kernel.id} was not restarted"
 
 
 def _alive(kernel: Kernel) -> bool:
@@ -150,16 +163,12 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
 ) -> None:
     kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
     try:
-        pid = kernel.pid()
-        time.sleep(3)  # the watcher's IOPub subscription joins seconds after the start (docs/kernel-deaths.md)
         kernel.client.execute_interactive("import time", timeout=60)  # as a user's first cell
         kernel.run("time.sleep(60)")
-        time.sleep(1.2)
-        before = len(log_lines(server, " died ("))
-        os.kill(pid, signal.SIGKILL)
+        time.sleep(1.2)  # some busy time to report
+        kill(server, kernel)
         texts = telegram.wait_for(1)
-        assert restarted(server, kernel, before)
-        time.sleep(1)  # nothing else arrives
+        kernel.followed()  # and nothing else arrives meanwhile
         assert len(telegram.texts()) == 1, telegram.texts()
     finally:
         kernel.close()
@@ -177,7 +186,6 @@ def test_a_segfault_is_named(server: JupyterServer, site: dict, telegram: FakeTe
     try:
         # some work first: a kernel that crashes within milliseconds of starting a cell may not have
         # published that it is busy (its IOPub thread dies with it), and the message then says idle
-        time.sleep(3)  # and the watcher's IOPub subscription joins seconds after the start
         kernel.client.execute("import ctypes, time; time.sleep(0.5); ctypes.string_at(0)")
         texts = telegram.wait_for(1)
     finally:
@@ -207,7 +215,8 @@ def test_restarts_and_shutdowns_asked_for_send_nothing(
     assert wait_until(lambda: _alive(kernel), timeout=60)
     kernel.run("time.sleep(60)")
     kernel.close()  # DELETE: a shutdown
-    time.sleep(3)
+    assert wait_until(lambda: log_lines(server, f"Kernel shutdown: {kernel.id}"), timeout=30)
+    time.sleep(2)  # a death would be logged and sent within this
     assert telegram.texts() == []
     assert not [line for line in log_lines(server, " died ") if kernel.id in line]
 
@@ -246,9 +255,7 @@ def test_a_failing_channel_is_logged_once_without_the_token(
     kernels = [Kernel(server, site["runtime"], path) for path in ("beta/idle.ipynb", "alpha/other.ipynb")]
     try:
         for kernel in kernels:
-            before = len(log_lines(server, " died ("))
-            os.kill(kernel.pid(), signal.SIGKILL)
-            assert restarted(server, kernel, before)
+            kill(server, kernel)
         assert wait_until(lambda: len(log_lines(server, "message queued")) >= 2 and log_lines(server, "not sent"))
         time.sleep(2)  # the second send has failed too by now
     finally:
@@ -266,7 +273,7 @@ def test_the_server_stopped_with_ctrl_c_sends_nothing(
     site = make_site(tmp_path, fake)
     server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log")
     try:
-        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb", followed=False)
         kernel.run("import time; time.sleep(60)")
         kernel.client.stop_channels()
         server.process.send_signal(signal.SIGINT)  # Ctrl-C, and again to skip the question
@@ -306,7 +313,7 @@ def test_a_profile_config_the_server_cannot_use_sends_with_defaults_and_the_serv
 def test_kernel_watch_can_be_switched_off(tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram) -> None:
     site = make_site(tmp_path, fake, "c.KernelWatch.enabled = False\n")
     with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:
-        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb", followed=False)
         try:
             os.kill(kernel.pid(), signal.SIGKILL)
             assert wait_until(lambda: log_lines(server, "KernelRestarter: restarting kernel"), timeout=30)
@@ -383,15 +390,10 @@ def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another
     kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
     try:
         for code in (None, None, "x = 1"):
-            if code:
-                # the watcher follows the new process's IOPub from the restart on; a SUB socket joins
-                # some milliseconds later (seconds on a loaded machine), and a cell run before that
-                # is unseen, so its death would count as the crash loop's (seen once in CI)
-                time.sleep(3)
+            if code:  # run once the server follows the new process: a cell it did not see looks like none
+                kernel.followed()
                 kernel.client.execute_interactive(code, timeout=60)
-            before = len(log_lines(server, " died ("))
-            os.kill(kernel.pid(), signal.SIGKILL)
-            assert restarted(server, kernel, before)
+            kill(server, kernel)
         texts = telegram.wait_for(2)
     finally:
         kernel.close()

@@ -16,7 +16,6 @@ death; a failing channel is logged once per kind of failure, without the token.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import signal
 import socket
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jupyter_server.utils import ensure_async
 from traitlets import Bool, Unicode
 from traitlets.config import Configurable
 
@@ -33,13 +33,19 @@ from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
 from ..common.sender import usable_timeout
 from ..common.text import TELEGRAM_LIMIT, clean, clean_name, headline, human_duration
+from .iopub import KernelActivity
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 SETTINGS_KEY = "jupyter_helpers_kernel_watch"
 # A kernel that dies again this soon after a death, without having run a cell in between, is in a
 # crash loop while Jupyter restarts it (jupyter_client's stable_start_time is 10 s): logged only.
 AGAIN_WITHIN = 10.0
-_DELIMITER = b"<IDS|MSG>"
+# Asking a kernel whether the IOPub subscription works: every second at first, then less often
+# (a busy kernel answers only after its cell), for at most a minute.
+ASK_EVERY = 1.0
+MAX_ASK_EVERY = 8.0
+CONFIRM_FOR = 60.0
+FOLLOWING = "jupyter-helpers: following kernel %s, process %s (a death names its busy time and cell)"
 CGROUPS = Path("/sys/fs/cgroup")
 
 
@@ -182,35 +188,16 @@ def oom_kills(counter: Path | None) -> int | None:
 
 @dataclass
 class Watched:
-    """One kernel, as followed from its IOPub: since when it is busy and in which cell."""
+    """One kernel: its manager, what its IOPub said, and its cgroup's OOM count at its start."""
 
     manager: Any
     callback: Any
-    stream: Any = None
-    busy_since: float | None = None
-    cell: int | None = None
+    activity: KernelActivity
     oom_counter: Path | None = None
     oom_baseline: int | None = None
+    pid: int | None = None  # the process the OOM baseline was taken for
     last_death: float = field(default=-AGAIN_WITHIN)
-    ran: bool = False  # a cell started since the last death
-
-    def seen(self, frames: list[bytes]) -> None:
-        """One IOPub message: only `status` (of an execute request) and `execute_input` count."""
-        try:
-            start = frames.index(_DELIMITER) + 2  # then the signature, header, parent, metadata, content
-            kind = json.loads(frames[start])["msg_type"]
-            if kind == "execute_input":
-                count = json.loads(frames[start + 3]).get("execution_count")
-                self.cell = count if isinstance(count, int) else None
-                self.ran = True
-            elif kind == "status" and json.loads(frames[start + 1]).get("msg_type") == "execute_request":
-                state = json.loads(frames[start + 3]).get("execution_state")
-                if state == "busy" and self.busy_since is None:
-                    self.busy_since = time.monotonic()
-                elif state == "idle":
-                    self.busy_since, self.cell = None, None
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-            pass  # not a message of the shape we know: it tells us nothing
+    confirming: asyncio.Future | None = None
 
 
 class KernelWatcher:
@@ -244,25 +231,45 @@ class KernelWatcher:
         watched = self.kernels.get(kernel_id)
         if watched is None or watched.manager is not km:
             self.forget(kernel_id)
-            watched = Watched(km, lambda: self.died(kernel_id))
+            activity = KernelActivity(km, lambda: self.log.info(FOLLOWING, kernel_id, _pid(km)))
+            watched = Watched(km, lambda: self.died(kernel_id), activity)
             km.add_restart_callback(watched.callback, "restart")
             self.kernels[kernel_id] = watched
-        self._follow(watched)
+        watched.activity.reset()
+        _count_ooms_from_now(watched)
+        self._follow(kernel_id, watched)
 
-    def _follow(self, watched: Watched) -> None:
-        """A fresh IOPub subscription and OOM baseline for the kernel's current process."""
-        if watched.stream is not None and not watched.stream.closed():
-            watched.stream.close()
-        watched.busy_since = watched.cell = None
+    def _follow(self, kernel_id: str, watched: Watched) -> None:
+        """Follows the kernel's current process: its IOPub, confirmed in a task."""
+        if watched.confirming is not None:
+            watched.confirming.cancel()
+        watched.confirming = self._task(self._confirm(kernel_id, watched))
+
+    async def _confirm(self, kernel_id: str, watched: Watched) -> None:
+        """Asks the kernel for its info until a message arrives through the subscription (see
+        server/iopub.py); after a death, once the restarted process runs (on new ports, maybe)."""
+        activity, wait = watched.activity, ASK_EVERY
+        deadline = time.monotonic() + CONFIRM_FOR
         try:
-            watched.stream = watched.manager.connect_iopub()
-            watched.stream.on_recv(watched.seen)
+            while not activity.confirmed and self.kernels.get(kernel_id) is watched and time.monotonic() < deadline:
+                if not await ensure_async(watched.manager.is_alive()):  # restarting
+                    await asyncio.sleep(ASK_EVERY)
+                    continue
+                _count_ooms_from_now(watched)
+                activity.connect()
+                activity.ask()
+                await asyncio.sleep(wait)
+                wait = min(wait * 2, MAX_ASK_EVERY)  # a busy kernel answers only after its cell
         except Exception as exc:  # the kernel is gone again: its death (if any) still reaches `died`
-            watched.stream = None
-            self.log.debug("jupyter-helpers: cannot follow a kernel's IOPub: %s", exc)
-        pid = _pid(watched.manager)
-        watched.oom_counter = oom_counter(pid) if pid is not None else None
-        watched.oom_baseline = oom_kills(watched.oom_counter)
+            self.log.debug("jupyter-helpers: cannot follow kernel %s's IOPub: %s", kernel_id, exc)
+        finally:
+            activity.stop_asking()
+
+    def _task(self, coroutine: Any) -> asyncio.Future:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+        return task
 
     def forget(self, kernel_id: str) -> None:
         watched = self.kernels.pop(kernel_id, None)
@@ -272,12 +279,14 @@ class KernelWatcher:
             watched.manager.remove_restart_callback(watched.callback, "restart")
         except (ValueError, AttributeError):
             pass
-        if watched.stream is not None and not watched.stream.closed():
-            watched.stream.close()
+        if watched.confirming is not None:
+            watched.confirming.cancel()
+        watched.activity.close()
 
     def died(self, kernel_id: str) -> None:
         """The restarter's `restart` callback (on the server's loop): read what the dead process
-        left now (the restart replaces it next), then name and send in a task."""
+        left now (the restart replaces it next), then name and send in a task, and follow the
+        process that replaces it."""
         watched = self.kernels.get(kernel_id)
         if watched is None:
             return
@@ -285,18 +294,16 @@ class KernelWatcher:
         returncode = process.poll() if process is not None else None
         kills = oom_kills(watched.oom_counter)
         out_of_memory = kills is not None and watched.oom_baseline is not None and kills > watched.oom_baseline
-        busy = None if watched.busy_since is None else time.monotonic() - watched.busy_since
+        activity = watched.activity
+        busy = None if activity.busy_since is None else time.monotonic() - activity.busy_since
         # jupyter_server's own view (it follows IOPub too, from earlier on): busy, since when unknown
         busy_seen = busy is not None or getattr(watched.manager, "execution_state", None) == "busy"
-        cell, now = watched.cell, time.monotonic()
-        again = now - watched.last_death < AGAIN_WITHIN and not watched.ran
-        watched.last_death, watched.ran = now, False
-        watched.busy_since = watched.cell = None
-        task = asyncio.ensure_future(
-            self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again)
-        )
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        cell, now = activity.cell, time.monotonic()
+        again = now - watched.last_death < AGAIN_WITHIN and not activity.ran
+        watched.last_death, watched.oom_baseline = now, kills
+        activity.reset()
+        self._task(self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again))
+        self._follow(kernel_id, watched)
 
     async def report(
         self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool, cell: int | None, again: bool
@@ -361,6 +368,16 @@ class KernelWatcher:
             if (session.get("kernel") or {}).get("id") == kernel_id and session.get("path"):
                 return str(session["path"])
         return None
+
+
+def _count_ooms_from_now(watched: Watched) -> None:
+    """The OOM baseline for the kernel's current process (once per process: an OOM kill counted
+    since then is its death's)."""
+    pid = _pid(watched.manager)
+    if pid is not None and pid != watched.pid:
+        watched.pid = pid
+        watched.oom_counter = oom_counter(pid)
+        watched.oom_baseline = oom_kills(watched.oom_counter)
 
 
 def _pid(km: Any) -> int | None:
