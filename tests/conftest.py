@@ -57,6 +57,7 @@ SLOW_MODULES = frozenset(
         "test_input_waits",
         "test_install",
         "test_jupyterhub",
+        "test_deaths_server",
         "test_kernel_deaths",
         "test_kernel_purity",
         "test_names",

@@ -17,8 +17,6 @@ from pathlib import Path
 import pytest
 from jupyter_client import BlockingKernelClient
 
-from jupyter_helpers.server.kernels import Death, cause, what_happened
-
 from conftest import TOKEN as BOT_TOKEN
 from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyter_server import BIN, JupyterServer, isolated_env
@@ -63,7 +61,7 @@ def server(site: dict) -> Iterator[JupyterServer]:
 
 @pytest.fixture
 def telegram(fake: FakeTelegram) -> FakeTelegram:
-    fake.mode = "ok"
+    fake.mode, fake.delay = "ok", 0.0
     with fake._lock:
         fake.messages.clear()
     return fake
@@ -267,22 +265,28 @@ def test_a_failing_channel_is_logged_once_without_the_token(
     assert BOT_TOKEN not in text and BOT_TOKEN.split(":")[1] not in text
 
 
-def test_the_server_stopped_with_ctrl_c_sends_nothing(
+def test_the_server_stopped_with_ctrl_c_sends_nothing_and_leaves_nothing(
     tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
 ) -> None:
+    """Ctrl-C twice in the server's terminal while a cell runs: the extension's stop hook ends the
+    kernel watch before the server shuts its kernels down (no death), and the presence files go."""
     site = make_site(tmp_path, fake)
-    server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log")
+    server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log", terminal=True)
+    folder = site["runtime"] / "jupyter-helpers-presence"
     try:
-        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb", followed=False)
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        report = {"page": "pCtrlC0001", "seq": 1, "path": "alpha/train.ipynb", "focused": False, "visible": True}
+        assert server.api("jupyter-helpers/presence", "POST", report)[0] == 204
+        assert [path.name for path in folder.iterdir()] == [f"{kernel.id}.json"]
         kernel.run("import time; time.sleep(60)")
         kernel.client.stop_channels()
-        server.process.send_signal(signal.SIGINT)  # Ctrl-C, and again to skip the question
-        time.sleep(0.3)
-        server.process.send_signal(signal.SIGINT)
-        server.process.wait(timeout=60)
+        server.interrupt()
     finally:
         server.stop()
-    time.sleep(2)
+    assert log_lines(server, "jupyter-helpers: stopped (presence files removed, kernel watch ended)")
+    assert list(folder.iterdir()) == []
+    assert log_lines(server, f"Kernel shutdown: {kernel.id}")  # after the stop hook: no death
+    time.sleep(2)  # a death would be logged and sent within this
     assert telegram.texts() == []
     assert log_lines(server, " died (") == []
 
@@ -322,6 +326,34 @@ def test_kernel_watch_can_be_switched_off(tmp_path: Path, fake: FakeTelegram, te
     time.sleep(1)
     assert telegram.texts() == []
     assert "kernel deaths are not sent (c.KernelWatch.enabled = False)" in server.log.read_text()
+
+
+BURST = 25
+
+
+def test_a_burst_of_deaths_while_telegram_is_slow_sends_every_message(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
+    """Issue 24: 25 kernels killed at once while Telegram took 1 s per request: 19-22 of 25
+    messages arrived (one queue of 20 for every kernel), and the dropped ones were logged as queued."""
+    site = make_site(tmp_path, fake)
+    for number in range(BURST):
+        save_notebook(site["work"] / f"burst/nb{number:02d}.ipynb")
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:
+        kernels = [Kernel(server, site["runtime"], f"burst/nb{n:02d}.ipynb", followed=False) for n in range(BURST)]
+        try:
+            pids = [kernel.pid() for kernel in kernels]
+            telegram.delay = 1.0
+            for pid in pids:
+                os.kill(pid, signal.SIGKILL)
+            texts = telegram.wait_for(BURST, timeout=BURST * 10)
+        finally:
+            for kernel in kernels:
+                kernel.close()
+    names = sorted(text.split(":", 1)[0] for text in texts)
+    assert names == [f"💀 nb{n:02d}.ipynb" for n in range(BURST)], texts
+    outcomes = [line.rsplit("; phone message ", 1)[1] for line in log_lines(server, " died (")]
+    assert outcomes == ["queued"] * BURST, outcomes
 
 
 @contextmanager
@@ -406,30 +438,32 @@ def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another
     ]
 
 
-@pytest.mark.parametrize(
-    "returncode, oom, expected",
-    [
-        (-9, False, "SIGKILL: out of memory?"),
-        (-9, True, "SIGKILL: out of memory"),
-        (-11, False, "SIGSEGV"),
-        (-15, True, "SIGTERM"),
-        (3, False, "exit code 3"),
-        (None, False, "exit status unknown"),
-        (0, False, None),
-    ],
-)
-def test_the_cause_in_words(returncode: int | None, oom: bool, expected: str | None) -> None:
-    assert cause(returncode, oom) == expected
-
-
-@pytest.mark.parametrize(
-    "busy_seconds, busy, cell, expected",
-    [
-        (75.0, True, 7, "died (SIGSEGV) after 1 min 15 s busy in cell [7]"),
-        (None, True, 7, "died (SIGSEGV) while busy in cell [7]"),  # the server saw it busy, not since when
-        (None, True, None, "died (SIGSEGV) while busy"),
-        (None, False, 7, "died (SIGSEGV) while idle"),
-    ],
-)
-def test_what_happened(busy_seconds: float | None, busy: bool, cell: int | None, expected: str) -> None:
-    assert what_happened(Death("n.ipynb", None, "SIGSEGV", busy_seconds, cell, "h", busy)) == expected
+def test_a_crash_loop_past_the_restart_limit_says_jupyter_gave_up(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
+    """Issue 24: at jupyter_client's restart limit the one message said "Jupyter restarts it" while
+    the kernel was gone (404), and the final death sent nothing. Limit 2: killed three times, each
+    new process as soon as it exists."""
+    site = make_site(tmp_path, fake, "c.KernelRestarter.restart_limit = 2\n")
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:
+        kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
+        try:
+            for _ in range(3):  # each new process killed as soon as it exists (kernel.pid waits for it)
+                deaths = len(log_lines(server, " died ("))
+                os.kill(kernel.pid(), signal.SIGKILL)
+                assert wait_until(lambda n=deaths: len(log_lines(server, " died (")) > n, timeout=30), "no death"
+            texts = telegram.wait_for(2)
+            assert wait_until(lambda: server.api(f"api/kernels/{kernel.id}")[0] == 404, timeout=30)
+        finally:
+            kernel.close()
+    assert len(texts) == 2, texts
+    assert texts[0].splitlines()[1] == "Jupyter restarts it; its variables are gone.", texts[0]
+    assert texts[1].startswith("💀 idle.ipynb: kernel died (SIGKILL: out of memory?) while idle\n"), texts[1]
+    assert texts[1].splitlines()[1].startswith("It kept dying as Jupyter restarted it, and Jupyter gave up"), texts[1]
+    lines = [line.split(") died (", 1)[1] for line in log_lines(server, " died (")]
+    assert [line.split("; ", 1)[1] for line in lines] == [
+        "phone message queued",
+        "phone message not sent again (it died again while restarting)",
+        "phone message queued",
+    ], lines
+    assert lines[-1].startswith("SIGKILL: out of memory?) while idle and Jupyter gave up restarting it;"), lines

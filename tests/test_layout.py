@@ -33,7 +33,7 @@ RULES: dict[str, tuple[set[str], set[str]]] = {
     # the ways in: the CLI, and the package itself (IPython's extension hooks, the server's points)
     "cli": ({"common", "installer", "activitywatch"}, set()),
     "__main__": ({"cli"}, set()),
-    "__init__": ({"common", "kernel"}, set()),
+    "__init__": ({"common", "kernel", "server"}, set()),  # server: only inside the server's extension point
 }
 
 

@@ -53,6 +53,14 @@ def jp_server_config() -> dict:
     return in_process_config()
 
 
+@pytest.fixture
+def map_file(jp_config_dir: Path, content: bytes) -> Path:
+    """The project map as the server finds it at its start (`content` comes from the test's parameters)."""
+    path = jp_config_dir / "jupyter_helpers_projects.json"
+    path.write_bytes(content)
+    return path
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -64,18 +72,17 @@ def jp_server_config() -> dict:
     ],
 )
 async def test_a_bad_map_is_one_error_line_and_pages_keep_their_titles(
-    jp_serverapp, jp_fetch, jp_config_dir: Path, caplog: pytest.LogCaptureFixture, content: bytes, message: str
+    map_file: Path, jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture, message: str
 ) -> None:
     """A real server in the test process (jupyter_server's plugin), the extension's start hook run
     as a server runs it: one line naming the file and the fault, no traceback, no title script."""
-    map_file = jp_config_dir / "jupyter_helpers_projects.json"
-    map_file.write_bytes(content)
     await jp_serverapp.extension_manager.start_all_extensions()
     assert (await jp_fetch("api", "status")).code == 200
-    errors = [record.getMessage() for record in caplog.records if "jupyter-helpers:" in record.getMessage()]
+    records = caplog.get_records("setup") + caplog.records
+    errors = [record.getMessage() for record in records if "jupyter-helpers:" in record.getMessage()]
     assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0], errors
     assert str(map_file) in errors[0]
-    assert "Traceback" not in caplog.text and not [record for record in caplog.records if record.exc_info]
+    assert "Traceback" not in caplog.text and not [record for record in records if record.exc_info]
     environments = jinja_environments(jp_serverapp.web_app.settings)
     assert environments and not [env for env in environments if SCRIPT_GLOBAL in env.globals]
 
@@ -144,14 +151,18 @@ def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_sile
     assert "no project map" not in log.read_text()
 
 
+@pytest.fixture
+def no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")
+
+
 async def test_without_user_config_titles_say_so_and_presence_still_starts(
-    jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    no_user_config: None, jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """JUPYTER_NO_CONFIG: no map to read. The title hook's error escaped the start hook and the
     hooks after it (presence, heartbeats) never ran (review)."""
     from jupyter_helpers.server import presence
 
-    monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")
     await jp_serverapp.extension_manager.start_all_extensions()
     assert (await jp_fetch("api", "status")).code == 200
     errors = [

@@ -80,12 +80,15 @@ class Sender:
         idle: float = IDLE_SECONDS,
         locate: Callable[[], list[str]] | None = None,
         warn: Callable[[str], None] | None = None,
+        limit: int = QUEUE_LIMIT,
     ) -> None:
         """`locate`: looks the command up again before each new child, so that re-running
         `jupyter-helpers install` (what a failure to start one advises) heals a running kernel.
         `warn`: where warning lines go as they happen, on the worker thread (the server's log);
-        without it they wait for `take_warnings` (a kernel prints them under the next cell)."""
+        without it they wait for `take_warnings` (a kernel prints them under the next cell).
+        `limit`: messages waiting at most (a kernel's own; the server's, for every kernel's death)."""
         self.command = command
+        self.limit = limit
         self._locate = locate
         self.timeout = timeout
         self.idle = idle
@@ -120,13 +123,14 @@ class Sender:
 
     def submit(
         self, text: str, title: str, backend: str = "", *, image: bytes | None = None, report: bool = False
-    ) -> None:
+    ) -> bool:
         """`image`: PNG/JPEG bytes to send as a photo with `text` as its caption (Telegram only;
         other backends get the text). `report`: also tell the kernel thread when it was sent
-        (%notify, which the user asked for, reports its outcome; autonotify reports failures only)."""
+        (%notify, which the user asked for, reports its outcome; autonotify reports failures only).
+        False when the queue was full and the message dropped."""
         message = _Message(text, title, backend, image, report)
         with self._changed:
-            full = len(self._pending) >= QUEUE_LIMIT
+            full = len(self._pending) >= self.limit
             if not full:
                 self._pending.append(message)
                 self._unfinished += 1
@@ -134,11 +138,12 @@ class Sender:
         if full:
             self._remember(
                 Outcome(
-                    False, 0.0, reason=f"{QUEUE_LIMIT} notifications are still waiting to be sent; dropped a new one"
+                    False, 0.0, reason=f"{self.limit} notifications are still waiting to be sent; dropped a new one"
                 ),
                 report,
             )
         self._ensure_worker()
+        return not full
 
     def _ensure_worker(self) -> None:
         worker = self._worker

@@ -5,7 +5,8 @@ TLS with a certificate for api.telegram.org signed by a test CA (trustme), and t
 API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
 It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived), answers getMe
 and getUpdates (long polling over `user_sends`'s messages), and can answer 401, hang, or hang on
-the next request only, or refuse getUpdates as while a webhook is set (`mode`).
+the next request only, or refuse getUpdates as while a webhook is set (`mode`), and can answer
+every request late (`delay`, seconds), as Telegram does when it is slow.
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ class _BotApi(_QuietHandler):
         fake = self.server.fake
         method = self.path.rsplit("/", 1)[-1]
         fake.calls.append(method)
+        if fake.delay:
+            fake.stopping.wait(fake.delay)
         if fake.mode == "hang-once":  # this request hangs, later ones are answered
             fake.mode = "ok"
             fake.stopping.wait(60)
@@ -149,6 +152,7 @@ class FakeTelegram:
 
     def __init__(self, workdir: Path) -> None:
         self.mode = "ok"
+        self.delay = 0.0
         self.bot_username = "t_bot"
         self.messages: list[dict] = []
         self.updates: list[dict] = []  # what users sent the bot (getUpdates), see `user_sends`

@@ -3,8 +3,9 @@
 jupyter_client's restarter fires a kernel manager's `restart` callbacks when the kernel process
 died on its own, and not for a restart or shutdown a client asked for (the REST API, the UI,
 culling, the server stopping: those stop the restarter first). So a `restart` callback is a death;
-the exit status is readable then. Each kernel's IOPub is followed (headers only) to know since
-when it has been busy and in which cell.
+the exit status is readable then, and the `dead` callback is the last death of a crash loop, after
+which Jupyter gives up. Each kernel's IOPub is followed (server/iopub.py) to know since when it has
+been busy and in which cell; the words are server/death_message.py's.
 
 The message goes through the same delivery child the kernels use (common/sender.py: a queue and a
 worker thread; never ntfy in the server's process or event loop), with the kernels' own settings
@@ -17,12 +18,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from jupyter_server.utils import ensure_async
 from traitlets import Bool, Unicode
@@ -32,11 +32,11 @@ from ..common import paths
 from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
 from ..common.sender import usable_timeout
-from ..common.text import TELEGRAM_LIMIT, clean, clean_name, headline, human_duration
+from ..common.text import clean_name
+from .death_message import Death, cause, compose_death, what_happened
 from .iopub import KernelActivity
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
-SETTINGS_KEY = "jupyter_helpers_kernel_watch"
 # A kernel that dies again this soon after a death, without having run a cell in between, is in a
 # crash loop while Jupyter restarts it (jupyter_client's stable_start_time is 10 s): logged only.
 AGAIN_WITHIN = 10.0
@@ -45,6 +45,10 @@ AGAIN_WITHIN = 10.0
 ASK_EVERY = 1.0
 MAX_ASK_EVERY = 8.0
 CONFIRM_FOR = 60.0
+REPORT_WAIT = 3.0
+# Death messages waiting to be sent, every kernel's together (one delivery child sends one at a
+# time): a burst of deaths (a node's OOM killer, a scheduler ending a job's kernels) can be many.
+DEATHS_WAITING = 256
 FOLLOWING = "jupyter-helpers: following kernel %s, process %s (a death names its busy time and cell)"
 CGROUPS = Path("/sys/fs/cgroup")
 
@@ -103,54 +107,6 @@ def message_settings(profile_dir: Path) -> tuple[MessageSettings, str | None]:
     ), None
 
 
-def cause(returncode: int | None, out_of_memory: bool) -> str | None:
-    """How the kernel ended, in words; None for exit code 0 (the kernel ended itself on purpose,
-    e.g. `exit()` in a cell)."""
-    if returncode is None:
-        return "exit status unknown"
-    if returncode == 0:
-        return None
-    if returncode > 0:
-        return f"exit code {returncode}"
-    try:
-        name = signal.Signals(-returncode).name
-    except ValueError:
-        name = f"signal {-returncode}"
-    if -returncode == signal.SIGKILL:
-        return f"{name}: out of memory" + ("" if out_of_memory else "?")
-    return name
-
-
-@dataclass(frozen=True)
-class Death:
-    notebook: str | None
-    project: str | None
-    cause: str
-    busy_seconds: float | None  # None: idle, or busy since a time not known (see `busy`)
-    cell: int | None
-    host: str
-    busy: bool = False  # the server saw it busy, though not since when (its IOPub was followed late)
-
-
-def what_happened(death: Death) -> str:
-    """`died (SIGKILL: out of memory?) after 1 h 12 min busy in cell [7]` / `... while idle`."""
-    if death.busy_seconds is not None:
-        when = f"after {human_duration(death.busy_seconds)} busy"
-    else:
-        when = "while busy" if death.busy else "while idle"
-    if (death.busy_seconds is not None or death.busy) and death.cell is not None:
-        when += f" in cell [{death.cell}]"
-    return f"died ({death.cause}) {when}"
-
-
-def compose_death(death: Death) -> tuple[str, str]:
-    """(message, title): `💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory?)
-    after 1 h 12 min busy in cell [7]`, then what Jupyter does and the host."""
-    head = headline(death.notebook, death.project, f"kernel {what_happened(death)}")
-    text = f"💀 {head}\nJupyter restarts it; its variables are gone.\nHost: {death.host}"
-    return clean(text, TELEGRAM_LIMIT), clean(head, 256)
-
-
 def oom_counter(pid: int) -> Path | None:
     """The file counting OOM kills in the process's memory cgroup (its `oom_kill` line): cgroup
     v2's `memory.events`, or v1's `memory.oom_control` on machines that still use v1 for memory."""
@@ -191,13 +147,26 @@ class Watched:
     """One kernel: its manager, what its IOPub said, and its cgroup's OOM count at its start."""
 
     manager: Any
-    callback: Any
+    callback: Any  # the restarter's `restart`: a death, Jupyter restarts the kernel
+    given_up: Any  # its `dead`: a death after the restart limit, the kernel is removed
     activity: KernelActivity
     oom_counter: Path | None = None
     oom_baseline: int | None = None
     pid: int | None = None  # the process the OOM baseline was taken for
     last_death: float = field(default=-AGAIN_WITHIN)
     confirming: asyncio.Future | None = None
+    path: str = ""  # the notebook, as the last death found it
+
+
+class Dying(NamedTuple):
+    """What a dying kernel's process and IOPub left, read in the restarter's callback."""
+
+    how: str | None
+    busy: float | None
+    busy_seen: bool
+    cell: int | None
+    at: float
+    oom_kills: int | None
 
 
 class KernelWatcher:
@@ -211,6 +180,24 @@ class KernelWatcher:
         self.kernels: dict[str, Watched] = {}
         self.sender: Any = None
         self.tasks: set[asyncio.Future] = set()  # held here: the loop keeps only weak references
+
+    def start(self) -> None:
+        """Follows kernels from now on (the extension's load, before any kernel starts)."""
+        self.serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS, listener=self.on_action)
+        for kernel_id in self.serverapp.kernel_manager.list_kernel_ids():
+            self.watch(kernel_id)
+
+    async def stop(self) -> None:
+        """The server stops (before it shuts its kernels down, which is no death): no callback or
+        subscription stays, deaths being reported get REPORT_WAIT seconds to be queued, and
+        messages still queued go to delivery children of their own."""
+        self.serverapp.event_logger.remove_listener(schema_id=KERNEL_ACTIONS, listener=self.on_action)
+        for kernel_id in list(self.kernels):
+            self.forget(kernel_id)
+        if self.tasks:
+            await asyncio.wait(list(self.tasks), timeout=REPORT_WAIT)
+        if self.sender is not None:
+            self.sender.hand_off_pending()
 
     async def on_action(self, logger: Any, schema_id: str, data: dict) -> None:
         """jupyter_server's kernel action events: follow kernels that start, stop following
@@ -232,8 +219,9 @@ class KernelWatcher:
         if watched is None or watched.manager is not km:
             self.forget(kernel_id)
             activity = KernelActivity(km, lambda: self.log.info(FOLLOWING, kernel_id, _pid(km)))
-            watched = Watched(km, lambda: self.died(kernel_id), activity)
+            watched = Watched(km, lambda: self.died(kernel_id), lambda: self.gave_up(kernel_id), activity)
             km.add_restart_callback(watched.callback, "restart")
+            km.add_restart_callback(watched.given_up, "dead")
             self.kernels[kernel_id] = watched
         watched.activity.reset()
         _count_ooms_from_now(watched)
@@ -275,10 +263,11 @@ class KernelWatcher:
         watched = self.kernels.pop(kernel_id, None)
         if watched is None:
             return
-        try:
-            watched.manager.remove_restart_callback(watched.callback, "restart")
-        except (ValueError, AttributeError):
-            pass
+        for callback, event in ((watched.callback, "restart"), (watched.given_up, "dead")):
+            try:
+                watched.manager.remove_restart_callback(callback, event)
+            except (ValueError, AttributeError):
+                pass
         if watched.confirming is not None:
             watched.confirming.cancel()
         watched.activity.close()
@@ -290,6 +279,25 @@ class KernelWatcher:
         watched = self.kernels.get(kernel_id)
         if watched is None:
             return
+        seen = self._seen_dying(watched)
+        again = seen.at - watched.last_death < AGAIN_WITHIN and not watched.activity.ran
+        watched.last_death, watched.oom_baseline = seen.at, seen.oom_kills
+        watched.activity.reset()
+        self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, again))
+        self._follow(kernel_id, watched)
+
+    def gave_up(self, kernel_id: str) -> None:
+        """The restarter's `dead` callback: the kernel died once more than its restart limit
+        allows, and jupyter_server removes it without a kernel action event. Said once more, as
+        the last word of a crash loop (the earlier message said Jupyter restarts it)."""
+        watched = self.kernels.get(kernel_id)
+        if watched is None:
+            return
+        seen = self._seen_dying(watched)
+        self.forget(kernel_id)
+        self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, False, watched.path))
+
+    def _seen_dying(self, watched: Watched) -> Dying:
         process = getattr(watched.manager.provisioner, "process", None)
         returncode = process.poll() if process is not None else None
         kills = oom_kills(watched.oom_counter)
@@ -298,18 +306,26 @@ class KernelWatcher:
         busy = None if activity.busy_since is None else time.monotonic() - activity.busy_since
         # jupyter_server's own view (it follows IOPub too, from earlier on): busy, since when unknown
         busy_seen = busy is not None or getattr(watched.manager, "execution_state", None) == "busy"
-        cell, now = activity.cell, time.monotonic()
-        again = now - watched.last_death < AGAIN_WITHIN and not activity.ran
-        watched.last_death, watched.oom_baseline = now, kills
-        activity.reset()
-        self._task(self.report(kernel_id, cause(returncode, out_of_memory), busy, busy_seen, cell, again))
-        self._follow(kernel_id, watched)
+        return Dying(cause(returncode, out_of_memory), busy, busy_seen, activity.cell, time.monotonic(), kills)
 
     async def report(
-        self, kernel_id: str, how: str | None, busy: float | None, busy_seen: bool, cell: int | None, again: bool
+        self,
+        kernel_id: str,
+        how: str | None,
+        busy: float | None,
+        busy_seen: bool,
+        cell: int | None,
+        again: bool,
+        given_up_at: str | None = None,
     ) -> None:
+        """`given_up_at`: the kernel's notebook as last known (Jupyter gave up on it: its session is
+        gone by now), or None for a death Jupyter restarts."""
+        given_up = given_up_at is not None
         try:
-            path = await self._session_path(kernel_id)
+            path = (given_up_at or None) if given_up else await self._session_path(kernel_id)
+            watched = self.kernels.get(kernel_id)
+            if watched is not None and path:
+                watched.path = path
             notebook = clean_name(os.path.basename(path)) if path else None
             if how is None:
                 self.log.info(
@@ -320,7 +336,7 @@ class KernelWatcher:
                 return
             # files the user wrote (the map, Python configs) are read off the server's event loop
             project = await asyncio.to_thread(project_of, os.path.join(self.serverapp.root_dir, path)) if path else None
-            death = Death(notebook, project, how, busy, cell, socket.gethostname(), busy_seen)
+            death = Death(notebook, project, how, busy, cell, socket.gethostname(), busy_seen, given_up)
             message, title = compose_death(death)
             if again:
                 outcome = "not sent again (it died again while restarting)"
@@ -333,7 +349,7 @@ class KernelWatcher:
                 "jupyter-helpers: kernel %s (%s) %s; phone message %s",
                 kernel_id,
                 clean_name(path) if path else "no notebook",
-                what_happened(death),
+                what_happened(death) + (" and Jupyter gave up restarting it" if given_up else ""),
                 outcome,
             )
         except Exception:  # never let one report end anything in the server
@@ -346,21 +362,19 @@ class KernelWatcher:
                 return f"held ({verdict.reason.split(':')[0]})"
         sender = self._sender()
         sender.timeout = settings.send_timeout
-        sender.submit(message, title, settings.backend)
+        if not sender.submit(message, title, settings.backend):
+            return f"dropped ({sender.limit} already waiting to be sent)"
         return "queued"
 
     def _sender(self) -> Any:
         if self.sender is None:
-            import atexit
-
             from ..common.child import child_command
             from ..common.sender import Sender
 
             def locate() -> list[str]:
                 return child_command(self.profile_dir)
 
-            self.sender = Sender(locate(), 30.0, locate=locate, warn=self.log.warning)
-            atexit.register(self.sender.hand_off_pending)
+            self.sender = Sender(locate(), 30.0, locate=locate, warn=self.log.warning, limit=DEATHS_WAITING)
         return self.sender
 
     async def _session_path(self, kernel_id: str) -> str | None:
@@ -384,17 +398,3 @@ def _pid(km: Any) -> int | None:
     process = getattr(getattr(km, "provisioner", None), "process", None)
     pid = getattr(process, "pid", None)
     return pid if isinstance(pid, int) else None
-
-
-def load(serverapp: Any) -> None:
-    """Runs in the extension's load hook, before any kernel starts."""
-    watch = KernelWatch(parent=serverapp)
-    if not watch.enabled:
-        serverapp.log.info("jupyter-helpers: kernel deaths are not sent (c.KernelWatch.enabled = False)")
-        return
-    watcher = KernelWatcher(serverapp, watch.profile)
-    serverapp.web_app.settings[SETTINGS_KEY] = watcher
-    serverapp.event_logger.add_listener(schema_id=KERNEL_ACTIONS, listener=watcher.on_action)
-    for kernel_id in serverapp.kernel_manager.list_kernel_ids():
-        watcher.watch(kernel_id)
-    serverapp.log.info("jupyter-helpers kernel watch: deaths are sent as phone messages (c.KernelWatch.enabled)")
