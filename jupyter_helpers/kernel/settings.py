@@ -29,10 +29,9 @@ class _Forgiving:
         except TraitError:
             pass
         if isinstance(obj, AutoNotify):
-            obj.notices.append(
-                f"jupyter-helpers: c.AutoNotify.{self.name} = {value!r} is not "  # type: ignore[attr-defined]
-                f"{self.expected}; using {self.default_value!r}"
-            )  # type: ignore[attr-defined]
+            name, default = self.name, self.default_value  # type: ignore[attr-defined]
+            notice = f"jupyter-helpers: c.AutoNotify.{name} = {value!r} is not {self.expected}; using {default!r}"
+            obj.notices.append(notice)
         return self.default_value  # type: ignore[attr-defined]
 
 
