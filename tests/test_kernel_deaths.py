@@ -453,6 +453,8 @@ def test_a_crash_loop_past_the_restart_limit_says_jupyter_gave_up(
                 os.kill(kernel.pid(), signal.SIGKILL)
                 assert wait_until(lambda n=deaths: len(log_lines(server, " died (")) > n, timeout=30), "no death"
             texts = telegram.wait_for(2)
+            # jupyter_server removes the kernel (its own `dead` callback, which ours must not skip)
+            assert wait_until(lambda: server.api(f"api/kernels/{kernel.id}")[0] == 404, timeout=30)
         finally:
             kernel.close()
     assert len(texts) == 2, texts

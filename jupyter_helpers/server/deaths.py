@@ -294,7 +294,9 @@ class KernelWatcher:
         if watched is None:
             return
         seen = self._seen_dying(watched)
-        self.forget(kernel_id)
+        # not now: the restarter is iterating over these callbacks, and removing ours would skip
+        # the next one (jupyter_server's own, which removes the kernel)
+        asyncio.get_running_loop().call_soon(self.forget, kernel_id)
         self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, False, watched.path))
 
     def _seen_dying(self, watched: Watched) -> Dying:
