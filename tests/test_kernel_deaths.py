@@ -300,16 +300,22 @@ def test_a_profile_config_the_server_cannot_use_sends_with_defaults_and_the_serv
     """A config that calls exit() ended the server's event loop at the first death; a section
     with a plain value lost the message in a traceback (review). Written after the kernel started,
     as a user edits it."""
-    kernel = Kernel(server, site["runtime"], "beta/idle.ipynb")
+    notebook = f"beta/{name}.ipynb"  # a session of its own: one left restarting must not be reused
+    save_notebook(site["work"] / notebook)
+    kernel = Kernel(server, site["runtime"], notebook)
     config = site["env"]["IPYTHONDIR"] / Path("profile_default") / name
+    deaths = len(log_lines(server, " died ("))
     try:
         config.write_text(text)
         os.kill(kernel.pid(), signal.SIGKILL)
+        assert wait_until(lambda: len(log_lines(server, " died (")) > deaths, timeout=30)
+    finally:  # IPython cannot start with either file: gone before Jupyter restarts the kernel
+        config.unlink(missing_ok=True)
+    try:
         texts = telegram.wait_for(1)
     finally:
-        config.unlink(missing_ok=True)
         kernel.close()
-    assert texts[0].startswith("💀 idle.ipynb: kernel died (SIGKILL"), texts
+    assert texts and texts[0].startswith(f"💀 {name}.ipynb: kernel died (SIGKILL"), texts
     assert [line for line in log_lines(server, f"cannot load {config}") if "using default settings" in line]
     assert server.api("api/status")[0] == 200
 
