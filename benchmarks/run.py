@@ -16,7 +16,10 @@ reports medians, so a busy machine slows both sides alike:
    kernel-side sender thread).
 5. A fresh kernel's first message, submit -> at the fake Telegram: its delivery child started by
    the message (as before) vs started when the run crossed the threshold, 1.5 s earlier.
-6. With --instructions (needs valgrind): instructions counted by callgrind, which a busy machine
+6. The memory watch (kernel/memory.py): CPU of its sampling thread while one cell runs for a few
+   seconds (a busy kernel: at most 0.1% of a core is the budget) and while the shell is idle as
+   long (nothing), and its two hooks alone per cell.
+7. With --instructions (needs valgrind): instructions counted by callgrind, which a busy machine
    does not change at all: IPython start, a short cell, and the two hooks alone. These are the
    figures to quote for start-up and per-cell cost; wall and CPU rows on a shared 2-core VM swing
    by +-10 % from run to run.
@@ -165,12 +168,43 @@ def bench_cells(cells: int) -> tuple[Sample, Sample, float]:
     return without, with_ext, hooks
 
 
+def bench_memory(seconds: float, cells: int) -> dict[str, float]:
+    """The memory watch's thread: CPU per second of a running cell and of idling, on its own CPU
+    clock; its hooks alone, per cell (in the extension loaded by bench_cells)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_helpers.kernel import extension
+
+    shell = InteractiveShell.instance()
+    if "jupyter_helpers" not in shell.extension_manager.loaded:
+        shell.extension_manager.load_extension("jupyter_helpers")
+    watch = extension._memory[id(shell)]
+    result = shell.run_cell("import time; time.sleep(0.3)")  # the thread starts with a cell
+    assert watch._thread is not None and watch._thread.ident is not None
+    clock = time.pthread_getcpuclockid(watch._thread.ident)
+
+    def thread_cpu(action: Callable[[], object]) -> float:
+        before = time.clock_gettime(clock)
+        action()
+        return time.clock_gettime(clock) - before
+
+    busy = thread_cpu(lambda: shell.run_cell(f"time.sleep({seconds})", store_history=False)) / seconds
+    time.sleep(1.0)  # the look under way when the cell ended finishes; then the thread blocks
+    idle = thread_cpu(lambda: time.sleep(seconds)) / seconds
+    hooks = statistics.median(
+        timed(lambda: (watch.pre_run_cell(result.info), watch.post_run_cell(result))) for _ in range(cells * 10)
+    )
+    return {"busy": busy, "idle": idle, "hooks": hooks}
+
+
 CELLS_SCRIPT = """
 import sys
 from IPython.core.interactiveshell import InteractiveShell
 shell = InteractiveShell.instance()
 shell.config.AutoNotify.after = 1e7  # valgrind slows time 50-fold: no run may reach the threshold
-if sys.argv[1] == "on":
+if sys.argv[1] == "nomemory":
+    shell.config.AutoNotify.memory_warn = 0  # the memory watch's looks come per wall-clock second
+if sys.argv[1] != "off":
     shell.extension_manager.load_extension("jupyter_helpers")
 for _ in range(int(sys.argv[2])):
     shell.run_cell("x = 1", store_history=False)
@@ -185,6 +219,21 @@ watcher = next(cb.__self__ for cb in shell.events.callbacks["post_run_cell"]
                if hasattr(getattr(cb, "__self__", None), "sender"))
 result = shell.run_cell("pass")
 pre, post, info = watcher.pre_run_cell, watcher.post_run_cell, result.info
+for _ in range(int(sys.argv[1])):
+    pre(info)
+    post(result)
+"""
+
+MEMORY_HOOKS_SCRIPT = """
+import sys
+from IPython.core.interactiveshell import InteractiveShell
+shell = InteractiveShell.instance()
+shell.config.AutoNotify.after = 1e7
+shell.extension_manager.load_extension("jupyter_helpers")
+from jupyter_helpers.kernel import extension
+watch = extension._memory[id(shell)]
+result = shell.run_cell("pass")
+pre, post, info = watch.pre_run_cell, watch.post_run_cell, result.info
 for _ in range(int(sys.argv[1])):
     pre(info)
     post(result)
@@ -222,6 +271,8 @@ def bench_instructions() -> dict[str, float]:
         "cell_off": per_repeat(cells("off"), 200, 3200),
         "cell_on": per_repeat(cells("on"), 200, 3200),
         "hooks": per_repeat(lambda count: [sys.executable, "-c", HOOKS_SCRIPT, str(count)], 0, 10000),
+        "cell_nomemory": per_repeat(cells("nomemory"), 200, 3200),
+        "memory_hooks": per_repeat(lambda count: [sys.executable, "-c", MEMORY_HOOKS_SCRIPT, str(count)], 0, 10000),
     }
 
 
@@ -235,6 +286,9 @@ def print_instructions(counts: dict[str, float]) -> None:
     extra = counts["cell_on"] - counts["cell_off"]
     print(f"{'short cell: extension minus none, per cell':56} {'':>14} {extra:16,.0f}")
     print(f"{'both hooks alone, per cell':56} {'':>14} {counts['hooks']:16,.0f}")
+    watch = counts["cell_on"] - counts["cell_nomemory"]
+    print(f"{'short cell: memory watch on minus off, per cell':56} {'':>14} {watch:16,.0f}")
+    print(f"{'memory hooks alone, per cell':56} {'':>14} {counts['memory_hooks']:16,.0f}")
 
 
 def the_watcher(shell) -> object:
@@ -375,6 +429,9 @@ def main() -> None:
     parser.add_argument("--cells", type=int, default=2000, help="short cells per variant (default 2000)")
     parser.add_argument("--sends", type=int, default=15, help="messages per delivery variant (default 15)")
     parser.add_argument(
+        "--memory-seconds", type=float, default=10.0, help="seconds of a running cell and of idling (default 10)"
+    )
+    parser.add_argument(
         "--instructions",
         action="store_true",
         help="count instructions with valgrind instead (steady on a busy machine; ~5 min)",
@@ -391,6 +448,7 @@ def main() -> None:
     plain, installed = bench_ipython_start(args.runs)
     kernel_plain, kernel_installed = bench_kernel_start(args.kernels)
     without, with_ext, hooks = bench_cells(args.cells)
+    memory = bench_memory(args.memory_seconds, args.cells)
     delivery = bench_delivery(args.sends)
     print(f"{'measure (medians, interleaved)':56} {'baseline':>12} {'jupyter-helpers':>16} {'ratio':>8}")
     rows = [
@@ -409,6 +467,9 @@ def main() -> None:
         print(f"{label:56} {base * 1e3:10.3f}ms {ours * 1e3:14.3f}ms {ours / base:8.3f}")
     print(f"{'short cell CPU: extension minus none':56} {'':>12} {(with_ext[1] - without[1]) * 1e6:14.2f}µs")
     print(f"{'both hooks alone, per short cell (wall)':56} {'':>12} {hooks * 1e6:14.2f}µs")
+    print(f"{'memory hooks alone, per short cell (wall)':56} {'':>12} {memory['hooks'] * 1e6:14.2f}µs")
+    print(f"{'memory sampling while a cell runs, share of a core':56} {'0.1000%':>12} {memory['busy']:15.4%}")
+    print(f"{'memory sampling while idle, share of a core':56} {'0':>12} {memory['idle']:15.4%}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2-core machines: above 2, wall times are noisy)")
 
 

@@ -13,10 +13,10 @@ from .common.errors import UserError
 from .common.version import __version__
 
 if TYPE_CHECKING:
-    from .installer.changes import Outcome
+    from .installer.changes import FileOutcome
 
 
-def _print_outcomes(outcomes: list[Outcome], dry_run: bool = False) -> None:
+def _print_outcomes(outcomes: list[FileOutcome], dry_run: bool = False) -> None:
     from .installer.changes import WRITES, Action
 
     words = {
@@ -151,7 +151,7 @@ def cmd_activitywatch(args: argparse.Namespace) -> int:
 
 def activitywatch_settings() -> tuple[str, str | None]:
     """Where the report reads: where the Jupyter server's heartbeats go."""
-    from .installer.settings import ConfigUnreadable, activitywatch_server
+    from .installer.effective_config import ConfigUnreadable, activitywatch_server
 
     try:
         return activitywatch_server()
@@ -227,9 +227,10 @@ def cmd_notify(args: argparse.Namespace) -> int:
     return 1
 
 
-def ask_token() -> str:
+def ask_token(patience: float = 5.0) -> str:
     """Hidden on a terminal; else a line piped to standard input (a script, ssh without -t), which
-    must be there within seconds: `!jupyter-helpers telegram` in a notebook has a pipe nobody writes."""
+    must be there within `patience` seconds: `!jupyter-helpers telegram` in a notebook has a pipe
+    nobody writes. Either way the token never shows in `ps`, as `--token TOKEN` does."""
     import getpass
     import select
 
@@ -238,12 +239,13 @@ def ask_token() -> str:
             return getpass.getpass("Bot token from @BotFather (input hidden): ")
         except EOFError:
             pass
-    elif sys.stdin is not None and select.select([sys.stdin], [], [], 5.0)[0]:
+    elif sys.stdin is not None and select.select([sys.stdin], [], [], patience)[0]:
         line = sys.stdin.readline()
         if line.strip():
             return line
     raise UserError(
-        "no bot token: give it with --token TOKEN, on standard input, or run this in a terminal to type it hidden"
+        "no bot token: pipe it in (e.g. `pass show my-bot | jupyter-helpers telegram --token -`), "
+        "or run this in a terminal to type it hidden"
     )
 
 
@@ -257,19 +259,31 @@ def cmd_telegram(args: argparse.Namespace) -> int:
     if not 1 <= args.wait <= 3600:
         raise UserError(f"--wait {args.wait:g}: give seconds from 1 to 3600, e.g. --wait 300")
     telegram.check_credentials_file()
-    token = args.token if args.token is not None else ask_token()
+    if args.token is None:
+        token = ask_token()
+    elif args.token == "-":  # asked for in so many words: a slow `pass` or gpg may feed the pipe
+        token = ask_token(patience=60.0)
+    else:
+        token = args.token
     api = telegram.BotApi(telegram.check_token_shape(token))
-    bot = api.bot_name()
-    print(f"Bot: @{bot}")
-    print(f"Now send any message to @{bot} in Telegram (waiting up to {args.wait:g} s) ...", flush=True)
-    chat = api.wait_for_chat(args.wait)
-    if chat is None:
+    bot = api.bot()
+    code = telegram.new_code()
+    print(f"Bot: @{bot.username}")
+    print(f"On your phone open {telegram.start_link(bot.username, code)} and tap Start,")
+    print(f"or send @{bot.username} this code: {code}")
+    print(f"Waiting up to {args.wait:g} s ...", flush=True)
+    pairing = api.wait_for_code(bot, code, args.wait)
+    ignored = f"{pairing.ignored} other message{'s' if pairing.ignored != 1 else ''}"
+    if pairing.chat is None:
         raise telegram.TelegramError(
-            f"no message reached @{bot} within {args.wait:g} s; open a chat with "
-            f"@{bot} in Telegram, send it anything, and run this again (or use --wait)"
+            f"no message with the code reached @{bot.username} within {args.wait:g} s"
+            + (f" ({ignored} ignored)" if pairing.ignored else "")
+            + "; run this again and open its new link on your phone (or give more time: --wait 300)"
         )
-    print(f"Chat: {chat.name} (id {chat.id})")
-    path = telegram.write_credentials(token.strip(), chat.id)
+    print(f"Chat: {pairing.chat.name} (id {pairing.chat.id})")
+    if pairing.ignored:
+        print(f"ignored {ignored} to @{bot.username} meanwhile (without the code, or not from a private chat)")
+    path = telegram.write_credentials(token.strip(), pairing.chat.id)
     print(f"wrote: {path} (token, chat_id; readable by you only)")
     outcome = send_once(
         child_command(paths.profile_dir(args.profile)),
@@ -329,16 +343,22 @@ def build_parser() -> argparse.ArgumentParser:
 
     telegram = with_profile(
         commands.add_parser(
-            "telegram", help="set up Telegram: check the bot token, find your chat id, write telegram.ini, test it"
+            "telegram",
+            help="set up Telegram: check the bot token, pair your chat by a one-time link, write telegram.ini, test it",
         )
     )
-    telegram.add_argument("--token", metavar="TOKEN", help="the bot token from @BotFather (default: asked, hidden)")
+    telegram.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help="the bot token from @BotFather; - reads it from standard input (default: asked, hidden). "
+        "A token given here shows in `ps` while setup waits: prefer the prompt or a pipe",
+    )
     telegram.add_argument(
         "--wait",
         type=float,
         default=120.0,
         metavar="SECONDS",
-        help="how long to wait for your message to the bot (default 120)",
+        help="how long to wait for the code to reach the bot (default 120)",
     )
     telegram.set_defaults(func=cmd_telegram)
 

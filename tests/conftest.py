@@ -3,17 +3,23 @@ the fake Telegram service."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from jupyter_core.utils import ensure_event_loop
 from jupyter_server.serverapp import ServerApp
 
+from jupyter_helpers.common import installation
+
 from support.browser import chromium
 from support.fake_telegram import FakeTelegram, write_credentials
+from support.slow import Reach, guard, reaches_real_parts
 
 # jupyter_server's test plugin (jp_serverapp, jp_fetch, jp_server_config): a real server inside the
 # test process, for endpoint and log-line tests that need no browser.
@@ -39,52 +45,20 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = f"skipped in CI, where every test must run: {reason}"
 
 
-# Test modules that start real kernels, Jupyter servers, aw-server, a hub, Chromium, pip, or a
-# process per case (the CLI, the delivery child): the fast local loop (`pytest -m "not slow"`,
-# CONTRIBUTING.md) leaves them out; CI runs everything.
-SLOW_MODULES = frozenset(
-    {
-        "test_activitywatch_report_hostile",
-        "test_activitywatch_report_server",
-        "test_attack_kernel",
-        "test_delivery",
-        "test_delivery_kernel",
-        "test_dependencies",
-        "test_environment",
-        "test_heartbeat_status",
-        "test_heartbeats",
-        "test_heartbeats_browser",
-        "test_input_waits",
-        "test_install",
-        "test_jupyterhub",
-        "test_deaths_server",
-        "test_kernel_deaths",
-        "test_kernel_purity",
-        "test_names",
-        "test_notify_cli",
-        "test_notify_kernel",
-        "test_presence_browser",
-        "test_presence_server",
-        "test_quickstart",
-        "test_readme",
-        "test_reliability",
-        "test_run_images",
-        "test_runs",
-        "test_status",
-        "test_stopped_runs",
-        "test_telegram_setup",
-        "test_title_rules",
-        "test_titles_browser",
-        "test_titles_server",
-        "test_wsl",
-    }
-)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow: every test that reaches a real part through tests/ code (support/slow.py says how); the
+    fast local loop (`pytest -m "not slow"`, CONTRIBUTING.md) leaves them out, CI runs everything."""
+    reach = Reach()
     for item in items:
-        if item.module is not None and item.module.__name__ in SLOW_MODULES:
+        if item.get_closest_marker("slow") is None and reaches_real_parts(item, reach):
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(autouse=True)
+def fast_loop_guard(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test not marked slow that starts a process fails, here and in CI alike."""
+    if request.node.get_closest_marker("slow") is None:
+        guard(request.node, monkeypatch)
 
 
 @pytest.fixture
@@ -113,6 +87,34 @@ def run_cli(*args: str, check: bool = True, **kwargs) -> subprocess.CompletedPro
     if check and done.returncode != 0:
         raise AssertionError(f"jupyter-helpers {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
     return done
+
+
+def cli(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """`jupyter-helpers ARGS` in this process (`cli.main`), for tests of what the command decides and
+    prints where its process is not the point: run_cli's answer in milliseconds instead of a Python
+    start. Its stdin is empty, as a pipe that was closed."""
+    from jupyter_helpers.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _no_stdin():
+        try:
+            code = main(list(args))
+        except SystemExit as exited:  # argparse's usage errors and --help
+            code = exited.code if isinstance(exited.code, int) else 1
+    done = subprocess.CompletedProcess(["jupyter-helpers", *args], code, out.getvalue(), err.getvalue())
+    if check and code != 0:
+        raise AssertionError(f"jupyter-helpers {' '.join(args)} returned {code}:\n{done.stdout}{done.stderr}")
+    return done
+
+
+@contextlib.contextmanager
+def _no_stdin() -> Iterator[None]:
+    saved = sys.stdin
+    sys.stdin = io.StringIO()
+    try:
+        yield
+    finally:
+        sys.stdin = saved
 
 
 @pytest.fixture
@@ -152,6 +154,20 @@ def jp_asyncio_loop():
     yield loop
     if not loop.is_running():
         loop.close()
+
+
+@pytest.fixture
+def jp_home_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Path:
+    """pytest_jupyter's HOME for an in-process server, with jupyter-helpers installed for that user
+    (the record `install` writes in the profile): the extension sends to the phone and ActivityWatch
+    only where it is installed. `@pytest.mark.uninstalled`: a user who ran `uninstall`."""
+    home = tmp_path / "jp_home"
+    monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
+    record = installation.record_path(home / ".ipython" / "profile_default")
+    record.parent.mkdir(parents=True)
+    if request.node.get_closest_marker("uninstalled") is None:
+        record.write_bytes(installation.current().to_bytes())
+    return home
 
 
 @pytest.fixture(autouse=True)

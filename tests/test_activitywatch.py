@@ -10,7 +10,7 @@ import pytest
 
 from jupyter_helpers.activitywatch.rules import categories, portable_escape, query_snippet, title_regex
 
-from conftest import run_cli
+from conftest import cli
 
 
 @pytest.mark.parametrize(
@@ -63,27 +63,27 @@ def test_query_snippet_keeps_backslashes_single() -> None:
 
 
 def test_cli_export_to_file_warns_about_replacing(home: Path, tmp_path: Path) -> None:
-    done = run_cli("activitywatch", "export", check=False)
+    done = cli("activitywatch", "export", check=False)
     assert done.returncode == 2 and "no projects to export" in done.stderr
-    run_cli("projects", "add", str(tmp_path / "alpha"), "Alpha")
+    cli("projects", "add", str(tmp_path / "alpha"), "Alpha")
     out = tmp_path / "categories.json"
-    done = run_cli("activitywatch", "export", "--output", str(out), "--parent", "Work > Notebooks")
+    done = cli("activitywatch", "export", "--output", str(out), "--parent", "Work > Notebooks")
     assert "REPLACES all your current categories" in done.stderr
     names = [category["name"] for category in json.loads(out.read_text())["categories"]]
     assert names == [["Work"], ["Work", "Notebooks"], ["Work", "Notebooks", "Alpha"]]
-    bad = run_cli("activitywatch", "export", "--parent", "Work >", check=False)
+    bad = cli("activitywatch", "export", "--parent", "Work >", check=False)
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--parent 'Work >'" in bad.stderr
 
 
 def test_export_never_overwrites_a_file_unless_asked(home: Path, tmp_path: Path) -> None:
     """`--output` onto an existing file replaced it silently (issue 16, F19): a user's own
     categories export is exactly the file one would keep beside it."""
-    run_cli("projects", "add", str(tmp_path / "alpha"), "Alpha")
+    cli("projects", "add", str(tmp_path / "alpha"), "Alpha")
     mine = tmp_path / "mine.json"
     mine.write_text("my categories")
-    done = run_cli("activitywatch", "export", "--output", str(mine), check=False)
+    done = cli("activitywatch", "export", "--output", str(mine), check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert f"{mine} exists" in done.stderr and "--force" in done.stderr
     assert mine.read_text() == "my categories"
-    run_cli("activitywatch", "export", "--output", str(mine), "--force")
+    cli("activitywatch", "export", "--output", str(mine), "--force")
     assert "categories" in json.loads(mine.read_text())

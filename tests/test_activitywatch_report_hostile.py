@@ -18,7 +18,7 @@ import pytest
 from jupyter_helpers.activitywatch.client import ActivityWatchServer
 from jupyter_helpers.common.errors import UserError
 
-from conftest import run_cli
+from conftest import cli
 from support.aw_server import ActivityWatch
 from support.fake_aw import Quiet, history, serving
 from support.processes import cli_peak_memory
@@ -26,8 +26,8 @@ from support.processes import cli_peak_memory
 
 @pytest.fixture
 def mapped(home: Path, tmp_path: Path) -> Path:
-    run_cli("projects", "add", str(tmp_path / "alpha"), "Project Alpha")
-    run_cli("projects", "add", str(tmp_path / "beta"), "Project Beta")
+    cli("projects", "add", str(tmp_path / "alpha"), "Project Alpha")
+    cli("projects", "add", str(tmp_path / "beta"), "Project Beta")
     return home
 
 
@@ -38,7 +38,7 @@ def one_line_error(done: subprocess.CompletedProcess) -> str:
 
 
 def report(url: str, *args: str, **kwargs) -> subprocess.CompletedProcess:
-    return run_cli("activitywatch", "report", "--server", url, "--host", "laptop", *args, check=False, **kwargs)
+    return cli("activitywatch", "report", "--server", url, "--host", "laptop", *args, check=False, **kwargs)
 
 
 # --- F6: deeply nested JSON ------------------------------------------------------------------------

@@ -26,7 +26,7 @@ from jupyter_helpers.activitywatch.rules import query_snippet
 from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, CLIENT, bucket_id
 from jupyter_helpers.common.errors import UserError
 
-from conftest import run_cli
+from conftest import cli, run_cli
 from support.aw_server import ActivityWatch
 
 WINDOW, AFK = "currentwindow", "afkstatus"
@@ -131,8 +131,8 @@ def aw(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ActivityWatch]:
 @pytest.fixture
 def mapped(home: Path, tmp_path: Path) -> Path:
     """Alpha and Beta mapped; `Project Alphabet` deliberately not."""
-    run_cli("projects", "add", str(tmp_path / "alpha"), "Project Alpha")
-    run_cli("projects", "add", str(tmp_path / "beta"), "Project Beta")
+    cli("projects", "add", str(tmp_path / "alpha"), "Project Alpha")
+    cli("projects", "add", str(tmp_path / "beta"), "Project Beta")
     return home
 
 
@@ -142,6 +142,7 @@ def fixed_zone(hours: int) -> str:
 
 
 def report(aw: ActivityWatch, *args: str, tz: str = "UTC0", check: bool = True):
+    """The installed command in a time zone of its own (TZ)."""
     return run_cli(
         "activitywatch",
         "report",
@@ -280,7 +281,7 @@ def test_dead_server_is_one_line(mapped: Path) -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound, not listening: connections are refused
-        done = run_cli("activitywatch", "report", "--server", f"http://127.0.0.1:{port}", check=False)
+        done = cli("activitywatch", "report", "--server", f"http://127.0.0.1:{port}", check=False)
     error = one_line_error(done)
     assert f"cannot reach ActivityWatch at http://127.0.0.1:{port}" in error and "--server" in error
 
@@ -305,9 +306,9 @@ def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path, status: in
             pass
 
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), Other) as other:
-        threading.Thread(target=other.serve_forever, daemon=True).start()
+        threading.Thread(target=other.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         try:
-            done = run_cli("activitywatch", "report", "--server", f"http://127.0.0.1:{other.server_port}", check=False)
+            done = cli("activitywatch", "report", "--server", f"http://127.0.0.1:{other.server_port}", check=False)
         finally:
             other.shutdown()
     assert f"does not answer like ActivityWatch {expected}" in one_line_error(done)
@@ -322,7 +323,7 @@ def test_a_server_that_is_not_activitywatch_is_one_line(mapped: Path, status: in
     ],
 )
 def test_a_server_url_that_is_not_http_is_one_line(mapped: Path, url: str, problem: str) -> None:
-    error = one_line_error(run_cli("activitywatch", "report", "--server", url, check=False))
+    error = one_line_error(cli("activitywatch", "report", "--server", url, check=False))
     assert f"--server {url!r}: {problem}expected an http:// URL" in error
 
 
@@ -450,7 +451,7 @@ class KeyedProxy:
         self.url = f"http://127.0.0.1:{self.server.server_port}"
 
     def __enter__(self) -> KeyedProxy:
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -568,9 +569,9 @@ def test_docs_show_what_the_report_prints(aw: ActivityWatch, mapped: Path) -> No
 
 def test_help_names_both_activitywatch_commands(home: Path) -> None:
     """`jupyter-helpers --help` once described `activitywatch` as rules only (issue 19)."""
-    overview = " ".join(run_cli("--help").stdout.split())
+    overview = " ".join(cli("--help").stdout.split())
     assert "activitywatch ActivityWatch: time per project (report), category rules (export)" in overview
-    report_help = " ".join(run_cli("activitywatch", "--help").stdout.split())
+    report_help = " ".join(cli("activitywatch", "--help").stdout.split())
     assert "report active time per project or file, read from your running ActivityWatch" in report_help
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from jupyter_helpers.common.memory import Reading
 from jupyter_helpers.server.death_message import Death, cause, compose_death, what_happened
 
 
@@ -12,6 +13,7 @@ from jupyter_helpers.server.death_message import Death, cause, compose_death, wh
     [
         (-9, False, "SIGKILL: out of memory?"),
         (-9, True, "SIGKILL: out of memory"),
+        (-9, "peak", "SIGKILL: out of memory; peak 7.0 GB of 7.1 GB"),
         (-11, False, "SIGSEGV"),
         (-15, True, "SIGTERM"),
         (3, False, "exit code 3"),
@@ -19,8 +21,9 @@ from jupyter_helpers.server.death_message import Death, cause, compose_death, wh
         (0, False, None),
     ],
 )
-def test_the_cause_in_words(returncode: int | None, oom: bool, expected: str | None) -> None:
-    assert cause(returncode, oom) == expected
+def test_the_cause_in_words(returncode: int | None, oom: bool | str, expected: str | None) -> None:
+    peak = Reading(int(7.0 * 1024**3), int(7.1 * 1024**3)) if oom == "peak" else None
+    assert cause(returncode, bool(oom), peak) == expected
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_a_hung_telegram_is_abandoned_at_the_limit_and_the_next_message_arrives(
     telegram.mode = "hang"
     started = time.monotonic()
     sender.submit("lost in the hang", "t")
-    assert time.monotonic() - started < 0.05  # the caller never waits
+    assert time.monotonic() - started < 1  # the caller never waits for the 4 s the send hangs
     warnings = finish(sender)
     assert 4 <= time.monotonic() - started < 4 + 10
     assert warnings == ["jupyter-helpers: notification not sent: no answer within 4 s (is the service reachable?)"]

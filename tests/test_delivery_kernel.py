@@ -89,7 +89,8 @@ def test_a_hung_send_is_cut_off_the_next_one_arrives_and_no_cell_waits(kernel_ho
         ],
         kernel_home,
     )
-    assert wall_time(nb.cells[1]) < 0.5  # while the send hangs, cells run as usual
+    # while the send hangs (3 s), cells run as usual: half the limit is a margin a loaded 2-core machine keeps
+    assert wall_time(nb.cells[1]) < 3 / 2
     warnings = "".join(stream_text(cell, "stderr") for cell in nb.cells)
     assert warnings.count("not sent: no answer within 3 s") == 1, warnings
     assert [text.splitlines()[0] for text in telegram.texts()] == ["🔔 analysis.ipynb: after the hang"]

@@ -7,19 +7,25 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from jupyter_helpers.common.presence import presence_file, write_private_json
 from jupyter_helpers.installer.install import server_extension_content
 
 from support.environments import Environment, build_wheel, make_environment
 from support.fake_telegram import write_credentials
+from support.jupyter_server import JupyterServer, isolated_env
 from support.kernels import MARKER, WATCHER, the_one
-from support.notebooks import run_notebook, stream_text
+from support.notebooks import run_notebook, save_notebook, stream_text
 from support.snapshot import snapshot
+from support.waiting import wait_until
 
 SERVER_FILE = Path("jupyter/jupyter_server_config.d/jupyter_helpers.json")
 KERNEL_CONFIG = Path("ipython/ipython_kernel_config.json")
@@ -235,3 +241,77 @@ def test_files_an_admin_wrote_by_hand_count_as_installed_for_everyone(env: Envir
         '{"InteractiveShellApp": {"extensions": ["autoreload"]}}'
     )
     assert "ERR  startup file missing" in cli(env, "status", check=False).stdout
+
+
+def _kernel_settings(env: Environment, home: Path) -> tuple[str, str]:
+    """What a kernel of the environment uses: `%autonotify --status`, and the time limit and
+    presence window its AutoNotify holds, with the lines it showed about bad values."""
+    notebook = run_notebook(
+        [
+            "%autonotify --status",
+            "settings = [c for c in get_ipython().configurables if type(c).__name__ == 'AutoNotify'][0]\n"
+            "print(settings.send_timeout, settings.present_for)",
+        ],
+        home,
+        kernel_name="hubenv",
+    )
+    return stream_text(notebook.cells[0]), stream_text(notebook.cells[1])
+
+
+def _looking_long_ago(runtime: Path, kernel_id: str, idle: float) -> None:
+    """A focused page of the kernel's notebook, reporting now, whose last input was `idle` s ago."""
+    now = time.time()
+    page = {"page": str(uuid.uuid4()), "focused": True, "visible": True, "closed": False}
+    write_private_json(
+        presence_file(runtime, kernel_id),
+        {"kernel": kernel_id, "pages": [{**page, "reported": now, "last_input": now - idle}]},
+    )
+
+
+def test_settings_in_the_environments_etc_reach_its_kernels_and_its_servers_death_messages(
+    env: Environment, home: Path, telegram
+) -> None:
+    """`c.AutoNotify` in <sys.prefix>/etc/ipython (where a hub admin writes) reaches the
+    environment's kernels and its server alike; a profile value a kernel refuses (send_timeout 0.5,
+    present_for 100000: their defaults instead) is refused by the server too, with the same line
+    (issue 24: the server read the profile only, and took both values)."""
+    from test_kernel_deaths import Kernel, log_lines
+
+    cli(env, "install", "--sys-prefix")
+    add_kernelspec(env, home)
+    (env.etc / "ipython" / "ipython_config.py").write_text("c.AutoNotify.present_for = 1500\n")
+    status, values = _kernel_settings(env, home)
+    assert "input within 1500 s" in status and values.split() == ["30.0", "1500.0"], (status, values)
+
+    work, runtime = home / "work", home / ".local/share/jupyter/runtime"
+    work.mkdir()
+    save_notebook(work / "held.ipynb")
+    save_notebook(work / "sent.ipynb")
+    server_env = {**isolated_env(home), "PATH": f"{env.bin}{os.pathsep}{os.environ['PATH']}"}
+    with JupyterServer("notebook", work, server_env, home / "server.log", bin=env.bin) as server:
+        kernel = Kernel(server, runtime, "held.ipynb")  # the server's python3 is the environment's Python
+        try:
+            _looking_long_ago(runtime, kernel.id, 1000)  # within the admin's 1500 s
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert wait_until(lambda: log_lines(server, "phone message held"), timeout=60), server.log.read_text()
+        finally:
+            kernel.close()
+
+        profile = home / ".ipython/profile_default/ipython_kernel_config.py"
+        profile.parent.mkdir(parents=True, exist_ok=True)
+        profile.write_text("c.AutoNotify.send_timeout = 0.5\nc.AutoNotify.present_for = 100000\n")
+        status, values = _kernel_settings(env, home)
+        assert "input within 120 s" in status and values.split() == ["30.0", "120.0"], (status, values)
+        refused = [
+            f"c.AutoNotify.send_timeout = 0.5 in {profile} is not a number of seconds from 1 to 3600; using 30.0",
+            f"c.AutoNotify.present_for = 100000 in {profile} is not a number of seconds from 0 to 86400; using 120.0",
+        ]
+        kernel = Kernel(server, runtime, "sent.ipynb")
+        try:
+            _looking_long_ago(runtime, kernel.id, 1000)  # beyond the 120 s the kernel uses
+            os.kill(kernel.pid(), signal.SIGKILL)
+            texts = telegram.wait_for(1, timeout=60)
+        finally:
+            kernel.close()
+        assert [text for text in texts if text.startswith("💀 sent.ipynb: kernel died (SIGKILL")], texts
+        assert all(log_lines(server, line) for line in refused), log_lines(server)

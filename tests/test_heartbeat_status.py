@@ -78,7 +78,7 @@ class Refusing(BaseHTTPRequestHandler):
 def test_a_refusal_names_the_api_key_setting(home: Path) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
     server.seen = []  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}"
         configure(home, f"c.ActivityWatch.url = {url!r}\nc.ActivityWatch.api_key = 'wrong-key'\n")

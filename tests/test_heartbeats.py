@@ -23,7 +23,7 @@ from jupyter_helpers.server.heartbeats import Documents, Heartbeats, read_settin
 from jupyter_helpers.server.presence import Report
 
 from support.aw_server import ActivityWatch
-from support.jupyter_server import in_process_config
+from support.jupyter_server import in_process_config, open_session, start_extensions
 from support.processes import free_port
 
 BUCKET = bucket_id(socket.gethostname())
@@ -71,20 +71,6 @@ def documents(jp_root_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (jp_root_dir / "beta" / "notes.md").write_text("# notes\n")
 
 
-async def start(app) -> None:
-    await app.extension_manager.start_all_extensions()
-
-
-async def open_session(jp_fetch, path: str) -> str:
-    response = await jp_fetch(
-        "api",
-        "sessions",
-        method="POST",
-        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
-    )
-    return json.loads(response.body)["kernel"]["id"]
-
-
 class Page:
     """What one page's presence script sends, driven by the test."""
 
@@ -130,7 +116,7 @@ async def settle() -> None:
 
 
 async def test_time_per_document_reaches_the_editor_bucket(jp_fetch, jp_serverapp, jp_root_dir, aw) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     await open_session(jp_fetch, "alpha/a.ipynb")
     page = Page(jp_fetch, "pLabPage001")
     await page.use("alpha/a.ipynb", 3)
@@ -164,7 +150,7 @@ async def test_time_per_document_reaches_the_editor_bucket(jp_fetch, jp_serverap
 async def test_made_up_paths_hidden_pages_and_other_users_add_nothing(
     jp_fetch, jp_serverapp, aw, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     page = Page(jp_fetch, "pOddPages01")
     await page.use("../../etc/passwd", 1)
     await page.use("alpha/missing.py", 1)
@@ -178,7 +164,7 @@ async def test_made_up_paths_hidden_pages_and_other_users_add_nothing(
 
 
 async def test_closing_the_page_ends_its_time_at_once(jp_fetch, jp_serverapp, aw) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     page = Page(jp_fetch, "pClosing001")
     await page.use("alpha/train.py", 1.5)
     await page.report("alpha/train.py", focused=False, visible=False, closing=True)
@@ -191,7 +177,7 @@ async def test_aw_server_down_then_up_loses_nothing_and_says_so_once(
     jp_fetch, jp_serverapp, aw_config, tmp_path, caplog
 ) -> None:
     down_url = aw_config["url"]
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     page = Page(jp_fetch, "pDownUp0001")
     started = time.time()
     await page.use("alpha/train.py", 4)  # ~13 tries fail meanwhile (backoff)
@@ -234,7 +220,7 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
     recorder = HTTPServer(web.Application([(r"/api/0/(.*)", Recorder)], seen=seen))
     recorder.listen(RECORDER_PORT, "127.0.0.1")
     try:
-        await start(jp_serverapp)
+        await start_extensions(jp_serverapp)
         await Page(jp_fetch, "pApiKey0001").use("alpha/train.py", 1)
         await settle()
     finally:
@@ -266,7 +252,7 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
 async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog, message) -> None:
     """The owner read these settings at load (before the server logs to caplog): it built no
     heartbeats; reading them again shows the one line it logged."""
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     assert jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app.heartbeats is None
     assert read_settings(jp_serverapp) is None
     lines = [r.getMessage() for r in caplog.records if "ActivityWatch" in r.getMessage()]
@@ -276,7 +262,7 @@ async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog,
 
 @pytest.mark.parametrize("aw_config", [{"heartbeats": False}])
 async def test_heartbeats_can_be_switched_off(jp_fetch, jp_serverapp, aw) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     await Page(jp_fetch, "pSwitchOff1").use("alpha/train.py", 1)
     await settle()
     assert BUCKET not in aw.call("GET", "buckets/")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, run_cli
+from conftest import BIN, cli, run_cli
 from support.fake_telegram import write_credentials
 from support.notebooks import run_notebook, stream_text
 from support.snapshot import snapshot
@@ -33,30 +33,30 @@ def user_files(home: Path) -> Path:
 
 def test_install_twice_then_uninstall_restores_the_home_exactly(user_files: Path) -> None:
     before = snapshot(user_files)
-    first = run_cli("install")
+    first = cli("install")
     assert "wrote: " + str(user_files / ".ipython/profile_default/startup/00-jupyter-helpers.py") in first.stdout
     assert "wrote: " + str(user_files / ".jupyter/jupyter_server_config.d/jupyter_helpers.json") in first.stdout
     installed = snapshot(user_files)
 
-    second = run_cli("install")
+    second = cli("install")
     assert "wrote" not in second.stdout and second.stdout.count("unchanged: ") == 3
     assert snapshot(user_files) == installed
 
-    run_cli("uninstall")
+    cli("uninstall")
     assert snapshot(user_files) == before
-    assert "nothing to do" in run_cli("uninstall").stdout
+    assert "nothing to do" in cli("uninstall").stdout
 
 
 def test_dry_run_writes_nothing(home: Path) -> None:
-    out = run_cli("install", "--dry-run").stdout
+    out = cli("install", "--dry-run").stdout
     assert out.count("would create: ") == 3
     assert snapshot(home) == {}
 
 
 def test_other_profile_is_created_and_removed_again(home: Path) -> None:
-    run_cli("install", "--profile", "work")
+    cli("install", "--profile", "work")
     assert (home / ".ipython/profile_work/startup/00-jupyter-helpers.py").is_file()
-    run_cli("uninstall", "--profile", "work")
+    cli("uninstall", "--profile", "work")
     assert snapshot(home) == {}
 
 
@@ -65,9 +65,9 @@ def test_a_changed_file_of_ours_is_backed_up_and_restored(home: Path) -> None:
     startup.mkdir(parents=True)
     (startup / "00-jupyter-helpers.py").write_text("# the user's own file that happens to share our name\n")
     before = snapshot(home)
-    out = run_cli("install").stdout
+    out = cli("install").stdout
     assert "replaced (backup kept): " + str(startup / "00-jupyter-helpers.py") in out
-    run_cli("uninstall")
+    cli("uninstall")
     assert snapshot(home) == before
 
 
@@ -77,7 +77,7 @@ def test_read_only_profile_gives_one_line_and_exit_2(home: Path) -> None:
     before = snapshot(home)
     profile.chmod(0o555)
     try:
-        done = run_cli("install", check=False)
+        done = cli("install", check=False)
     finally:
         profile.chmod(0o755)
     assert done.returncode == 2
@@ -91,7 +91,7 @@ def test_read_only_profile_gives_one_line_and_exit_2(home: Path) -> None:
 def test_config_dir_that_is_a_file_fails_before_writing_anything(home: Path) -> None:
     (home / ".jupyter").write_text("not a directory")
     before = snapshot(home)
-    done = run_cli("install", check=False)
+    done = cli("install", check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert f"{home / '.jupyter'} is not a writable directory" in done.stderr
     assert snapshot(home) == before
@@ -102,7 +102,7 @@ def test_a_failed_write_midway_rolls_back(home: Path) -> None:
     that write fails, and everything already written is taken back."""
     (home / ".jupyter" / "jupyter_server_config.d" / "jupyter_helpers.json").mkdir(parents=True)
     before = snapshot(home)
-    done = run_cli("install", check=False)
+    done = cli("install", check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("jupyter-helpers: error: could not write ")
     assert done.stderr.endswith("nothing was changed\n")
@@ -173,10 +173,10 @@ def no_traceback(done: subprocess.CompletedProcess) -> None:
 
 
 def test_uninstall_keeps_a_file_the_user_edited_after_install(home: Path) -> None:
-    run_cli("install")
+    cli("install")
     (home / STARTUP).write_text((home / STARTUP).read_text() + "print('my addition')\n")
     edited = (home / STARTUP).read_bytes()
-    done = run_cli("uninstall")
+    done = cli("uninstall")
     assert (home / STARTUP).read_bytes() == edited
     kept = [line for line in done.stdout.splitlines() if str(home / STARTUP) in line]
     assert kept == [f"kept: {home / STARTUP} (you edited it since install, so it is yours)"]
@@ -184,22 +184,22 @@ def test_uninstall_keeps_a_file_the_user_edited_after_install(home: Path) -> Non
 
 
 def test_reinstall_after_an_edit_keeps_the_edit_and_claims_no_backup(home: Path) -> None:
-    run_cli("install")
+    cli("install")
     (home / STARTUP).write_text("# mine now\n")
-    out = run_cli("install").stdout
+    out = cli("install").stdout
     assert "replaced (backup kept)" not in out
     assert f"kept: {home / STARTUP} (you edited it since install" in out
     assert (home / STARTUP).read_text() == "# mine now\n"
-    run_cli("uninstall")
+    cli("uninstall")
     assert (home / STARTUP).read_text() == "# mine now\n"
 
 
 def test_an_edit_over_a_backed_up_original_keeps_both(home: Path) -> None:
     (home / STARTUP).parent.mkdir(parents=True)
     (home / STARTUP).write_text("# the user's original\n")
-    run_cli("install")
+    cli("install")
     (home / STARTUP).write_text("# edited after install\n")
-    out = run_cli("uninstall").stdout
+    out = cli("uninstall").stdout
     aside = home / STARTUP.with_name(STARTUP.name + ".before-jupyter-helpers")
     assert (home / STARTUP).read_text() == "# edited after install\n"
     assert aside.read_text() == "# the user's original\n"
@@ -211,12 +211,12 @@ def test_backups_keep_the_original_mode_in_a_private_folder(home: Path) -> None:
     (home / STARTUP).parent.mkdir(parents=True)
     (home / STARTUP).write_text("secret = 'hunter2'\n")
     (home / STARTUP).chmod(0o600)
-    run_cli("install")
+    cli("install")
     backups = home / STATE / "backups"
     assert stat.S_IMODE(backups.stat().st_mode) == 0o700
     [backup] = [p for p in backups.iterdir() if not p.name.endswith(".origin")]
     assert backup.read_text() == "secret = 'hunter2'\n" and stat.S_IMODE(backup.stat().st_mode) == 0o600
-    run_cli("uninstall")
+    cli("uninstall")
     assert stat.S_IMODE((home / STARTUP).stat().st_mode) == 0o600
     assert (home / STARTUP).read_text() == "secret = 'hunter2'\n"
 
@@ -224,14 +224,14 @@ def test_backups_keep_the_original_mode_in_a_private_folder(home: Path) -> None:
 def test_a_deleted_backup_is_reported_and_uninstall_finishes(home: Path) -> None:
     (home / STARTUP).parent.mkdir(parents=True)
     (home / STARTUP).write_text("# original\n")
-    run_cli("install")
+    cli("install")
     shutil.rmtree(home / STATE / "backups")
-    done = run_cli("uninstall", check=False)
+    done = cli("uninstall", check=False)
     no_traceback(done)
     assert done.returncode == 0
     assert f"not restored: {home / STARTUP} (its backup" in done.stdout
     assert not (home / STARTUP).exists() and not (home / EXTENSION).exists()
-    assert "nothing to do" in run_cli("uninstall").stdout
+    assert "nothing to do" in cli("uninstall").stdout
 
 
 @pytest.mark.parametrize("damage", ["corrupt", "deleted"])
@@ -239,13 +239,13 @@ def test_a_damaged_manifest_still_restores_originals_and_removes_our_files(home:
     (home / STARTUP).parent.mkdir(parents=True)
     (home / STARTUP).write_text("# original\n")
     before = snapshot(home)
-    run_cli("install")
+    cli("install")
     manifest = home / STATE / "changes.json"
     if damage == "corrupt":
         manifest.write_text('{"files": [')
     else:
         manifest.unlink()
-    done = run_cli("uninstall", check=False)
+    done = cli("uninstall", check=False)
     no_traceback(done)
     assert done.returncode == 0, done.stderr
     assert f"restored: {home / STARTUP}" in done.stdout
@@ -298,10 +298,10 @@ def test_a_symlinked_startup_file_stays_a_link(home: Path) -> None:
     (dotfiles / "startup.py").write_text("# from my dotfiles\n")
     (home / STARTUP).parent.mkdir(parents=True)
     (home / STARTUP).symlink_to(dotfiles / "startup.py")
-    run_cli("install")
+    cli("install")
     assert (home / STARTUP).is_symlink()
     assert (dotfiles / "startup.py").read_bytes() == (Path(__file__).parents[1] / "startup" / STARTUP.name).read_bytes()
-    run_cli("uninstall")
+    cli("uninstall")
     assert (home / STARTUP).is_symlink() and (dotfiles / "startup.py").read_text() == "# from my dotfiles\n"
 
 
@@ -309,7 +309,7 @@ def test_a_dangling_symlink_is_refused_in_one_line(home: Path) -> None:
     (home / STARTUP).parent.mkdir(parents=True)
     (home / STARTUP).symlink_to(home / "nowhere.py")
     before = snapshot(home)
-    done = run_cli("install", check=False)
+    done = cli("install", check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "is a symlink to" in done.stderr
     assert snapshot(home) == before and (home / STARTUP).is_symlink()
 
@@ -317,20 +317,20 @@ def test_a_dangling_symlink_is_refused_in_one_line(home: Path) -> None:
 @pytest.mark.parametrize("name", ["../evil", "a/b", "", "/tmp/jh-absolute-profile", ".", "x\ny"])
 @pytest.mark.parametrize("command", ["install", "uninstall", "status"])
 def test_profile_names_ipython_cannot_use_are_refused(home: Path, name: str, command: str) -> None:
-    done = run_cli(command, "--profile", name, check=False)
+    done = cli(command, "--profile", name, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith(f"jupyter-helpers: error: invalid profile name {name!r}")
     assert snapshot(home) == {} and not Path("/tmp/jh-absolute-profile").exists()
 
 
 def test_uninstalling_one_profile_keeps_the_extension_another_needs(home: Path) -> None:
-    run_cli("install")
-    run_cli("install", "--profile", "work")
-    out = run_cli("uninstall", "--profile", "work").stdout
+    cli("install")
+    cli("install", "--profile", "work")
+    out = cli("uninstall", "--profile", "work").stdout
     assert f"kept: {home / EXTENSION} (still used by {home / '.ipython/profile_default'})" in out
     assert json.loads((home / EXTENSION).read_text())["ServerApp"]["jpserver_extensions"] == {"jupyter_helpers": True}
     assert not (home / ".ipython/profile_work").exists()
-    run_cli("uninstall")
+    cli("uninstall")
     assert snapshot(home) == {}
 
 
@@ -339,17 +339,17 @@ def test_a_symlink_loop_at_our_path_is_one_line(home: Path) -> None:
     (home / STARTUP).symlink_to(STARTUP.name)  # points at itself
     before = snapshot(home)
     for command in ("install", "uninstall"):
-        done = run_cli(command, check=False)
+        done = cli(command, check=False)
         no_traceback(done)
         assert done.returncode in (0, 2) and done.stderr.count("\n") <= 1, done.stderr
-    done = run_cli("install", check=False)
+    done = cli("install", check=False)
     assert done.returncode == 2 and "symlink" in done.stderr
     assert snapshot(home) == before
 
 
 @pytest.mark.parametrize("command", ["install", "uninstall", "status"])
 def test_a_profile_name_too_long_for_a_folder_is_refused(home: Path, command: str) -> None:
-    done = run_cli(command, "--profile", "a" * 300, check=False)
+    done = cli(command, "--profile", "a" * 300, check=False)
     no_traceback(done)
     assert done.returncode == 2 and done.stderr.startswith("jupyter-helpers: error: invalid profile name")
     assert snapshot(home) == {}
@@ -365,12 +365,12 @@ def test_a_profile_name_too_long_for_a_folder_is_refused(home: Path, command: st
     ],
 )
 def test_a_manifest_with_wrong_types_is_damaged_not_a_traceback(home: Path, damage: str) -> None:
-    run_cli("install")
+    cli("install")
     (home / STATE / "changes.json").write_text(damage)
-    done = run_cli("install", check=False)
+    done = cli("install", check=False)
     no_traceback(done)
     assert done.returncode == 2 and "is damaged" in done.stderr and done.stderr.count("\n") == 1
-    done = run_cli("uninstall", check=False)
+    done = cli("uninstall", check=False)
     no_traceback(done)
     assert done.returncode == 0 and f"removed: {home / STARTUP}" in done.stdout
     assert not (home / STARTUP).exists() and not (home / EXTENSION).exists()
@@ -378,10 +378,10 @@ def test_a_manifest_with_wrong_types_is_damaged_not_a_traceback(home: Path, dama
 
 def test_folders_made_for_one_profile_go_when_the_last_profile_leaves(home: Path) -> None:
     """`.ipython` is made by the first install; uninstalling that profile first must not strand it."""
-    run_cli("install")
-    run_cli("install", "--profile", "work")
-    run_cli("uninstall")
-    run_cli("uninstall", "--profile", "work")
+    cli("install")
+    cli("install", "--profile", "work")
+    cli("uninstall")
+    cli("uninstall", "--profile", "work")
     assert snapshot(home) == {}
 
 
@@ -390,9 +390,9 @@ def test_uninstall_says_what_stays_and_how_to_remove_it(home: Path) -> None:
     ini = home / ".config" / "ntfy" / "telegram.ini"
     ini.parent.mkdir(parents=True)
     ini.write_text("[telegram]\ntoken = x\nchat_id = 1\n")
-    run_cli("install")
-    run_cli("projects", "add", str(home), "Home")
-    lines = run_cli("uninstall").stdout.splitlines()
+    cli("install")
+    cli("projects", "add", str(home), "Home")
+    lines = cli("uninstall").stdout.splitlines()
     assert lines[-3:] == [
         f"stays: {ini} (your bot token and chat id; delete it to remove them)",
         f"stays: {home / '.jupyter/jupyter_helpers_projects.json'} (your project map, which window titles and "

@@ -6,22 +6,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from jupyter_client import BlockingKernelClient
 
 from conftest import TOKEN as BOT_TOKEN
+from support.cgroups import memory_limited_cgroup
 from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyter_server import BIN, JupyterServer, isolated_env
 from support.notebooks import save_notebook
 from support.waiting import wait_until
+
+PEAK = r"; peak \d+(\.\d)? [GM]B of \d+(\.\d)? [GM]B"  # what the kernel recorded (kernel/memory.py)
 
 
 def make_site(base: Path, fake: FakeTelegram, server_config: str = "") -> dict:
@@ -171,11 +174,12 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
     finally:
         kernel.close()
     first, second, host = texts[0].splitlines()
-    assert first.startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory?) after "), first
+    # the peak is the machine's here (no memory cgroup limit): the kernel saw it while the cell ran
+    assert re.match(rf"💀 train\.ipynb \(Project Alpha\): kernel died \(SIGKILL: out of memory\?{PEAK}\) after ", first)
     assert first.endswith(" busy in cell [2]"), first
     assert second == "Jupyter restarts it; its variables are gone." and host.startswith("Host: ")
     line = log_lines(server, " died (")[-1]
-    assert f"kernel {kernel.id} (alpha/train.ipynb) died (SIGKILL: out of memory?) after " in line, line
+    assert re.search(rf"kernel {kernel.id} \(alpha/train\.ipynb\) died \(SIGKILL: out of memory\?{PEAK}\) after ", line)
     assert line.endswith(" busy in cell [2]; phone message queued"), line
 
 
@@ -316,7 +320,7 @@ def test_a_profile_config_the_server_cannot_use_sends_with_defaults_and_the_serv
     finally:
         kernel.close()
     assert texts and texts[0].startswith(f"💀 {name}.ipynb: kernel died (SIGKILL"), texts
-    assert [line for line in log_lines(server, f"cannot load {config}") if "using default settings" in line]
+    assert [line for line in log_lines(server, f"cannot load {config}") if line.endswith("are not used")]
     assert server.api("api/status")[0] == 200
 
 
@@ -362,34 +366,42 @@ def test_a_burst_of_deaths_while_telegram_is_slow_sends_every_message(
     assert outcomes == ["queued"] * BURST, outcomes
 
 
-@contextmanager
-def memory_limited_cgroup(limit: int) -> Iterator[Path]:
-    """A fresh memory cgroup (v1 `memory.limit_in_bytes`, or v2 `memory.max`) below this process's
-    own; yields its `cgroup.procs`. Whatever is still in it at the end moves back out."""
-    lines = Path("/proc/self/cgroup").read_text().splitlines()
-    own = {controllers: path.lstrip("/") for _, controllers, path in (line.split(":", 2) for line in lines)}
-    v1 = Path("/sys/fs/cgroup/memory") / own.get("memory", "")
-    v2 = Path("/sys/fs/cgroup") / own.get("", "")
-    parent, limit_file = (v1, "memory.limit_in_bytes") if "memory" in own else (v2, "memory.max")
-    folder = parent / f"jupyter-helpers-test-{uuid.uuid4().hex[:8]}"
-    try:
-        folder.mkdir()
-        (folder / limit_file).write_text(str(limit))
-    except OSError as exc:
-        pytest.skip(
-            f"cannot make a memory-limited cgroup under {parent} ({exc.strerror}): run as root with a "
-            "writable cgroup file system"
-        )
-    try:
-        yield folder / "cgroup.procs"
-    finally:
-        for pid in (folder / "cgroup.procs").read_text().split():
-            try:
-                (parent / "cgroup.procs").write_text(pid)
-            except OSError:
-                pass
-        wait_until(lambda: not (folder / "cgroup.procs").read_text().strip(), timeout=10)
-        folder.rmdir()
+def test_after_uninstall_a_server_sends_nothing_and_status_and_uninstall_say_what_stays(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
+    """Issue 24: after `uninstall` a server started from the same environment still sent 💀 and
+    status said `kernel deaths: on`. Uninstalled (pip's package left), a server keeps window titles
+    and sends nothing: no death message, no presence endpoint (which feeds ActivityWatch)."""
+    site = make_site(tmp_path, fake)
+    cli = [str(BIN / "jupyter-helpers")]
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "before.log") as running:
+        done = subprocess.run([*cli, "uninstall"], env=site["env"], capture_output=True, text=True, check=True)
+    assert (
+        f"stays active until you restart it: the Jupyter server at {running.url} (pid {running.process.pid}), "
+        "which still sends kernel-death messages and ActivityWatch heartbeats" in done.stdout
+    ), done.stdout
+    assert "servers started from now on send nothing" in done.stdout
+
+    with JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log") as server:
+        assert log_lines(server, "not installed for you or for this environment: window titles only")
+        assert server.api("jupyter-helpers/presence", "POST", {})[0] == 404
+        assert "Project Alpha" in server.get("notebooks/alpha/train.ipynb").decode()  # titles stay
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            os.kill(kernel.pid(), signal.SIGKILL)
+            assert wait_until(lambda: log_lines(server, "KernelRestarter: restarting kernel"), timeout=30)
+            kernel.ready()  # restarted: a death message would have been queued before the restart
+        finally:
+            kernel.close()
+        assert not log_lines(server, " died (") and not log_lines(server, "kernel watch"), log_lines(server)
+    assert telegram.wait_for(1, timeout=3) == []
+
+    status = subprocess.run([*cli, "status"], env=site["env"], capture_output=True, text=True)
+    assert (
+        "ok   kernel deaths, presence and ActivityWatch heartbeats: off, jupyter-helpers is installed neither "
+        "for you nor for this environment" in status.stdout
+    ), status.stdout
+    assert "ActivityWatch heartbeats:" not in status.stdout.replace("presence and ActivityWatch heartbeats:", "")
 
 
 def test_a_kernel_the_oom_killer_ended_says_out_of_memory(
@@ -398,15 +410,8 @@ def test_a_kernel_the_oom_killer_ended_says_out_of_memory(
     """A real OOM kill: the server (and so its kernels) in a cgroup limited to 600 MB, a cell that
     allocates 2 GB. The cgroup's own count says so: "out of memory", no question mark."""
     site = make_site(tmp_path, fake)
-    with memory_limited_cgroup(600 * 1024**2) as procs:
-        env = {**site["env"], "JH_TEST_CGROUP": str(procs)}
-        server = JupyterServer(
-            "notebook",
-            site["work"],
-            env,
-            tmp_path / "server.log",
-            wrapper=["sh", "-c", 'echo $$ > "$JH_TEST_CGROUP" && exec "$@"', "sh"],
-        )
+    with memory_limited_cgroup(600 * 1024**2) as cgroup:
+        server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log", wrapper=cgroup.joining())
         try:
             kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
             # a pause first, as in the segfault test: a kernel killed within milliseconds of starting
@@ -417,7 +422,43 @@ def test_a_kernel_the_oom_killer_ended_says_out_of_memory(
         finally:
             server.stop()
     assert len(texts) == 1, texts
-    assert texts[0].startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL: out of memory) after "), texts[0]
+    # one allocation of 2 GB: the kernel's last look (in the pause) saw far less than the limit
+    assert re.match(
+        rf"💀 train\.ipynb \(Project Alpha\): kernel died \(SIGKILL: out of memory{PEAK}\) after ", texts[0]
+    )
+    assert "MB of 600 MB) after" in texts[0], texts[0]
+
+
+def test_a_kernel_growing_into_the_oom_killer_is_warned_and_its_death_gives_the_peak(
+    tmp_path: Path, fake: FakeTelegram, telegram: FakeTelegram
+) -> None:
+    """The server and its kernels in a 600 MB cgroup; a cell growing 200 MB/s with the default
+    memory_warn (0.9) and no memory_interrupt: the kernel's 🧠 message, then the OOM killer, then
+    the server's 💀 message with the peak the kernel recorded (issue 26)."""
+    site = make_site(tmp_path, fake)
+    with memory_limited_cgroup(600 * 1024**2) as cgroup:
+        server = JupyterServer("notebook", site["work"], site["env"], tmp_path / "server.log", wrapper=cgroup.joining())
+        try:
+            kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+            kernel.client.execute(
+                "import time\nchunks = []\ntime.sleep(0.5)\n"
+                "while True:\n    chunks.append(bytearray(20 * 1024**2))\n    time.sleep(0.1)\n"
+            )
+            texts = telegram.wait_for(2, timeout=90)
+            assert cgroup.oom_kills() >= 1
+            kernel.close()
+        finally:
+            server.stop()
+    assert len(texts) == 2, texts
+    warned = next(text for text in texts if text.startswith("🧠"))
+    died = next(text for text in texts if text.startswith("💀"))
+    assert warned.startswith("🧠 train.ipynb (Project Alpha): cell [1] at 9"), warned
+    match = re.match(
+        r"💀 train\.ipynb \(Project Alpha\): kernel died \(SIGKILL: out of memory; peak (\d+) MB of 600 MB\) after ",
+        died,
+    )
+    assert match and 500 <= int(match.group(1)) <= 600, died
+    assert not list((site["runtime"] / "jupyter-helpers-memory").glob("*.json"))  # taken by the server
 
 
 def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another(

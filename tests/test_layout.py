@@ -141,4 +141,4 @@ def test_the_graph_sees_lazy_and_relative_imports() -> None:
     found = graph()
     assert "jupyter_helpers.kernel.extension" in found["jupyter_helpers"]  # lazy, relative
     assert "jupyter_helpers.common.sender" in found["jupyter_helpers.kernel.extension"]  # lazy, two levels up
-    assert "jupyter_core.paths" in found["jupyter_helpers.installer.settings"]  # lazy, absolute
+    assert "jupyter_core.paths" in found["jupyter_helpers.installer.effective_config"]  # lazy, absolute

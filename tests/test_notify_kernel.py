@@ -140,7 +140,8 @@ def test_failing_channel_warns_once_and_never_delays_cells(
         ],
         kernel_home,
     )
-    assert wall_time(nb.cells[2]) < 0.2 + 0.5  # the hung or failing send costs the next cell nothing
+    # the hung or failing send (limit 3 s) costs the next cell nothing: its 0.2 s, well under the limit
+    assert wall_time(nb.cells[2]) < 3 / 2
     warnings = "".join(stream_text(cell, "stderr") for cell in nb.cells)
     lines = [line for line in warnings.splitlines() if "notification not sent" in line]
     assert len(lines) == 1, warnings

@@ -21,7 +21,15 @@ from tornado.httpclient import HTTPClientError
 from jupyter_helpers.common.presence import MAX_FILE_BYTES, PRESENCE_DIR, read_presence
 from jupyter_helpers.server.presence import MAX_PAGES_PER_KERNEL
 
-from support.jupyter_server import BIN, TOKEN, JupyterServer, in_process_config, isolated_env
+from support.jupyter_server import (
+    BIN,
+    TOKEN,
+    JupyterServer,
+    in_process_config,
+    isolated_env,
+    open_session,
+    start_extensions,
+)
 
 XSRF = "2|4f1c9a2e|9d2b7c1e0a4f6b8d3c5e7a9b1d3f5a7c|1760000000"
 
@@ -31,11 +39,6 @@ def jp_server_config() -> dict:
     return in_process_config()
 
 
-async def start(app) -> None:
-    """The extension's start hooks, which a server runs once its event loop turns."""
-    await app.extension_manager.start_all_extensions()
-
-
 async def post(jp_fetch, body: bytes | dict, **kwargs) -> int:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
     try:
@@ -43,17 +46,6 @@ async def post(jp_fetch, body: bytes | dict, **kwargs) -> int:
     except HTTPClientError as error:
         return error.code
     return response.code
-
-
-async def open_session(jp_fetch, path: str = "a.ipynb") -> str:
-    """A notebook session with a real kernel, as a front end opens it; returns the kernel id."""
-    response = await jp_fetch(
-        "api",
-        "sessions",
-        method="POST",
-        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
-    )
-    return json.loads(response.body)["kernel"]["id"]
 
 
 def looking(page: str, seq: int = 1, path: str = "a.ipynb", **changes) -> dict:
@@ -74,7 +66,7 @@ def warnings_about(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 
 async def test_deeply_nested_json_is_a_bad_request_not_a_crash(jp_fetch, jp_serverapp, caplog) -> None:
     """Issue 16 F9: 8 KB of brackets answered 500 with a traceback."""
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     assert await post(jp_fetch, b"[" * 4000 + b"]" * 4000) == 400
     assert await post(jp_fetch, b'{"a":' * 1300 + b"1" + b"}" * 1300) == 400
     assert not [record for record in caplog.records if record.exc_info], caplog.text
@@ -93,7 +85,7 @@ async def test_deeply_nested_json_is_a_bad_request_not_a_crash(jp_fetch, jp_serv
 async def test_the_xsrf_token_a_beacon_carries_stays_out_of_the_log(jp_fetch, jp_serverapp, caplog) -> None:
     """Issue 16 F11: the pagehide beacon passes its XSRF token in the URL; a rejected report
     (bad body: 400; no login: 403) wrote that URL to the server log."""
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     assert await post(jp_fetch, b"{", params={"_xsrf": XSRF}) == 400
     assert (
         await post(
@@ -112,7 +104,7 @@ async def test_the_xsrf_token_a_beacon_carries_stays_out_of_the_log(jp_fetch, jp
 async def test_closed_pages_leave_the_record_and_it_stays_bounded(jp_fetch, jp_serverapp) -> None:
     """Issue 16 F2: every reload added a record for good; past ~430 the file outgrew what the kernel
     reads (64 KB) and a focused page no longer counted."""
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     kernel = await open_session(jp_fetch)
     for number in range(450):  # what 450 reloads send: one report, then the pagehide beacon
         page = f"pReload{number:06d}"
@@ -140,7 +132,7 @@ async def test_a_presence_folder_others_could_use_is_refused_with_one_warning(
     """Issue 16 F17 and F18: a presence folder someone else owns, or one open to others, is used
     by neither side (another user could forge 'looking'), and the server says so once, not once
     per report."""
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     kernel = await open_session(jp_fetch)
     folder = presence_folder(jp_serverapp)
     folder.mkdir(mode=0o700)
@@ -161,7 +153,7 @@ async def test_a_presence_folder_others_could_use_is_refused_with_one_warning(
 
 
 async def test_the_warning_comes_back_after_the_folder_worked_again(jp_fetch, jp_serverapp, caplog) -> None:
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     kernel = await open_session(jp_fetch)
     folder = presence_folder(jp_serverapp)
     folder.mkdir(mode=0o777)
@@ -178,7 +170,7 @@ async def test_the_warning_comes_back_after_the_folder_worked_again(jp_fetch, jp
 async def test_the_stop_hook_ends_what_the_extension_started(jp_fetch, jp_serverapp) -> None:
     """The extension's one owner (an ExtensionApp) ends in the stop hook the server awaits: no
     presence file, timer, followed kernel or thread of ours stays."""
-    await start(jp_serverapp)
+    await start_extensions(jp_serverapp)
     await open_session(jp_fetch)
     assert await post(jp_fetch, looking("pStopHook1")) == 204
     app = jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app

@@ -25,6 +25,7 @@ import pytest
 
 from conftest import TOKEN as BOT_TOKEN
 from support.browser import chromium, require_chromium, settled_title
+from support.fake_telegram import read_start_code
 from support.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -123,19 +124,24 @@ def test_readme_quick_start_from_a_fresh_clone(tmp_path: Path, telegram) -> None
         venv_bin = home / ".venvs" / "jupyter" / "bin"
         activated = {**env, "PATH": f"{venv_bin}:{SYSTEM_PATH}", "VIRTUAL_ENV": str(venv_bin.parent)}
 
-        telegram.user_sends("hi")  # what the README asks before the command: a message to the new bot
-        sent = subprocess.run(
+        setup = subprocess.Popen(
             ["bash", "-e", "-c", readme_block("telegram")],
             env={**activated, **telegram.env()},
             cwd=home,
-            capture_output=True,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=180,
-            input=BOT_TOKEN + "\n",
             start_new_session=True,
         )  # no terminal: the hidden prompt reads the pasted token
-        assert sent.returncode == 0, sent.stdout + sent.stderr
-        assert re.search(r"^sent a test message via telegram in \d+(\.\d+)? s: check Telegram$", sent.stdout, re.M)
+        assert setup.stdin is not None and setup.stdout is not None
+        setup.stdin.write(BOT_TOKEN + "\n")
+        setup.stdin.flush()
+        code, before = read_start_code(setup.stdout.fileno())
+        telegram.user_taps_start(code)  # what the README asks: open the link on the phone, tap Start
+        out, err = setup.communicate(timeout=180)
+        assert setup.returncode == 0, before.decode() + out + err
+        assert re.search(r"^sent a test message via telegram in \d+(\.\d+)? s: check Telegram$", out, re.M)
         texts = telegram.wait_for(1)
         assert texts == ["✅ jupyter-helpers can reach you here: long runs will report to this chat."], texts
 

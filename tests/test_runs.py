@@ -3,6 +3,7 @@ messages through the real ntfy/Telegram chain to the fake Bot API."""
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from pathlib import Path
@@ -135,7 +136,8 @@ def test_hung_telegram_delays_no_cell(kernel_home: Path, telegram, home: Path, p
         execute("import time; time.sleep(0.4)")
         time.sleep(0.5)  # the run is over: its message goes to the hung service
         quick = [execute("x = 1") for _ in range(5)]
-    assert max(wall_time(cell) for cell in quick) < 0.5
+    # none waits for the send hanging up to its 3 s limit (half of it: a margin a loaded machine keeps)
+    assert max(wall_time(cell) for cell in quick) < 3 / 2
 
 
 def test_notebook_name_with_undecodable_bytes_still_sends(
@@ -174,17 +176,26 @@ def test_one_sender_when_the_closing_thread_and_a_magic_ask_for_it_at_once() -> 
     assert len(made) == 1 and got == made * 4
 
 
-def test_the_first_message_of_a_fresh_kernel_arrives_within_150_ms_of_the_cell_end(
+def test_a_fresh_kernel_starts_its_delivery_child_when_the_run_crosses_the_threshold(
     kernel_home: Path, telegram, home: Path
 ) -> None:
     """The warm delivery child starts when the run crosses the threshold, not after the cell
     ends (issue 17: 273 ms from the end of a 2.5 s cell to the fake Bot API, ~50 ms once warm).
-    Measured from the kernel's reply to the cell to the request's arrival at the fake Bot API."""
+    The event, not the milliseconds: the child's start (its /proc start time) comes before the
+    cell's end. The latency itself is benchmarks/run.py's "first message" row."""
     kernel_config(home, "c.AutoNotify.after = 1\nc.AutoNotify.per = 'cell'\n")
     with open_kernel(kernel_home) as execute:
         cell = execute("import time; time.sleep(2.5)")
         texts = telegram.wait_for(1, timeout=15)
+        child = int(stream_text(execute(f"print({WATCHER}.started_sender.child_pid)")))
+        started = process_start(child)
     assert len(texts) == 1 and texts[0].startswith("✅ analysis.ipynb: cell [1] finished after 2.5 s"), texts
     ended = datetime.fromisoformat(cell.metadata.execution["shell.execute_reply"].replace("Z", "+00:00"))
-    latency = telegram.messages[0]["at"] - ended.timestamp()
-    assert 0 < latency <= 0.150, f"{latency * 1000:.0f} ms from the cell's end to the message's arrival"
+    assert started < ended.timestamp(), f"the child started {started - ended.timestamp():.2f} s after the cell ended"
+
+
+def process_start(pid: int) -> float:
+    """When process `pid` started, in wall-clock seconds (to /proc's 10 ms tick)."""
+    ticks = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -279,3 +280,55 @@ def test_in_one_folder_the_json_config_wins_as_ipython_reads_it(installed: Path)
     (profile / "ipython_kernel_config.json").write_text('{"AutoNotify": {"enabled": false}}')
     (profile / "ipython_kernel_config.py").write_text("c.AutoNotify.enabled = True\n")
     assert [line for line in status_lines()[1] if "notifications off on purpose" in line]
+
+
+def test_status_shows_the_memory_limit_kernels_see_and_both_levels(
+    installed: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limit is read from a FAKE cgroup v2 tree (JUPYTER_HELPERS_SYSROOT stands in for `/`), as
+    most users' machines and pods have it; these test machines run v1."""
+    root = tmp_path / "root"
+    (root / "proc/self").mkdir(parents=True)
+    (root / "proc/self/cgroup").write_text("0::/user.slice/jupyter.service\n")
+    (root / "proc/meminfo").write_text("MemTotal: 32768000 kB\nMemAvailable: 30000000 kB\n")
+    service = root / "sys/fs/cgroup/user.slice/jupyter.service"
+    service.mkdir(parents=True)
+    for folder in (root / "sys/fs/cgroup", root / "sys/fs/cgroup/user.slice", service):
+        (folder / "cgroup.procs").write_text("")
+    (service / "memory.max").write_text(f"{8 * 1024**3}\n")
+    (service / "memory.current").write_text(f"{1024**3}\n")
+    (service / "memory.stat").write_text("anon 1\ninactive_file 1024\n")
+    monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
+    code, lines = status_lines()
+    assert (
+        code == 0
+        and (
+            "ok   memory: kernels started from here see cgroup v2 limit 8.0 GB; a 🧠 message at 90% "
+            "(c.AutoNotify.memory_warn), no interrupt before the OOM killer (c.AutoNotify.memory_interrupt)"
+        )
+        in lines
+    ), lines
+    config = installed / ".ipython/profile_default/ipython_kernel_config.py"
+    config.write_text("c.AutoNotify.memory_warn = 0.8\nc.AutoNotify.memory_interrupt = 0.95\n")
+    code, lines = status_lines()
+    assert [line for line in lines if "memory:" in line] == [
+        "ok   memory: kernels started from here see cgroup v2 limit 8.0 GB; a 🧠 message at 80% "
+        "(c.AutoNotify.memory_warn), the cell interrupted at 95% (c.AutoNotify.memory_interrupt)"
+    ]
+    config.write_text("c.AutoNotify.memory_interrupt = 1.5\n")
+    code, lines = status_lines()
+    assert code == 1 and errors(lines) == [
+        f"ERR  c.AutoNotify.memory_interrupt = 1.5 in {config} is not a fraction from 0 to 0.99 "
+        "(0 turns it off); using 0.0"
+    ]
+    config.write_text("c.AutoNotify.memory_interrupt = 0.85\n")
+    code, lines = status_lines()
+    assert code == 1 and errors(lines) == [
+        "ERR  c.AutoNotify.memory_interrupt = 0.85 is not above memory_warn (0.9); using 0.0 (off); "
+        "raise it above memory_warn, or set it to 0"
+    ]
+    config.unlink()
+    monkeypatch.delenv("JUPYTER_HELPERS_SYSROOT")
+    code, lines = status_lines()
+    [line] = [line for line in lines if "memory:" in line]
+    assert re.match(r"ok   memory: kernels started from here see (machine|cgroup v[12] limit) [\d.]+ [GM]B; ", line)

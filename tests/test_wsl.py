@@ -14,7 +14,7 @@ import pytest
 
 from jupyter_helpers.installer.wsl import mount_root, windows_to_wsl, wsl_version
 
-from conftest import BIN, run_cli
+from conftest import BIN, cli, run_cli
 from support.processes import free_port, killed_after
 from support.snapshot import snapshot
 
@@ -136,23 +136,23 @@ def test_wsl1_with_custom_mount_root_finds_the_browser_itself(
 ) -> None:
     root = fake_root(tmp_path, WSL1, mount="/win/", wsl_conf="[automount]\nroot = /win/\n")
     monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
-    out = run_cli("wsl", "--browser", "firefox").stdout
+    out = cli("wsl", "--browser", "firefox").stdout
     assert "WSL 1 detected" in out
     config = json.loads((home / ".jupyter" / "jupyter_server_config.json").read_text())
     assert config["ServerApp"]["browser"] == f'"{root}/win/c/{FIREFOX}" %s'
-    run_cli("wsl", "--undo")
+    cli("wsl", "--undo")
     assert snapshot(home) == {}
 
 
 def test_windows_style_path_is_understood(wsl2: Path, home: Path) -> None:
-    run_cli("wsl", "--browser", "C:\\Program Files\\Mozilla Firefox\\firefox.exe")
+    cli("wsl", "--browser", "C:\\Program Files\\Mozilla Firefox\\firefox.exe")
     config = json.loads((home / ".jupyter" / "jupyter_server_config.json").read_text())
     assert config["ServerApp"]["browser"] == f'"{wsl2}/mnt/c/{FIREFOX}" %s'
 
 
 def test_dry_run_writes_nothing(wsl2: Path, home: Path) -> None:
     before = snapshot(home)
-    out = run_cli("wsl", "--dry-run").stdout
+    out = cli("wsl", "--dry-run").stdout
     assert "would write: " in out and "ServerApp.use_redirect_file = false" in out
     assert snapshot(home) == before
 
@@ -160,12 +160,12 @@ def test_dry_run_writes_nothing(wsl2: Path, home: Path) -> None:
 def test_not_wsl_exits_1_unless_forced(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = fake_root(tmp_path, "6.1.0-13-amd64")
     monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(root))
-    done = run_cli("wsl", check=False)
+    done = cli("wsl", check=False)
     assert done.returncode == 1 and done.stderr == (
         "jupyter-helpers: error: WSL not detected (kernel release '6.1.0-13-amd64'); use --force to configure anyway\n"
     )
     assert snapshot(home) == {}
-    assert "wrote: " in run_cli("wsl", "--force").stdout
+    assert "wrote: " in cli("wsl", "--force").stdout
 
 
 @pytest.mark.parametrize(
@@ -177,7 +177,7 @@ def test_not_wsl_exits_1_unless_forced(tmp_path: Path, home: Path, monkeypatch: 
 )
 def test_bad_browser_is_one_line_and_writes_nothing(wsl2: Path, home: Path, browser: str, message: str) -> None:
     before = snapshot(home)
-    done = run_cli("wsl", "--browser", browser, check=False)
+    done = cli("wsl", "--browser", browser, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr
     assert snapshot(home) == before
 
@@ -187,7 +187,7 @@ def test_browser_path_with_colon_is_refused(wsl2: Path, home: Path, tmp_path: Pa
     odd.parent.mkdir()
     odd.write_text("#!/bin/sh\n")
     before = snapshot(home)
-    done = run_cli("wsl", "--browser", str(odd), check=False)
+    done = cli("wsl", "--browser", str(odd), check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "contains ':'" in done.stderr
     assert snapshot(home) == before
 
@@ -196,7 +196,7 @@ def test_unwritable_config_dir_is_one_line(wsl2: Path, home: Path) -> None:
     before = snapshot(home)
     (home / ".jupyter").chmod(0o555)
     try:
-        done = run_cli("wsl", check=False)
+        done = cli("wsl", check=False)
     finally:
         (home / ".jupyter").chmod(0o755)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a writable directory" in done.stderr
@@ -232,13 +232,13 @@ def test_undo_keeps_a_password_set_after_wsl_when_there_was_no_config(
 
 def test_undo_keeps_every_later_edit_and_reports_a_key_the_user_changed(wsl2: Path, home: Path) -> None:
     config = home / ".jupyter" / "jupyter_server_config.json"
-    run_cli("wsl")
+    cli("wsl")
     edited = json.loads(config.read_text())
     edited["ServerApp"]["port"] = 8899
     edited["ServerApp"]["browser"] = "my-own-browser %s"
     edited["NotebookApp"] = {"nbserver_extensions": {}}
     config.write_text(json.dumps(edited))
-    out = run_cli("wsl", "--undo").stdout.splitlines()
+    out = cli("wsl", "--undo").stdout.splitlines()
     assert json.loads(config.read_text()) == {
         "ServerApp": {"iopub_data_rate_limit": 12345678, "port": 8899, "browser": "my-own-browser %s"},
         "NotebookApp": {"nbserver_extensions": {}},
@@ -253,10 +253,10 @@ def test_undo_restores_a_previous_value_of_our_key(wsl2: Path, home: Path) -> No
     config = home / ".jupyter" / "jupyter_server_config.json"
     config.write_text('{"ServerApp": {"use_redirect_file": true, "browser": "old %s"}}')
     config.chmod(0o600)
-    run_cli("wsl")
+    cli("wsl")
     written = json.loads(config.read_text())
     config.write_text(json.dumps({**written, "Other": {"x": 1}}))
-    run_cli("wsl", "--undo")
+    cli("wsl", "--undo")
     assert json.loads(config.read_text()) == {
         "ServerApp": {"use_redirect_file": True, "browser": "old %s"},
         "Other": {"x": 1},
@@ -272,17 +272,17 @@ def test_a_symlinked_config_stays_a_link_and_undo_is_exact(wsl2: Path, home: Pat
     config.unlink()
     config.symlink_to(dotfiles / "jupyter.json")
     before = snapshot(home)
-    run_cli("wsl")
+    cli("wsl")
     assert config.is_symlink()
     assert json.loads((dotfiles / "jupyter.json").read_text())["ServerApp"]["use_redirect_file"] is False
-    run_cli("wsl", "--undo")
+    cli("wsl", "--undo")
     assert snapshot(home) == before
 
 
 def test_wsl_backup_keeps_the_config_private(wsl2: Path, home: Path) -> None:
     config = home / ".jupyter" / "jupyter_server_config.json"
     config.chmod(0o600)
-    run_cli("wsl")
+    cli("wsl")
     backups = home / ".jupyter" / "jupyter_helpers" / "wsl" / "backups"
     assert stat.S_IMODE(backups.stat().st_mode) == 0o700
     assert [stat.S_IMODE(p.stat().st_mode) for p in backups.iterdir()] == [0o600]
@@ -291,7 +291,7 @@ def test_wsl_backup_keeps_the_config_private(wsl2: Path, home: Path) -> None:
 
 def test_non_utf8_config_is_one_line(wsl2: Path, home: Path) -> None:
     (home / ".jupyter" / "jupyter_server_config.json").write_bytes(b'{"ServerApp": {"x": "\xff"}}')
-    done = run_cli("wsl", check=False)
+    done = cli("wsl", check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "cannot read" in done.stderr
 
 
@@ -311,12 +311,12 @@ def test_a_second_wsl_run_after_edits_never_brings_back_old_bytes(wsl2: Path, ho
 
 def test_a_key_the_user_changed_between_runs_is_theirs_again(wsl2: Path, home: Path) -> None:
     config = home / ".jupyter" / "jupyter_server_config.json"
-    run_cli("wsl")
+    cli("wsl")
     edited = json.loads(config.read_text())
     edited["ServerApp"]["use_redirect_file"] = True
     config.write_text(json.dumps(edited))
-    run_cli("wsl")
-    run_cli("wsl", "--undo")
+    cli("wsl")
+    cli("wsl", "--undo")
     assert json.loads(config.read_text())["ServerApp"] == {"iopub_data_rate_limit": 12345678, "use_redirect_file": True}
 
 
@@ -326,7 +326,7 @@ def test_a_server_app_that_is_not_an_object_is_one_line(wsl2: Path, home: Path, 
     config.write_text(f'{{"ServerApp": {server_app}}}\n')
     before = snapshot(home)
     for args in (["wsl"], ["wsl", "--dry-run"]):
-        done = run_cli(*args, check=False)
+        done = cli(*args, check=False)
         assert "Traceback" not in done.stderr
         assert done.returncode == 2 and done.stderr.count("\n") == 1, done.stderr
         assert "ServerApp" in done.stderr and "fix it first" in done.stderr
@@ -366,44 +366,8 @@ def test_wsl_and_install_together_leave_no_folder_behind(
     """No Jupyter folder before: whichever of `wsl` and `install` made it, the last to leave removes it."""
     monkeypatch.setenv("JUPYTER_HELPERS_SYSROOT", str(fake_root(tmp_path, WSL2)))
     for command in order:
-        run_cli(*command.split())
+        cli(*command.split())
     assert snapshot(home) == {}
-
-
-def test_what_an_earlier_version_set_is_still_undone_exactly(wsl2: Path, home: Path) -> None:
-    """An earlier jupyter-helpers kept `wsl`'s record in wsl/record.json (before the change set):
-    after an upgrade, `wsl --undo` still takes back what it set, byte for byte."""
-    import hashlib
-
-    config = home / ".jupyter" / "jupyter_server_config.json"
-    state = home / ".jupyter" / "jupyter_helpers" / "wsl"
-    (state / "backups").mkdir(parents=True)
-    backup = state / "backups" / config.name
-    backup.write_bytes(config.read_bytes())
-    written = (
-        json.dumps(
-            {"ServerApp": {"iopub_data_rate_limit": 12345678, "browser": "fx %s", "use_redirect_file": False}}, indent=2
-        ).encode()
-        + b"\n"
-    )
-    config.write_bytes(written)
-    (state / "record.json").write_text(
-        json.dumps(
-            {
-                "path": str(config),
-                "existed": True,
-                "backup": str(backup),
-                "exact": True,
-                "dirs": [str(home / ".jupyter" / "jupyter_helpers"), str(state)],
-                "had_server_app": True,
-                "keys": {"browser": {"value": "fx %s"}, "use_redirect_file": {"value": False}},
-                "written_sha256": hashlib.sha256(written).hexdigest(),
-            }
-        )
-    )
-    assert run_cli("wsl", "--undo").stdout.splitlines() == [f"restored: {config}"]
-    assert config.read_text() == USER_CONFIG
-    assert not (home / ".jupyter" / "jupyter_helpers").exists()
 
 
 def test_status_on_wsl_says_what_is_missing_until_wsl_ran(wsl2: Path, home: Path) -> None:

@@ -109,6 +109,8 @@ def _writable(directory: Path) -> bool:
 
 
 def check_writable(paths: list[Path]) -> None:
+    """Refuses a place we cannot write, and a file its owner made read-only (a rename would
+    replace it anyway, and so would root's override): one line, before anything is written."""
     for path in paths:
         target = _existing_ancestor(write_target(path).parent)
         if not _writable(target):
@@ -116,14 +118,24 @@ def check_writable(paths: list[Path]) -> None:
                 f"cannot write {path}: {target} is not a writable directory "
                 "(fix its permissions or choose another location)"
             )
+        mode = file_mode(path)
+        if mode is not None and path.is_file() and not mode & 0o222:
+            raise ChangeError(
+                f"cannot write {path}: it is read-only (mode {mode:04o}); "
+                f"make it writable (chmod u+w {path}) or move it away, and retry"
+            )
 
 
 def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
     """Temp file + rename (through a symlink), with `mode`, else the mode of the file it
-    replaces, else the umask's default."""
+    replaces, else the umask's default. A file with other hard links is rewritten in place
+    instead: a rename would leave its other names holding the old content."""
     path = write_target(path)
     if mode is None:
         mode = file_mode(path)
+    if _hard_linked(path):
+        _write_in_place(path, content, mode)
+        return
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -142,6 +154,28 @@ def atomic_write(path: Path, content: bytes, mode: int | None = None) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _hard_linked(path: Path) -> bool:
+    try:
+        return path.is_file() and path.stat().st_nlink > 1
+    except OSError:
+        return False
+
+
+def _write_in_place(path: Path, content: bytes, mode: int | None) -> None:
+    """The mode first (a token never sits in a file others may read), then the bytes, cut to
+    length and synced: every name of the file sees them."""
+    try:
+        if mode is not None:
+            os.chmod(path, mode)
+        with open(path, "r+b") as handle:
+            handle.write(content)
+            handle.truncate()
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError as exc:
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
 
 
 def sweep_temps(path: Path) -> None:

@@ -41,9 +41,15 @@ class PageRecord(TypedDict):
 
 
 def presence_file(runtime_dir: str | os.PathLike[str], kernel_id: str) -> Path:
+    return kernel_file(runtime_dir, PRESENCE_DIR, kernel_id)
+
+
+def kernel_file(runtime_dir: str | os.PathLike[str], folder: str, kernel_id: str) -> Path:
+    """`<runtime dir>/<folder>/<kernel id>.json`: one file per kernel beside its connection file
+    (presence here, the memory peak in common/memory.py); ValueError unless the id is a canonical UUID."""
     if str(uuid.UUID(kernel_id)) != kernel_id:
         raise ValueError(f"not a canonical kernel id: {kernel_id!r}")
-    return Path(runtime_dir) / PRESENCE_DIR / f"{kernel_id}.json"
+    return Path(runtime_dir) / folder / f"{kernel_id}.json"
 
 
 def check_private_folder(folder: Path) -> None:
@@ -64,6 +70,13 @@ def check_private_folder(folder: Path) -> None:
 def read_presence(path: Path | None) -> dict | None:
     """The recorded presence, or None if there is none or it cannot be read as we wrote it
     (including a file of another user's, or one in a folder others can write to)."""
+    data = read_private_json(path)
+    return data if isinstance(data, dict) and isinstance(data.get("pages"), list) else None
+
+
+def read_private_json(path: Path | None) -> object:
+    """The JSON in a file written by `write_private_json`, or None when there is none or it cannot
+    be trusted: another user's file, a link, one in a folder others can use, or too big."""
     if path is None:
         return None
     try:
@@ -73,10 +86,9 @@ def read_presence(path: Path | None) -> dict | None:
             if os.fstat(file.fileno()).st_uid != os.getuid():
                 return None
             raw = file.read(MAX_FILE_BYTES + 1)
-        data = json.loads(raw) if len(raw) <= MAX_FILE_BYTES else None
+        return json.loads(raw) if len(raw) <= MAX_FILE_BYTES else None
     except (OSError, ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) and isinstance(data.get("pages"), list) else None
 
 
 @dataclass(frozen=True)

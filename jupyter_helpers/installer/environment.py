@@ -24,7 +24,7 @@ from pathlib import Path
 
 from ..common import paths
 from ..common.files import write_error
-from .changes import Change, ChangeSet, FileChange, KeyChange, Outcome
+from .changes import Change, ChangeSet, FileChange, FileOutcome, KeyChange
 from .install import recognise, server_extension_content
 from .json_keys import Members
 
@@ -53,13 +53,13 @@ def changes() -> list[Change]:
     ]
 
 
-def install(dry_run: bool = False) -> list[Outcome]:
+def install(dry_run: bool = False) -> list[FileOutcome]:
     if dry_run:
         return change_set().plan(changes(), recognise)
     return change_set().apply(changes(), recognise)
 
 
-def uninstall() -> list[Outcome]:
+def uninstall() -> list[FileOutcome]:
     """Without a record nothing here is recognised by content: the server-extension file pip
     ships holds the very bytes we write, and it is pip's."""
     try:

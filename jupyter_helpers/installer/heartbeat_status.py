@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from ..common.editor_bucket import bucket_id
 from ..common.text import human_duration
-from .settings import ConfigUnreadable, activitywatch_server, server_section
+from .effective_config import ConfigUnreadable, activitywatch_server, server_section
 
 TIMEOUT = 3.0
 

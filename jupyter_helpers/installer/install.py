@@ -15,7 +15,7 @@ from ..common import installation, paths
 from ..common.errors import UserError
 from ..common.files import write_error
 from ..common.resources import resource_path
-from .changes import ChangeSet, FileChange, Outcome
+from .changes import ChangeSet, FileChange, FileOutcome
 
 SERVER_EXTENSION_CONFIG = {"ServerApp": {"jpserver_extensions": {"jupyter_helpers": True}}}
 # What `ipython --profile NAME` can live with as a folder name inside the IPython directory
@@ -83,7 +83,7 @@ def recognise(path: Path, data: bytes) -> bool:
     return path.name == paths.SERVER_EXTENSION_FILE_NAME and data == server_extension_content()
 
 
-def install(profile: str, dry_run: bool = False) -> list[Outcome]:
+def install(profile: str, dry_run: bool = False) -> list[FileOutcome]:
     check_profile(profile)
     mine, shared = change_set(profile), server_change_set()
     if dry_run:
@@ -94,12 +94,12 @@ def install(profile: str, dry_run: bool = False) -> list[Outcome]:
     )
 
 
-def uninstall(profile: str) -> list[Outcome]:
+def uninstall(profile: str) -> list[FileOutcome]:
     check_profile(profile)
     user = str(paths.profile_dir(profile))
     shared = server_change_set()
 
-    def leave_shared(outcomes: list[Outcome]) -> list[Outcome]:
+    def leave_shared(outcomes: list[FileOutcome]) -> list[FileOutcome]:
         if not outcomes and user not in shared.users():
             return []  # this profile never had it: another profile's extension stays untouched
         return shared.revert(recognise, [change.path for change in server_changes()], user=user)
@@ -135,4 +135,39 @@ def what_stays(per_user: bool = True) -> list[str]:
         f"stays: the jupyter-helpers package in {sys.prefix}, which keeps window titles on in Jupyter "
         "servers started from there (`pip uninstall jupyter-helpers` removes both)"
     )
-    return lines
+    return lines + what_stays_active()
+
+
+def what_stays_active() -> list[str]:
+    """What still sends after this uninstall: servers while jupyter-helpers is installed elsewhere
+    for this user, else the servers running now (they decided at their start)."""
+    installed = installation.where_installed()
+    if installed is not None:
+        return [
+            f"stays active: kernel-death messages and ActivityWatch heartbeats from your Jupyter servers, "
+            f"as jupyter-helpers is still installed for {installed.for_whom} ({installed.path}; "
+            f"`{installed.undo}` ends them)"
+        ]
+    return [
+        f"stays active until you restart it: the Jupyter server at {url} (pid {pid}), which still sends "
+        "kernel-death messages and ActivityWatch heartbeats; servers started from now on send nothing"
+        for url, pid in running_servers()
+    ]
+
+
+def running_servers() -> list[tuple[str, int]]:
+    """(url, pid) of this user's Jupyter servers that are running, from their runtime files."""
+    import os
+
+    from jupyter_core.paths import jupyter_runtime_dir
+
+    found = []
+    for info in sorted(Path(jupyter_runtime_dir()).glob("jpserver-*.json")):
+        try:
+            server = json.loads(info.read_text())
+            pid, url = int(server["pid"]), str(server["url"])
+            os.kill(pid, 0)
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # gone, or not a file a server wrote
+        found.append((url, pid))
+    return found

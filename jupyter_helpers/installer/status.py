@@ -16,11 +16,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..common import hub, installation, paths
+from ..common import autonotify, hub, installation, paths
 from ..common.child import CHILD_MODULE
 from ..common.files import BadJson, dig, load_json
 from . import environment, install
-from .settings import (
+from .effective_config import (
     ConfigUnreadable,
     lazy,
     load_traitlets_config,
@@ -47,11 +47,7 @@ def kernel_loader(profile: str) -> Path | None:
     extension (the environment's, after `install --sys-prefix`), or None. Read as IPython reads
     them: ipython_config then ipython_kernel_config, each from the system, environment and profile
     folders (later wins), and an IPKernelApp section over an InteractiveShellApp one."""
-    folders = [
-        *map(Path, reversed(paths.IPYTHON_SYSTEM_DIRS)),
-        paths.environment_ipython_dir(),
-        paths.profile_dir(profile),
-    ]
+    folders = autonotify.config_folders(paths.profile_dir(profile))
     found: dict[tuple[str, str], tuple[object, Path]] = {}
     for name in ("ipython_config", "ipython_kernel_config"):
         for folder in folders:
@@ -153,20 +149,22 @@ def check_sender(profile: str) -> Check:
     return Check(True, f"sender: {record.python} (ntfy {reply.get('ntfy')})")
 
 
-def autonotify_switch(profile: str) -> tuple[bool, Path | None]:
-    """Whether kernels of this profile start with autonotify on, and the file that turned it off."""
-    location = paths.profile_dir(profile)
-    names = ("ipython_config", "ipython_kernel_config")
-    files = [location / f"{name}{suffix}" for name in names for suffix in paths.CONFIG_SUFFIXES]
-    enabled, source = setting(files, "AutoNotify", "enabled")
-    return enabled is not False, source
+def autonotify_settings(profile: str) -> autonotify.Loaded:
+    """`c.AutoNotify` as kernels of this profile read it (common/autonotify.py)."""
+    from traitlets.config import loader
+
+    return autonotify.load(paths.profile_dir(profile), loader)
+
+
+def check_settings(profile: str) -> list[Check]:
+    """One line per `c.AutoNotify` value kernels replace by its default (an unusable file is
+    check_kernel_side's line, as kernels skip it)."""
+    return [Check(False, line) for line in autonotify_settings(profile).bad_values]
 
 
 def check_channel(profile: str = "default") -> Check:
-    try:
-        enabled, source = autonotify_switch(profile)
-    except ConfigUnreadable as exc:
-        return Check(False, str(exc))
+    settings = autonotify_settings(profile)  # as kernels do: without files they cannot load
+    enabled, source = settings.values["enabled"], settings.sources.get("enabled")
     record = installation.load(paths.profile_dir(profile))
     python = record.python if record is not None and Path(record.python).exists() else sys.executable
     reply = probe_delivery(python)
@@ -289,9 +287,19 @@ def _check_jupyter_command(where: str) -> Check:
     return Check(True, f"window-title server extension enabled{where} (for {jupyter})")
 
 
+NOT_INSTALLED = (
+    "kernel deaths, presence and ActivityWatch heartbeats: off, jupyter-helpers is installed neither for "
+    "you nor for this environment (Jupyter servers started from now on send nothing; "
+    "`jupyter-helpers install` turns them on)"
+)
+
+
 def check_kernel_watch() -> Check:
-    """Whether the server sends kernel deaths: `c.KernelWatch.enabled` in the server config the
-    server merges (the extension itself is checked by check_server_extension)."""
+    """Whether the server sends kernel deaths: only where jupyter-helpers is installed (for this
+    user or this environment), and `c.KernelWatch.enabled` in the server config the server merges
+    (the extension itself is checked by check_server_extension)."""
+    if installation.where_installed() is None:  # what uninstall is for: no error (the kernel lines say more)
+        return Check(True, NOT_INSTALLED)
     try:
         enabled, source = server_section("KernelWatch").get("enabled", (True, None))
     except ConfigUnreadable as exc:
@@ -303,7 +311,33 @@ def check_kernel_watch() -> Check:
     )
 
 
-def checks(profile: str) -> list[Callable[[], Check]]:
+def check_memory(profile: str) -> Check:
+    """The memory limit kernels started from here will see (common/memory.py reads it as their
+    memory watch does) and the profile's two levels as kernels take them (a bad value is
+    check_settings' line; an interrupt not above the warning is this one's)."""
+    from ..common.autonotify import memory_interrupt_problem
+    from ..common.memory import find_source
+    from .sysroot import root
+
+    values = autonotify_settings(profile).values
+    warn, interrupt = values["memory_warn"], values["memory_interrupt"]
+    problem = memory_interrupt_problem(warn, interrupt)
+    if problem:
+        return Check(False, f"{problem}; raise it above memory_warn, or set it to 0")
+    source, unreadable = find_source("self", root())
+    found = (
+        "no memory figures on this system" if source is None else f"kernels started from here see {source.describe()}"
+    )
+    if unreadable:
+        found += f" ({unreadable})"
+    warns = f"a 🧠 message at {warn:.0%}" if warn else "no 🧠 message"
+    interrupts = f"the cell interrupted at {interrupt:.0%}" if interrupt else "no interrupt before the OOM killer"
+    return Check(
+        True, f"memory: {found}; {warns} (c.AutoNotify.memory_warn), {interrupts} (c.AutoNotify.memory_interrupt)"
+    )
+
+
+def checks(profile: str) -> list[Callable[[], Check | list[Check]]]:
     from ..common import projects
     from . import heartbeat_status, wsl
 
@@ -311,16 +345,22 @@ def checks(profile: str) -> list[Callable[[], Check]]:
         lambda: check_kernel_side(profile),
         lambda: check_sender(profile),
         lambda: check_channel(profile),
+        lambda: check_settings(profile),
         check_server_extension,
         check_kernel_watch,
+        lambda: check_memory(profile),
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),
-        lambda: Check(*heartbeat_status.check_heartbeats()),
+        lambda: Check(*heartbeat_status.check_heartbeats()) if installation.where_installed() else [],
     ]
+
+
+def _each(result: Check | list[Check]) -> list[Check]:
+    return result if isinstance(result, list) else [result]
 
 
 def run(profile: str) -> tuple[bool, list[str]]:
     install.check_profile(profile)
-    results = [check() for check in checks(profile)]
+    results = [result for check in checks(profile) for result in _each(check())]
     lines = list(dict.fromkeys(str(result) for result in results))  # one unreadable file, one line
     return all(result.ok for result in results), lines

@@ -1,10 +1,13 @@
 """`jupyter-helpers telegram`: from a bot token to a working telegram.ini, without reading JSON.
 
 The hard part of setting up Telegram by hand is the chat id: it only shows in the Bot API's
-getUpdates answer once the user has written to the bot. So: check the token (getMe), wait for the
-user's message (getUpdates, long polling), take its chat id, write `token` and `chat_id` into
-ntfy's telegram.ini key by key (the rest of the user's file stays, mode 0600, under its lock) and
-let the caller send a test message through the real delivery path.
+getUpdates answer once the user has written to the bot. A bot's name is public, so "the first chat
+that writes" may be a stranger's, or a group's: setup pairs by deep link instead (the pattern
+Telegram documents for binding a chat). Check the token (getMe), make a one-time code, show the
+link `https://t.me/<bot>?start=<code>`, wait (getUpdates, long polling) for a private chat to send
+that code after the command started, write `token` and `chat_id` into ntfy's telegram.ini key by
+key (the rest of the user's file stays, its line ends too, mode 0600, under its lock) and let the
+caller send a test message through the real delivery path.
 
 Plain HTTPS with the standard library (urllib honours HTTPS_PROXY and SSL_CERT_FILE), so the
 installer needs nothing the delivery child has. The token is a password: no message shows it.
@@ -13,8 +16,10 @@ installer needs nothing the delivery child has. The token is a password: no mess
 from __future__ import annotations
 
 import configparser
+import email.utils
 import json
 import re
+import secrets
 import time
 import urllib.error
 import urllib.parse
@@ -32,7 +37,9 @@ from ..common.text import TOKEN_SHAPE
 API = "https://api.telegram.org"
 SECTION = "telegram"
 POLL = 25.0  # seconds one getUpdates long poll may wait (Telegram allows up to 50)
-RECENT = 600.0  # a message already waiting counts if it is at most this old
+CODE_BYTES = 6  # secrets.token_urlsafe(6): 8 characters of [A-Za-z0-9_-], 48 random bits
+USERNAME = re.compile(r"[A-Za-z0-9_]{1,64}")  # what Telegram allows in a bot's username
+UPDATES = ("message", "channel_post")  # channel posts are asked for only to be counted as ignored
 
 
 class TelegramError(UserError):
@@ -43,6 +50,31 @@ class TelegramError(UserError):
 class Chat:
     id: int
     name: str
+
+
+@dataclass(frozen=True)
+class Bot:
+    username: str
+    clock: float  # Telegram's time when it answered getMe (its Date header), else ours
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """How the wait for the code ended: the chat that sent it (None: none within the wait), and
+    how many other messages arrived meanwhile (strangers, other codes, groups, channels)."""
+
+    chat: Chat | None
+    ignored: int
+
+
+def new_code() -> str:
+    """The one-time pairing code: random, and only shown to whoever runs the command."""
+    return secrets.token_urlsafe(CODE_BYTES)
+
+
+def start_link(bot: str, code: str) -> str:
+    """Tapping it and Start makes Telegram send `/start <code>` from the user's private chat."""
+    return f"https://t.me/{bot}?start={code}"
 
 
 def check_token_shape(token: str) -> str:
@@ -63,6 +95,10 @@ class BotApi:
         self._opener = urllib.request.build_opener()  # proxies from the environment, as ntfy's httpx does
 
     def call(self, method: str, fields: Mapping[str, object], timeout: float) -> object:
+        return self._post(method, fields, timeout)[0]
+
+    def _post(self, method: str, fields: Mapping[str, object], timeout: float) -> tuple[object, float | None]:
+        """The method's result, and Telegram's clock when it answered (None without a Date header)."""
         request = urllib.request.Request(
             f"{API}/bot{self._token}/{method}",
             data=json.dumps(fields).encode(),
@@ -71,6 +107,7 @@ class BotApi:
         try:
             with self._opener.open(request, timeout=timeout) as response:
                 body = response.read()
+                clock = _clock(response.headers.get("Date"))
         except urllib.error.HTTPError as exc:
             if exc.code in (401, 404):
                 raise TelegramError(
@@ -96,32 +133,33 @@ class BotApi:
             raise TelegramError(f"api.telegram.org did not answer {method} with JSON (a proxy in the way?)") from None
         if not isinstance(answer, dict) or answer.get("ok") is not True:
             raise TelegramError(self._redact(f"Telegram refused {method}: {answer}"))
-        return answer.get("result")
+        return answer.get("result"), clock
 
     def _redact(self, text: str) -> str:
         return text.replace(self._token, "<token>")
 
-    def bot_name(self) -> str:
-        me = self.call("getMe", {}, timeout=30)
+    def bot(self) -> Bot:
+        asked = time.time()
+        me, clock = self._post("getMe", {}, timeout=30)
         username = me.get("username") if isinstance(me, dict) else None
-        if not isinstance(username, str):
+        if not isinstance(username, str) or not USERNAME.fullmatch(username):
             raise TelegramError("Telegram's getMe answer names no bot; check the token")
-        return username
+        return Bot(username, asked if clock is None else clock)
 
-    def wait_for_chat(self, wait: float) -> Chat | None:
-        """The chat of the first message someone sends the bot within `wait` seconds (one that
-        was already waiting counts if it is recent), else None."""
-        started = time.time()
+    def wait_for_code(self, bot: Bot, code: str, wait: float) -> Pairing:
+        """The private chat that sends `code` within `wait` seconds. Only messages dated from
+        getMe's answer on count (by Telegram's clock: a WSL clock that drifted must not hide the
+        owner's message); anything else that arrives meanwhile is counted, never shown."""
         deadline = time.monotonic() + wait
-        offset = 0
+        offset, ignored = 0, 0
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                return None
-            poll = min(POLL, max(remaining, 0.0))
+                return Pairing(None, ignored)
+            poll = min(POLL, remaining)
             updates = self.call(
                 "getUpdates",
-                {"offset": offset, "timeout": int(poll), "allowed_updates": ["message"]},
+                {"offset": offset, "timeout": int(poll), "allowed_updates": list(UPDATES)},
                 timeout=poll + 15,
             )
             for update in updates if isinstance(updates, list) else []:
@@ -129,9 +167,49 @@ class BotApi:
                     continue
                 if isinstance(update.get("update_id"), int):
                     offset = max(offset, update["update_id"] + 1)
-                chat = _chat_of(update, started - RECENT)
+                message = _sent_since(update, int(bot.clock))
+                if message is None:
+                    continue  # waiting from before the command: not an answer to this code
+                chat = _paired_chat(message, code, bot.username)
                 if chat is not None:
-                    return chat
+                    return Pairing(chat, ignored)
+                ignored += 1
+
+
+def _clock(date: str | None) -> float | None:
+    try:
+        return email.utils.parsedate_to_datetime(date).timestamp() if date else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _sent_since(update: dict[str, object], since: int) -> dict[str, object] | None:
+    """The update's message or channel post if Telegram dated it `since` or later."""
+    for kind in UPDATES:
+        message = update.get(kind)
+        if isinstance(message, dict):
+            date = message.get("date")
+            return message if isinstance(date, int) and date >= since else None
+    return None
+
+
+def carries_code(text: str, code: str, bot: str) -> bool:
+    """`/start <code>` (what the deep link sends; `/start@bot <code>` as typed) or the code alone."""
+    words = text.split()
+    if words == [code]:
+        return True
+    return len(words) == 2 and words[0].lower() in ("/start", f"/start@{bot.lower()}") and words[1] == code
+
+
+def _paired_chat(message: dict[str, object], code: str, bot: str) -> Chat | None:
+    chat, text = message.get("chat"), message.get("text")
+    if not isinstance(chat, dict) or chat.get("type") != "private" or not isinstance(chat.get("id"), int):
+        return None
+    if not isinstance(text, str) or not carries_code(text, code, bot):
+        return None
+    parts = [chat.get(key) for key in ("first_name", "last_name")]
+    name = " ".join(part for part in parts if isinstance(part, str)) or str(chat["id"])
+    return Chat(chat["id"], "".join(ch if ch.isprintable() else " " for ch in name))
 
 
 def _description(error: urllib.error.HTTPError) -> str:
@@ -144,33 +222,23 @@ def _description(error: urllib.error.HTTPError) -> str:
     return "".join(ch for ch in said if ch.isprintable())[:300] if isinstance(said, str) else ""
 
 
-def _chat_of(update: dict[str, object], since: float) -> Chat | None:
-    message = update.get("message")
-    if not isinstance(message, dict) or not isinstance(message.get("date"), int) or message["date"] < since:
-        return None
-    chat = message.get("chat")
-    if not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
-        return None
-    parts = [chat.get(key) for key in ("title", "first_name", "last_name")]
-    name = " ".join(part for part in parts if isinstance(part, str)) or str(chat["id"])
-    return Chat(chat["id"], "".join(ch if ch.isprintable() else " " for ch in name))
-
-
 _HEADER = re.compile(r"\s*\[([^\]]*)\]")
 
 
 def set_ini_keys(text: str, section: str, values: Mapping[str, str]) -> str:
     """`text` (an INI file as configparser reads it) with `values` set in `section`: a key's line
     (and its continuation lines) is replaced where it is, missing keys go at the end of the
-    section, a missing section at the end of the file. Every other line stays as it was."""
+    section, a missing section at the end of the file. Every other line stays as it was, and new
+    lines end as the file's first line does (CRLF from Windows editors stays CRLF throughout)."""
     lines = text.splitlines(keepends=True)
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
     if lines and not lines[-1].endswith("\n"):
-        lines[-1] += "\n"
-    wanted = {key.lower(): f"{key} = {value}\n" for key, value in values.items()}
+        lines[-1] += newline
+    wanted = {key.lower(): f"{key} = {value}{newline}" for key, value in values.items()}
     start = next((i for i, line in enumerate(lines) if (m := _HEADER.match(line)) and m.group(1) == section), None)
     if start is None:
-        gap = ["\n"] if lines and lines[-1].strip() else []
-        return "".join(lines + gap + [f"[{section}]\n", *wanted.values()])
+        gap = [newline] if lines and lines[-1].strip() else []
+        return "".join(lines + gap + [f"[{section}]{newline}", *wanted.values()])
     end = next((i for i in range(start + 1, len(lines)) if _HEADER.match(lines[i])), len(lines))
     body, index = [], start + 1
     while index < end:

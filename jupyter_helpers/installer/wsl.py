@@ -10,7 +10,6 @@ nobody touched the file since.
 from __future__ import annotations
 
 import configparser
-import json
 import re
 import shlex
 from dataclasses import dataclass
@@ -18,10 +17,9 @@ from pathlib import Path
 
 from ..common import paths
 from ..common.errors import UserError
-from ..common.files import BadJson, atomic_write, load_json, read, write_error
-from ..common.locks import locked
+from ..common.files import read, write_error
 from . import sysroot
-from .changes import Action, ChangeSet, KeyChange, Outcome
+from .changes import Action, ChangeSet, FileOutcome, KeyChange
 from .json_keys import parse_config
 
 CONFIG_NAME = "jupyter_server_config.json"
@@ -159,7 +157,6 @@ def apply(command: str, dry_run: bool) -> str:
     if dry_run:
         outcome = change_set().plan([change], recognise=_never)[0]
         return "unchanged" if outcome.action == Action.UNCHANGED else "would write"
-    _adopt_old_record()
     outcome = change_set().apply([change], recognise=_never)[0]
     return "unchanged" if outcome.action == Action.UNCHANGED else "wrote"
 
@@ -172,7 +169,6 @@ def _never(path: Path, data: bytes) -> bool:
 def undo_changes() -> list[str]:
     """Takes back only what `wsl` set and nobody changed since; exact bytes when the file is
     still just as `wsl` wrote it."""
-    _adopt_old_record()
     changes = change_set()
     if changes.damaged():
         raise WslError(
@@ -186,7 +182,7 @@ def undo_changes() -> list[str]:
     return [line for outcome in outcomes for line in _undo_lines(outcome)] or [NOTHING_TO_UNDO]
 
 
-def _undo_lines(outcome: Outcome) -> list[str]:
+def _undo_lines(outcome: FileOutcome) -> list[str]:
     if outcome.action == Action.UNDO_KEYS:
         lines = [
             f"undid {', '.join(outcome.keys_back) or 'nothing'} in {outcome.path} "
@@ -200,37 +196,6 @@ def _undo_lines(outcome: Outcome) -> list[str]:
     if outcome.action == Action.FAILED:
         raise WslError(f"could not change {outcome.path}: {outcome.note}")
     return [f"{'restored' if outcome.action == Action.RESTORE else 'removed'}: {outcome.path}"]
-
-
-def _adopt_old_record() -> None:
-    """The record an earlier jupyter-helpers kept (`wsl/record.json`) becomes this change set's
-    manifest, so `wsl --undo` still takes back what that version set."""
-    old = paths.wsl_manifest().with_name("record.json")
-    manifest = change_set().manifest_path
-    if not old.exists():
-        return
-    with locked(manifest):
-        try:
-            record = load_json(read(old) or b"")
-        except (OSError, BadJson):
-            return  # undo then says the record is missing; the keys stay for the user to remove
-        if not isinstance(record, dict) or manifest.exists() or not isinstance(record.get("keys"), dict):
-            return
-        entry = {
-            "path": record.get("path"),
-            "sha256": record.get("written_sha256"),
-            "backup": record.get("backup"),
-            "existed": bool(record.get("existed")),
-            "exact": bool(record.get("exact", True)),
-            "sections": [] if record.get("had_server_app", True) else ["ServerApp"],
-            "keys": {f"ServerApp.{key}": value for key, value in record["keys"].items()},
-        }
-        atomic_write(
-            manifest,
-            (json.dumps({"files": [entry], "dirs": record.get("dirs", []), "users": []}, indent=2) + "\n").encode(),
-            mode=0o600,
-        )
-        old.unlink()
 
 
 def run(browser: str | None = None, dry_run: bool = False, undo: bool = False, force: bool = False) -> list[str]:

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .memory import MemoryWatch
 from .settings import AutoNotify
 from .watcher import RunWatcher
 
 _active: dict[int, RunWatcher] = {}  # per shell; the watcher holds its settings and sender
 _unwatch: dict[int, Any] = {}  # per shell: undoes stopping.watch
+_memory: dict[int, MemoryWatch] = {}  # per shell
 
 
 def _sender_factory(shell: Any, settings: AutoNotify) -> Callable[[], Any]:
@@ -75,6 +77,9 @@ def load(shell: Any) -> None:
     watcher.inputs.attach(shell, watcher.input_timer)
     shell.events.register("pre_run_cell", watcher.pre_run_cell)
     shell.events.register("post_run_cell", watcher.post_run_cell)
+    memory = _memory[id(shell)] = MemoryWatch(watcher)
+    shell.events.register("pre_run_cell", memory.pre_run_cell)
+    shell.events.register("post_run_cell", memory.post_run_cell)
     for name in ("autonotify", "notify"):
         shell.register_magic_function(_Magic(watcher, name), "line", name)
     shell.configurables.append(settings)  # %config AutoNotify.after = 300 works too
@@ -91,6 +96,10 @@ def unload(shell: Any) -> None:
         return
     shell.events.unregister("pre_run_cell", watcher.pre_run_cell)
     shell.events.unregister("post_run_cell", watcher.post_run_cell)
+    memory = _memory.pop(id(shell))
+    shell.events.unregister("pre_run_cell", memory.pre_run_cell)
+    shell.events.unregister("post_run_cell", memory.post_run_cell)
+    memory.close()
     watcher.capture.detach()
     watcher.inputs.detach()
     if watcher.settings in shell.configurables:

@@ -7,14 +7,15 @@ that call in here), so a kernel start does not pay for it.
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
 
+from ..common.autonotify import AFTER_MAX, BY_NAME, memory_interrupt_problem
 from ..common.text import human_duration
 from .message import compose_note
 from .presence import status_line
-from .settings import AutoNotify
 from .watcher import RunWatcher, _host
 
 
@@ -24,10 +25,21 @@ def seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
-    high = AutoNotify.AFTER_MAX  # beyond it the setting would fall back to the default
+    high = AFTER_MAX  # beyond it the setting would fall back to the default
     if not 0 <= value <= high:
         raise argparse.ArgumentTypeError(f"seconds must be a number from 0 to {high:g}, got {text!r}")
     return value + 0.0  # -0 becomes 0
+
+
+def fraction(text: str) -> float:
+    text = unquote(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a fraction, got {text!r} (e.g. 0.9)") from None
+    if not BY_NAME["memory_warn"].usable(value)[0]:
+        raise argparse.ArgumentTypeError(f"{BY_NAME['memory_warn'].expected()}, got {text!r}")
+    return value + 0.0
 
 
 def unquote(text: str) -> str:
@@ -61,6 +73,19 @@ def unquote(text: str) -> str:
     metavar="SECONDS",
     help="notify once when a cell has waited this long for input() or getpass() (0: never)",
 )
+@argument(
+    "--memory-warn",
+    type=fraction,
+    metavar="F",
+    help="one message per run whose memory use passes this fraction of the limit (default 0.9; 0: never)",
+)
+@argument(
+    "--memory-interrupt",
+    type=fraction,
+    metavar="F",
+    help="interrupt the cell at this fraction of the memory limit, before the OOM killer ends the kernel "
+    "(above --memory-warn; default 0: never)",
+)
 @argument("-m", "--message", metavar="TEXT", help="text added to every notification")
 @argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
 @argument("--off", action="store_true", help="stop notifying")
@@ -86,6 +111,7 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
         settings.when = args.when
     if args.input_after is not None:
         settings.input_after = args.input_after
+    memory_levels(settings, args.memory_warn, args.memory_interrupt)
     if args.message is not None:
         settings.message = unquote(args.message)
     if args.backend is not None:
@@ -95,6 +121,36 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
     elif not args.status:
         settings.enabled = True
     print(status(watcher))
+
+
+def memory_levels(settings: Any, warn: float | None, interrupt: float | None) -> None:
+    """Both levels at once, checked as a pair first (an interrupt at or below the warning is refused)."""
+    warn = settings.memory_warn if warn is None else warn
+    interrupt = settings.memory_interrupt if interrupt is None else interrupt
+    if memory_interrupt_problem(warn, interrupt):
+        raise UsageError(
+            f"%autonotify: --memory-interrupt {interrupt:g} must be above --memory-warn {warn:g} "
+            "(or 0, off), e.g. --memory-warn 0.9 --memory-interrupt 0.95"
+        )
+    with settings.hold_trait_notifications():
+        settings.memory_warn, settings.memory_interrupt = warn, interrupt
+
+
+def memory_line(settings: Any) -> str:
+    """`memory: cgroup v2 limit 8.0 GB; a message at 90% (--memory-warn); interrupt off (--memory-interrupt)`."""
+    from ..common.memory import find_source
+
+    source, problem = find_source()
+    found = "not measurable here (no /proc/meminfo)" if source is None else source.describe()
+    if problem:
+        found += f" ({problem})"
+    warn = f"a message at {settings.memory_warn:.0%}" if settings.memory_warn else "no message"
+    interrupt = (
+        f"the cell interrupted at {settings.memory_interrupt:.0%}"
+        if settings.memory_interrupt
+        else "no interrupt before the OOM killer"
+    )
+    return f"memory: {found}; {warn} (--memory-warn), {interrupt} (--memory-interrupt)"
 
 
 def status(watcher: RunWatcher) -> str:
@@ -123,6 +179,7 @@ def status(watcher: RunWatcher) -> str:
                 if settings.input_after
                 else "no message for cells waiting for input() (--input-after 0)"
             ),
+            memory_line(settings),
             status_line(settings.when, settings.present_for),
             f"sent: {sent}; last failure: {failure or 'none'}",
         ]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..common.memory import Reading, amount, percent, size
 from ..common.text import TELEGRAM_LIMIT, clean, headline, human_duration, quoted, with_note
+
+RATE_AFTER = 0.05  # seconds: a growth measured over less time says nothing about a rate
 
 
 @dataclass(frozen=True)
@@ -123,3 +126,56 @@ def compose_wait(
     else:
         first = f'{head}: "{shown}"' if shown else head
     return clean(f"⌨ {first}\nHost: {host}", TELEGRAM_LIMIT), clean(head, 256)
+
+
+@dataclass(frozen=True)
+class MemoryRecord:
+    """A run's memory use past `memory_warn` (or `memory_interrupt`), for its 🧠 message."""
+
+    notebook: str | None
+    project: str | None
+    cell: int | None
+    used: int  # bytes, as the OOM killer counts them (common/memory.py)
+    limit: int
+    grew: int  # bytes since the run's first look
+    seconds: float  # ... taken over this long
+    warn: float
+    interrupt: float  # 0: off
+    interrupted: bool
+    host: str
+
+
+def compose_memory(record: MemoryRecord) -> tuple[str, str]:
+    """(message, title): `🧠 train.ipynb (Project Alpha): cell [7] at 91% memory, 6.4 GB of 7.1 GB`,
+    how fast it grew, what happens next and the setting that changes it."""
+    reading = Reading(record.used, record.limit)
+    cell = cells_label(record.cell, record.cell)
+    if record.interrupted:
+        what = f"{cell} interrupted at {percent(reading)} memory, {amount(reading)}; its variables are kept"
+    else:
+        what = f"{cell} at {percent(reading)} memory, {amount(reading)}"
+    lines = [f"🧠 {headline(record.notebook, record.project, what)}"]
+    if record.seconds >= RATE_AFTER and record.grew > 0:
+        rate = size(record.grew / record.seconds)
+        lines.append(f"Grew {size(record.grew)} in {human_duration(record.seconds)} ({rate}/s).")
+    elif record.seconds >= RATE_AFTER:
+        lines.append(f"Steady for {human_duration(record.seconds)}.")
+    if record.interrupted:
+        lines.append(
+            "The OOM killer would have ended the kernel at 100%. Change the level with "
+            "`%autonotify --memory-interrupt F` (0 turns it off) or c.AutoNotify.memory_interrupt."
+        )
+    elif record.interrupt:
+        lines.append(
+            f"At {record.interrupt:.0%} the cell is interrupted (c.AutoNotify.memory_interrupt), "
+            "so the kernel keeps its variables."
+        )
+    else:
+        suggested = 0.95 if record.warn < 0.95 else 0.99
+        lines.append(
+            "At 100% the OOM killer ends the kernel and its variables are lost; "
+            f"`%autonotify --memory-interrupt {suggested:g}` (c.AutoNotify.memory_interrupt) interrupts the cell first."
+        )
+    lines.append(f"Host: {record.host}")
+    head = headline(record.notebook, record.project, what)
+    return clean("\n".join(lines), TELEGRAM_LIMIT), clean(head, 256)

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ..common.presence import Verdict, decide, presence_file, read_presence
 
 
-def own_presence_file() -> Path | None:
-    """This kernel's presence file, if a Jupyter server started it (ipykernel with a connection
-    file named kernel-<uuid>.json); None in terminal IPython or an unusual launcher."""
+def own_kernel_file(make: Callable[[Path, str], Path] = presence_file) -> Path | None:
+    """This kernel's presence file (or, with `make`, another file kept per kernel beside the
+    connection file), if a Jupyter server started it (ipykernel with a connection file named
+    kernel-<uuid>.json); None in terminal IPython or an unusual launcher."""
     connect = sys.modules.get("ipykernel.connect")
     if connect is None:  # not running in ipykernel: do not import it just to find out
         return None
@@ -33,14 +35,14 @@ def own_presence_file() -> Path | None:
     if not (name.startswith("kernel-") and name.endswith(".json")):
         return None
     try:
-        return presence_file(connection_file.parent, name[len("kernel-") : -len(".json")])
+        return make(connection_file.parent, name[len("kernel-") : -len(".json")])
     except ValueError:
         return None
 
 
 def current_verdict(present_for: float, now: float | None = None) -> Verdict:
     """What this kernel knows right now (reads one small file)."""
-    path = own_presence_file()
+    path = own_kernel_file()
     if path is None:
         return Verdict(False, "kernel not started by a Jupyter server: phone messages sent")
     return decide(read_presence(path), time.time() if now is None else now, present_for)

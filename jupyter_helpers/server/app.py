@@ -28,6 +28,7 @@ from jupyter_server.extension.application import ExtensionApp
 
 from ..common.errors import UserError
 from ..common.hub import server_owner
+from ..common.installation import where_installed
 from . import deaths, heartbeats, owner, presence, titles
 from .pages import install_script, jinja_environments, render_script
 
@@ -50,6 +51,14 @@ class JupyterHelpersApp(ExtensionApp):
 
         self.heartbeats: heartbeats.Heartbeats | None = None
         self.presence: presence.PresenceStore | None = None
+        self.deaths: deaths.KernelWatcher | None = None
+        if where_installed() is None:  # uninstalled, pip's package left: window titles only, nothing sent anywhere
+            log.info(
+                "jupyter-helpers: not installed for you or for this environment: window titles only; "
+                "no kernel-death messages, presence or ActivityWatch heartbeats (`jupyter-helpers install` "
+                "turns them on)"
+            )
+            return
         if presence.PagePresence(parent=serverapp).enabled:
             settings = heartbeats.read_settings(serverapp)
             if settings is not None:
@@ -69,7 +78,6 @@ class JupyterHelpersApp(ExtensionApp):
                     "(c.PagePresence.enabled)"
                 )
 
-        self.deaths: deaths.KernelWatcher | None = None
         watch = deaths.KernelWatch(parent=serverapp)
         if watch.enabled:
             self.deaths = deaths.KernelWatcher(serverapp, watch.profile)

@@ -7,12 +7,14 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass
 
+from ..common.memory import Reading, amount
 from ..common.text import TELEGRAM_LIMIT, clean, headline, human_duration
 
 
-def cause(returncode: int | None, out_of_memory: bool) -> str | None:
+def cause(returncode: int | None, out_of_memory: bool, peak: Reading | None = None) -> str | None:
     """How the kernel ended, in words; None for exit code 0 (the kernel ended itself on purpose,
-    e.g. `exit()` in a cell)."""
+    e.g. `exit()` in a cell). A SIGKILL says the peak memory the kernel saw, when it recorded one
+    (kernel/memory.py): `SIGKILL: out of memory; peak 7.0 GB of 7.1 GB`."""
     if returncode is None:
         return "exit status unknown"
     if returncode == 0:
@@ -24,7 +26,8 @@ def cause(returncode: int | None, out_of_memory: bool) -> str | None:
     except ValueError:
         name = f"signal {-returncode}"
     if -returncode == signal.SIGKILL:
-        return f"{name}: out of memory" + ("" if out_of_memory else "?")
+        peak_seen = f"; peak {amount(peak)}" if peak is not None else ""
+        return f"{name}: out of memory" + ("" if out_of_memory else "?") + peak_seen
     return name
 
 

@@ -9,9 +9,10 @@ been busy and in which cell; the words are server/death_message.py's.
 
 The message goes through the same delivery child the kernels use (common/sender.py: a queue and a
 worker thread; never ntfy in the server's process or event loop), with the kernels' own settings
-(backend, time limit, presence) read from the IPython profile, and is held while someone looks at
-the notebook (common/presence.py `decide`): Jupyter shows its own dialog then. One log line per
-death; a failing channel is logged once per kind of failure, without the token.
+(backend, time limit, presence: common/autonotify.py, read from the files kernels read), and is
+held while someone looks at the notebook (common/presence.py `decide`): Jupyter shows its own
+dialog then. One log line per death; a failing channel is logged once per kind of failure,
+without the token.
 """
 
 from __future__ import annotations
@@ -27,11 +28,12 @@ from typing import Any, NamedTuple
 from jupyter_server.utils import ensure_async
 from traitlets import Bool, Unicode
 from traitlets.config import Configurable
+from traitlets.config import loader as config_loaders
 
-from ..common import paths
+from ..common import autonotify, paths
+from ..common.memory import oom_counter, oom_kills, peak_file, take_peak
 from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
-from ..common.sender import usable_timeout
 from ..common.text import clean_name
 from .death_message import Death, cause, compose_death, what_happened
 from .iopub import KernelActivity
@@ -50,7 +52,6 @@ REPORT_WAIT = 3.0
 # time): a burst of deaths (a node's OOM killer, a scheduler ending a job's kernels) can be many.
 DEATHS_WAITING = 256
 FOLLOWING = "jupyter-helpers: following kernel %s, process %s (a death names its busy time and cell)"
-CGROUPS = Path("/sys/fs/cgroup")
 
 
 class KernelWatch(Configurable):
@@ -64,82 +65,6 @@ class KernelWatch(Configurable):
         help="The IPython profile whose autonotify settings (backend, send_timeout, "
         "when, present_for) and recorded sender the messages use.",
     ).tag(config=True)
-
-
-@dataclass(frozen=True)
-class MessageSettings:
-    """What the kernels' messages use, read from the profile's `c.AutoNotify` (defaults otherwise)."""
-
-    backend: str = ""
-    send_timeout: float = 30.0
-    when: str = "away"
-    present_for: float = 120.0
-
-
-def message_settings(profile_dir: Path) -> tuple[MessageSettings, str | None]:
-    """The profile's AutoNotify settings as the kernels would read them (later files win), and a
-    line for the log when a file cannot be read (defaults are used then)."""
-    from traitlets.config.loader import JSONFileConfigLoader, PyFileConfigLoader
-
-    values: dict[str, Any] = {}
-    for name in ("ipython_config", "ipython_kernel_config"):
-        for suffix in paths.CONFIG_SUFFIXES:
-            path = profile_dir / (name + suffix)
-            if not path.is_file():
-                continue
-            loader = PyFileConfigLoader if suffix == ".py" else JSONFileConfigLoader
-            try:  # user code in a .py config can raise anything, exit() included: never into the loop
-                section = loader(path.name, path=str(path.parent)).load_config().get("AutoNotify", {})
-            except (Exception, SystemExit) as exc:
-                return MessageSettings(), f"cannot load {path} ({type(exc).__name__}); using default settings"
-            if not isinstance(section, dict):
-                return MessageSettings(), f"cannot load {path} (AutoNotify is not a section); using default settings"
-            values.update(section)
-    defaults = MessageSettings()
-    backend, when, present_for = values.get("backend"), values.get("when"), values.get("present_for")
-    return MessageSettings(
-        backend=backend if isinstance(backend, str) else defaults.backend,
-        send_timeout=usable_timeout(values.get("send_timeout", defaults.send_timeout)),
-        when=when.lower() if isinstance(when, str) and when.lower() in ("away", "always") else defaults.when,
-        present_for=float(present_for)
-        if isinstance(present_for, (int, float)) and 0 <= present_for <= 86400
-        else defaults.present_for,
-    ), None
-
-
-def oom_counter(pid: int) -> Path | None:
-    """The file counting OOM kills in the process's memory cgroup (its `oom_kill` line): cgroup
-    v2's `memory.events`, or v1's `memory.oom_control` on machines that still use v1 for memory."""
-    try:
-        lines = Path(f"/proc/{pid}/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        relative = path.lstrip("/")
-        if "memory" in controllers.split(","):
-            candidate = CGROUPS / "memory" / relative / "memory.oom_control"
-        elif controllers == "":
-            candidate = CGROUPS / relative / "memory.events"
-        else:
-            continue
-        if candidate.is_file():
-            return candidate
-    return None
-
-
-def oom_kills(counter: Path | None) -> int | None:
-    """The cgroup's `oom_kill` count, or None when it cannot be read."""
-    if counter is None:
-        return None
-    try:
-        for line in counter.read_text().splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill":
-                return int(value)
-    except (OSError, ValueError):
-        return None
-    return None
 
 
 @dataclass
@@ -279,7 +204,7 @@ class KernelWatcher:
         watched = self.kernels.get(kernel_id)
         if watched is None:
             return
-        seen = self._seen_dying(watched)
+        seen = self._seen_dying(kernel_id, watched)
         again = seen.at - watched.last_death < AGAIN_WITHIN and not watched.activity.ran
         watched.last_death, watched.oom_baseline = seen.at, seen.oom_kills
         watched.activity.reset()
@@ -293,22 +218,26 @@ class KernelWatcher:
         watched = self.kernels.get(kernel_id)
         if watched is None:
             return
-        seen = self._seen_dying(watched)
+        seen = self._seen_dying(kernel_id, watched)
         # not now: the restarter is iterating over these callbacks, and removing ours would skip
         # the next one (jupyter_server's own, which removes the kernel)
         asyncio.get_running_loop().call_soon(self.forget, kernel_id)
         self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, False, watched.path))
 
-    def _seen_dying(self, watched: Watched) -> Dying:
+    def _seen_dying(self, kernel_id: str, watched: Watched) -> Dying:
         process = getattr(watched.manager.provisioner, "process", None)
         returncode = process.poll() if process is not None else None
         kills = oom_kills(watched.oom_counter)
+        try:
+            peak = take_peak(peak_file(self.folder, kernel_id))
+        except ValueError:  # not a kernel id that names a file
+            peak = None
         out_of_memory = kills is not None and watched.oom_baseline is not None and kills > watched.oom_baseline
         activity = watched.activity
         busy = None if activity.busy_since is None else time.monotonic() - activity.busy_since
         # jupyter_server's own view (it follows IOPub too, from earlier on): busy, since when unknown
         busy_seen = busy is not None or getattr(watched.manager, "execution_state", None) == "busy"
-        return Dying(cause(returncode, out_of_memory), busy, busy_seen, activity.cell, time.monotonic(), kills)
+        return Dying(cause(returncode, out_of_memory, peak), busy, busy_seen, activity.cell, time.monotonic(), kills)
 
     async def report(
         self,
@@ -343,10 +272,10 @@ class KernelWatcher:
             if again:
                 outcome = "not sent again (it died again while restarting)"
             else:
-                settings, problem = await asyncio.to_thread(message_settings, self.profile_dir)
-                if problem:
-                    self.log.warning("jupyter-helpers: %s", problem)
-                outcome = self._send(kernel_id, message, title, settings)
+                settings = await asyncio.to_thread(autonotify.load, self.profile_dir, config_loaders)
+                for notice in settings.notices:
+                    self.log.warning("jupyter-helpers: %s", notice)
+                outcome = self._send(kernel_id, message, title, settings.values)
             self.log.warning(
                 "jupyter-helpers: kernel %s (%s) %s; phone message %s",
                 kernel_id,
@@ -357,14 +286,15 @@ class KernelWatcher:
         except Exception:  # never let one report end anything in the server
             self.log.exception("jupyter-helpers: could not report the death of kernel %s", kernel_id)
 
-    def _send(self, kernel_id: str, message: str, title: str, settings: MessageSettings) -> str:
-        if settings.when == "away":
-            verdict = decide(read_presence(presence_file(self.folder, kernel_id)), time.time(), settings.present_for)
+    def _send(self, kernel_id: str, message: str, title: str, settings: dict[str, Any]) -> str:
+        """With the kernels' own settings (common/autonotify.py): backend, time limit, presence."""
+        if settings["when"] == "away":
+            verdict = decide(read_presence(presence_file(self.folder, kernel_id)), time.time(), settings["present_for"])
             if verdict.looking:
                 return f"held ({verdict.reason.split(':')[0]})"
         sender = self._sender()
-        sender.timeout = settings.send_timeout
-        if not sender.submit(message, title, settings.backend):
+        sender.timeout = settings["send_timeout"]
+        if not sender.submit(message, title, settings["backend"]):
             return f"dropped ({sender.limit} already waiting to be sent)"
         return "queued"
 

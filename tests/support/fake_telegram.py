@@ -4,14 +4,19 @@ It is an HTTP proxy on 127.0.0.1: clients set HTTPS_PROXY to it, it answers CONN
 TLS with a certificate for api.telegram.org signed by a test CA (trustme), and then plays the Bot
 API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
 It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived), answers getMe
-and getUpdates (long polling over `user_sends`'s messages), and can answer 401, hang, or hang on
-the next request only, or refuse getUpdates as while a webhook is set (`mode`), and can answer
-every request late (`delay`, seconds), as Telegram does when it is slow.
+and getUpdates (long polling over `user_sends`'s messages: private chats, groups, channel posts,
+dated now or earlier; `allowed_updates` filters them as Telegram does), and can answer 401, hang,
+or hang on the next request only, or refuse getUpdates as while a webhook is set (`mode`).
+`read_start_code` finds the one-time code `jupyter-helpers telegram` shows, for `user_taps_start`.
+Every request can be answered late (`delay`, seconds), as Telegram does when it is slow.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import select
 import ssl
 import threading
 import time
@@ -25,6 +30,33 @@ HOST = "api.telegram.org"
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first"
 )
+
+
+START_LINK = re.compile(rb"https://t\.me/\w+\?start=([A-Za-z0-9_-]+)[^A-Za-z0-9_-]")  # the whole code
+
+
+def start_code(output: bytes) -> str | None:
+    """The one-time code in `jupyter-helpers telegram`'s output (its deep link), once shown whole."""
+    found = START_LINK.search(output)
+    return found.group(1).decode() if found else None
+
+
+def read_start_code(fd: int, timeout: float = 60) -> tuple[str, bytes]:
+    """Reads `jupyter-helpers telegram`'s output (a pipe or a terminal) until its deep link shows;
+    returns the one-time code and every byte read (the caller's later reads start after them)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while (code := start_code(seen)) is None:
+        remaining = deadline - time.monotonic()
+        assert remaining > 0, f"no start link within {timeout} s: {seen!r}"
+        if select.select([fd], [], [], min(remaining, 0.5))[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # a terminal whose process has ended
+                chunk = b""
+            assert chunk, f"output ended before a start link: {seen!r}"
+            seen += chunk
+    return code, seen
 
 
 def write_credentials(home: Path, token: str, chat_id: int = 4242) -> None:
@@ -75,7 +107,9 @@ class _BotApi(_QuietHandler):
                 {
                     "ok": True,
                     "result": fake.updates_after(
-                        int(fields.get("offset", 0) or 0), float(fields.get("timeout", 0) or 0)
+                        int(fields.get("offset", 0) or 0),
+                        float(fields.get("timeout", 0) or 0),
+                        _allowed_updates(self.headers.get("Content-Type", ""), body),
                     ),
                 },
             )
@@ -101,6 +135,14 @@ class _BotApi(_QuietHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+def _allowed_updates(content_type: str, body: bytes) -> list[str] | None:
+    """getUpdates' `allowed_updates` (a JSON list), or None: every kind."""
+    if "json" not in content_type:
+        return None
+    allowed = json.loads(body).get("allowed_updates")
+    return allowed if isinstance(allowed, list) and allowed else None
 
 
 def _whole_picture(photo: object) -> bool:
@@ -167,7 +209,8 @@ class FakeTelegram:
         self._server.fake = self
         self._server.tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert(HOST).configure_cert(self._server.tls)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # a short poll: shutdown() waits for one, and every test that uses the fake ends with it
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     @property
     def port(self) -> int:
@@ -188,30 +231,39 @@ class FakeTelegram:
         with self._lock:
             self.messages.append({"path": path, "at": time.time(), **fields})
 
-    def user_sends(self, text: str, chat_id: int = 4242, first_name: str = "Ada") -> None:
-        """A Telegram user sends the bot a message (it shows up in getUpdates)."""
+    def user_sends(
+        self, text: str, chat_id: int = 4242, first_name: str = "Ada", chat_type: str = "private", age: float = 0.0
+    ) -> None:
+        """Someone sends the bot a message (it shows up in getUpdates), `age` seconds ago: in a
+        private chat, or in a group, supergroup or channel (`chat_id` is then the group's)."""
+        sender = {"id": chat_id if chat_type == "private" else 777, "is_bot": False, "first_name": first_name}
+        if chat_type == "private":
+            chat: dict = {"id": chat_id, "type": "private", "first_name": first_name}
+        else:
+            chat = {"id": chat_id, "type": chat_type, "title": f"A {chat_type}"}
         with self._lock:
             update_id = 1000 + len(self.updates)
-            chat = {"id": chat_id, "type": "private", "first_name": first_name}
-            self.updates.append(
-                {
-                    "update_id": update_id,
-                    "message": {
-                        "message_id": update_id,
-                        "date": int(time.time()),
-                        "chat": chat,
-                        "text": text,
-                        "from": {"id": chat_id, "is_bot": False, "first_name": first_name},
-                    },
-                }
-            )
+            message = {"message_id": update_id, "date": int(time.time() - age), "chat": chat, "text": text}
+            if chat_type == "channel":  # a channel's posts come as channel_post, from nobody
+                self.updates.append({"update_id": update_id, "channel_post": message})
+            else:
+                self.updates.append({"update_id": update_id, "message": {**message, "from": sender}})
 
-    def updates_after(self, offset: int, timeout: float) -> list[dict]:
-        """getUpdates: updates with update_id >= offset, waiting up to `timeout` (capped) for one."""
+    def user_taps_start(self, code: str, chat_id: int = 4242, first_name: str = "Ada") -> None:
+        """What tapping `jupyter-helpers telegram`'s link and Start sends: `/start <code>`."""
+        self.user_sends(f"/start {code}", chat_id, first_name)
+
+    def updates_after(self, offset: int, timeout: float, allowed: list[str] | None = None) -> list[dict]:
+        """getUpdates: updates with update_id >= offset of the allowed kinds, waiting up to
+        `timeout` (capped) for one."""
         deadline = time.monotonic() + min(timeout, 5.0)
         while True:
             with self._lock:
-                found = [update for update in self.updates if update["update_id"] >= offset]
+                found = [
+                    update
+                    for update in self.updates
+                    if update["update_id"] >= offset and (allowed is None or any(kind in update for kind in allowed))
+                ]
             if found or time.monotonic() >= deadline or self.stopping.is_set():
                 return found
             time.sleep(0.05)

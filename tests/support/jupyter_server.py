@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 from support.processes import free_port, stop_process
+from support.slow import starts_a_process
 
 BIN = Path(sys.executable).parent
 TOKEN = "test-token"
@@ -47,6 +48,25 @@ def in_process_config(**sections: dict) -> dict:
     }
 
 
+async def start_extensions(app) -> None:
+    """The extensions' start hooks for a server in the test process, which a server runs once its
+    event loop turns."""
+    await app.extension_manager.start_all_extensions()
+
+
+@starts_a_process
+async def open_session(jp_fetch, path: str = "a.ipynb") -> str:
+    """A notebook session with a real kernel in a server in the test process, as a front end opens
+    it; returns the kernel id."""
+    response = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
+    )
+    return json.loads(response.body)["kernel"]["id"]
+
+
 class JupyterServer:
     def __init__(
         self,
@@ -57,12 +77,14 @@ class JupyterServer:
         ready_marker: bytes = b"is running at:",
         wrapper: list[str] | None = None,
         heartbeats: bool = False,
+        bin: Path = BIN,
         terminal: bool = False,
     ) -> None:
         """`ready_marker`: a log line to wait for (e.g. the title extension's start message).
         `wrapper`: a command the server is started through (it must exec its arguments).
         `heartbeats`: as the config says; by default off, so that an ActivityWatch running on the
-        test machine (127.0.0.1:5600) never gets a test's time.
+        test machine (127.0.0.1:5600) never gets a test's time. `bin`: the environment whose
+        `jupyter` runs (support.environments), by default the test environment's.
         `terminal`: standard input is a terminal (a pty), as when a user started it in a shell: Ctrl-C
         (SIGINT) then asks for confirmation and a second one stops the server through its shutdown
         (without a terminal, jupyter_server lets SIGINT end the process without it)."""
@@ -75,7 +97,7 @@ class JupyterServer:
         self.process = subprocess.Popen(
             [
                 *(wrapper or []),
-                str(BIN / "jupyter"),
+                str(bin / "jupyter"),
                 command,
                 "--no-browser",
                 "--ip=127.0.0.1",

@@ -2,7 +2,7 @@
 
 A sample is the fenced block after `<!-- output:NAME -->`. Only what differs from machine to
 machine is normalised, on both sides: the home folder reads /home/me, the environment
-/home/me/.venvs/jupyter, the host name vm, and durations `N s`.
+/home/me/.venvs/jupyter, the host name vm, durations `N s` and memory sizes `N GB`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pathlib import Path
 README = Path(__file__).resolve().parent.parent.parent / "README.md"
 BIN = Path(sys.executable).parent
 DURATION = re.compile(r"\b(?:\d+ h \d\d min \d\d s|\d+ min \d\d s|\d+(?:\.\d+)? s)\b")
+SIZE = re.compile(r"\b\d+(?:\.\d+)? [GM]B\b")
 
 
 def sample(name: str) -> str:
@@ -36,4 +37,4 @@ def sample_names() -> list[str]:
 
 def normal(text: str, home: Path) -> str:
     text = text.replace("\r\n", "\n").replace(str(BIN.parent), "/home/me/.venvs/jupyter").replace(str(home), "/home/me")
-    return DURATION.sub("N s", text.replace(socket.gethostname(), "vm"))
+    return SIZE.sub("N GB", DURATION.sub("N s", text.replace(socket.gethostname(), "vm")))

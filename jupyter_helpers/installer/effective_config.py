@@ -1,5 +1,5 @@
-"""Reading configuration the way its consumers read it: traitlets' own loaders, and Jupyter's
-config folders in the server's order (a hub's disabled user config included). `status` and the
+"""The configuration in effect, read the way its consumers read it: traitlets' own loaders, and
+Jupyter's config folders in the server's order (a hub's disabled user config included). `status` and the
 ActivityWatch report use it, so "ok" and the report's defaults mean what the server will do."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from ..common import hub, paths
+from ..common.autonotify import cannot_load
 from ..common.editor_bucket import DEFAULT_URL, api_key_problem, url_problem
 
 
@@ -25,8 +26,7 @@ def load_traitlets_config(path: Path) -> dict:
     try:
         config = loader(path.name, path=str(path.parent)).load_config()
     except (Exception, SystemExit) as exc:  # user code in a .py config can raise anything, exit included
-        text = str(exc).strip().splitlines()
-        raise ConfigUnreadable(f"cannot load {path} ({type(exc).__name__}: {text[0] if text else ''})") from exc
+        raise ConfigUnreadable(cannot_load(path, exc)) from exc
     for name, value in config.items():  # JSON can give a section a plain value; traitlets keeps it
         if name[:1].isupper() and not isinstance(value, dict):
             raise ConfigUnreadable(

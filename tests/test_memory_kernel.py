@@ -1,0 +1,201 @@
+"""Memory before the OOM killer (issue 26), through real kernels in a real memory cgroup: the kernel
+started inside a fresh v1 cgroup (v2 where the machine has it) with a small limit, by a kernelspec
+that joins it before exec, as on a hub or in a container; messages through the real ntfy chain to
+the fake Bot API. The cells grow memory about 200 MB/s (20 MB every 0.1 s)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import BIN
+from support.cgroups import Cgroup, install_kernel_in, memory_limited_cgroup
+from support.kernels import kernel_config
+from support.notebooks import error_names, open_kernel, run_notebook, save_notebook, stream_text
+
+MB = 1024**2
+
+
+def growing(cgroup: Cgroup, until: float | None) -> str:
+    """A cell that grows memory 20 MB every 0.1 s until the cgroup's working set (read by the cell
+    itself, from the cgroup's files) reaches `until` of the limit, or for ever."""
+    limit = int((cgroup.folder / ("memory.limit_in_bytes" if cgroup.version == 1 else "memory.max")).read_text())
+    stop = f"working_set() >= {until} * {limit}" if until else "False"
+    usage, inactive = (
+        ("memory.usage_in_bytes", "total_inactive_file")
+        if cgroup.version == 1
+        else (
+            "memory.current",
+            "inactive_file",
+        )
+    )
+    return (
+        "import time\n"
+        "def working_set():\n"
+        f"    stat = dict(l.split() for l in open({str(cgroup.folder / 'memory.stat')!r}))\n"
+        f"    return int(open({str(cgroup.folder / usage)!r}).read()) - int(stat[{inactive!r}])\n"
+        "chunks = []\n"
+        f"while not ({stop}):\n"
+        f"    chunks.append(bytearray(20 * {MB}))\n"
+        "    time.sleep(0.1)\n"
+    )
+
+
+@pytest.fixture
+def limited(kernel_home: Path, home: Path):
+    """(cgroup, kernel name): a 600 MB cgroup and a kernelspec whose kernels start in it."""
+    with memory_limited_cgroup(600 * MB) as cgroup:
+        yield cgroup, install_kernel_in(cgroup, home / ".local/share/jupyter")
+
+
+def brain(texts: list[str]) -> list[str]:
+    return [text for text in texts if text.startswith("🧠")]
+
+
+def test_a_cell_growing_past_memory_warn_sends_one_message_with_figures_and_rate(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
+) -> None:
+    cgroup, kernel = limited
+    kernel_config(home, "c.AutoNotify.memory_warn = 0.6\n")
+    nb = run_notebook([growing(cgroup, until=0.75), "len(chunks) > 5"], kernel_home, kernel_name=kernel)
+    assert error_names(nb.cells[0]) == [] and nb.cells[1].outputs[0]["data"]["text/plain"] == "True"
+    texts = brain(telegram.wait_for(1))
+    time.sleep(1)  # and no second one
+    assert len(brain(telegram.texts())) == 1, telegram.texts()
+    first, rate, advice, host = texts[0].splitlines()
+    # "🧠 analysis.ipynb: cell [1] at 61% memory, 366 MB of 600 MB"
+    head, _, figures = first.partition(" memory, ")
+    assert head.startswith("🧠 analysis.ipynb: cell [1] at ") and head.endswith("%"), first
+    assert 60 <= int(head.rsplit(" ", 1)[1][:-1]) <= 75, first
+    assert figures.endswith(" MB of 600 MB"), first
+    # "Grew 120 MB in 0.7 s (180 MB/s)."
+    assert rate.startswith("Grew ") and rate.endswith(" MB/s)."), rate
+    per_second = int(rate.rsplit("(", 1)[1].split()[0])
+    assert 50 <= per_second <= 400, rate
+    assert advice.endswith(
+        "`%autonotify --memory-interrupt 0.95` (c.AutoNotify.memory_interrupt) interrupts the cell first."
+    )
+    assert host.startswith("Host: ")
+    assert cgroup.oom_kills() == 0
+
+
+def test_memory_interrupt_ends_the_cell_and_the_kernel_keeps_its_variables(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
+) -> None:
+    cgroup, kernel = limited
+    kernel_config(home, "c.AutoNotify.memory_warn = 0.6\nc.AutoNotify.memory_interrupt = 0.8\n")
+    with open_kernel(kernel_home, kernel_name=kernel) as execute:
+        grown = execute(growing(cgroup, until=None))
+        assert error_names(grown) == ["KeyboardInterrupt"]
+        notice = stream_text(grown, "stderr")
+        assert "jupyter-helpers: interrupted cell [1] at 8" in notice, notice
+        assert "its variables are kept. `%autonotify --memory-interrupt 0` turns this off" in notice, notice
+        kept = execute("time.sleep(0.6); len(chunks)")  # a new run, above the levels, not growing
+        assert error_names(kept) == []
+        count = int(kept.outputs[-1]["data"]["text/plain"])
+        assert count >= 10
+        time.sleep(1)
+    assert cgroup.oom_kills() == 0
+    texts = brain(telegram.wait_for(2))
+    time.sleep(1)
+    texts = brain(telegram.texts())
+    assert len(texts) == 2, texts
+    warned = next(text for text in texts if " interrupted at " not in text)
+    stopped = next(text for text in texts if " interrupted at " in text)
+    assert warned.startswith("🧠 analysis.ipynb: cell [1] at "), warned
+    assert (
+        "At 80% the cell is interrupted (c.AutoNotify.memory_interrupt), so the kernel keeps its variables." in warned
+    )
+    first = stopped.splitlines()[0]
+    assert first.startswith("🧠 analysis.ipynb: cell [1] interrupted at 8"), first
+    assert first.endswith(" MB of 600 MB; its variables are kept"), first
+    assert "`%autonotify --memory-interrupt F` (0 turns it off) or c.AutoNotify.memory_interrupt." in stopped
+
+
+def test_a_large_file_read_once_is_page_cache_not_the_kernels_memory(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path, tmp_path: Path
+) -> None:
+    """The control: reading a file larger than the limit fills the cgroup with page cache (its
+    usage reaches the limit), but inactive file cache is not counted: no warning, no interrupt."""
+    cgroup, kernel = limited
+    kernel_config(home, "c.AutoNotify.memory_warn = 0.5\nc.AutoNotify.memory_interrupt = 0.8\n")
+    data = Path(os.environ["HOME"]).parent / "big.bin"  # on disk (not tmpfs)
+    with data.open("wb") as out:
+        for _ in range(900 // 8):
+            out.write(os.urandom(8 * MB))
+        out.flush()
+        os.fsync(out.fileno())
+        os.posix_fadvise(out.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)  # read from disk, charged to the cgroup
+    source = (
+        "import time\n"
+        f"with open({str(data)!r}, 'rb', buffering=0) as f:\n"
+        f"    while f.read({8 * MB}):\n"
+        "        time.sleep(0.005)\n"
+        "'read'"
+    )
+    nb = run_notebook([source], kernel_home, kernel_name=kernel)
+    assert error_names(nb.cells[0]) == [] and nb.cells[0].outputs[-1]["data"]["text/plain"] == "'read'"
+    assert cgroup.peak_usage() >= 0.8 * 600 * MB  # the cache did fill the cgroup past both levels
+    time.sleep(2)
+    assert brain(telegram.texts()) == []
+    data.unlink()
+
+
+def test_an_nbconvert_job_in_the_cgroup_is_warned(kernel_home: Path, telegram, home: Path) -> None:
+    job = kernel_home / "job.ipynb"
+    kernel_config(home, "c.AutoNotify.memory_warn = 0.6\n")
+    with memory_limited_cgroup(600 * MB) as cgroup:
+        save_notebook(job, [growing(cgroup, until=0.75), "len(chunks)"])
+        env = {k: v for k, v in os.environ.items() if k != "JPY_SESSION_NAME"}
+        done = subprocess.run(
+            [*cgroup.joining(), str(BIN / "jupyter"), "nbconvert", "--to", "notebook", "--execute", str(job)],
+            cwd=kernel_home,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert done.returncode == 0, done.stderr
+        assert cgroup.oom_kills() == 0
+    texts = brain(telegram.wait_for(1))
+    assert len(texts) == 1 and texts[0].startswith("🧠 job.ipynb: cell [1] at "), texts
+
+
+def test_the_magic_sets_both_levels_checks_them_as_a_pair_and_status_shows_the_limit(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram
+) -> None:
+    _, kernel = limited
+    nb = run_notebook(
+        [
+            "%autonotify --status",
+            "%autonotify --memory-warn 1.5",
+            "%autonotify --memory-interrupt abc",
+            "%autonotify --memory-warn 0.8 --memory-interrupt 0.7",
+            "%autonotify --memory-warn 0.8 --memory-interrupt 0.9",
+            "%autonotify --memory-warn 0.95",  # not above the interrupt any more: refused, kept
+            "%autonotify --memory-warn 0 --memory-interrupt 0 --status",
+            "print(get_ipython().find_line_magic('autonotify').__doc__)",
+        ],
+        kernel_home,
+        kernel_name=kernel,
+    )
+    out = [stream_text(cell) for cell in nb.cells]
+    errors = [stream_text(cell, "stderr") for cell in nb.cells]
+    assert (
+        "memory: cgroup v1 limit 600 MB; a message at 90% (--memory-warn), "
+        "no interrupt before the OOM killer (--memory-interrupt)\n"
+    ) in out[0], out[0]
+    assert errors[1] == ("UsageError: argument --memory-warn: a fraction from 0 to 0.99 (0 turns it off), got '1.5'\n")
+    assert errors[2] == "UsageError: argument --memory-interrupt: expected a fraction, got 'abc' (e.g. 0.9)\n"
+    assert errors[3] == (
+        "UsageError: %autonotify: --memory-interrupt 0.7 must be above --memory-warn 0.8 (or 0, off), "
+        "e.g. --memory-warn 0.9 --memory-interrupt 0.95\n"
+    )
+    assert "; a message at 80% (--memory-warn), the cell interrupted at 90% (--memory-interrupt)\n" in out[4]
+    assert errors[5].startswith("UsageError: %autonotify: --memory-interrupt 0.9 must be above --memory-warn 0.95")
+    assert "; no message (--memory-warn), no interrupt before the OOM killer (--memory-interrupt)\n" in out[6]
+    assert "--memory-warn F" in out[7] and "--memory-interrupt F" in out[7], out[7]
