@@ -126,6 +126,19 @@ class Kernel:
         assert found, f"no process for kernel {self.id}"
         return found
 
+    def execute(self, code: str) -> None:
+        """Runs a cell to its end, known from its reply on the shell channel (not IOPub, whose
+        subscription rejoins some time after a restart)."""
+        asked = self.client.execute(code)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if self.client.get_shell_msg(timeout=5)["parent_header"].get("msg_id") == asked:
+                    return
+            except Exception:  # queue.Empty: keep waiting
+                continue
+        raise AssertionError(f"cell {code!r} did not finish within 60 s")
+
     def run(self, code: str) -> None:
         """Starts a cell and returns once the kernel is busy with it."""
         self.client.execute(code)
@@ -164,7 +177,7 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
 ) -> None:
     kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
     try:
-        kernel.client.execute_interactive("import time", timeout=60)  # as a user's first cell
+        kernel.execute("import time")  # as a user's first cell
         kernel.run("time.sleep(60)")
         time.sleep(1.2)  # some busy time to report
         kill(server, kernel)
@@ -386,7 +399,7 @@ def test_after_uninstall_a_server_sends_nothing_and_status_and_uninstall_say_wha
         assert log_lines(server, "not installed for you or for this environment: window titles only")
         assert server.api("jupyter-helpers/presence", "POST", {})[0] == 404
         assert "Project Alpha" in server.get("notebooks/alpha/train.ipynb").decode()  # titles stay
-        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb", followed=False)
         try:
             os.kill(kernel.pid(), signal.SIGKILL)
             assert wait_until(lambda: log_lines(server, "KernelRestarter: restarting kernel"), timeout=30)
@@ -471,7 +484,7 @@ def test_a_crash_loop_sends_one_message_but_a_death_after_new_work_sends_another
         for code in (None, None, "x = 1"):
             if code:  # run once the server follows the new process: a cell it did not see looks like none
                 kernel.followed()
-                kernel.client.execute_interactive(code, timeout=60)
+                kernel.execute(code)
             kill(server, kernel)
         texts = telegram.wait_for(2)
     finally:
