@@ -19,7 +19,11 @@ reports medians, so a busy machine slows both sides alike:
 6. The memory watch (kernel/memory.py): CPU of its sampling thread while one cell runs for a few
    seconds (a busy kernel: at most 0.1% of a core is the budget) and while the shell is idle as
    long (nothing), and its two hooks alone per cell.
-7. With --instructions (needs valgrind): instructions counted by callgrind, which a busy machine
+7. A live message: the kernel's CPU per edit (closing thread and sender worker; the warm child
+   does the talking), and the memory a kernel holds with its children `--idle` seconds after its
+   last message and live edit (default 300: the warm child's idle time, so it has left) vs a
+   kernel without the extension that ran the same cell.
+8. With --instructions (needs valgrind): instructions counted by callgrind, which a busy machine
    does not change at all: IPython start, a short cell, and the two hooks alone. These are the
    figures to quote for start-up and per-cell cost; wall and CPU rows on a shared 2-core VM swing
    by +-10 % from run to run.
@@ -40,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
@@ -168,7 +173,7 @@ def bench_cells(cells: int) -> tuple[Sample, Sample, float]:
     return without, with_ext, hooks
 
 
-def bench_memory(seconds: float, cells: int) -> dict[str, float]:
+def bench_memory_watch(seconds: float, cells: int) -> dict[str, float]:
     """The memory watch's thread: CPU per second of a running cell and of idling, on its own CPU
     clock; its hooks alone, per cell (in the extension loaded by bench_cells)."""
     from IPython.core.interactiveshell import InteractiveShell
@@ -330,10 +335,11 @@ def serve_fake_telegram(workdir: Path) -> None:
     from support.fake_telegram import FakeTelegram
 
     class Announcing(FakeTelegram):
-        def record(self, path: str, fields: dict) -> None:
-            super().record(path, fields)
+        def record(self, path: str, fields: dict) -> int:
+            message_id = super().record(path, fields)
             sys.stdout.write("message\n")
             sys.stdout.flush()
+            return message_id
 
     with Announcing(workdir) as fake:
         print(" ".join(f"{name}={value}" for name, value in fake.env().items()), flush=True)
@@ -422,6 +428,93 @@ def bench_delivery(sends: int) -> dict[str, float]:
     }
 
 
+def bench_edits(edits: int) -> float:
+    """Kernel CPU (every thread of this process: the closing thread composing the text, the
+    sender's worker writing the request and reading the reply) per edit of a live message, the
+    warm child and the fake Bot API (a process of its own) doing the rest."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from jupyter_helpers.kernel.runs import Run
+
+    fake = FakeTelegramProcess(Path(os.environ["HOME"]))
+    os.environ.update(fake.env)
+    try:
+        shell = InteractiveShell.instance()
+        shell.extension_manager.load_extension("jupyter_helpers")
+        watcher: Any = the_watcher(shell)
+        run = Run(time.perf_counter())
+        run.running = True
+        watcher._live(run)  # the silent send: the warm child starts here
+        assert watcher.sender.wait_idle(60) and run.live is not None and run.live.id is not None
+
+        def edit() -> None:
+            run.cells += 1  # a new text every time: every look is an edit
+            watcher._live(run)
+            assert watcher.sender.wait_idle(60)
+
+        for _ in range(5):
+            edit()
+        before = time.process_time()
+        for _ in range(edits):
+            edit()
+        cpu = (time.process_time() - before) / edits
+        assert run.live.text is not None and run.live.text.startswith("⏳")
+        watcher.close(hand_off=False)
+    finally:
+        fake.stop()
+    return cpu
+
+
+def rss_with_children(pid: int) -> int:
+    """Bytes of resident memory of `pid` and all its descendants."""
+    total = 0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1]) * 1024
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending.extend(int(child) for child in (task / "children").read_text().split())
+        except (OSError, StopIteration):
+            continue
+    return total
+
+
+def bench_idle_rss(idle: float) -> tuple[int, int]:
+    """A kernel's RSS plus its children's `idle` seconds (+ margin) after its last message and
+    live edit: one with an empty profile vs one with the extension, both having run the same
+    long cell (which, with the extension, sent a live message, edits and the final message)."""
+    from jupyter_client.manager import start_new_kernel
+
+    os.environ["JUPYTER_HELPERS_SENDER_IDLE"] = str(idle)
+    config = Path(os.environ["IPYTHONDIR"]) / "profile_bench" / "ipython_kernel_config.py"
+    config.write_text("c.AutoNotify.after = 1\nc.AutoNotify.live = 1\nc.AutoNotify.live_every = 1\n")
+    fake = FakeTelegramProcess(Path(os.environ["HOME"]))
+    os.environ.update(fake.env)
+    kernels = []
+    try:
+        for profile in ("plain", "bench"):
+            manager, client = start_new_kernel(
+                kernel_name="python3", extra_arguments=[f"--profile={profile}"], stderr=subprocess.DEVNULL
+            )
+            kernels.append((manager, client))
+            code = "import time\nfor i in range(8):\n    print(f'step {i}')\n    time.sleep(0.5)"
+            client.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
+            if profile == "bench":  # it sent its live message and its final one (edits are not counted)
+                fake.arrival(lambda: None)
+                fake.arrival(lambda: None)
+        time.sleep(idle + 15)  # the warm child leaves `idle` s after the last message (it polls every 5 s)
+        return tuple(rss_with_children(manager.provisioner.process.pid) for manager, _ in kernels)  # type: ignore[return-value]
+    finally:
+        for manager, client in kernels:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+        fake.stop()
+        config.unlink()
+        os.environ.pop("JUPYTER_HELPERS_SENDER_IDLE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20, help="IPython starts per variant (default 20)")
@@ -436,6 +529,14 @@ def main() -> None:
         action="store_true",
         help="count instructions with valgrind instead (steady on a busy machine; ~5 min)",
     )
+    parser.add_argument("--edits", type=int, default=30, help="live message edits measured (default 30)")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=300.0,
+        help="the warm child's idle time for the memory row (default 300 s, as users get; the row waits that long)",
+    )
+    parser.add_argument("--live-only", action="store_true", help="only the live message rows (edit cost, memory)")
     parser.add_argument("--serve-fake-telegram", metavar="DIR", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve_fake_telegram:
@@ -444,11 +545,13 @@ def main() -> None:
     isolate(home)
     if args.instructions:
         return print_instructions(bench_instructions())
+    if args.live_only:
+        return print_live_rows(args.edits, args.idle)
 
     plain, installed = bench_ipython_start(args.runs)
     kernel_plain, kernel_installed = bench_kernel_start(args.kernels)
     without, with_ext, hooks = bench_cells(args.cells)
-    memory = bench_memory(args.memory_seconds, args.cells)
+    memory = bench_memory_watch(args.memory_seconds, args.cells)
     delivery = bench_delivery(args.sends)
     print(f"{'measure (medians, interleaved)':56} {'baseline':>12} {'jupyter-helpers':>16} {'ratio':>8}")
     rows = [
@@ -470,6 +573,15 @@ def main() -> None:
     print(f"{'memory hooks alone, per short cell (wall)':56} {'':>12} {memory['hooks'] * 1e6:14.2f}µs")
     print(f"{'memory sampling while a cell runs, share of a core':56} {'0.1000%':>12} {memory['busy']:15.4%}")
     print(f"{'memory sampling while idle, share of a core':56} {'0':>12} {memory['idle']:15.4%}")
+    print_live_rows(args.edits, args.idle)
+
+
+def print_live_rows(edits: int, idle: float) -> None:
+    edit_cpu = bench_edits(edits)
+    plain_rss, ours_rss = bench_idle_rss(idle)
+    print(f"{'kernel CPU per live message edit (limit 1 ms)':56} {'':>12} {edit_cpu * 1e3:14.3f}ms")
+    label = f"kernel+children RSS {idle:g} s after the last message"
+    print(f"{label:56} {plain_rss / 1e6:10.1f}MB {ours_rss / 1e6:14.1f}MB {ours_rss / plain_rss:8.3f}")
     print(f"load average at the end: {os.getloadavg()[0]:.1f} (2-core machines: above 2, wall times are noisy)")
 
 

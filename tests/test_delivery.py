@@ -4,6 +4,7 @@ python-telegram-bot -> httpx chain to the fake Bot API."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -193,3 +194,36 @@ def test_the_warm_child_ends_when_its_kernel_is_killed(telegram, tmp_path: Path,
     finally:
         for pid in forked:
             os.kill(pid, signal.SIGKILL)
+
+
+def signals_came_before_setsid() -> None:
+    """In the forked child, before exec: SIGINT and SIGTERM arrive while blocked, as they do for
+    a child that Jupyter's shutdown reaches in the moment before it has a session of its own."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    os.kill(os.getpid(), signal.SIGINT)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_a_delivery_child_drops_the_signals_meant_for_its_kernel_and_obeys_its_own(telegram) -> None:
+    """Children start with SIGINT and SIGTERM blocked (common/child.py), so the ones Jupyter sends
+    the kernel's process group in the moment before the child's setsid() stay pending: the child
+    drops them, delivers, and a SIGTERM sent to the child itself afterwards ends it as usual."""
+    child = subprocess.Popen(
+        COMMAND,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        start_new_session=True,
+        preexec_fn=signals_came_before_setsid,
+    )
+    try:
+        assert child.stdin is not None and child.stdout is not None
+        request = {"text": "after the signals", "title": "t", "backend": "", "image": None, "limit": 20}
+        child.stdin.write(json.dumps(request).encode() + b"\n")
+        child.stdin.flush()
+        assert json.loads(child.stdout.readline()) == {"ok": True, "via": "telegram"}
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=30) == -signal.SIGTERM
+    finally:
+        child.kill()
+        child.wait()
+    assert telegram.texts() == ["after the signals"]

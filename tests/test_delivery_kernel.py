@@ -54,14 +54,33 @@ def delivery_children(home: Path) -> list[int]:
     return found
 
 
+def queue_at_exit(kernel_home: Path, label: str) -> list[str]:
+    """A kernel whose last cell queues four messages, then shuts down as nbclient does (SIGINT
+    to its process group, a shutdown request, SIGTERM if slow); the first lines it should send."""
+    run_notebook([f"for i in range(4): get_ipython().run_line_magic('notify', f'{label}queued {{i}}')"], kernel_home)
+    return [f"🔔 analysis.ipynb: {label}queued {i}" for i in range(4)]
+
+
+def first_lines(texts: list[str]) -> list[str]:
+    return sorted(text.splitlines()[0] for text in texts)
+
+
 def test_messages_queued_at_kernel_exit_are_all_delivered(kernel_home: Path, telegram, home: Path) -> None:
-    run_notebook(["for i in range(4): get_ipython().run_line_magic('notify', f'queued {i}')"], kernel_home)
-    texts = telegram.wait_for(4, timeout=60)
-    assert sorted(text.splitlines()[0] for text in texts) == [f"🔔 analysis.ipynb: queued {i}" for i in range(4)]
+    expected = queue_at_exit(kernel_home, "")
+    assert first_lines(telegram.wait_for(4, timeout=60)) == expected
     deadline = time.monotonic() + 30
     while delivery_children(home) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert delivery_children(home) == []  # the warm child went with the kernel
+
+
+@pytest.mark.reliability
+def test_messages_queued_at_exit_by_kernel_after_kernel_are_all_delivered(kernel_home: Path, telegram) -> None:
+    """A fresh clone's CI lost 2 of 4; at load 4, ten kernels delivered 39 of 40 (the shutdown's
+    SIGINT reached a delivery child before it had a session of its own)."""
+    expected = sorted(line for kernel in range(10) for line in queue_at_exit(kernel_home, f"kernel {kernel} "))
+    arrived = first_lines(telegram.wait_for(40, timeout=120))
+    assert arrived == expected, f"{len(arrived)} of 40 arrived; missing: {sorted(set(expected) - set(arrived))}"
 
 
 def test_no_child_outlives_its_limit_after_kernel_exit(kernel_home: Path, telegram, home: Path) -> None:

@@ -79,3 +79,31 @@ def test_input_after_zero_and_the_magic(kernel_home: Path, telegram) -> None:
     usage = stream_text(nb.cells[2])
     for option in ("--when", "--input-after", "--per", "--backend", "--status"):
         assert option in usage, usage
+
+
+def test_prompts_of_a_cell_answered_one_after_another_send_one_message(kernel_home: Path, telegram, home: Path) -> None:
+    """`input()` in a loop, each prompt answered a little after `input_after`: someone is there,
+    yet every prompt sent its own ⌨ (five for five). Once a cell's wait was reported, a prompt it
+    asks right after an answer starts no timer; one asked after the cell ran on its own for
+    `input_after` is a new wait and is reported."""
+    kernel_config(home, "c.AutoNotify.input_after = 1\n")
+    with kernel_with_stdin(kernel_home) as client:
+        loop = client.execute(
+            "for i in range(4):\n    input(f'label {i}? ')\nimport time; time.sleep(1.5)\ninput('save? ')",
+            allow_stdin=True,
+        )
+        client.get_stdin_msg(timeout=60)
+        assert len(telegram.wait_for(1, timeout=20)) == 1  # the first wait is reported
+        client.input("a")
+        for _ in range(3):
+            client.get_stdin_msg(timeout=60)
+            time.sleep(1.6)  # longer than input_after, each time
+            client.input("b")
+        client.get_stdin_msg(timeout=60)  # asked 1.5 s after the last answer: a new wait
+        telegram.wait_for(2, timeout=20)
+        finish(client, loop, "y")
+        time.sleep(2)  # nothing more follows
+    assert [text.splitlines()[0] for text in telegram.texts()] == [
+        '⌨ analysis.ipynb: cell [1] waits for input: "label 0?"',
+        '⌨ analysis.ipynb: cell [1] waits for input: "save?"',
+    ]

@@ -23,7 +23,7 @@ OURS = "jupyter_helpers"
 RULES: dict[str, tuple[set[str], set[str]]] = {
     "common": ({"common"}, set()),
     "kernel": ({"common", "kernel"}, {"IPython", "traitlets"}),
-    "delivery": ({"common", "delivery"}, {"ntfy", "telegram_send", "ruamel"}),
+    "delivery": ({"common", "delivery"}, {"ntfy", "telegram_send", "telegram", "ruamel"}),
     "server": (
         {"common", "server"},
         {"jupyter_server", "jupyter_client", "zmq", "tornado", "jinja2", "markupsafe", "traitlets"},

@@ -102,6 +102,15 @@ def test_messages(me: Path, telegram) -> None:
     assert [normal(text + "\n", me) for text in texts] == [normal(block, me) for block in shown]
 
 
+def test_live_message(me: Path, telegram) -> None:
+    run_cli("projects", "add", str(me / "work" / "alpha"), "Project Alpha")
+    cell = "import time\nprint('epoch 3/30: loss 0.412')\ntime.sleep(2.5)"
+    run_notebook(["%autonotify -a 1 --live 1 --live-every 60", cell], me / "work" / "alpha")
+    telegram.wait_for(2, timeout=60)
+    [live] = [send["text"] for send in telegram.sends() if send["disable_notification"] == "true"]
+    assert normal(live + "\n", me) == normal(sample("live"), me)
+
+
 def test_notify_and_projects(me: Path, telegram) -> None:
     for name in ("notify", "projects"):
         shown, printed = run_session(sample(name), me)
@@ -134,5 +143,5 @@ def test_nbclassic_is_named_with_how_to_get_it() -> None:
 
 def test_every_output_sample_is_checked() -> None:
     """A new sample in the README needs a test above: this list is what they cover."""
-    covered = ["install", "telegram", "messages", "autonotify", "notify", "projects", "status", "uninstall"]
+    covered = ["install", "telegram", "messages", "live", "autonotify", "notify", "projects", "status", "uninstall"]
     assert sorted(sample_names()) == sorted(covered)

@@ -199,3 +199,27 @@ def process_start(pid: int) -> float:
     ticks = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19])
     uptime = float(Path("/proc/uptime").read_text().split()[0])
     return time.time() - uptime + ticks / os.sysconf("SC_CLK_TCK")
+
+
+WARM_BY_THE_CELLS_END = f"""
+import time
+watcher = {WATCHER}
+def warm():
+    sender = watcher.started_sender
+    return sender is not None and sender.child_pid is not None
+deadline = time.monotonic() + 30
+while not warm() and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("warm" if warm() else "cold")
+"""
+
+
+def test_a_threshold_lowered_in_a_fresh_kernels_first_cell_warms_the_child_while_the_run_goes_on(
+    kernel_home: Path, telegram
+) -> None:
+    """The README's try-it: `%autonotify -a 1` in a fresh kernel. The closing thread, started by
+    the first cell, slept toward the default 60 s crossing and missed the new one: the warm child
+    started only with the message, after the run (185 ms from its end to arrival, not ~20 ms)."""
+    nb = run_notebook(["%autonotify -a 1", WARM_BY_THE_CELLS_END], kernel_home)
+    assert stream_text(nb.cells[1]) == "warm\n"  # started during the run, at its crossing
+    assert only_message(telegram).startswith("✅ analysis.ipynb: cells [1]–[2] finished after ")

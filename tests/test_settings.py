@@ -35,6 +35,11 @@ from jupyter_helpers.kernel.settings import AutoNotify
         ("enabled", None, True),
         ("message", 5, ""),
         ("backend", ["telegram"], ""),
+        ("live", -1, 300.0),
+        ("live", float("inf"), 300.0),
+        ("live_every", 0, 60.0),
+        ("live_every", 3601, 60.0),
+        ("live_every", "60", 60.0),
     ],
 )
 def test_bad_value_gives_the_default_and_one_notice(name: str, value: object, default: object) -> None:

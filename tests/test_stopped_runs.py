@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 
 from conftest import BIN
-from support.kernels import kernel_config
+from support.kernels import WATCHER, kernel_config
 from support.notebooks import make_notebook, open_kernel, run_notebook, stream_text
 
 
@@ -105,6 +105,30 @@ def test_a_kernel_killed_with_sigterm_mid_cell_sends_the_run_marked_stopped(
         execute("time.sleep(1.2)")
         started = time.monotonic()
         run_into_sigterm(execute, kernel_home, pid, "time.sleep(30)")
+        assert time.monotonic() - started < 20
+    text = only_message(telegram)
+    assert text.startswith("🛑 analysis.ipynb: cells [1]–[3] stopped by SIGTERM after "), text
+    assert "Stopped in cell [3]" in text, text
+
+
+def test_a_sigterm_while_a_cell_hook_holds_the_watchers_lock_still_sends_the_run(
+    kernel_home: Path, telegram, home: Path
+) -> None:
+    """The SIGTERM handler runs on the main thread, between two steps of what it was doing; in a
+    cell hook that thread holds the run watcher's lock (here the cell holds it, for longer). The
+    handler used to wait there for a thread that needed the lock: the whole 3 s budget went, then
+    the kernel ended without the run's message."""
+    kernel_config(home, "c.AutoNotify.after = 1\n")
+    with open_kernel(kernel_home) as execute:
+        execute("import os, signal, time")
+        execute("time.sleep(1.2)")
+        started = time.monotonic()
+        try:
+            execute(
+                f"with {WATCHER}._lock:\n    os.kill(os.getpid(), signal.SIGTERM)\n    time.sleep(0.5)\ntime.sleep(30)"
+            )
+        except Exception:  # nbclient: the kernel died
+            pass
         assert time.monotonic() - started < 20
     text = only_message(telegram)
     assert text.startswith("🛑 analysis.ipynb: cells [1]–[3] stopped by SIGTERM after "), text

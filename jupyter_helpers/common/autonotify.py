@@ -138,6 +138,23 @@ SETTINGS = (
     Setting("message", TEXT, "", "Text added to every notification (e.g. what to do next)."),
     Setting("backend", TEXT, "", "ntfy backend to use ('' = the backends in ntfy.yml, else telegram)."),
     Setting("send_timeout", SECONDS, 30.0, "Seconds a send may take before it is abandoned.", 1, 3600),
+    Setting(
+        "live",
+        SECONDS,
+        300.0,
+        "Seconds into a run after which it gets one silent live message on Telegram, edited in place "
+        "while it runs (0: never).",
+        0,
+        AFTER_MAX,
+    ),
+    Setting(
+        "live_every",
+        SECONDS,
+        60.0,
+        "Seconds between looks at the live message (it is edited only when its text changed).",
+        1,
+        3600,
+    ),
     Setting("excerpt_length", COUNT, 200, "Characters of the run's last result shown in a notification.", 0, 4096),
     Setting(
         "memory_warn",

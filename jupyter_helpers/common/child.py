@@ -4,11 +4,18 @@ The child is `python -P -m jupyter_helpers.delivery` run by the Python recorded 
 time (it has ntfy even when the kernel's environment does not). It runs in its own session, so a
 kernel shutdown that kills its process group leaves a send in flight alone; the child bounds
 itself with an alarm. Standard library only, imported lazily: this runs inside kernels.
+
+A child joins a session of its own only when it calls setsid(), a moment after fork, and until
+then it is in the kernel's process group. Jupyter begins every kernel shutdown with SIGINT to that
+group (SIGTERM follows when the kernel is slow to stop): on a busy machine that SIGINT killed a
+child started a moment before, with the message it was given (1 in 10 kernels at load 4). So
+children start with those signals blocked (the mask is inherited and kept across exec): the ones
+meant for the kernel stay pending, and the child drops them once it has its own session
+(`GROUP_SIGNALS`, delivery/__main__.py).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -19,8 +26,10 @@ from pathlib import Path
 from typing import NoReturn
 
 from . import installation
+from .delivery_protocol import Reply, decode_reply
 
 CHILD_MODULE = "jupyter_helpers.delivery"
+GROUP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})  # what Jupyter sends a kernel's process group
 
 
 def child_command(profile_location: Path) -> list[str]:
@@ -32,6 +41,18 @@ def child_command(profile_location: Path) -> list[str]:
 
 class ChildFailed(Exception):
     """The child did not answer; `str()` is the one-line reason for the user."""
+
+
+def start_child(command: list[str], replies: int) -> subprocess.Popen:
+    """A child in a session of its own, reading requests on a pipe and answering on `replies`
+    (a pipe or DEVNULL); it is born with GROUP_SIGNALS blocked (see the module's docstring).
+    The mask is the calling thread's own, restored at once; a signal that comes meanwhile is
+    delivered then."""
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, GROUP_SIGNALS)
+    try:
+        return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=replies, stderr=replies, start_new_session=True)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 def _ready(fd: int, event: int, seconds: float) -> bool:
@@ -59,13 +80,12 @@ def _write_all(fd: int, data: bytes, deadline: float) -> bool:
 
 
 class WarmChild:
-    """One long-lived child: JSON request lines in, JSON reply lines out, one request at a time."""
+    """One long-lived child: request lines in, reply lines out (common/delivery_protocol.py), one
+    request at a time."""
 
     def __init__(self, command: list[str]) -> None:
         try:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-            )
+            self.process = start_child(command, subprocess.PIPE)
         except OSError as exc:
             reason = f"cannot run {command[0]} ({exc.strerror}); run `jupyter-helpers install` again"
             raise ChildFailed(reason) from None
@@ -85,7 +105,7 @@ class WarmChild:
         if not _write_all(self.process.stdin.fileno(), line + b"\n", deadline):
             self._failed(deadline, timeout)
 
-    def receive(self, deadline: float, timeout: float) -> dict:
+    def receive(self, deadline: float, timeout: float) -> Reply:
         """The reply to the request sent last; raises ChildFailed (and kills the child) when it
         does not answer by `deadline` or dies."""
         assert self.process.stdout is not None
@@ -99,7 +119,7 @@ class WarmChild:
                 self._failed(deadline, timeout)
             self._replies += chunk
         reply, self._replies = self._replies.split(b"\n", 1)
-        return json.loads(reply)
+        return decode_reply(reply)
 
     def _failed(self, deadline: float, timeout: float) -> NoReturn:
         late = time.monotonic() >= deadline and self.alive()
@@ -161,13 +181,7 @@ def hand_off(command: list[str], lines: list[bytes], budget: float) -> None:
     started = []
     for line in lines:
         try:
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,
-            )
+            process = start_child(command, subprocess.DEVNULL)
         except OSError:
             continue  # exiting: nowhere left to report it
         started.append((process, line))

@@ -7,11 +7,21 @@ starts when a message is near (`warm`: a run crossed its threshold) or with the 
 (kernels that never notify pay nothing), is killed and replaced when a send outlives the limit,
 and is let go after some idle minutes. The kernel thread only
 enqueues: it never waits, and nothing the worker meets ends it.
+
+One lock discipline: `_changed` (a condition over a re-entrant lock) guards everything the threads
+share: the queue, the worker thread (checked and started only under it, so `warm()` on the closing
+thread and `submit()` on the kernel thread can never start two workers, which would read each
+other's replies from the one child), `_closed`, `_in_hand`, the time limit and the memory of
+outcomes. The worker is the only thread that writes requests to the child and reads its replies
+(the exit hand-off and `close` only end its input). `_handing`, taken before `_changed` and never
+after it, is held by the worker from taking a message until the child has it, so that the exit
+hand-off knows whether a message is the child's or still its own.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import threading
 import time
 from collections import deque
@@ -21,12 +31,17 @@ from typing import Any, NamedTuple
 QUEUE_LIMIT = 20
 DEFAULT_TIMEOUT = 30.0
 MAX_TIMEOUT = 3600.0
-IDLE_SECONDS = 5 * 60.0  # a warm child holds ~55 MB of memory (RSS): let it go when nobody sends
+# A warm child holds ~55 MB of memory (RSS): let it go when nobody sends. The variable is for
+# benchmarks/run.py's memory row, which would otherwise wait 5 minutes.
+IDLE_SECONDS = float(os.environ.get("JUPYTER_HELPERS_SENDER_IDLE") or 5 * 60.0)
 # At kernel exit, seconds to wait for the worker to finish handing a message to the warm child, and
 # to hand the queued ones to children of their own (only a photo can fill a pipe and make a write
 # wait): jupyter_client sends SIGTERM 2.5 s after asking a kernel to stop (shutdown_wait_time / 2).
 HANDOFF_WAIT = 0.5
 HANDOFF_BUDGET = 1.5
+# An edit or delete of a live message may take at most this long (or send_timeout, if shorter): a
+# final message queued behind one never waits longer (regular messages go before queued edits).
+LIVE_LIMIT = 10.0
 
 
 def usable_timeout(value: Any) -> float:
@@ -48,24 +63,31 @@ class Outcome(NamedTuple):
     seconds: float
     via: str = ""
     reason: str = ""
+    reply: Any = None  # the child's delivery_protocol.Reply, when it answered
 
 
 class _Message:
     """One submitted message (a plain class: building dataclasses would cost kernels ~2 ms at start)."""
 
-    __slots__ = ("text", "title", "backend", "image", "report", "submitted")
+    __slots__ = ("text", "title", "backend", "image", "report", "submitted", "verb", "message_id", "silent", "on_reply")
 
     def __init__(self, text: str, title: str, backend: str, image: bytes | None, report: bool) -> None:
         self.text, self.title, self.backend, self.image, self.report = text, title, backend, image, report
         self.submitted = time.monotonic()
+        self.verb, self.silent = "send", False
+        self.message_id: int | None = None
+        self.on_reply: Callable[[Outcome], None] | None = None  # a live message's: told every outcome
 
     def request_line(self, limit: float) -> bytes:
         import base64
-        import json
+
+        from .delivery_protocol import Request
 
         image = base64.b64encode(self.image).decode() if self.image is not None else None
-        return json.dumps(
-            {"text": self.text, "title": self.title, "backend": self.backend, "image": image, "limit": limit}
+        if self.on_reply is not None:
+            limit = min(limit, LIVE_LIMIT)
+        return Request(
+            self.verb, self.text, self.title, self.backend, image, limit, self.silent, self.message_id
         ).encode()
 
 
@@ -87,6 +109,7 @@ class Sender:
         `warn`: where warning lines go as they happen, on the worker thread (the server's log);
         without it they wait for `take_warnings` (a kernel prints them under the next cell).
         `limit`: messages waiting at most (a kernel's own; the server's, for every kernel's death)."""
+        self._changed = threading.Condition(threading.RLock())  # see the module's docstring
         self.command = command
         self.limit = limit
         self._locate = locate
@@ -98,7 +121,6 @@ class Sender:
         self._unfinished = 0
         self._closed = False
         self._warm_wanted = False
-        self._changed = threading.Condition()
         self._handing = threading.Lock()  # held from taking a message until the child has it
         self._in_hand: _Message | None = None  # taken by the worker, not yet given to the child
         self._child: Any = None  # child.WarmChild, imported with the first message
@@ -113,7 +135,9 @@ class Sender:
 
     @timeout.setter
     def timeout(self, value: Any) -> None:
-        self._timeout = usable_timeout(value)
+        seconds = usable_timeout(value)
+        with self._changed:  # the worker reads it once per message, under the lock
+            self._timeout = seconds
 
     @property
     def child_pid(self) -> int | None:
@@ -130,34 +154,45 @@ class Sender:
         False when the queue was full and the message dropped."""
         message = _Message(text, title, backend, image, report)
         with self._changed:
-            full = len(self._pending) >= self.limit
-            if not full:
-                self._pending.append(message)
-                self._unfinished += 1
-                self._changed.notify_all()
-        if full:
-            self._remember(
-                Outcome(
-                    False, 0.0, reason=f"{self.limit} notifications are still waiting to be sent; dropped a new one"
-                ),
-                report,
-            )
-        self._ensure_worker()
-        return not full
+            if len(self._pending) >= self.limit:
+                reason = f"{self.limit} notifications are still waiting to be sent; dropped a new one"
+                self._remember(Outcome(False, 0.0, reason=reason), report)
+                return False
+            self._pending.insert(_first_live(self._pending), message)
+            self._unfinished += 1
+            self._wake_worker()
+        return True
 
-    def _ensure_worker(self) -> None:
-        worker = self._worker
-        if worker is None or not worker.is_alive():
-            self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
-            self._worker.start()
+    def submit_live(
+        self, verb: str, text: str, message_id: int | None, on_reply: Callable[[Outcome], None], backend: str = ""
+    ) -> None:
+        """A live message's step (delivery_protocol: a silent "send", an "edit" or a "delete" of
+        `message_id`): queued behind regular messages, bounded by LIVE_LIMIT, never reported
+        under a cell; `on_reply` gets its outcome on the worker thread."""
+        message = _Message(text, "", backend, None, False)
+        message.verb, message.message_id, message.silent, message.on_reply = verb, message_id, verb == "send", on_reply
+        with self._changed:
+            if len(self._pending) >= self.limit:
+                return  # a live step is worth less than any message waiting
+            self._pending.append(message)
+            self._unfinished += 1
+            self._wake_worker()
 
     def warm(self) -> None:
         """Starts the child now, if none runs (on the worker thread), so that a message about to
         come (a run that crossed its threshold) does not wait for a Python and ntfy to start."""
         with self._changed:
             self._warm_wanted = True
-            self._changed.notify_all()
-        self._ensure_worker()
+            self._wake_worker()
+
+    def _wake_worker(self) -> None:
+        """Under `_changed`: the worker looks at the queue again; started if none runs (the only
+        place a worker starts, and only under the lock: one worker at a time)."""
+        worker = self._worker
+        if not self._closed and (worker is None or not worker.is_alive()):
+            self._worker = threading.Thread(target=self._drain, name="jupyter-helpers-sender", daemon=True)
+            self._worker.start()
+        self._changed.notify_all()
 
     def has_warnings(self) -> bool:
         return bool(self._warnings)
@@ -206,12 +241,16 @@ class Sender:
                 self._changed.notify_all()
             if self._child is not None:
                 self._child.close()
-            lines = []
+            lines: list[bytes] = []
             for message in pending:
                 try:
-                    lines.append(message.request_line(self.timeout))
+                    line = message.request_line(self.timeout)
                 except Exception:
                     continue  # one message that cannot be encoded must not cost the others
+                if message.on_reply is not None and lines:
+                    lines[-1] += b"\n" + line  # a live step: after the message before it, in its child
+                else:
+                    lines.append(line)
             if lines:
                 from .child import hand_off
 
@@ -226,6 +265,8 @@ class Sender:
         while True:
             try:
                 if not self._serve_next():
+                    with self._changed:
+                        self._worker = None
                     return
             except BaseException as exc:  # noqa: B036 -- nothing may end the sender
                 self._drop_child()
@@ -255,15 +296,18 @@ class Sender:
                     if self._closed:
                         return False
                     message = self._in_hand = self._pending.popleft()
-                line = message.request_line(self.timeout)
-                deadline, timeout = time.monotonic() + self.timeout, self.timeout
+                    timeout = self._timeout  # one limit for this message, whatever %autonotify sets meanwhile
+                line = message.request_line(timeout)
+                deadline = time.monotonic() + timeout
 
-                def send(child: Any) -> dict | None:
+                def send(child: Any) -> Any:
                     with self._changed:
                         handed_off = self._in_hand is not message
                         self._in_hand = None  # from here on, this worker sends it
                     if handed_off:  # the exit hand-off gave it a child of its own
-                        return {"ok": True, "via": "a child of its own, at exit"}
+                        from .delivery_protocol import Reply
+
+                        return Reply(True, via="a child of its own, at exit")
                     child.send(line, deadline, timeout)
                     return None
 
@@ -275,11 +319,19 @@ class Sender:
                             self._in_hand = None
             if outcome is None:
                 outcome = self._exchange(message, lambda child: child.receive(deadline, timeout))
-            self._remember(outcome or Outcome(False, 0.0, reason="the sender gave no answer"), message.report)
+            outcome = outcome or Outcome(False, 0.0, reason="the sender gave no answer")
+            if message.on_reply is not None:
+                message.on_reply(outcome)
+            else:
+                self._remember(outcome, message.report)
         except Exception as exc:  # e.g. a message that cannot be encoded: report it, go on
             if message is not None:
                 reason = f"the sender failed ({type(exc).__name__}: {exc})"
-                self._remember(Outcome(False, time.monotonic() - message.submitted, reason=reason), message.report)
+                failed = Outcome(False, time.monotonic() - message.submitted, reason=reason)
+                if message.on_reply is not None:
+                    message.on_reply(failed)
+                else:
+                    self._remember(failed, message.report)
         finally:
             if message is not None:
                 with self._changed:
@@ -287,7 +339,7 @@ class Sender:
                     self._changed.notify_all()
         return True
 
-    def _exchange(self, message: _Message, step: Callable[[Any], dict | None], start: bool = False) -> Outcome | None:
+    def _exchange(self, message: _Message, step: Callable[[Any], Any], start: bool = False) -> Outcome | None:
         """One step with the warm child (started first if `start` and needed): None after a
         send, else the outcome."""
         from .child import ChildFailed
@@ -306,9 +358,9 @@ class Sender:
         if reply is None:
             return None
         seconds = time.monotonic() - message.submitted
-        if reply.get("ok"):
-            return Outcome(True, seconds, via=str(reply.get("via", "")))
-        return Outcome(False, seconds, reason=str(reply.get("reason") or "the sender gave no reason"))
+        if reply.ok:
+            return Outcome(True, seconds, via=reply.via, reply=reply)
+        return Outcome(False, seconds, reason=reply.reason or "the sender gave no reason", reply=reply)
 
     def _start_child(self) -> None:
         """A warm child, unless one runs (may raise child.ChildFailed)."""
@@ -326,16 +378,28 @@ class Sender:
         self._child = None
 
     def _remember(self, outcome: Outcome, report: bool = False) -> None:
-        self.last_outcome = outcome
-        if outcome.ok:
-            self.sent += 1
-            if report:
-                self._warn(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
-        elif report:
-            self._warn(f"jupyter-helpers: %notify not sent: {outcome.reason}")
-        elif outcome.reason != self._last_failure:
-            self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
-        self._last_failure = None if outcome.ok else outcome.reason
+        """Under the lock: the worker and a full queue (the kernel thread) both report outcomes,
+        and "said once per kind of failure" is a read-modify-write."""
+        with self._changed:
+            self.last_outcome = outcome
+            if outcome.ok:
+                self.sent += 1
+                if report:
+                    self._warn(f"jupyter-helpers: %notify sent via {outcome.via} in {outcome.seconds:.1f} s")
+            elif report:
+                self._warn(f"jupyter-helpers: %notify not sent: {outcome.reason}")
+            elif outcome.reason != self._last_failure:
+                self._warn(f"jupyter-helpers: notification not sent: {outcome.reason}")
+            self._last_failure = None if outcome.ok else outcome.reason
+
+
+def _first_live(pending: deque[_Message]) -> int:
+    """Where a regular message goes in the queue: before every queued live step (a final message
+    never waits behind an edit)."""
+    for index, queued in enumerate(pending):
+        if queued.on_reply is not None:
+            return index
+    return len(pending)
 
 
 def send_once(command: list[str], text: str, title: str, backend: str, timeout: float) -> Outcome:

@@ -5,8 +5,8 @@ standard output, until its input ends, its parent is gone, or it has been idle f
 kernel keeps one such child warm (ntfy imported, ~10 ms CPU per message instead of ~300 ms for a
 fresh Python); at kernel exit, queued messages each go to a detached child of their own.
 
-Request: {"text", "title", "backend", "image": base64 or null, "limit": seconds}.
-Reply: {"ok": true, "via": "telegram"} or {"ok": false, "reason": "..."}.
+Requests and replies are common/delivery_protocol.py's records: "send" goes through ntfy (a photo
+through telegram-send); a silent send, "edit" and "delete" are a live message's steps (live.py).
 
 The pipes are moved off fds 0/1 at start, which are pointed at /dev/null: ntfy's Telegram setup
 calls input() and libraries print, and neither may read a message or corrupt a reply. Every
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import io
-import json
 import logging
 import os
 import select
@@ -27,6 +26,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
+from ..common.delivery_protocol import SEND, Reply, decode_request
 from ..common.sender import usable_timeout
 from ..common.text import (
     PHOTO_LIMIT,
@@ -156,25 +156,31 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
     return chosen
 
 
-def handle(line: bytes) -> dict:
+def handle(line: bytes) -> Reply:
     """One request line → one reply, under an alarm that ends this process if the send hangs."""
     try:
-        request = json.loads(line)
-        signal.setitimer(signal.ITIMER_REAL, usable_timeout(request.get("limit")) + ALARM_GRACE)
-        image = base64.b64decode(request["image"]) if request.get("image") else None
-        used = deliver(
-            str(request.get("text", "")), str(request.get("title", "")), str(request.get("backend") or ""), image
-        )
+        request = decode_request(line)
+        signal.setitimer(signal.ITIMER_REAL, usable_timeout(request.limit) + ALARM_GRACE)
+        if request.verb != SEND or request.silent:
+            from .live import live_step
+
+            _quiet_logging()  # httpx logs request URLs, bot token included
+            reply = live_step(request)
+            if reply.ok or not reply.reason:
+                return reply
+            failure = reply.reason
+        else:
+            image = base64.b64decode(request.image) if request.image else None
+            used = deliver(request.text, request.title, request.backend, image)
+            return Reply(True, via=", ".join(used))
     except Undelivered as exc:
-        failure = str(exc)
+        reply, failure = Reply(False), str(exc)
     except Exception as exc:  # a reply, not a dead child, for anything unexpected
-        failure = _describe(exc, "the sender failed")
-    else:
-        return {"ok": True, "via": ", ".join(used)}
+        reply, failure = Reply(False), _describe(exc, "the sender failed")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
     # one line, nothing raw: a reason may quote the message (a terminal shows it, the server logs it)
-    return {"ok": False, "reason": clean_name(redact(failure, telegram_token()), TELEGRAM_LIMIT)}
+    return reply._replace(reason=clean_name(redact(failure, telegram_token()), TELEGRAM_LIMIT))
 
 
 def _requests(fd: int, parent: int) -> Iterator[bytes]:
@@ -239,7 +245,7 @@ def serve() -> int:
     requests, replies = _claim_pipes()
     _preload()
     for line in _requests(requests, parent):
-        reply = json.dumps(handle(line)).encode() + b"\n"
+        reply = handle(line).encode() + b"\n"
         try:
             replies.write(reply)
         except BrokenPipeError:

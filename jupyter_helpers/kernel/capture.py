@@ -90,3 +90,47 @@ def image_bytes(payload: object) -> bytes | None:
     except (binascii.Error, ValueError):
         return None
     return raw if raw.startswith(_MAGIC) else None
+
+
+class PrintedTail:
+    """The last text a cell printed to standard output, for a live message when no progress bar
+    runs. ipykernel's output stream (a Python object) gets a `write` wrapper that keeps a
+    reference to the last chunk with content: a few instructions per write, nothing per cell. A
+    terminal IPython's real file cannot be wrapped, and has no live message to show it in."""
+
+    __slots__ = ("last", "_stream")
+
+    def __init__(self) -> None:
+        self.last: str | None = None
+        self._stream: Any = None
+
+    def attach(self, stream: Any) -> None:
+        if not type(stream).__module__.startswith("ipykernel"):
+            return
+        original = stream.write
+
+        def write(text: Any) -> Any:
+            if text and text != "\n":
+                self.last = text
+            return original(text)
+
+        try:
+            stream.write = write
+        except AttributeError:
+            return
+        self._stream = stream
+
+    def detach(self) -> None:
+        if self._stream is not None and "write" in vars(self._stream):
+            del self._stream.write
+        self._stream = None
+
+    def line(self, limit: int) -> str | None:
+        """The last line printed, cleaned and cut like every message's text (None: nothing)."""
+        from ..common.text import clean
+
+        last = self.last
+        if not isinstance(last, str):
+            return None
+        lines = [line for line in last.replace("\r", "\n").splitlines() if line.strip()]
+        return (clean(lines[-1], limit) or None) if lines else None

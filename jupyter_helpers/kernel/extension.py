@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ def load(shell: Any) -> None:
     settings = AutoNotify(parent=shell)
     watcher = RunWatcher(shell, settings, _sender_factory(shell, settings), _launch())
     watcher.capture.attach(shell)
+    watcher.printed.attach(sys.stdout)
     watcher.inputs.attach(shell, watcher.input_timer)
     shell.events.register("pre_run_cell", watcher.pre_run_cell)
     shell.events.register("post_run_cell", watcher.post_run_cell)
@@ -101,6 +103,7 @@ def unload(shell: Any) -> None:
     shell.events.unregister("post_run_cell", memory.post_run_cell)
     memory.close()
     watcher.capture.detach()
+    watcher.printed.detach()
     watcher.inputs.detach()
     if watcher.settings in shell.configurables:
         shell.configurables.remove(watcher.settings)

@@ -86,6 +86,13 @@ def unquote(text: str) -> str:
     help="interrupt the cell at this fraction of the memory limit, before the OOM killer ends the kernel "
     "(above --memory-warn; default 0: never)",
 )
+@argument(
+    "--live",
+    type=seconds,
+    metavar="SECONDS",
+    help="a run still going after this long gets a silent Telegram message, edited while it runs (0: never)",
+)
+@argument("--live-every", type=seconds, metavar="SECONDS", help="seconds between edits of the live message (1-3600)")
 @argument("-m", "--message", metavar="TEXT", help="text added to every notification")
 @argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
 @argument("--off", action="store_true", help="stop notifying")
@@ -112,6 +119,10 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
     if args.input_after is not None:
         settings.input_after = args.input_after
     memory_levels(settings, args.memory_warn, args.memory_interrupt)
+    if args.live is not None:
+        settings.live = args.live
+    if args.live_every is not None:
+        settings.live_every = args.live_every  # out of range: the default, and one line under this cell
     if args.message is not None:
         settings.message = unquote(args.message)
     if args.backend is not None:
@@ -180,9 +191,25 @@ def status(watcher: RunWatcher) -> str:
                 else "no message for cells waiting for input() (--input-after 0)"
             ),
             memory_line(settings),
+            live_line(watcher),
             status_line(settings.when, settings.present_for),
             f"sent: {sent}; last failure: {failure or 'none'}",
         ]
+    )
+
+
+def live_line(watcher: RunWatcher) -> str:
+    """What `%autonotify --status` says about live messages (kernel/live.py)."""
+    settings = watcher.settings
+    if not settings.live:
+        return "live: off (--live 0)"
+    if watcher.live_cannot is not None:
+        return f"live: none, {watcher.live_cannot}"
+    if settings.backend not in ("", "telegram"):
+        return f"live: none, live messages need Telegram (backend: {settings.backend})"
+    return (
+        f"live: a silent Telegram message once a run has taken {human_duration(settings.live)}, "
+        f"edited every {settings.live_every:g} s while its text changes"
     )
 
 

@@ -179,3 +179,33 @@ def compose_memory(record: MemoryRecord) -> tuple[str, str]:
     lines.append(f"Host: {record.host}")
     head = headline(record.notebook, record.project, what)
     return clean("\n".join(lines), TELEGRAM_LIMIT), clean(head, 256)
+
+
+def compose_live(
+    notebook: str | None,
+    project: str | None,
+    cell: int | None,
+    done: int,
+    seconds: float,
+    progress: str | None,
+    host: str,
+) -> str:
+    """A run's live message while it goes on, e.g.
+    `⏳ train.ipynb (Project Alpha): cell [3] running, 2 cells done, 6 min 10 s` then the
+    progress bar's line (or the last line the cell printed) and the host. Whole seconds: the
+    text changes (and the message is edited) at most once per look."""
+    running = f"{cells_label(cell, cell)} running" if cell is not None else "running"
+    head = headline(
+        notebook, project, f"{running}, {done} cell{'' if done == 1 else 's'} done, {human_duration(round(seconds))}"
+    )
+    lines = [f"⏳ {head}"]
+    if progress:
+        lines.append(progress)
+    lines.append(f"Host: {host}")
+    return clean("\n".join(lines), TELEGRAM_LIMIT)
+
+
+def live_end(record: RunRecord) -> str:
+    """The live message's last text once its run is over: the final message's first line (the
+    final message itself went out just before, as a new message)."""
+    return f"{_mark(record)} {title(record)}"

@@ -1,6 +1,7 @@
 """Which notebook this kernel runs, as a path, or None when that cannot be known for sure.
 
-Jupyter's server tells the kernels it starts (JPY_SESSION_NAME, `__session__`). nbconvert and
+Jupyter's server tells the kernels it starts (JPY_SESSION_NAME, `__session__`), VS Code sets
+`__vsc_ipynb_file__` in the kernels it starts. nbconvert and
 papermill start kernels themselves and only name the notebook on their own command line, which
 is parsed here by their own rules: nbconvert (traitlets) executes every input in turn, one kernel
 each, so a kernel learns its place from the order kernels of that nbconvert process started (kept in
@@ -94,10 +95,19 @@ def session_path(shell: Any) -> str | None:
     return os.path.join(os.getcwd(), os.path.basename(session))
 
 
+def vscode_path(shell: Any) -> str | None:
+    """VS Code starts kernels itself (`python -m ipykernel_launcher -f FILE`, no Jupyter server)
+    and then runs `__vsc_ipynb_file__ = "<path>"` in them, after the startup files: read when a
+    message is made, never at load."""
+    path = shell.user_ns.get("__vsc_ipynb_file__")
+    return path if isinstance(path, str) and os.path.isabs(path) else None
+
+
 def notebook_path(shell: Any, launch: Launch | None) -> str | None:
     """A tool that started this kernel outranks JPY_SESSION_NAME, which a `!jupyter nbconvert`
-    run from inside a notebook inherits from the outer one."""
-    return executed_notebook(launch) if launch else session_path(shell)
+    run from inside a notebook inherits from the outer one; VS Code names only kernels it
+    started."""
+    return executed_notebook(launch) if launch else vscode_path(shell) or session_path(shell)
 
 
 def tool_arguments(argv: list[str]) -> tuple[str, list[str]] | None:

@@ -20,10 +20,9 @@ from pathlib import Path
 from ..common.presence import Verdict, decide, presence_file, read_presence
 
 
-def own_kernel_file(make: Callable[[Path, str], Path] = presence_file) -> Path | None:
-    """This kernel's presence file (or, with `make`, another file kept per kernel beside the
-    connection file), if a Jupyter server started it (ipykernel with a connection file named
-    kernel-<uuid>.json); None in terminal IPython or an unusual launcher."""
+def own_kernel() -> tuple[Path, str] | None:
+    """(runtime dir, kernel id) when a Jupyter server started this kernel (ipykernel with a
+    connection file named kernel-<id>.json); None in terminal IPython or an unusual launcher."""
     connect = sys.modules.get("ipykernel.connect")
     if connect is None:  # not running in ipykernel: do not import it just to find out
         return None
@@ -34,8 +33,17 @@ def own_kernel_file(make: Callable[[Path, str], Path] = presence_file) -> Path |
     name = connection_file.name
     if not (name.startswith("kernel-") and name.endswith(".json")):
         return None
+    return connection_file.parent, name[len("kernel-") : -len(".json")]
+
+
+def own_kernel_file(make: Callable[[Path, str], Path] = presence_file) -> Path | None:
+    """This kernel's presence file (or, with `make`, another file kept per kernel beside the
+    connection file, such as its memory peak), if a Jupyter server started it."""
+    kernel = own_kernel()
+    if kernel is None:
+        return None
     try:
-        return make(connection_file.parent, name[len("kernel-") : -len(".json")])
+        return make(*kernel)
     except ValueError:
         return None
 

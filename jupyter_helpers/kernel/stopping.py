@@ -11,18 +11,28 @@ Two ways a kernel is ended without running its exit handlers (so `RunWatcher.clo
 
 In both cases the work runs on a thread of its own and is waited for at most STOP_BUDGET seconds:
 the kernel must end even if sending cannot (jupyter_client sends SIGKILL a few seconds later).
+
+The SIGTERM handler only starts that thread and returns. It runs on the main thread between two
+steps of whatever that thread was doing, which may hold a lock the work needs (a cell hook holds
+the run watcher's for a few microseconds; exit handlers hold the sender's while handing messages
+to children): waiting there for the work made it wait out its whole budget, and lose the message.
+Once the work is done, the thread sends SIGTERM again and the handler, finding it done, ends the
+kernel with the default action.
 """
 
 from __future__ import annotations
 
+import _thread
 import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 STOP_BUDGET = 3.0
+END_WAIT = 2.0  # for the main thread to run the handler again; then SIGKILL (it is stuck in a C call)
 PARENT_GONE = "Parent appears to have exited"  # ipykernel.parentpoller's warning before os._exit(1)
 
 
@@ -50,13 +60,25 @@ def watch(on_stop: Callable[[str], None], launcher: str | None) -> Callable[[], 
     previous: Any = signal.getsignal(signal.SIGTERM)
     kernel = os.getpid()
     if previous in (signal.SIG_DFL, None) and threading.current_thread() is threading.main_thread():
+        stopping = False  # read and written on the main thread only (in the handler)
+        done = threading.Event()
+
+        def stop_then_end() -> None:
+            _within_budget(lambda: on_stop("by SIGTERM"))
+            done.set()
+            os.kill(os.getpid(), signal.SIGTERM)  # the handler ends the kernel now
+            time.sleep(END_WAIT)
+            os.kill(os.getpid(), signal.SIGKILL)
 
         def on_sigterm(signum: int, frame: Any) -> None:
-            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the send short
-            if os.getpid() == kernel:  # not a forked worker (multiprocessing), which inherits the handler
-                _within_budget(lambda: on_stop("by SIGTERM"))
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
-            os.kill(os.getpid(), signal.SIGTERM)
+            nonlocal stopping
+            if done.is_set() or os.getpid() != kernel:  # sent, or a forked worker (multiprocessing)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+            elif not stopping:  # a second SIGTERM must not cut the send short
+                stopping = True
+                # _thread, not threading: starting a Thread takes a lock the interrupted code may hold
+                _thread.start_new_thread(stop_then_end, ())
 
         signal.signal(signal.SIGTERM, on_sigterm)
 

@@ -1,8 +1,9 @@
-"""The per-cell hooks: group cells into runs and hand each long run on, once, when it is over.
+"""The per-cell hooks and the closing thread: the IPython and threading adapter around the run
+state machine (kernel/runs.py), which decides what forms a run and when it is over or due.
 
-Cells that start less than `run_gap` seconds after the previous one ended belong to one run (Run
-All, nbconvert, quick Shift-Enter). A run whose wall time reaches `after` gets one message, sent
-once `run_gap` passes with no new cell, or at kernel exit. With `per = "cell"` every cell is a run.
+A run whose wall time reaches `after` gets one message, once it is over; one still running `live`
+seconds in gets a live message (kernel/live.py), edited while it runs and ended after the final
+message.
 
 The hooks run on the kernel thread around every cell, so they only read the clock and update a
 few attributes under a lock. Everything else (naming the notebook, the project, the text, the
@@ -14,64 +15,19 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections import deque
+from collections.abc import Callable
 from time import perf_counter
 from typing import Any
 
-from .capture import DisplayCapture
+from .capture import DisplayCapture, PrintedTail
 from .inputs import InputWatch
+from .runs import Run, RunBook
 from .settings import AutoNotify
 
 
-class Run:
-    """A run of cells in progress; filled on the kernel thread."""
-
-    __slots__ = (
-        "start",
-        "end",
-        "first",
-        "last",
-        "cells",
-        "longest",
-        "longest_cell",
-        "error",
-        "failed",
-        "failure",
-        "failures",
-        "stopped",
-        "text",
-        "image",
-        "running",
-        "pending",
-        "warmed",
-    )
-
-    def __init__(self, start: float) -> None:
-        self.start = self.end = start
-        self.first: int | None = None
-        self.last: int | None = None
-        self.longest_cell: int | None = None
-        self.failed: int | None = None  # the first cell of the run that failed
-        self.cells = self.failures = 0
-        self.longest = 0.0
-        self.error: BaseException | None = None  # the last cell's
-        self.failure: BaseException | None = None  # ... and its error
-        self.stopped: str | None = None  # how the kernel was ended while the run's last cell ran
-        self.text: str | None = None
-        self.image: object = None
-        self.running = True
-        self.pending = False  # reached the threshold: will send once it is over
-        self.warmed = False  # the warm delivery child was asked for when it crossed the threshold
-
-    def cell_ended(self, number: int | None, started: float, now: float) -> None:
-        """Counts a cell that ran from `started` to `now` (under the watcher's lock): finished, or
-        stopped with the kernel."""
-        self.running, self.end, self.last = False, now, number
-        if self.first is None:
-            self.first = number
-        self.cells += 1
-        if now - started >= self.longest:
-            self.longest, self.longest_cell = now - started, number
+class Note(str):
+    """A notice that informs rather than warns: printed under the cell as normal output, not in
+    the error box (stderr) where warnings go."""
 
 
 class RunWatcher:
@@ -80,6 +36,7 @@ class RunWatcher:
         self.settings = settings
         self.launch = launch
         self.capture = DisplayCapture()
+        self.printed = PrintedTail()
         self.inputs = InputWatch()
         self._make_sender = make_sender
         self._sender: Any = None
@@ -87,24 +44,26 @@ class RunWatcher:
         self._lock = threading.Lock()  # the hooks take it directly (C-level, unlike Condition.__enter__)
         self._cond = threading.Condition(self._lock)
         self._notices = settings.notices
-        self._run: Run | None = None
-        self._outbox: deque[Run] = deque()  # runs over, waiting to be sent (per-cell mode, a new run)
+        self._book = RunBook()  # the run state machine (kernel/runs.py), used under the lock
         self._closer: threading.Thread | None = None
-        self._closing = False
         self._busy = False  # the closing thread is preparing or submitting a run's message
-        self._untimed = True  # the closing thread (if any) sleeps until woken: a new run must wake it
-        self._cell_started = 0.0
+        self.live_cannot: str | None = None  # why live messages cannot be sent (the delivery child said)
         self._told_held = False  # the first held message is explained under the next cell
+        self._closing_lock = threading.Lock()  # SIGTERM's thread and atexit may both close: one at a time
         self._configure()
         settings.observe(self._configure)
 
     def _configure(self, change: Any = None) -> None:
-        """Plain attributes for the hooks: a traitlets read costs more than the whole hook should."""
+        """Plain attributes for the hooks: a traitlets read costs more than the whole hook should.
+        Under the lock (the closing thread reads them), and the closing thread looks again: a
+        threshold lowered in a run's first cell moves the crossing it sleeps toward."""
         settings = self.settings
-        self._enabled = settings.enabled
-        self._after = settings.after
-        self._gap = 0.0 if settings.per == "cell" else settings.run_gap
-        self._per_cell = settings.per == "cell"
+        with self._lock:
+            self._enabled = settings.enabled
+            self._book.configure(
+                settings.enabled, settings.after, settings.run_gap, settings.per, settings.live, settings.live_every
+            )
+            self._cond.notify_all()  # a lowered threshold or a new `live` may bring a wake-up nearer
         if self._sender is not None:
             self._sender.timeout = settings.send_timeout
 
@@ -126,17 +85,8 @@ class RunWatcher:
     def pre_run_cell(self, info: Any = None) -> None:
         now = perf_counter()
         with self._lock:
-            self._cell_started = now
-            run = self._run
-            if run is not None and now - run.end < self._gap:
-                run.running = True
-                return
-            if run is not None and run.pending:
-                self._outbox.append(run)
+            if self._book.cell_started(now):
                 self._wake()
-            self._run = Run(now)
-            if self._untimed and self._enabled:
-                self._wake()  # the closing thread times this run's crossing (started by the first run)
 
     def post_run_cell(self, result: Any) -> None:
         now = perf_counter()
@@ -146,38 +96,16 @@ class RunWatcher:
         text, image = capture.text, capture.image
         if text is not None or image is not None:
             capture.text = capture.image = None
+        error = result.error_in_exec or result.error_before_exec
         with self._lock:
-            if not self._enabled:
-                self._run = None
-                return
-            run = self._run
-            if run is None:
-                return  # the extension was loaded during this cell
-            number = result.execution_count
-            run.cell_ended(number, self._cell_started, now)
-            run.error = error = result.error_in_exec or result.error_before_exec
-            if error is not None:
-                run.failures += 1
-                if run.failed is None:
-                    run.failed, run.failure = number, error
-            if text is not None:
-                run.text = text
-            if image is not None:
-                run.image = image
-            if now - run.start < self._after:
-                return
-            if self._per_cell:
-                self._outbox.append(run)
-                self._run = None
-                self._wake()
-            elif not run.pending:
-                run.pending = True
+            if self._book.cell_ended(result.execution_count, error, text, image, now):
                 self._wake()
 
     def _print_notices(self) -> None:
         notices = self._notices
         while notices:
-            print(notices.popleft(), file=sys.stderr)
+            notice = notices.popleft()
+            print(notice, file=sys.stdout if isinstance(notice, Note) else sys.stderr)
         if self._sender is not None:
             for line in self._sender.take_warnings():
                 print(line, file=sys.stderr)
@@ -191,60 +119,33 @@ class RunWatcher:
             self._closer.start()
         self._cond.notify_all()
 
-    def _due(self) -> Run | None:
-        """Under the lock: a run that is over and should be sent now, taken out of the state."""
-        if self._outbox:
-            return self._outbox.popleft()
-        run = self._run
-        if run is None or not run.pending:
-            return None
-        if self._closing or (not run.running and perf_counter() - run.end >= self._gap):
-            self._run = None
-            return run
-        return None
-
-    def _wait_time(self) -> float | None:
-        """Under the lock: how long the closing thread may sleep (None: until woken)."""
-        run = self._run
-        if run is None:
-            return None
-        if not run.pending:
-            if run.running and not run.warmed:
-                return max(run.start + self._after - perf_counter(), 0.0)  # when it crosses the threshold
-            return None
-        if run.running:
-            return max(self._gap, 0.05)  # the cell's end may extend the run: look again then
-        return max(run.end + self._gap - perf_counter(), 0.0)
-
-    def _crossed(self) -> bool:
-        """Under the lock: the run in progress has just reached the threshold (once per run)."""
-        run = self._run
-        if run is None or run.warmed:
-            return False
-        if run.pending or (run.running and perf_counter() - run.start >= self._after):
-            run.warmed = True
-            return True
-        return False
-
     def _close_runs(self) -> None:
         """The closing thread: starts the warm delivery child when a run crosses the threshold
-        (so its message does not wait for a Python to start), and sends runs that are over."""
+        (so its message does not wait for a Python to start), sends or edits the live message of
+        a run in progress, and closes runs that are over."""
+        book = self._book
         while True:
             crossed = False
             with self._cond:
-                run = self._due()
-                while run is None and not crossed:
-                    if self._closing:
+                now = perf_counter()
+                run = book.due(now)
+                live = None if run is not None else book.live_due(now)
+                while run is None and live is None and not crossed:
+                    if book.closing:
                         return
-                    timeout = self._wait_time()
-                    self._untimed = timeout is None
+                    timeout = book.wait_time(now)
+                    book.untimed = timeout is None
                     self._cond.wait(timeout)
-                    self._untimed = False
-                    crossed = self._crossed()
-                    run = self._due()
+                    book.untimed = False
+                    now = perf_counter()
+                    crossed = book.crossed(now)
+                    run = book.due(now)
+                    live = None if run is not None else book.live_due(now)
                 self._busy = run is not None
             if crossed:
                 self._warm()
+            if live is not None:
+                self._live(live)
             if run is None:
                 continue
             try:
@@ -268,7 +169,7 @@ class RunWatcher:
 
         deadline = monotonic() + timeout
         with self._cond:
-            if not self._cond.wait_for(lambda: not self._outbox and not self._busy, timeout):
+            if not self._cond.wait_for(lambda: not self._book.outbox and not self._busy, timeout):
                 return False
         sender = self._sender
         return sender is None or sender.wait_idle(max(deadline - monotonic(), 0.0))
@@ -276,9 +177,15 @@ class RunWatcher:
     def close(self, hand_off: bool = True) -> None:
         """At kernel exit: send the run in progress and everything waiting, then let the sender
         hand its queue to children that outlive the kernel (nbconvert's last run must arrive).
-        This runs before the sender's own exit hand-off, whatever order they were registered in."""
+        This runs before the sender's own exit hand-off, whatever order they were registered in.
+        SIGTERM's thread and atexit may both call it: the second waits for the first to finish
+        (the kernel must not end while the first hands messages to their children)."""
+        with self._closing_lock:
+            self._close(hand_off)
+
+    def _close(self, hand_off: bool) -> None:
         with self._cond:
-            self._closing = True
+            self._book.closing = True
             closer = self._closer
             self._cond.notify_all()
         if closer is not None:
@@ -286,7 +193,7 @@ class RunWatcher:
         else:
             while True:
                 with self._cond:
-                    run = self._due()
+                    run = self._book.due(perf_counter())
                 if run is None:
                     break
                 self._send(run)
@@ -299,22 +206,56 @@ class RunWatcher:
         already waiting; then the sender hands its queue to children that outlive the kernel."""
         now = perf_counter()
         with self._lock:
-            run = self._run
-            if self._enabled and run is not None and run.running and now - run.start >= self._after:
-                run.cell_ended(self._running_cell(), self._cell_started, now)
-                run.stopped, run.pending = how, True
+            self._book.stop(how, self._running_cell(), now)
         self.close()
 
     def _send(self, run: Run) -> None:
-        if not self._enabled:
+        """Closes a run that is over: its message (when it reached the threshold), then the end
+        of its live message (after the message, so that the phone buzzes for the new one)."""
+        if not self._enabled and run.live is None:
             return
+        record = None
         try:
             record, image = self.record(run)
-            self.notify_run(record, image)
+            if run.pending and self._enabled:
+                self.notify_run(record, image)
         except Exception as exc:  # never let a message end the closing thread
             self.settings.notices.append(
                 f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})"
             )
+        if run.live is not None:
+            from .message import live_end
+
+            run.live.end(live_end(record) if record is not None else None)
+
+    def _live(self, run: Run) -> None:
+        """A run in progress whose live message is due: sent the first time, then edited when its
+        text changed (on the closing thread; the delivery child does the rest)."""
+        try:
+            if self.live_cannot is not None or (self.settings.backend not in ("", "telegram")):
+                return
+            from .live import LiveMessage
+            from .message import compose_live
+            from .progress import bar_line
+
+            limit = self.settings.excerpt_length
+            notebook, project = place = self.place()
+            cell = self._running_cell() if run.running else run.last
+            shown = bar_line(limit) or self.printed.line(limit)
+            text = compose_live(notebook, project, cell, run.cells, perf_counter() - run.start, shown, _host())
+            if run.live is None:
+                backend = self.settings.backend
+                run.live = LiveMessage(self.sender, self._live_refused, place, time_started(run.start), backend)
+            run.live.update(text)
+        except Exception as exc:  # never let a live message end the closing thread
+            self.settings.notices.append(
+                f"jupyter-helpers: could not prepare a live message ({type(exc).__name__}: {exc})"
+            )
+
+    def _live_refused(self, reason: str) -> None:
+        """The delivery child cannot edit messages (no Telegram among the backends): no more live
+        messages in this kernel; `%autonotify --status` says why."""
+        self.live_cannot = reason
 
     def record(self, run: Run) -> tuple[Any, bytes | None]:
         """The run as a message record, and the picture to attach (when allowed and not too big:
@@ -378,32 +319,41 @@ class RunWatcher:
             if not self._told_held:  # a newcomer's first test is exactly this: say it once
                 self._told_held = True
                 self._notices.append(
-                    f"jupyter-helpers: not sent to your phone, because you are looking at this "
-                    f"notebook: {title}. `%autonotify --when always` sends every message "
-                    "(this note shows once per kernel)"
+                    Note(
+                        f"jupyter-helpers: not sent to your phone, because you are looking at this "
+                        f"notebook: {title}. `%autonotify --when always` sends every message "
+                        "(this note shows once per kernel)"
+                    )
                 )
             return
         self.sender.submit(text, title, self.settings.backend, image=image)
 
-    def input_timer(self, prompt: str) -> Any:
+    def input_timer(self, prompt: str, told: Callable[[float], None]) -> Any:
         """A cell asked for input (kernel/inputs.py): a timer that sends one message quoting the
-        prompt if no answer comes within `input_after` seconds; None when that is off."""
+        prompt if no answer comes within `input_after` seconds, and then calls `told(seconds)`;
+        None when that is off."""
         seconds = self.settings.input_after
         if not self._enabled or seconds <= 0:
             return None
-        timer = threading.Timer(seconds, self._input_waits, (prompt, self._running_cell()))
+        timer = threading.Timer(seconds, self._input_waits, (prompt, self._running_cell(), lambda: told(seconds)))
         timer.daemon = True
         timer.start()
         return timer
 
     def _running_cell(self) -> int | None:
-        """The number of the cell running now (IPython counts it before the cell starts)."""
+        """The number of the cell running now: its ExecutionResult, which the display hook holds
+        while it runs, has it in every IPython (9 counts a cell before it starts, 8 after it ends)."""
+        running = getattr(getattr(self.shell, "displayhook", None), "exec_result", None)
+        count = getattr(running, "execution_count", None)
+        if isinstance(count, int):
+            return count
         count = getattr(self.shell, "execution_count", None)
         return count - 1 if isinstance(count, int) else None
 
-    def _input_waits(self, prompt: str, cell: int | None) -> None:
+    def _input_waits(self, prompt: str, cell: int | None, told: Callable[[], None]) -> None:
         from .message import compose_wait
 
+        told()
         try:
             notebook, project = self.place()
             self._deliver(*compose_wait(prompt, cell, notebook, project, _host(), self.settings.excerpt_length))
@@ -411,6 +361,13 @@ class RunWatcher:
             self.settings.notices.append(
                 f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})"
             )
+
+
+def time_started(start: float) -> float:
+    """The wall-clock time (time.time()) of a `perf_counter` time in this process."""
+    import time
+
+    return time.time() - (perf_counter() - start)
 
 
 def _shell_name() -> str | None:

@@ -37,6 +37,7 @@ from ..common.projects import project_of
 from ..common.text import clean_name
 from .death_message import Death, cause, compose_death, what_happened
 from .iopub import KernelActivity
+from .live import end_live_message
 
 KERNEL_ACTIONS = "https://events.jupyter.org/jupyter_server/kernel_actions/v1"
 # A kernel that dies again this soon after a death, without having run a cell in between, is in a
@@ -208,7 +209,8 @@ class KernelWatcher:
         again = seen.at - watched.last_death < AGAIN_WITHIN and not watched.activity.ran
         watched.last_death, watched.oom_baseline = seen.at, seen.oom_kills
         watched.activity.reset()
-        self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, again))
+        task = self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, again))
+        end_live_message(self.folder, kernel_id, self._sender, self.log, after=task)
         self._follow(kernel_id, watched)
 
     def gave_up(self, kernel_id: str) -> None:
@@ -222,7 +224,8 @@ class KernelWatcher:
         # not now: the restarter is iterating over these callbacks, and removing ours would skip
         # the next one (jupyter_server's own, which removes the kernel)
         asyncio.get_running_loop().call_soon(self.forget, kernel_id)
-        self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, False, watched.path))
+        task = self._task(self.report(kernel_id, seen.how, seen.busy, seen.busy_seen, seen.cell, False, watched.path))
+        end_live_message(self.folder, kernel_id, self._sender, self.log, after=task)
 
     def _seen_dying(self, kernel_id: str, watched: Watched) -> Dying:
         process = getattr(watched.manager.provisioner, "process", None)

@@ -3,7 +3,8 @@
 It is an HTTP proxy on 127.0.0.1: clients set HTTPS_PROXY to it, it answers CONNECT, terminates
 TLS with a certificate for api.telegram.org signed by a test CA (trustme), and then plays the Bot
 API. The real, unmodified ntfy -> telegram-send -> python-telegram-bot -> httpx chain talks to it.
-It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived), answers getMe
+It records every sendMessage and sendPhoto (the photo's bytes kept as they arrived), carries out
+editMessageText and deleteMessage with Telegram's 400s and can answer one call 429, answers getMe
 and getUpdates (long polling over `user_sends`'s messages: private chats, groups, channel posts,
 dated now or earlier; `allowed_updates` filters them as Telegram does), and can answer 401, hang,
 or hang on the next request only, or refuse getUpdates as while a webhook is set (`mode`).
@@ -118,14 +119,20 @@ class _BotApi(_QuietHandler):
             # what the real Bot API answers for bytes it cannot decode as a picture
             self._answer(400, {"ok": False, "error_code": 400, "description": "Bad Request: IMAGE_PROCESS_FAILED"})
             return
-        fake.record(self.path, fields)
+        if method in fake.refusals:  # Telegram's flood control: 429 with the time to wait
+            retry_after = fake.refusals.pop(method)
+            fake.refused.append((method, time.time()))
+            description = f"Too Many Requests: retry after {retry_after}"
+            refusal = {"ok": False, "error_code": 429, "description": description}
+            self._answer(429, {**refusal, "parameters": {"retry_after": retry_after}})
+            return
+        if method in ("editMessageText", "deleteMessage"):
+            status, payload = fake.change(method, self.path, fields)
+            self._answer(status, payload)
+            return
+        message_id = fake.record(self.path, fields)
         chat = {"id": int(fields.get("chat_id", 0) or 0), "type": "private"}
-        message = {
-            "message_id": len(fake.messages),
-            "date": int(time.time()),
-            "chat": chat,
-            "text": fields.get("text", ""),
-        }
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat, "text": fields.get("text", "")}
         self._answer(200, {"ok": True, "result": message})
 
     def _answer(self, status: int, payload: dict) -> None:
@@ -135,6 +142,16 @@ class _BotApi(_QuietHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly the same as a "
+    "current content and reply markup of the message"
+)
+
+
+def _bad_request(description: str) -> dict:
+    return {"ok": False, "error_code": 400, "description": f"Bad Request: {description}"}
 
 
 def _allowed_updates(content_type: str, body: bytes) -> list[str] | None:
@@ -200,6 +217,10 @@ class FakeTelegram:
         self.updates: list[dict] = []  # what users sent the bot (getUpdates), see `user_sends`
         self.polls = 0
         self.calls: list[str] = []  # every Bot API method called, getMe and getUpdates included
+        self.current: dict[int, str] = {}  # what each sent message says now (gone once deleted)
+        self.refusals: dict[str, int] = {}  # method -> retry_after of its next 429
+        self.refused: list[tuple[str, float]] = []  # (method, time.time()) of every 429 answered
+        self._next_id = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
         ca = trustme.CA()
@@ -226,10 +247,57 @@ class FakeTelegram:
             "no_proxy": "",
         }
 
-    def record(self, path: str, fields: dict) -> None:
-        """Keeps the request's fields and its arrival time (`at`, time.time())."""
+    def record(self, path: str, fields: dict) -> int:
+        """Keeps the request's fields and its arrival time (`at`, time.time()); returns the id
+        Telegram gives the new message."""
         with self._lock:
             self.messages.append({"path": path, "at": time.time(), **fields})
+            self._next_id += 1
+            if path.endswith("/sendMessage"):
+                self.current[self._next_id] = fields.get("text", "")
+            return self._next_id
+
+    def change(self, method: str, path: str, fields: dict) -> tuple[int, dict]:
+        """editMessageText / deleteMessage, answered as Telegram does: 400 "message is not
+        modified" for the same text, 400 "message to edit (delete) not found" for a message that
+        does not exist (or the user deleted); recorded (with `message_id`) only when done."""
+        message_id = int(fields.get("message_id", 0) or 0)
+        with self._lock:
+            if message_id not in self.current:
+                verb = "edit" if method == "editMessageText" else "delete"
+                return 400, _bad_request(f"message to {verb} not found")
+            if method == "editMessageText" and self.current[message_id] == fields.get("text"):
+                return 400, _bad_request(NOT_MODIFIED)
+            self.messages.append({"path": path, "at": time.time(), **fields})
+            if method == "deleteMessage":
+                del self.current[message_id]
+                return 200, {"ok": True, "result": True}
+            self.current[message_id] = fields.get("text", "")
+        chat = {"id": int(fields.get("chat_id", 0) or 0), "type": "private"}
+        message = {"message_id": message_id, "date": int(time.time()), "chat": chat, "text": fields.get("text", "")}
+        return 200, {"ok": True, "result": message}
+
+    def user_deletes(self, message_id: int) -> None:
+        """The user deletes a message in the chat."""
+        with self._lock:
+            self.current.pop(message_id, None)
+
+    def refuse_next(self, method: str, retry_after: int) -> None:
+        """The next call of `method` gets 429 Too Many Requests with `retry_after` seconds."""
+        with self._lock:
+            self.refusals[method] = retry_after
+
+    def changes(self) -> list[dict]:
+        """Every editMessageText and deleteMessage Telegram carried out, in order."""
+        with self._lock:
+            return [
+                message for message in self.messages if message["path"].endswith(("/editMessageText", "/deleteMessage"))
+            ]
+
+    def sends(self) -> list[dict]:
+        """Every sendMessage as recorded (`disable_notification`: "true" for a silent one)."""
+        with self._lock:
+            return [message for message in self.messages if message["path"].endswith("/sendMessage")]
 
     def user_sends(
         self, text: str, chat_id: int = 4242, first_name: str = "Ada", chat_type: str = "private", age: float = 0.0

@@ -1,0 +1,93 @@
+"""A live message's steps through real parts: the Sender, its warm delivery child, and Telegram's
+Bot API (python-telegram-bot and httpx, with telegram.ini's credentials) to the fake Bot API,
+which answers as Telegram does (400 "not modified", 400 "not found", 429)."""
+
+from __future__ import annotations
+
+import queue
+import sys
+from pathlib import Path
+
+import pytest
+
+from jupyter_helpers.common.sender import Outcome, Sender
+
+from conftest import TOKEN
+from support.waiting import wait_until
+
+COMMAND = [sys.executable, "-P", "-m", "jupyter_helpers.delivery"]
+
+
+@pytest.fixture
+def sender(telegram) -> Sender:
+    sender = Sender(COMMAND, timeout=20)
+    yield sender
+    sender.close()
+
+
+def step(sender: Sender, verb: str, text: str = "", message_id: int | None = None, backend: str = "") -> Outcome:
+    """One live step and its outcome, as the kernel's LiveMessage gets it (on the worker thread)."""
+    outcomes: queue.Queue[Outcome] = queue.Queue()
+    sender.submit_live(verb, text, message_id, outcomes.put, backend)
+    return outcomes.get(timeout=60)
+
+
+def test_a_silent_send_returns_its_id_and_edits_and_delete_act_on_it(sender: Sender, telegram) -> None:
+    sent = step(sender, "send", "⏳ first")
+    assert sent.ok and sent.reply.message_id is not None
+    message_id = sent.reply.message_id
+    [silent] = telegram.sends()
+    assert silent["text"] == "⏳ first" and silent["disable_notification"] == "true"
+    edited = step(sender, "edit", "⏳ second", message_id)
+    assert edited.ok and edited.reply.via == "telegram"
+    assert telegram.current[message_id] == "⏳ second"
+    unchanged = step(sender, "edit", "⏳ second", message_id)  # Telegram: 400 message is not modified
+    assert unchanged.ok and unchanged.reply.via == "telegram (unchanged)"
+    deleted = step(sender, "delete", "", message_id)
+    assert deleted.ok and message_id not in telegram.current
+    assert [change["path"].rsplit("/", 1)[1] for change in telegram.changes()] == ["editMessageText", "deleteMessage"]
+    assert sender.take_warnings() == []  # nothing of this is shown under a cell
+    assert sender.sent == 0  # live steps are not messages
+
+
+def test_a_message_the_user_deleted_is_gone(sender: Sender, telegram) -> None:
+    message_id = step(sender, "send", "⏳ first").reply.message_id
+    telegram.user_deletes(message_id)
+    edited = step(sender, "edit", "⏳ second", message_id)
+    assert not edited.ok and edited.reply.gone
+    assert step(sender, "delete", "", message_id).reply.gone
+
+
+def test_a_429_gives_the_wait_and_the_token_never_shows(sender: Sender, telegram) -> None:
+    message_id = step(sender, "send", "⏳ first").reply.message_id
+    telegram.refuse_next("editMessageText", 7)
+    refused = step(sender, "edit", "⏳ second", message_id)
+    assert not refused.ok and refused.reply.retry_after == 7
+    assert TOKEN not in refused.reason and "429" in refused.reason
+    assert step(sender, "edit", "⏳ second", message_id).ok
+
+
+def test_other_backends_cannot_edit(sender: Sender, telegram, recorder: Path) -> None:
+    outcome = step(sender, "send", "⏳ first", backend="recorder_backend")
+    assert not outcome.ok and outcome.reply.cannot
+    assert "live messages need Telegram" in outcome.reason
+    assert telegram.sends() == [] and not recorder.exists()
+
+
+def test_a_final_message_goes_before_queued_live_steps_and_waits_for_a_hung_edit_only_to_its_limit(
+    sender: Sender, telegram
+) -> None:
+    message_id = step(sender, "send", "⏳ first").reply.message_id
+    outcomes: queue.Queue[Outcome] = queue.Queue()
+    telegram.mode = "hang-once"  # the next request hangs: a queue forms behind it
+    sender.timeout = 6
+    sender.submit_live("edit", "⏳ stuck", message_id, outcomes.put)
+    assert wait_until(lambda: telegram.calls[-1:] == ["editMessageText"], 30)  # in flight, hung
+    sender.submit_live("edit", "⏳ queued edit", message_id, outcomes.put)
+    sender.submit("✅ final", "t")
+    assert sender.wait_idle(60)
+    assert not outcomes.get(timeout=1).ok  # the hung edit, abandoned at its limit
+    assert telegram.texts()[-1] == "✅ final", sender.take_warnings()
+    [change] = telegram.changes()
+    assert change["text"] == "⏳ queued edit"
+    assert change["at"] > telegram.sends()[-1]["at"]  # after the final message

@@ -1,0 +1,82 @@
+"""A live message outlives no kernel: a kernel killed (`kill -9`) mid-run inside a real Jupyter
+server, whose live message the server ends within 15 s, through the delivery child and the real
+Telegram chain to the fake Bot API. Reuses the kernel-death tests' site and kernel helpers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_kernel_deaths import Kernel, make_site
+
+from support.fake_telegram import FakeTelegram
+from support.jupyter_server import JupyterServer
+from support.waiting import wait_until
+
+LIVE = "c.AutoNotify.after = 1\nc.AutoNotify.live = 1\nc.AutoNotify.live_every = 1\n"
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[dict]:
+    with FakeTelegram(tmp_path) as fake:
+        made = make_site(tmp_path / "site", fake)
+        (made["base"] / "home" / ".ipython" / "profile_default" / "ipython_kernel_config.py").write_text(LIVE)
+        made["fake"] = fake
+        yield made
+
+
+def test_a_kernel_killed_mid_run_gets_its_live_message_ended_by_the_server(site: dict) -> None:
+    fake: FakeTelegram = site["fake"]
+    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as server:
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            pid = kernel.pid()
+            kernel.run("import time\nfor epoch in range(100):\n    print(f'epoch {epoch}')\n    time.sleep(0.5)")
+            record = site["runtime"] / "jupyter-helpers-live" / f"{kernel.id}.json"
+            assert wait_until(lambda: fake.changes() and record.exists(), 60), fake.messages  # edited at least once
+            [live] = fake.sends()
+            live_id = next(message_id for message_id, text in fake.current.items() if text.startswith("⏳"))
+            assert live["text"].startswith("⏳ train.ipynb (Project Alpha): cell [1] running, 0 cells done, ")
+            os.kill(pid, signal.SIGKILL)
+            killed = time.time()
+            ended = wait_until(lambda: [c for c in fake.changes() if c["text"].startswith("💀")], 30)
+            assert ended, fake.changes()
+        finally:
+            kernel.close()
+    [edit] = ended
+    assert edit["at"] - killed < 15
+    assert edit["text"].startswith("💀 train.ipynb (Project Alpha): the kernel died after "), edit["text"]
+    assert edit["text"].endswith(" of this run")
+    assert edit["message_id"] == str(live_id)
+    assert not record.exists()
+    deaths = [send for send in fake.sends() if send["text"].startswith("💀")]
+    assert len(deaths) == 1 and deaths[0]["at"] <= edit["at"]  # the death message first, as a new message
+    assert not [c for c in fake.changes() if c["at"] > edit["at"]]  # nothing edits it after
+
+
+def test_while_you_watch_the_live_message_is_sent_and_the_final_message_held(site: dict) -> None:
+    """The presence record says a focused page had input just now (written here as the server
+    writes it for a page that reports): the silent live message goes anyway, the final message is
+    held, and the live message still gets its last edit."""
+    from jupyter_helpers.common.presence import presence_file, write_private_json
+
+    fake: FakeTelegram = site["fake"]
+    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as server:
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            now = time.time()
+            page = {"page": "p", "focused": True, "visible": True, "closed": False, "reported": now, "last_input": now}
+            write_private_json(presence_file(site["runtime"], kernel.id), {"kernel": kernel.id, "pages": [page]})
+            kernel.client.execute_interactive(
+                "import time\nfor i in range(6):\n    print(f'step {i}')\n    time.sleep(0.5)", timeout=60
+            )
+            ended = wait_until(lambda: [c for c in fake.changes() if not c["text"].startswith("⏳")], 30)
+        finally:
+            kernel.close()
+    assert ended, fake.messages
+    assert [send["disable_notification"] for send in fake.sends()] == ["true"], fake.sends()  # final held
+    assert ended[-1]["text"].startswith("✅ train.ipynb (Project Alpha): cell [1] finished after "), ended
