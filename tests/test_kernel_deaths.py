@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -140,11 +141,12 @@ class Kernel:
         raise AssertionError(f"cell {code!r} did not finish within 60 s")
 
     def run(self, code: str) -> None:
-        """Starts a cell and returns once the kernel is busy with it."""
-        self.client.execute(code)
-        assert wait_until(
-            lambda: json.loads(self.server.api(f"api/kernels/{self.id}")[1])["execution_state"] == "busy"
-        ), f"kernel {self.id} never went busy"
+        """Starts a cell and returns once the kernel runs it: the cell's first line leaves a file
+        (jupyter_server's execution_state comes from its own IOPub subscription, which can join
+        after the cell's busy status went by, and then never says busy)."""
+        started = Path(tempfile.mkdtemp()) / "started"
+        self.client.execute(f"open({str(started)!r}, 'w').close()\n{code}")
+        assert wait_until(started.exists, timeout=60), f"kernel {self.id} never started {code!r}"
 
     def close(self) -> None:
         self.client.stop_channels()
