@@ -19,7 +19,7 @@ import pytest
 from jupyter_helpers.common.presence import presence_file, write_private_json
 from jupyter_helpers.installer.install import server_extension_content
 
-from support.environments import Environment, build_wheel, make_environment
+from support.environments import Environment, make_environment, project_wheel
 from support.fake_telegram import write_credentials
 from support.jupyter_server import JupyterServer, isolated_env
 from support.kernels import MARKER, WATCHER, the_one
@@ -35,7 +35,7 @@ ADMINS_KERNEL_CONFIG = '{"InteractiveShellApp": {"extra_extensions": ["autoreloa
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Environment:
     base = tmp_path_factory.mktemp("environment")
-    return make_environment(base / "env", build_wheel(base / "wheel"))
+    return make_environment(base / "env", project_wheel(tmp_path_factory))
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import TOKEN as BOT_TOKEN
 from support.browser import require_chromium, settled_title
-from support.environments import Environment, build_wheel, make_environment
+from support.environments import Environment, make_environment, project_wheel
 from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyterhub import JupyterHub, process_environment, require_proxy
 from support.notebooks import save_notebook
@@ -26,7 +26,7 @@ from support.waiting import wait_until
 pytestmark = pytest.mark.browser
 CHATS = {"alice": "1111", "bob": "2222"}
 NOTEBOOK = "work/alpha/analysis.ipynb"
-LONG_CELL = "import time; time.sleep(3); 'slow result'"
+LONG_CELL = "import time; time.sleep(1.5); 'slow result'"
 SHARING = """
 c.Spawner.disable_user_config = True
 c.JupyterHub.load_roles.append({"name": "alice-shares", "users": ["bob"], "scopes": ["access:servers!user=alice"]})
@@ -55,7 +55,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory):
     require_chromium()
     require_proxy()
     base = tmp_path_factory.mktemp("hub")
-    env = make_environment(base / "env", build_wheel(base / "wheel"))
+    env = make_environment(base / "env", project_wheel(tmp_path_factory))
     before = snapshot(env.etc)
     as_user(env, base / "admin", "install", "--sys-prefix")  # the admin, once
     homes = base / "homes"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, run_cli
+from conftest import BIN, cli, run_cli
 from support.processes import killed_after
 from support.snapshot import snapshot
 
@@ -60,7 +60,7 @@ def parallel_installs_keep_originals(home: Path, installs: int, with_profile: bo
     assert [r.returncode for r in results] == [0] * installs, [r.stderr for r in results if r.returncode]
     replaced = [line for r in results for line in r.stdout.splitlines() if line.startswith("replaced (backup kept)")]
     assert len(replaced) == (2 if with_profile else 1), replaced  # each original backed up once
-    done = run_cli("uninstall")
+    done = cli("uninstall")
     assert "Traceback" not in done.stderr
     assert snapshot(home) == before, done.stdout  # originals back, every created folder gone
 
@@ -115,8 +115,8 @@ def test_an_install_killed_midway_loses_nothing(home: Path) -> None:
             process.kill()
         process.wait(timeout=60)
         midway += process.returncode != 0 and state.exists()
-        run_cli("install")
-        run_cli("uninstall")
+        cli("install")
+        cli("uninstall")
         assert snapshot(home) == before, f"trial {trial}"
     print(f"killed after the install had begun writing in {midway} of {TRIALS} trials")
 
@@ -128,11 +128,11 @@ def test_install_racing_uninstall_leaves_one_of_the_two_outcomes(home: Path) -> 
     startup = home / ".ipython/profile_default/startup/00-jupyter-helpers.py"
     extension = home / ".jupyter/jupyter_server_config.d/jupyter_helpers.json"
     for trial in range(TRIALS):
-        run_cli("install")
+        cli("install")
         results = run_parallel([["uninstall"], ["install"]])
         assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
         assert startup.exists() == extension.exists(), f"trial {trial}"
-        run_cli("uninstall")
+        cli("uninstall")
         assert snapshot(home) == {}, f"trial {trial}"
 
 
@@ -151,12 +151,12 @@ def test_a_kill_at_every_step_leaves_no_file_and_no_target_folder(home: Path, co
         for path in list(home.iterdir()):
             shutil.rmtree(path)
         if command == "uninstall":
-            run_cli("install")
+            cli("install")
         if not killed_after(step, command):
             break
         for then in ("install", "uninstall"):
-            done = run_cli(then, check=False)
-            assert done.returncode == 0 and "Traceback" not in done.stderr, (step, done.stderr)
+            done = cli(then)
+            assert "Traceback" not in done.stderr, (step, done.stderr)
         leftovers = {path for path, kind in snapshot(home).items() if kind == "dir"}
         assert set(snapshot(home)) == leftovers <= LOCK_PATH_FOLDERS, f"killed after step {step}: {leftovers}"
     assert step > 10, "the command never ran to the end"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BIN, run_cli
+from conftest import BIN, cli, run_cli
 from support.fake_telegram import write_credentials
 
 EXTENSION = Path(".jupyter/jupyter_server_config.d/jupyter_helpers.json")
@@ -22,7 +22,7 @@ def installed(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Installed, with this environment's `jupyter` first on PATH (as after activating it) and
     Telegram credentials in place, so every check is green to begin with."""
     monkeypatch.setenv("PATH", f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
-    run_cli("install")
+    cli("install")  # (status stays a process: it caches its delivery probe per process)
     write_credentials(home, "1:x", 5)
     done = run_cli("status", check=False)
     assert done.returncode == 0, done.stdout

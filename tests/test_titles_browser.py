@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from support.aw_server import ActivityWatch
-from support.browser import record_dialogs, require_chromium, settled_title
+from support.browser import logged_in_state, record_dialogs, require_chromium, settled_title
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
 from support.notebooks import save_notebook
 
@@ -75,12 +75,16 @@ def server(request: pytest.FixtureRequest, site: dict):
         yield running
 
 
+@pytest.fixture(scope="module")
+def login(browser, server: JupyterServer) -> dict:
+    return logged_in_state(browser, f"{server.url}tree?token={TOKEN}")
+
+
 @pytest.fixture
-def page(browser, server: JupyterServer):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+def page(browser, login: dict):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=login)
     page = context.new_page()
     page.dialogs = record_dialogs(page)
-    page.goto(f"{server.url}tree?token={TOKEN}")
     yield page
     context.close()
 
@@ -264,7 +268,7 @@ def wait_for(condition, timeout: float = 20.0) -> bool:
 
 
 @pytest.mark.parametrize("server", ["lab"], indirect=True)
-def test_jupyterlab_restoring_two_projects_never_shows_a_wrong_project(browser, server) -> None:
+def test_jupyterlab_restoring_two_projects_never_shows_a_wrong_project(browser, server, login: dict) -> None:
     """Lab reloads with tabs of two projects open: the title (sampled every 20 ms across the
     reloads) never puts one project's name after the other's document."""
     documents = {
@@ -272,11 +276,10 @@ def test_jupyterlab_restoring_two_projects_never_shows_a_wrong_project(browser, 
         "model.ipynb": ("beta/model.ipynb", "Project Beta"),
     }
     shown = re.compile(r"(analysis\.ipynb|model\.ipynb)(?: \(\d+\))? - JupyterLab - (.+)")
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=login)
     context.add_init_script(SAMPLE_TITLES)
     page = context.new_page()
     page.dialogs = record_dialogs(page)
-    page.goto(f"{server.url}tree?token={TOKEN}")
     page.goto(server.url + "lab/tree/alpha/analysis.ipynb?reset")
     settled_title(page, lab_title("analysis.ipynb", "Project Alpha"))
     page.locator(".jp-BreadCrumbs-home").click()
@@ -327,6 +330,11 @@ def whitespace_server(tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
+@pytest.fixture(scope="module")
+def whitespace_login(browser, whitespace_server: JupyterServer) -> dict:
+    return logged_in_state(browser, f"{whitespace_server.url}tree?token={TOKEN}")
+
+
 RESPONSIVE = "() => new Promise(resolve => setTimeout(() => resolve(true), 50))"
 TITLE_CHANGES = """() => new Promise(resolve => {
   let changes = 0;
@@ -349,14 +357,15 @@ TITLE_CHANGES = """() => new Promise(resolve => {
         ("nbclassic/notebooks/newline/a.ipynb", "a - Jupyter Notebook | New Line"),
     ],
 )
-def test_whitespace_in_names_and_format_converges(browser, whitespace_server, path: str, expected: str) -> None:
+def test_whitespace_in_names_and_format_converges(
+    browser, whitespace_server, whitespace_login: dict, path: str, expected: str
+) -> None:
     """The page loads, shows the suffix once (as the browser collapses it) and stays responsive:
     the script never fights the title getter's whitespace collapsing."""
-    context = browser.new_context()
+    context = browser.new_context(storage_state=whitespace_login)
     page = context.new_page()
     page.dialogs = record_dialogs(page)
     try:
-        page.goto(f"{whitespace_server.url}tree?token={TOKEN}", timeout=30_000)
         page.goto(whitespace_server.url + path, timeout=30_000)
         assert settled_title(page, expected) == expected
         page.wait_for_function(RESPONSIVE, timeout=5_000)  # a timer still gets its turn

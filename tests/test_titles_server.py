@@ -28,24 +28,40 @@ def site(tmp_path: Path) -> dict:
     return {"home": home, "work": work, "env": env, "tmp": tmp_path}
 
 
-def page_config(server: JupyterServer) -> dict | None:
-    match = CONFIG.search(server.get("tree"))
+def script_config(body: bytes) -> dict | None:
+    match = CONFIG.search(body)
     return json.loads(match.group(1)) if match else None
 
 
-def test_traitlets_config_adds_projects_and_format(site: dict) -> None:
-    (site["home"] / ".jupyter" / "jupyter_server_config.py").write_text(
-        f"c.ProjectTitles.projects = {{{str(site['work'] / 'alpha')!r}: 'From Config'}}\n"
+async def logged_in_page(jp_fetch) -> bytes:
+    """A page the server renders for its user (its 404 page: the in-process server serves no
+    front end), with the page scripts the extension put in."""
+    response = await jp_fetch("no", "such", "page", raise_error=False)
+    assert response.code == 404
+    return response.body
+
+
+@pytest.fixture
+def titles_config(jp_config_dir: Path, jp_root_dir: Path) -> None:
+    """The user's jupyter_server_config.py (a fixture: the server reads it when it is created)."""
+    (jp_config_dir / "jupyter_server_config.py").write_text(
+        f"c.ProjectTitles.projects = {{{str(jp_root_dir / 'alpha')!r}: 'From Config'}}\n"
         "c.ProjectTitles.title_format = '{title} | {project}'\n"
         "c.ProjectTitles.unmapped = 'none'\n"
     )
-    with JupyterServer("server", site["work"], site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
-        assert page_config(server) == {
-            "base_url": "/jh/",
-            "default": None,
-            "format": "{title} | {project}",
-            "prefixes": [["alpha", "From Config"]],
-        }
+
+
+async def test_traitlets_config_adds_projects_and_format(
+    titles_config, jp_base_url: str, jp_serverapp, jp_fetch
+) -> None:
+    """The user's config file, read by a server in the test process as by any other."""
+    await jp_serverapp.extension_manager.start_all_extensions()
+    assert script_config(await logged_in_page(jp_fetch)) == {
+        "base_url": jp_base_url,
+        "default": None,
+        "format": "{title} | {project}",
+        "prefixes": [["alpha", "From Config"]],
+    }
 
 
 @pytest.fixture
@@ -108,47 +124,56 @@ def test_pages_before_login_carry_no_project_map(site: dict) -> None:
     assert status == 404 and b"Secret Client" in body  # the user's own pages keep their titles
 
 
-@pytest.mark.parametrize("linked", ["root", "folder"])
-def test_symlinked_root_or_folder_still_maps_projects(site: dict, linked: str) -> None:
+def add_project(folder: Path, name: str) -> None:
+    """`jupyter-helpers projects add` in the environment jupyter_server's plugin set up (its config dir)."""
+    subprocess.run(
+        [str(BIN / "jupyter-helpers"), "projects", "add", str(folder), name], check=True, capture_output=True
+    )
+
+
+@pytest.fixture
+def jp_root_dir(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
+    """The in-process server's folder, `work` with `alpha` in it; parametrized "root": started on
+    `link` (a symlink to `work`), "folder": `link` points at `work/alpha` instead."""
+    real = tmp_path / "work"
+    (real / "alpha").mkdir(parents=True)
+    linked = getattr(request, "param", None)
+    if linked is None:
+        return real
+    link = tmp_path / "link"
+    link.symlink_to(real if linked == "root" else real / "alpha", target_is_directory=True)
+    return link if linked == "root" else real
+
+
+@pytest.mark.parametrize("jp_root_dir", ["root", "folder"], indirect=True)
+async def test_symlinked_root_or_folder_still_maps_projects(
+    tmp_path: Path, jp_root_dir: Path, jp_serverapp, jp_fetch
+) -> None:
     """`cd` through a symlink and `projects add .` records the real path; the server may be started
     on the link (or the other way round): both sides are compared with links resolved."""
-    real = site["work"]
-    link = site["tmp"] / "link"
-    if linked == "root":
-        link.symlink_to(real, target_is_directory=True)
-        root, mapped = link, real / "alpha"
+    mapped = jp_root_dir / "alpha" if jp_root_dir.is_symlink() else tmp_path / "link"
+    add_project(mapped, "Project Alpha")
+    await jp_serverapp.extension_manager.start_all_extensions()
+    assert script_config(await logged_in_page(jp_fetch))["prefixes"] == [["alpha", "Project Alpha"]]
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+async def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_silent(
+    jp_config_dir: Path, jp_root_dir: Path, jp_serverapp, caplog: pytest.LogCaptureFixture, mapped: bool
+) -> None:
+    if mapped:
+        add_project(jp_root_dir / "alpha", "Alpha")
+    await jp_serverapp.extension_manager.start_all_extensions()
+    assert "project names added to page titles" in caplog.text  # the hook did run
+    lines = [record.getMessage() for record in caplog.records if "no project map" in record.getMessage()]
+    map_file = jp_config_dir / "jupyter_helpers_projects.json"
+    if mapped:
+        assert lines == [] and map_file.exists()
     else:
-        link.symlink_to(real / "alpha", target_is_directory=True)
-        root, mapped = real, link
-    subprocess.run(
-        [str(BIN / "jupyter-helpers"), "projects", "add", str(mapped), "Project Alpha"],
-        env=site["env"],
-        check=True,
-        capture_output=True,
-    )
-    with JupyterServer("server", root, site["env"], site["tmp"] / "log", b"jupyter-helpers: ") as server:
-        assert page_config(server)["prefixes"] == [["alpha", "Project Alpha"]]
-
-
-def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_silent(site: dict) -> None:
-    log = site["tmp"] / "log"
-    with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: project names"):
-        pass
-    lines = [line for line in log.read_text().splitlines() if "no project map" in line]
-    map_file = site["home"] / ".jupyter" / "jupyter_helpers_projects.json"
-    assert (
-        len(lines) == 1
-        and f"jupyter-helpers: no project map at {map_file}, so titles show the server folder's name" in lines[0]
-    )
-    subprocess.run(
-        [str(BIN / "jupyter-helpers"), "projects", "add", str(site["work"] / "alpha"), "Alpha"],
-        env=site["env"],
-        check=True,
-        capture_output=True,
-    )
-    with JupyterServer("server", site["work"], site["env"], log, b"jupyter-helpers: project names"):
-        pass
-    assert "no project map" not in log.read_text()
+        assert (
+            len(lines) == 1
+            and f"jupyter-helpers: no project map at {map_file}, so titles show the server folder's name" in lines[0]
+        ), lines
 
 
 @pytest.fixture

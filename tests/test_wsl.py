@@ -348,11 +348,11 @@ def test_a_kill_at_every_step_then_wsl_and_undo_give_back_the_exact_bytes(
         config.write_bytes(original)
         before = snapshot(home)
         if command == ["wsl", "--undo"]:
-            run_cli("wsl")
+            cli("wsl")
         if not killed_after(step, *command):
             break
-        run_cli("wsl")
-        run_cli("wsl", "--undo")
+        cli("wsl")
+        cli("wsl", "--undo")
         assert snapshot(home) == before, f"killed after step {step}"
     assert step > 3, "the command never ran to the end"
 

@@ -52,6 +52,17 @@ def chromium() -> Iterator:
             browser.close()
 
 
+def logged_in_state(browser, login_url: str) -> dict:
+    """Cookies and storage after loading `login_url` (a page with the token in its URL) once: a
+    module's contexts made with it start logged in, without a page load of their own first."""
+    context = browser.new_context()
+    try:
+        context.new_page().goto(login_url)
+        return context.storage_state()
+    finally:
+        context.close()
+
+
 def settled_title(page, expected: str | re.Pattern, timeout: float = 20.0) -> str:
     """The title once it equals (or fully matches) `expected`, else the last one seen when time
     runs out: front ends set their title a moment after the page loads."""

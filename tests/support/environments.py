@@ -64,6 +64,14 @@ def build_wheel(out: Path) -> Path:
     return wheel
 
 
+def project_wheel(tmp_path_factory) -> Path:
+    """This checkout's wheel, built once per test session (kept in pytest's base temp folder, one
+    per process, so parallel workers never share it) for every module that makes an environment."""
+    out = tmp_path_factory.getbasetemp() / "project-wheel"
+    built = sorted(out.glob("jupyter_helpers-*.whl"))
+    return built[0] if built else build_wheel(out)
+
+
 def make_environment(prefix: Path, wheel: Path) -> Environment:
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(prefix)], check=True, timeout=120)
     environment = Environment(prefix)
