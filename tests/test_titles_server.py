@@ -145,24 +145,31 @@ def jp_root_dir(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     return link if linked == "root" else real
 
 
+@pytest.fixture
+def linked_project(tmp_path: Path, jp_environ: None, jp_root_dir: Path) -> None:
+    """The project added before the server starts (it reads the map once, at load)."""
+    add_project(jp_root_dir / "alpha" if jp_root_dir.is_symlink() else tmp_path / "link", "Project Alpha")
+
+
 @pytest.mark.parametrize("jp_root_dir", ["root", "folder"], indirect=True)
-async def test_symlinked_root_or_folder_still_maps_projects(
-    tmp_path: Path, jp_root_dir: Path, jp_serverapp, jp_fetch
-) -> None:
+async def test_symlinked_root_or_folder_still_maps_projects(linked_project: None, jp_serverapp, jp_fetch) -> None:
     """`cd` through a symlink and `projects add .` records the real path; the server may be started
     on the link (or the other way round): both sides are compared with links resolved."""
-    mapped = jp_root_dir / "alpha" if jp_root_dir.is_symlink() else tmp_path / "link"
-    add_project(mapped, "Project Alpha")
     await jp_serverapp.extension_manager.start_all_extensions()
     assert script_config(await logged_in_page(jp_fetch))["prefixes"] == [["alpha", "Project Alpha"]]
 
 
-@pytest.mark.parametrize("mapped", [False, True])
-async def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_silent(
-    jp_config_dir: Path, jp_root_dir: Path, jp_serverapp, caplog: pytest.LogCaptureFixture, mapped: bool
-) -> None:
+@pytest.fixture
+def maybe_mapped(jp_environ: None, jp_root_dir: Path, mapped: bool) -> None:
+    """A project added before the server starts, when `mapped` (it reads the map once, at load)."""
     if mapped:
         add_project(jp_root_dir / "alpha", "Alpha")
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+async def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_silent(
+    maybe_mapped: None, jp_config_dir: Path, jp_serverapp, caplog: pytest.LogCaptureFixture, mapped: bool
+) -> None:
     await jp_serverapp.extension_manager.start_all_extensions()
     assert "project names added to page titles" in caplog.text  # the hook did run
     lines = [record.getMessage() for record in caplog.records if "no project map" in record.getMessage()]
