@@ -28,6 +28,9 @@ def unload_ipython_extension(ipython: Any) -> None:
     unload(ipython)
 
 
-def _jupyter_server_extension_points() -> list[dict[str, str]]:
-    """`jpserver_extensions: {"jupyter_helpers": true}` loads the server runtime (server/)."""
-    return [{"module": "jupyter_helpers.server"}]
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    """`jpserver_extensions: {"jupyter_helpers": true}` loads the server runtime (server/), whose
+    one owner is an ExtensionApp (imported here, lazily: only a Jupyter server calls this)."""
+    from .server.app import JupyterHelpersApp
+
+    return [{"module": "jupyter_helpers.server.app", "app": JupyterHelpersApp}]

@@ -127,6 +127,20 @@ def telegram(tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch):
         yield fake
 
 
+# The delivery child as kernels start it (common/installation.py records this command).
+DELIVERY = [sys.executable, "-P", "-m", "jupyter_helpers.delivery"]
+
+
+@pytest.fixture
+def sender(telegram):
+    """A kernel's sender, talking to the fake Telegram through the real delivery child."""
+    from jupyter_helpers.common.sender import Sender
+
+    sender = Sender(DELIVERY, timeout=20)
+    yield sender
+    sender.close()
+
+
 @pytest.fixture
 def kernel_home(home: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Installed with the real CLI into the isolated home; the notebook's folder (see

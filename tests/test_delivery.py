@@ -18,17 +18,9 @@ from jupyter_helpers.common.sender import Sender
 from jupyter_helpers.common.text import PHOTO_LIMIT, utf16_length
 from jupyter_helpers.delivery.send import CAPTION_LIMIT, photo_plan
 
+from conftest import DELIVERY as COMMAND
 from conftest import TOKEN
 from support.images import png
-
-COMMAND = [sys.executable, "-P", "-m", "jupyter_helpers.delivery"]
-
-
-@pytest.fixture
-def sender(telegram) -> Sender:
-    sender = Sender(COMMAND, timeout=20)
-    yield sender
-    sender.close()
 
 
 def finish(sender: Sender) -> list[str]:

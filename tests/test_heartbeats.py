@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 from tornado import web
-from tornado.httpclient import HTTPClientError
 from tornado.httpserver import HTTPServer
 
 from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, bucket_id
 from jupyter_helpers.common.projects import ProjectMap
 from jupyter_helpers.server import activity
 from jupyter_helpers.server.heartbeats import ActivityWatch as ActivityWatchSettings
-from jupyter_helpers.server.heartbeats import Documents, Heartbeats
+from jupyter_helpers.server.heartbeats import Documents, Heartbeats, read_settings
 from jupyter_helpers.server.presence import Report
 
 from support.aw_server import ActivityWatch
@@ -47,12 +46,18 @@ def aw_url(aw: ActivityWatch) -> str:
 
 
 @pytest.fixture
-def jp_server_config(aw_url: str, jp_root_dir: Path) -> dict:
+def aw_config() -> dict:
+    """A test's own `c.ActivityWatch` settings (parametrize `aw_config`): the server reads them once, at load."""
+    return {}
+
+
+@pytest.fixture
+def jp_server_config(aw_url: str, jp_root_dir: Path, aw_config: dict) -> dict:
     return in_process_config(
         ProjectTitles={
             "projects": {str(jp_root_dir / "alpha"): "Project Alpha", str(jp_root_dir / "beta"): "Project Beta"}
         },
-        ActivityWatch={"heartbeats": True, "url": aw_url, "interval": INTERVAL, "idle_after": 60},
+        ActivityWatch={"heartbeats": True, "url": aw_url, "interval": INTERVAL, "idle_after": 60, **aw_config},
     )
 
 
@@ -167,15 +172,11 @@ async def test_closing_the_page_ends_its_time_at_once(jp_fetch, jp_serverapp, aw
     assert abs(seconds_per(aw, "language")["python"] - 1.5) < 0.5
 
 
-@pytest.fixture
-def down_url() -> str:
-    return f"http://127.0.0.1:{free_port()}"
-
-
+@pytest.mark.parametrize("aw_config", [{"url": f"http://127.0.0.1:{free_port()}"}])  # nothing listens there yet
 async def test_aw_server_down_then_up_loses_nothing_and_says_so_once(
-    jp_fetch, jp_serverapp, jp_server_config, down_url, tmp_path, caplog
+    jp_fetch, jp_serverapp, aw_config, tmp_path, caplog
 ) -> None:
-    jp_serverapp.config.ActivityWatch.url = down_url  # nothing listens there yet
+    down_url = aw_config["url"]
     await start_extensions(jp_serverapp)
     page = Page(jp_fetch, "pDownUp0001")
     started = time.time()
@@ -210,14 +211,15 @@ class Recorder(web.RequestHandler):
         self.finish("{}")
 
 
+RECORDER_PORT = free_port()
+
+
+@pytest.mark.parametrize("aw_config", [{"url": f"http://127.0.0.1:{RECORDER_PORT}", "api_key": "k3y-for-tests"}])
 async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None:
     seen: list[tuple[str, str | None]] = []
-    port = free_port()
     recorder = HTTPServer(web.Application([(r"/api/0/(.*)", Recorder)], seen=seen))
-    recorder.listen(port, "127.0.0.1")
+    recorder.listen(RECORDER_PORT, "127.0.0.1")
     try:
-        jp_serverapp.config.ActivityWatch.url = f"http://127.0.0.1:{port}"
-        jp_serverapp.config.ActivityWatch.api_key = "k3y-for-tests"
         await start_extensions(jp_serverapp)
         await Page(jp_fetch, "pApiKey0001").use("alpha/train.py", 1)
         await settle()
@@ -229,37 +231,37 @@ async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None
 
 
 @pytest.mark.parametrize(
-    ("setting", "value", "message"),
+    ("aw_config", "message"),
     [
         (
-            "url",
-            "localhost:5600",
+            {"url": "localhost:5600"},
             "c.ActivityWatch.url 'localhost:5600': expected an http:// URL such as http://127.0.0.1:5600",
         ),
-        ("interval", 0.0, "c.ActivityWatch.interval must be 0.2 to 600 seconds, got 0.0"),
-        ("idle_after", -1.0, "c.ActivityWatch.idle_after must be seconds > 0, got -1.0"),
+        ({"interval": 0.0}, "c.ActivityWatch.interval must be 0.2 to 600 seconds, got 0.0"),
+        ({"idle_after": -1.0}, "c.ActivityWatch.idle_after must be seconds > 0, got -1.0"),
         (
-            "api_key",
-            "secret\r\nX-Evil: 1",
+            {"api_key": "secret\r\nX-Evil: 1"},
             "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)",
         ),
         (
-            "api_key",
-            "clé",
+            {"api_key": "clé"},
             "c.ActivityWatch.api_key has characters other than printable ASCII (it travels in an HTTP header)",
         ),
     ],
 )
-async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog, setting, value, message) -> None:
-    setattr(jp_serverapp.config.ActivityWatch, setting, value)
+async def test_bad_settings_are_one_line_and_no_heartbeats(jp_serverapp, caplog, message) -> None:
+    """The owner read these settings at load (before the server logs to caplog): it built no
+    heartbeats; reading them again shows the one line it logged."""
     await start_extensions(jp_serverapp)
+    assert jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app.heartbeats is None
+    assert read_settings(jp_serverapp) is None
     lines = [r.getMessage() for r in caplog.records if "ActivityWatch" in r.getMessage()]
     assert lines == [f"jupyter-helpers: ActivityWatch heartbeats are off: {message}"]
     assert "secret" not in caplog.text  # a key is never echoed
 
 
+@pytest.mark.parametrize("aw_config", [{"heartbeats": False}])
 async def test_heartbeats_can_be_switched_off(jp_fetch, jp_serverapp, aw) -> None:
-    jp_serverapp.config.ActivityWatch.heartbeats = False
     await start_extensions(jp_serverapp)
     await Page(jp_fetch, "pSwitchOff1").use("alpha/train.py", 1)
     await settle()
@@ -278,7 +280,9 @@ async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
     for second in range(20):  # a tab switch every second: 19 stretches end, 14 more than are kept
         now[0] = float(second)
         path = "alpha/train.py" if second % 2 else "beta/notes.md"
-        heartbeats.page_reported(Report(f"pOutage{second % 2:04d}", second, path, True, True, 0.0, False), (), now[0])
+        await heartbeats.page_reported(
+            Report(f"pOutage{second % 2:04d}", second, path, True, True, 0.0, False), (), now[0]
+        )
     await heartbeats.beat()
     assert len(heartbeats.activity.queue) == 5 and heartbeats.activity.queue[-1].end == 19
     lines = [record.getMessage() for record in caplog.records]
@@ -290,16 +294,25 @@ async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
     ]
 
 
-@pytest.mark.uninstalled
-async def test_after_uninstall_nothing_reaches_activitywatch_and_pages_get_no_presence(
-    jp_fetch, jp_serverapp, aw
+async def test_a_fault_after_aw_server_went_away_is_still_logged(
+    jp_root_dir: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Issue 24: heartbeats went on after `uninstall`. Only window titles stay (the server's log
-    line says so: tests/test_kernel_deaths.py, with a server of its own)."""
-    await start_extensions(jp_serverapp)
-    await open_session(jp_fetch, "alpha/a.ipynb")
-    with pytest.raises(HTTPClientError) as refused:
-        await Page(jp_fetch, "pLabPage001").report("alpha/a.ipynb")
-    assert refused.value.code == 404
-    await settle()
-    assert BUCKET not in aw.call("GET", "buckets/")
+    """Issue 24: once aw-server had been unreachable, every exception in a round became a silent
+    backoff that looked like "aw-server is down". An injected clock, nothing listening, then a fault."""
+    now = [0.0]
+    settings = ActivityWatchSettings(url=f"http://127.0.0.1:{free_port()}")
+    documents = Documents(str(jp_root_dir), ProjectMap(), lambda kernel_id: None)
+    heartbeats = Heartbeats(settings, documents, logging.getLogger("test-heartbeats"), clock=lambda: now[0])
+    await heartbeats.page_reported(Report("pFault0001", 1, "alpha/train.py", True, True, 0.0, False), (), 0.0)
+    await heartbeats.beat()
+    assert heartbeats.reached is False
+
+    async def broken(segments: list) -> int:
+        raise ValueError("a fault of ours")
+
+    heartbeats._send = broken  # type: ignore[method-assign]
+    for second in (100.0, 1000.0):  # past each backoff
+        now[0] = second
+        await heartbeats.beat()
+    faults = [record for record in caplog.records if record.exc_info]
+    assert len(faults) == 1 and "ValueError: a fault of ours" in caplog.text, caplog.text

@@ -24,13 +24,16 @@ RULES: dict[str, tuple[set[str], set[str]]] = {
     "common": ({"common"}, set()),
     "kernel": ({"common", "kernel"}, {"IPython", "traitlets"}),
     "delivery": ({"common", "delivery"}, {"ntfy", "telegram_send", "telegram", "ruamel"}),
-    "server": ({"common", "server"}, {"jupyter_server", "tornado", "jinja2", "markupsafe", "traitlets"}),
+    "server": (
+        {"common", "server"},
+        {"jupyter_server", "jupyter_client", "zmq", "tornado", "jinja2", "markupsafe", "traitlets"},
+    ),
     "installer": ({"common", "installer"}, {"jupyter_core", "traitlets"}),
     "activitywatch": ({"common", "activitywatch"}, set()),
     # the ways in: the CLI, and the package itself (IPython's extension hooks, the server's points)
     "cli": ({"common", "installer", "activitywatch"}, set()),
     "__main__": ({"cli"}, set()),
-    "__init__": ({"common", "kernel"}, set()),
+    "__init__": ({"common", "kernel", "server"}, set()),  # server: only inside the server's extension point
 }
 
 

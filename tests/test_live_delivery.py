@@ -5,24 +5,12 @@ which answers as Telegram does (400 "not modified", 400 "not found", 429)."""
 from __future__ import annotations
 
 import queue
-import sys
 from pathlib import Path
-
-import pytest
 
 from jupyter_helpers.common.sender import Outcome, Sender
 
 from conftest import TOKEN
 from support.waiting import wait_until
-
-COMMAND = [sys.executable, "-P", "-m", "jupyter_helpers.delivery"]
-
-
-@pytest.fixture
-def sender(telegram) -> Sender:
-    sender = Sender(COMMAND, timeout=20)
-    yield sender
-    sender.close()
 
 
 def step(sender: Sender, verb: str, text: str = "", message_id: int | None = None, backend: str = "") -> Outcome:

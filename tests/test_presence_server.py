@@ -10,6 +10,7 @@ import os
 import signal
 import stat
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -166,6 +167,20 @@ async def test_the_warning_comes_back_after_the_folder_worked_again(jp_fetch, jp
     assert len(warnings_about(caplog, "could not record presence")) == 2
 
 
+async def test_the_stop_hook_ends_what_the_extension_started(jp_fetch, jp_serverapp) -> None:
+    """The extension's one owner (an ExtensionApp) ends in the stop hook the server awaits: no
+    presence file, timer, followed kernel or thread of ours stays."""
+    await start_extensions(jp_serverapp)
+    await open_session(jp_fetch)
+    assert await post(jp_fetch, looking("pStopHook1")) == 204
+    app = jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app
+    assert app.presence.watcher is not None and app.deaths.kernels and list(presence_folder(jp_serverapp).iterdir())
+    await jp_serverapp.cleanup_extensions()
+    assert list(presence_folder(jp_serverapp).iterdir()) == []
+    assert app.presence.watcher is None and app.deaths.kernels == {} and not app.deaths.tasks
+    assert not [thread for thread in threading.enumerate() if thread.name.startswith("jupyter-helpers")]
+
+
 # -- a separate server process: the user's config, and what a stopped server leaves -------------
 
 
@@ -203,16 +218,18 @@ def api(server: JupyterServer, path: str, body: dict) -> bytes:
         return response.read()
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_presence_files_go_when_the_server_stops_with_kernels_open(tmp_path: Path, stop: signal.Signals) -> None:
+@pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM", "Ctrl-C in its terminal"])
+def test_presence_files_go_when_the_server_stops_with_kernels_open(tmp_path: Path, stop: str) -> None:
     """Issue 16 F8 / issue 19: Ctrl-C (SIGINT) or SIGTERM while kernels run left their presence
-    files in the runtime folder for good."""
+    files in the runtime folder for good. SIGTERM and Ctrl-C in a terminal stop the server through
+    its shutdown, which runs the extension's stop hook; a SIGINT without a terminal ends the
+    process without it (jupyter_server's own choice), and the exit itself removes them."""
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
     env = isolated_env(home)
     subprocess.run([str(BIN / "jupyter-helpers"), "install"], env=env, check=True, capture_output=True)
     folder = home / ".local/share/jupyter/runtime" / PRESENCE_DIR
-    with JupyterServer("notebook", work, env, tmp_path / "server.log") as server:
+    with JupyterServer("notebook", work, env, tmp_path / "server.log", terminal=stop.startswith("Ctrl-C")) as server:
         kernels = [
             json.loads(
                 api(
@@ -227,6 +244,11 @@ def test_presence_files_go_when_the_server_stops_with_kernels_open(tmp_path: Pat
             api(server, "jupyter-helpers/presence", looking(f"pStop{number:05d}", path=name))
         assert sorted(path.name for path in folder.iterdir()) == sorted(f"{kernel}.json" for kernel in kernels)
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
-        server.process.send_signal(stop)
+        if stop.startswith("Ctrl-C"):
+            server.interrupt()
+        else:
+            server.process.send_signal(getattr(signal, stop))
         assert server.process.wait(timeout=60) is not None
     assert list(folder.iterdir()) == [], server.log.read_text()[-3000:]
+    stopped = "jupyter-helpers: stopped (presence files removed" in server.log.read_text()
+    assert stopped is (stop != "SIGINT"), server.log.read_text()[-3000:]

@@ -7,11 +7,8 @@ sample comes from a real page in tests/test_presence_browser.py.
 from __future__ import annotations
 
 import os
-import pty
-import select
 import socket
 import subprocess
-import time
 from importlib.metadata import requires
 from pathlib import Path
 
@@ -21,6 +18,7 @@ from conftest import BIN, TOKEN, run_cli
 from support.fake_telegram import start_code
 from support.notebooks import run_notebook
 from support.readme import README, normal, sample, sample_names, samples
+from support.terminal import pair_on_a_terminal
 
 
 def run_session(block: str, home: Path, env: dict[str, str] | None = None) -> tuple[str, str]:
@@ -62,34 +60,9 @@ def test_telegram_setup_on_a_terminal(home: Path, telegram) -> None:
     (home / ".config" / "ntfy" / "telegram.ini").unlink()
     run_cli("install")
     telegram.bot_username = "my_jupyter_bot"
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [str(BIN / "jupyter-helpers"), "telegram"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        start_new_session=True,
-    )
-    os.close(follower)
-    seen, code = b"", None
-    try:
-        deadline = time.monotonic() + 90
-        while b"check Telegram" not in seen and time.monotonic() < deadline and process.poll() is None:
-            if select.select([leader], [], [], 0.5)[0]:
-                seen += os.read(leader, 4096)
-                if seen.endswith(b"(input hidden): "):
-                    os.write(leader, TOKEN.encode() + b"\n")
-                if code is None and b"Waiting up to" in seen:
-                    code = start_code(seen)
-                    assert code, seen
-                    telegram.user_taps_start(code, chat_id=4242, first_name="Ada")
-        assert process.wait(timeout=30) == 0, seen
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(leader)
+    seen, code = pair_on_a_terminal(BIN / "jupyter-helpers", TOKEN, telegram, chat_id=4242, first_name="Ada")
     shown = sample("telegram")
-    assert code and normal(seen.decode().replace(code, start_code(shown.encode()) or ""), home) == normal(shown, home)
+    assert normal(seen.decode().replace(code, start_code(shown.encode()) or ""), home) == normal(shown, home)
 
 
 def test_messages(me: Path, telegram) -> None:

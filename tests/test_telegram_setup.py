@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import configparser
 import os
-import pty
 import re
-import select
 import stat
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -22,8 +19,9 @@ import pytest
 from jupyter_helpers.installer.telegram import carries_code, set_ini_keys
 
 from conftest import BIN, TOKEN, cli, run_cli
-from support.fake_telegram import WEBHOOK_CONFLICT, read_start_code, start_code
+from support.fake_telegram import WEBHOOK_CONFLICT, read_start_code
 from support.processes import free_port
+from support.terminal import pair_on_a_terminal
 
 OTHER_TOKEN = "987654321:BBAnotherFakeTokenForTests_zyxwvut"
 
@@ -227,41 +225,7 @@ def test_bad_arguments_are_one_line(ini: Path, telegram, token: str, wait: str) 
 
 def test_the_token_is_asked_for_without_echo(ini: Path, telegram) -> None:
     """Run on a terminal, as a person does: the prompt appears and the typed token is not shown."""
-    leader, follower = pty.openpty()
-    process = subprocess.Popen(
-        [str(BIN / "jupyter-helpers"), "telegram"],
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        start_new_session=True,
-    )
-    os.close(follower)
-    seen = b""
-
-    def read_until(marker: bytes, timeout: float = 60) -> None:
-        nonlocal seen
-        deadline = time.monotonic() + timeout
-        while marker not in seen and time.monotonic() < deadline:
-            if select.select([leader], [], [], 0.5)[0]:
-                try:
-                    seen += os.read(leader, 4096)
-                except OSError:
-                    break
-        assert marker in seen, seen
-
-    try:
-        read_until(b"Bot token from @BotFather (input hidden): ")
-        os.write(leader, TOKEN.encode() + b"\n")
-        read_until(b"Waiting up to")
-        code = start_code(seen)
-        assert code, seen
-        telegram.user_taps_start(code)
-        read_until(b"check Telegram")
-        assert process.wait(timeout=30) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-        os.close(leader)
+    seen, _ = pair_on_a_terminal(BIN / "jupyter-helpers", TOKEN, telegram)
     assert TOKEN.encode() not in seen
     assert configparser.ConfigParser(interpolation=None).read(ini) == [str(ini)]
 

@@ -168,7 +168,7 @@ def rendered_page(page, root: Path, fmt: str) -> None:
     titles = ProjectTitles()
     titles.title_format = fmt
     titles.map_file = str(root.parent / "no-map.json")
-    script = render_script("title_script.html.j2", titles.script_config(str(root), "/"))
+    script = render_script("title_script.html.j2", titles.script_config(titles.project_map(), str(root), "/"))
     html = f"<html><head><title>Home</title>{script}</head><body></body></html>"
     page.route("http://titles.test/**", lambda route: route.fulfill(body=html, content_type="text/html"))
     try:

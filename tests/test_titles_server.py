@@ -69,6 +69,14 @@ def jp_server_config() -> dict:
     return in_process_config()
 
 
+@pytest.fixture
+def map_file(jp_config_dir: Path, content: bytes) -> Path:
+    """The project map as the server finds it at its start (`content` comes from the test's parameters)."""
+    path = jp_config_dir / "jupyter_helpers_projects.json"
+    path.write_bytes(content)
+    return path
+
+
 @pytest.mark.parametrize(
     "content, message",
     [
@@ -80,18 +88,17 @@ def jp_server_config() -> dict:
     ],
 )
 async def test_a_bad_map_is_one_error_line_and_pages_keep_their_titles(
-    jp_serverapp, jp_fetch, jp_config_dir: Path, caplog: pytest.LogCaptureFixture, content: bytes, message: str
+    map_file: Path, jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture, message: str
 ) -> None:
     """A real server in the test process (jupyter_server's plugin), the extension's start hook run
     as a server runs it: one line naming the file and the fault, no traceback, no title script."""
-    map_file = jp_config_dir / "jupyter_helpers_projects.json"
-    map_file.write_bytes(content)
     await jp_serverapp.extension_manager.start_all_extensions()
     assert (await jp_fetch("api", "status")).code == 200
-    errors = [record.getMessage() for record in caplog.records if "jupyter-helpers:" in record.getMessage()]
+    records = caplog.get_records("setup") + caplog.records
+    errors = [record.getMessage() for record in records if "jupyter-helpers:" in record.getMessage()]
     assert len(errors) == 1 and "window titles get no project name" in errors[0] and message in errors[0], errors
     assert str(map_file) in errors[0]
-    assert "Traceback" not in caplog.text and not [record for record in caplog.records if record.exc_info]
+    assert "Traceback" not in caplog.text and not [record for record in records if record.exc_info]
     environments = jinja_environments(jp_serverapp.web_app.settings)
     assert environments and not [env for env in environments if SCRIPT_GLOBAL in env.globals]
 
@@ -138,24 +145,31 @@ def jp_root_dir(tmp_path: Path, request: pytest.FixtureRequest) -> Path:
     return link if linked == "root" else real
 
 
+@pytest.fixture
+def linked_project(tmp_path: Path, jp_environ: None, jp_root_dir: Path) -> None:
+    """The project added before the server starts (it reads the map once, at load)."""
+    add_project(jp_root_dir / "alpha" if jp_root_dir.is_symlink() else tmp_path / "link", "Project Alpha")
+
+
 @pytest.mark.parametrize("jp_root_dir", ["root", "folder"], indirect=True)
-async def test_symlinked_root_or_folder_still_maps_projects(
-    tmp_path: Path, jp_root_dir: Path, jp_serverapp, jp_fetch
-) -> None:
+async def test_symlinked_root_or_folder_still_maps_projects(linked_project: None, jp_serverapp, jp_fetch) -> None:
     """`cd` through a symlink and `projects add .` records the real path; the server may be started
     on the link (or the other way round): both sides are compared with links resolved."""
-    mapped = jp_root_dir / "alpha" if jp_root_dir.is_symlink() else tmp_path / "link"
-    add_project(mapped, "Project Alpha")
     await jp_serverapp.extension_manager.start_all_extensions()
     assert script_config(await logged_in_page(jp_fetch))["prefixes"] == [["alpha", "Project Alpha"]]
 
 
-@pytest.mark.parametrize("mapped", [False, True])
-async def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_silent(
-    jp_config_dir: Path, jp_root_dir: Path, jp_serverapp, caplog: pytest.LogCaptureFixture, mapped: bool
-) -> None:
+@pytest.fixture
+def maybe_mapped(jp_environ: None, jp_root_dir: Path, mapped: bool) -> None:
+    """A project added before the server starts, when `mapped` (it reads the map once, at load)."""
     if mapped:
         add_project(jp_root_dir / "alpha", "Alpha")
+
+
+@pytest.mark.parametrize("mapped", [False, True])
+async def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_is_silent(
+    maybe_mapped: None, jp_config_dir: Path, jp_serverapp, caplog: pytest.LogCaptureFixture, mapped: bool
+) -> None:
     await jp_serverapp.extension_manager.start_all_extensions()
     assert "project names added to page titles" in caplog.text  # the hook did run
     lines = [record.getMessage() for record in caplog.records if "no project map" in record.getMessage()]
@@ -169,14 +183,18 @@ async def test_a_server_started_without_a_map_says_so_in_one_line_and_with_one_i
         ), lines
 
 
+@pytest.fixture
+def no_user_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")
+
+
 async def test_without_user_config_titles_say_so_and_presence_still_starts(
-    jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+    no_user_config: None, jp_serverapp, jp_fetch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """JUPYTER_NO_CONFIG: no map to read. The title hook's error escaped the start hook and the
     hooks after it (presence, heartbeats) never ran (review)."""
     from jupyter_helpers.server import presence
 
-    monkeypatch.setenv("JUPYTER_NO_CONFIG", "1")
     await jp_serverapp.extension_manager.start_all_extensions()
     assert (await jp_fetch("api", "status")).code == 200
     errors = [

@@ -102,13 +102,16 @@ class Sender:
         idle: float = IDLE_SECONDS,
         locate: Callable[[], list[str]] | None = None,
         warn: Callable[[str], None] | None = None,
+        limit: int = QUEUE_LIMIT,
     ) -> None:
         """`locate`: looks the command up again before each new child, so that re-running
         `jupyter-helpers install` (what a failure to start one advises) heals a running kernel.
         `warn`: where warning lines go as they happen, on the worker thread (the server's log);
-        without it they wait for `take_warnings` (a kernel prints them under the next cell)."""
+        without it they wait for `take_warnings` (a kernel prints them under the next cell).
+        `limit`: messages waiting at most (a kernel's own; the server's, for every kernel's death)."""
         self._changed = threading.Condition(threading.RLock())  # see the module's docstring
         self.command = command
+        self.limit = limit
         self._locate = locate
         self.timeout = timeout
         self.idle = idle
@@ -144,19 +147,21 @@ class Sender:
 
     def submit(
         self, text: str, title: str, backend: str = "", *, image: bytes | None = None, report: bool = False
-    ) -> None:
+    ) -> bool:
         """`image`: PNG/JPEG bytes to send as a photo with `text` as its caption (Telegram only;
         other backends get the text). `report`: also tell the kernel thread when it was sent
-        (%notify, which the user asked for, reports its outcome; autonotify reports failures only)."""
+        (%notify, which the user asked for, reports its outcome; autonotify reports failures only).
+        False when the queue was full and the message dropped."""
         message = _Message(text, title, backend, image, report)
         with self._changed:
-            if len(self._pending) >= QUEUE_LIMIT:
-                reason = f"{QUEUE_LIMIT} notifications are still waiting to be sent; dropped a new one"
+            if len(self._pending) >= self.limit:
+                reason = f"{self.limit} notifications are still waiting to be sent; dropped a new one"
                 self._remember(Outcome(False, 0.0, reason=reason), report)
-                return
+                return False
             self._pending.insert(_first_live(self._pending), message)
             self._unfinished += 1
             self._wake_worker()
+        return True
 
     def submit_live(
         self, verb: str, text: str, message_id: int | None, on_reply: Callable[[Outcome], None], backend: str = ""
@@ -167,7 +172,7 @@ class Sender:
         message = _Message(text, "", backend, None, False)
         message.verb, message.message_id, message.silent, message.on_reply = verb, message_id, verb == "send", on_reply
         with self._changed:
-            if len(self._pending) >= QUEUE_LIMIT:
+            if len(self._pending) >= self.limit:
                 return  # a live step is worth less than any message waiting
             self._pending.append(message)
             self._unfinished += 1

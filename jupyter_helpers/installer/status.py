@@ -268,7 +268,7 @@ def _check_jupyter_command(where: str) -> Check:
         try:
             # From "/", as the `jupyter` script would see it: not from a checkout in the cwd.
             probe = subprocess.run(
-                [python, "-c", "import jupyter_helpers.server"],
+                [python, "-c", "import jupyter_helpers.server.app"],
                 capture_output=True,
                 timeout=PROBE_TIMEOUT,
                 check=False,

@@ -15,6 +15,7 @@ Sends go through tornado's AsyncHTTPClient: the server's event loop never waits 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -30,11 +31,9 @@ from traitlets import Bool, Float, TraitError, Unicode
 from traitlets.config import Configurable
 
 from ..common.editor_bucket import BUCKET_TYPE, CLIENT, DEFAULT_URL, EditorData, api_key_problem, bucket_id, url_problem
-from ..common.errors import UserError
 from ..common.projects import ProjectMap
 from .activity import Activity, PageState, Segment
 from .presence import Report
-from .titles import ProjectTitles
 
 DESCRIBED_FOR = 30.0  # seconds a document's description is reused (a file removed counts that long at most)
 MAX_DESCRIBED = 256
@@ -129,15 +128,16 @@ class Documents:
         self.root_project = name or self.root  # a root folder named " " shows its path instead
         self.known: dict[tuple[str, tuple[str, ...]], tuple[float, EditorData | None]] = {}
 
-    def describe(self, path: str, kernel_ids: tuple[str, ...]) -> EditorData | None:
+    async def describe(self, path: str, kernel_ids: tuple[str, ...]) -> EditorData | None:
         """None for anything but a file under the server's root (a folder page, a path the page
-        made up): only documents the user can open count. Each answer is reused for DESCRIBED_FOR
-        seconds: a focused page reports every 10 s, and each report would look at the disk again."""
+        made up): only documents the user can open count. The look at the disk (a hung network
+        mount can take minutes) runs off the server's event loop, and each answer is reused for
+        DESCRIBED_FOR seconds: a focused page reports every 10 s."""
         now = self.clock()
         known = self.known.get((path, kernel_ids))
         if known is not None and known[0] > now:
             return known[1]
-        data = self._describe(path, kernel_ids)
+        data = await asyncio.to_thread(self._describe, path, kernel_ids)
         self.known.pop((path, kernel_ids), None)
         self.known[(path, kernel_ids)] = (now + DESCRIBED_FOR, data)
         while len(self.known) > MAX_DESCRIBED:
@@ -179,15 +179,23 @@ class Heartbeats:
         self.retry_at = 0.0
         self.reached: bool | None = None  # None until the first try
         self.timer: PeriodicCallback | None = None
+        self.last_seq: dict[str, int] = {}  # per page, the report applied last
+        self.fault = ""  # the last unexpected exception in a round, logged once per kind
         self.client: AsyncHTTPClient | None = None  # our own (a small answer limit), made in the loop
 
     # -- the PresenceStore's listener -------------------------------------------------------
 
-    def page_reported(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None:
+    async def page_reported(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None:
         if report.closing:
             self.activity.forget([report.page], now)
             return
-        data = self.documents.describe(report.path, kernel_ids) if report.path else None
+        data = await self.documents.describe(report.path, kernel_ids) if report.path else None
+        if report.seq < self.last_seq.get(report.page, -1):  # a later report was taken while this one looked
+            return
+        self.last_seq.pop(report.page, None)
+        self.last_seq[report.page] = report.seq
+        while len(self.last_seq) > MAX_DESCRIBED:
+            del self.last_seq[next(iter(self.last_seq))]
         last_input = None if report.idle is None else now - report.idle
         self.activity.report(report.page, PageState(data, report.focused, report.visible, now, last_input), now)
 
@@ -199,6 +207,14 @@ class Heartbeats:
     def start(self) -> None:
         self.timer = PeriodicCallback(self.beat, self.settings.interval * 1000)
         self.timer.start()
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.stop()
+            self.timer = None
+        if self.client is not None:
+            self.client.close()
+            self.client = None
 
     async def beat(self) -> None:
         """One round: what was used since the last one goes to aw-server (unless waiting out a backoff)."""
@@ -219,9 +235,10 @@ class Heartbeats:
         try:
             sent = await self._send(segments)
         except Exception as exc:  # never let one bad round end the heartbeats
-            if self.reached is not False:
-                self.log.exception("jupyter-helpers: ActivityWatch heartbeats failed")
             self.problem = f"{type(exc).__name__}: {exc}"
+            if self.problem != self.fault:  # a fault of ours, not aw-server being away: said, with its traceback
+                self.log.exception("jupyter-helpers: ActivityWatch heartbeats failed (said once per kind)")
+            self.fault = self.problem
         self.activity.give_back(segments[sent:])
         if self.problem:
             self._failed(self.problem, now)
@@ -335,8 +352,8 @@ def kernel_languages(serverapp: Any) -> Callable[[str], str | None]:
     return language
 
 
-def start(serverapp: Any, store: Any) -> Heartbeats | None:
-    """Runs in the extension's start hook; `store` is the PresenceStore (None when presence is off)."""
+def read_settings(serverapp: Any) -> ActivityWatch | None:
+    """`c.ActivityWatch`, when heartbeats are on and their settings usable (else one line says why not)."""
     try:
         settings = ActivityWatch(parent=serverapp)
     except TraitError as exc:
@@ -348,18 +365,4 @@ def start(serverapp: Any, store: Any) -> Heartbeats | None:
     if problem:
         serverapp.log.error("jupyter-helpers: ActivityWatch heartbeats are off: %s", problem)
         return None
-    if store is None:
-        serverapp.log.info(
-            "jupyter-helpers: ActivityWatch heartbeats are off: they need page presence (c.PagePresence.enabled)"
-        )
-        return None
-    try:
-        projects = ProjectTitles(parent=serverapp).project_map()
-    except UserError:  # the title extension has said what is wrong with the map
-        projects = ProjectMap()
-    heartbeats = Heartbeats(
-        settings, Documents(serverapp.root_dir, projects, kernel_languages(serverapp)), serverapp.log
-    )
-    store.listener = heartbeats
-    heartbeats.start()
-    return heartbeats
+    return settings

@@ -1,7 +1,7 @@
 """A dead kernel's live message, ended by the server: the kernel cannot, and a "⏳ running"
 message must not stay behind on the phone.
 
-At a kernel's death (server/kernels.py's restart callback) the kernel's live record
+At a kernel's death (server/deaths.py's restart callback) the kernel's live record
 (common/live_record.py) names the Telegram message; it is edited to the 💀 state through the same
 delivery child as the death message (queued behind it: common/sender.py puts messages before
 live steps), and the record is removed.

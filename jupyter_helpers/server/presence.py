@@ -14,7 +14,6 @@ MAX_PAGES_PER_KERNEL of them), and the files go when their kernel goes or the se
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import json
 import os
@@ -40,11 +39,9 @@ from ..common.presence import (
     write_private_json,
 )
 from .owner import counts_as_owner
-from .pages import install_script, jinja_environments, render_script
 
 ENDPOINT = "jupyter-helpers/presence"
 SCRIPT_GLOBAL = "jupyter_helpers_presence_script"
-SETTINGS_KEY = "jupyter_helpers_presence"
 WATCH_INTERVAL = 0.25  # seconds between looks at websocket counts and unresolved reports
 RESOLVE_FOR = 60.0  # seconds a report whose document has no kernel yet keeps being retried
 MAX_PAGES = 256  # pages followed at once, all kernels together
@@ -108,7 +105,7 @@ def parse_report(body: bytes) -> Report:
 class PresenceListener(Protocol):
     """Told every report that is news, and pages gone without a word (ActivityWatch heartbeats)."""
 
-    def page_reported(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None: ...
+    async def page_reported(self, report: Report, kernel_ids: tuple[str, ...], now: float) -> None: ...
 
     def pages_closed(self, pages: list[str], now: float) -> None: ...
 
@@ -144,9 +141,9 @@ class PresenceStore:
     pending: dict[str, _Pending] = field(default_factory=dict)
     connections: dict[str, int] = field(default_factory=dict)
     last_seq: dict[str, int] = field(default_factory=dict)
+    listener: PresenceListener | None = None  # the ActivityWatch heartbeats, when they are on
     watcher: PeriodicCallback | None = None  # runs `look` every WATCH_INTERVAL once the server runs
     write_failing: bool = False  # said once in the log, again only after a write worked
-    listener: PresenceListener | None = None
 
     async def report(self, report: Report) -> None:
         # A page's requests can arrive out of order (the hidden-page report and the pagehide
@@ -167,7 +164,7 @@ class PresenceStore:
                 del self.pending[next(iter(self.pending))]
         self._record(report, kernel_ids, now)
         if self.listener is not None:
-            self.listener.page_reported(report, kernel_ids, now)
+            await self.listener.page_reported(report, kernel_ids, now)
 
     async def _kernels_of(self, path: str) -> tuple[str, ...]:
         return (await self._session_kernels()).get(path, ())
@@ -249,11 +246,18 @@ class PresenceStore:
         except OSError:
             pass
 
+    def start(self) -> None:
+        """Looks at websocket counts and waiting reports every WATCH_INTERVAL (the server's loop runs)."""
+        self.watcher = PeriodicCallback(self.look, WATCH_INTERVAL * 1000)
+        self.watcher.start()
+
     def close(self) -> None:
         """The server stops: no file outlives it (kernels it leaves running report as unknown,
-        which means 'send'). Runs at exit, whichever way the server was stopped but SIGKILL."""
+        which means 'send'). The extension's stop hook, whichever way the server was stopped but
+        SIGKILL."""
         if self.watcher is not None:
             self.watcher.stop()
+            self.watcher = None
         for kernel_id in list(self.by_kernel):
             self._drop_kernel(kernel_id)
 
@@ -283,7 +287,7 @@ class PresenceStore:
                 aged = waiting.report if idle is None else _with_idle(waiting.report, idle + now - waiting.received)
                 self._record(aged, kernel_ids, now)
                 if self.listener is not None:  # the kernel is known now (its language, for heartbeats)
-                    self.listener.page_reported(aged, kernel_ids, now)
+                    await self.listener.page_reported(aged, kernel_ids, now)
 
     async def look(self) -> None:
         if self.by_kernel or self.pending:
@@ -311,6 +315,9 @@ def sweep_orphans(folder: Path) -> None:
 
 
 class PresenceHandler(APIHandler):
+    def initialize(self, store: PresenceStore) -> None:
+        self.store = store
+
     def _request_summary(self) -> str:
         """What tornado logs with a refused request, without the query: the pagehide beacon
         carries its XSRF token there (sendBeacon cannot set headers)."""
@@ -329,38 +336,11 @@ class PresenceHandler(APIHandler):
         except BadReport as exc:
             raise web.HTTPError(400, f"presence report rejected: {exc}") from None
         if counts_as_owner(self.current_user, os.environ):  # a visitor's page is heard, never counted
-            await self.settings[SETTINGS_KEY].report(report)
+            await self.store.report(report)
         self.set_status(204)
         self.finish()
 
 
-def load(serverapp: Any) -> None:
-    """Runs in the extension's load hook: the endpoint must exist before the server serves."""
-    if not PagePresence(parent=serverapp).enabled:
-        serverapp.log.info("jupyter-helpers: presence reports are off (c.PagePresence.enabled = False)")
-        return
-    folder = Path(getattr(serverapp.kernel_manager, "connection_dir", "") or serverapp.runtime_dir)
-    sweep_orphans(folder)
-    store = PresenceStore(folder, serverapp.session_manager, serverapp.kernel_manager, serverapp.log)
-    atexit.register(store.close)
-    serverapp.web_app.settings[SETTINGS_KEY] = store
-    pattern = serverapp.base_url.rstrip("/") + "/" + ENDPOINT
-    serverapp.web_app.add_handlers(".*$", [(pattern, PresenceHandler)])
-
-
-def start(serverapp: Any) -> None:
-    store = serverapp.web_app.settings.get(SETTINGS_KEY)
-    if store is None:
-        return
-    config = {"url": serverapp.base_url.rstrip("/") + "/" + ENDPOINT, "heartbeat": HEARTBEAT_SECONDS}
-    environments = jinja_environments(serverapp.web_app.settings)
-    # the same per-page gate as the title script
-    install_script(environments, SCRIPT_GLOBAL, render_script("presence_script.html.j2", config))
-    store.watcher = PeriodicCallback(store.look, WATCH_INTERVAL * 1000)
-    store.watcher.start()
-    serverapp.log.info(
-        "jupyter-helpers presence: reports at %s%s (%d template environments)",
-        serverapp.base_url,
-        ENDPOINT,
-        len(environments),
-    )
+def script_config(base_url: str) -> dict[str, Any]:
+    """What the presence script gets: where to report, and how often while nothing changes."""
+    return {"url": base_url.rstrip("/") + "/" + ENDPOINT, "heartbeat": HEARTBEAT_SECONDS}

@@ -7,6 +7,7 @@ how it reaches the pages).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,6 @@ from traitlets.config import Configurable
 
 from ..common.errors import UserError
 from ..common.projects import DEFAULT_TITLE_FORMAT, ProjectMap, ProjectMapError, ProjectStore, validate
-from .pages import install_script, jinja_environments, render_script
 
 SCRIPT_GLOBAL = "jupyter_helpers_title_script"
 
@@ -46,31 +46,40 @@ class ProjectTitles(Configurable):
         from_config = validate({"folders": dict(self.projects)}, "c.ProjectTitles.projects")
         return ProjectMap({**from_file.folders, **from_config.folders})
 
-    def script_config(self, root_dir: str, base_url: str) -> dict[str, Any]:
+    def script_config(self, projects: ProjectMap, root_dir: str, base_url: str) -> dict[str, Any]:
         if "{title}" not in self.title_format or "{project}" not in self.title_format:
             raise ProjectMapError(
                 f"c.ProjectTitles.title_format must contain {{title}} and {{project}}, got {self.title_format!r}"
             )
-        view = self.project_map().server_view(root_dir, self.unmapped)
+        view = projects.server_view(root_dir, self.unmapped)
         return {**view, "format": self.title_format, "base_url": base_url}
 
+    def missing_map(self) -> Path | None:
+        """The map file, when neither it nor c.ProjectTitles.projects maps anything."""
+        path = self.store().path
+        return None if self.projects or path.exists() else path
 
-def start(serverapp: Any) -> None:
-    """Runs in the extension's start hook, after every other extension made its environments."""
-    titles = ProjectTitles(parent=serverapp)
+
+@dataclass(frozen=True)
+class TitleSetup:
+    """The title script's config, or why titles get no project name; and the map read for it
+    (which heartbeats use too: empty when it cannot be read)."""
+
+    projects: ProjectMap
+    script: dict[str, Any] | None
+    problem: str = ""
+
+
+def read_setup(titles: ProjectTitles, root_dir: str, base_url: str) -> TitleSetup:
+    """Reads the project map once, at the server's start."""
     try:
-        config = titles.script_config(serverapp.root_dir, serverapp.base_url)
+        projects = titles.project_map()
     except UserError as exc:  # a bad map, or no user config to read it from (JUPYTER_NO_CONFIG)
-        serverapp.log.error("jupyter-helpers: window titles get no project name: %s", exc)
-        return
-    environments = jinja_environments(serverapp.web_app.settings)
-    install_script(environments, SCRIPT_GLOBAL, render_script("title_script.html.j2", config))
-    serverapp.log.info(
-        "jupyter-helpers: project names added to page titles (%d template environments)", len(environments)
-    )
-    if not titles.projects and not titles.store().path.exists():
-        serverapp.log.warning(
-            "jupyter-helpers: no project map at %s, so titles show the server folder's name; "
-            "map folders with `jupyter-helpers projects add FOLDER NAME` and restart the server",
-            titles.store().path,
-        )
+        return TitleSetup(ProjectMap(), None, str(exc))
+    try:
+        return TitleSetup(projects, titles.script_config(projects, root_dir, base_url))
+    except UserError as exc:
+        return TitleSetup(projects, None, str(exc))
+
+
+SCRIPT_TEMPLATE = "title_script.html.j2"

@@ -9,6 +9,7 @@ and getUpdates (long polling over `user_sends`'s messages: private chats, groups
 dated now or earlier; `allowed_updates` filters them as Telegram does), and can answer 401, hang,
 or hang on the next request only, or refuse getUpdates as while a webhook is set (`mode`).
 `read_start_code` finds the one-time code `jupyter-helpers telegram` shows, for `user_taps_start`.
+Every request can be answered late (`delay`, seconds), as Telegram does when it is slow.
 """
 
 from __future__ import annotations
@@ -80,6 +81,8 @@ class _BotApi(_QuietHandler):
         fake = self.server.fake
         method = self.path.rsplit("/", 1)[-1]
         fake.calls.append(method)
+        if fake.delay:
+            fake.stopping.wait(fake.delay)
         if fake.mode == "hang-once":  # this request hangs, later ones are answered
             fake.mode = "ok"
             fake.stopping.wait(60)
@@ -208,6 +211,7 @@ class FakeTelegram:
 
     def __init__(self, workdir: Path) -> None:
         self.mode = "ok"
+        self.delay = 0.0
         self.bot_username = "t_bot"
         self.messages: list[dict] = []
         self.updates: list[dict] = []  # what users sent the bot (getUpdates), see `user_sends`

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import signal
 import subprocess
 import sys
 import time
@@ -76,17 +78,22 @@ class JupyterServer:
         wrapper: list[str] | None = None,
         heartbeats: bool = False,
         bin: Path = BIN,
+        terminal: bool = False,
     ) -> None:
         """`ready_marker`: a log line to wait for (e.g. the title extension's start message).
         `wrapper`: a command the server is started through (it must exec its arguments).
         `heartbeats`: as the config says; by default off, so that an ActivityWatch running on the
         test machine (127.0.0.1:5600) never gets a test's time. `bin`: the environment whose
-        `jupyter` runs (support.environments), by default the test environment's."""
+        `jupyter` runs (support.environments), by default the test environment's.
+        `terminal`: standard input is a terminal (a pty), as when a user started it in a shell: Ctrl-C
+        (SIGINT) then asks for confirmation and a second one stops the server through its shutdown
+        (without a terminal, jupyter_server lets SIGINT end the process without it)."""
         self.ready_marker = ready_marker
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}{BASE_URL}"
         self.log = log
         self._handle = log.open("wb")
+        self._terminal = pty.openpty() if terminal else None
         self.process = subprocess.Popen(
             [
                 *(wrapper or []),
@@ -102,7 +109,7 @@ class JupyterServer:
                 *([] if heartbeats else ["--ActivityWatch.heartbeats=False"]),
             ],
             env=env,
-            stdin=subprocess.DEVNULL,
+            stdin=self._terminal[1] if self._terminal else subprocess.DEVNULL,
             stdout=self._handle,
             stderr=subprocess.STDOUT,
             cwd=root_dir,
@@ -162,6 +169,21 @@ class JupyterServer:
     def stop(self) -> None:
         stop_process(self.process, grace=30)
         self._handle.close()
+        if self._terminal:
+            for fd in self._terminal:
+                os.close(fd)
+            self._terminal = None
+
+    def interrupt(self) -> None:
+        """Ctrl-C twice in the server's terminal (the second skips the question); returns once it exited."""
+        assert self._terminal, "start the server with terminal=True"
+        self.process.send_signal(signal.SIGINT)
+        deadline = time.monotonic() + 30
+        while b"Shut down this Jupyter server" not in self.log.read_bytes():
+            assert time.monotonic() < deadline, "the server did not ask whether to shut down"
+            time.sleep(0.05)
+        self.process.send_signal(signal.SIGINT)
+        self.process.wait(timeout=60)
 
     def __enter__(self) -> JupyterServer:
         return self

@@ -1,0 +1,47 @@
+"""The kernel watch's decisions, in a real Jupyter server inside the test process (jupyter_server's
+pytest plugin): what is logged and queued for a death. The deaths themselves (a real kernel killed,
+out of memory, crashing) are in test_kernel_deaths.py."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+
+import pytest
+
+from jupyter_helpers.common.sender import Sender
+
+from support.jupyter_server import in_process_config
+
+
+@pytest.fixture
+def jp_server_config() -> dict:
+    return in_process_config()
+
+
+async def open_session(jp_fetch, path: str) -> str:
+    response = await jp_fetch(
+        "api",
+        "sessions",
+        method="POST",
+        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
+    )
+    return json.loads(response.body)["kernel"]["id"]
+
+
+async def test_a_death_message_the_full_queue_drops_is_logged_as_dropped_naming_its_notebook(
+    jp_fetch, jp_serverapp, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 24: a dropped message's line said "phone message queued". A delivery child that never
+    answers and a queue of one: of three deaths, the worker holds one, one waits, one or more drop."""
+    await jp_serverapp.extension_manager.start_all_extensions()
+    kernel_id = await open_session(jp_fetch, "burst/nb07.ipynb")
+    watcher = jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app.deaths
+    watcher.sender = Sender([sys.executable, "-c", "import sys; sys.stdin.read()"], 30.0, limit=1)
+    for _ in range(3):
+        await watcher.report(kernel_id, "SIGKILL: out of memory?", None, False, None, False)
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and " died (" in r.getMessage()]
+    assert len(lines) == 3 and all(f"kernel {kernel_id} (burst/nb07.ipynb) died (" in line for line in lines), lines
+    outcomes = [line.rsplit("; phone message ", 1)[1] for line in lines]
+    assert outcomes[0] == "queued" and outcomes[-1] == "dropped (1 already waiting to be sent)", outcomes
