@@ -199,6 +199,8 @@ def jp_server_cleanup(jp_asyncio_loop):
 
 @pytest.fixture(scope="module")
 def browser():
-    """Debian's headless Chromium, one per test module."""
+    """Debian's headless Chromium, one per test module. Not one per session: while Playwright's
+    sync API is open its loop runs on this thread, and no other loop can (the in-process server
+    tests of later modules run pytest_jupyter's)."""
     with chromium() as launched:
         yield launched

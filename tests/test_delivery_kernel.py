@@ -11,6 +11,7 @@ import pytest
 
 from conftest import run_cli
 from support.notebooks import run_notebook, stream_text
+from support.waiting import wait_until
 
 SENDER = (
     "[cb.__self__.sender for cb in get_ipython().events.callbacks['post_run_cell']"
@@ -164,7 +165,8 @@ def test_a_message_in_hand_when_the_kernel_exits_is_handed_off_too(
     monkeypatch.setenv("JH_SLOW_SENDER", "3")
     run_notebook(["for i in range(4): get_ipython().run_line_magic('notify', f'queued {i}')"], kernel_home)
     telegram.wait_for(4, timeout=60)
-    time.sleep(2)  # a duplicate, were there one, would come right after
+    # a duplicate could only come from a delivery child of this kernel: once none lives, all is in
+    assert wait_until(lambda: not delivery_children(home), timeout=30), delivery_children(home)
     assert sorted(text.splitlines()[0] for text in telegram.texts()) == [
         f"🔔 analysis.ipynb: queued {i}" for i in range(4)
     ]

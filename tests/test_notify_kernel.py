@@ -21,9 +21,9 @@ from support.notebooks import error_names, make_notebook, run_notebook, stream_t
 def test_per_cell_mode_sends_one_message_per_long_cell(kernel_home: Path, telegram) -> None:
     nb = run_notebook(
         [
-            "%autonotify -a 1 --per cell -m 'check the plots'",
-            "import time; time.sleep(1.5); 6 * 7",
-            "time.sleep(1.5); raise ValueError('boom')",
+            "%autonotify -a 0.5 --per cell -m 'check the plots'",
+            "import time; time.sleep(0.7); 6 * 7",
+            "time.sleep(0.7); raise ValueError('boom')",
             "time.sleep(0.1); 'short'",
             MARKER,
         ],
@@ -62,12 +62,12 @@ def test_nbconvert_run_names_its_notebook_and_reports_the_last_run(
 
 
 def test_autonotify_is_on_by_default_and_off_stops_it(kernel_home: Path, telegram, home: Path) -> None:
-    kernel_config(home, "c.AutoNotify.after = 1\nc.AutoNotify.per = 'cell'\n")  # the documented way
+    kernel_config(home, "c.AutoNotify.after = 0.5\nc.AutoNotify.per = 'cell'\n")  # the documented way
     run_notebook(
         [
-            "import time; time.sleep(1.2); 'default-on'",
+            "import time; time.sleep(0.7); 'default-on'",
             "%autonotify --off",
-            "time.sleep(1.2); 'while-off'",
+            "time.sleep(0.7); 'while-off'",
             MARKER,
         ],
         kernel_home,
@@ -107,8 +107,8 @@ def test_off_with_status_turns_off_and_shows_it(kernel_home: Path, telegram) -> 
 def test_reload_ext_keeps_exactly_one_set_of_callbacks(kernel_home: Path, telegram) -> None:
     nb = run_notebook(
         [
-            "%reload_ext jupyter_helpers\n%reload_ext jupyter_helpers\n%autonotify -a 1 --per cell",
-            "import time; time.sleep(1.2); 'once'",
+            "%reload_ext jupyter_helpers\n%reload_ext jupyter_helpers\n%autonotify -a 0.5 --per cell",
+            "import time; time.sleep(0.7); 'once'",
             "print(sum(type(getattr(cb, '__self__', None)).__name__ == 'RunWatcher'"
             " for cb in get_ipython().events.callbacks['post_run_cell']))\n"
             "pub = get_ipython().display_pub\n"  # one wrapper around the class's own method, not a stack
@@ -202,7 +202,7 @@ def test_kernel_from_another_venv_without_ntfy_still_delivers(
     )
     assert (kernels / "bare" / "kernel.json").exists()
     nb = run_notebook(
-        ["%autonotify -a 1 --per cell", "import sys, time; time.sleep(1.2); sys.executable", MARKER],
+        ["%autonotify -a 0.5 --per cell", "import sys, time; time.sleep(0.7); sys.executable", MARKER],
         kernel_home,
         kernel_name="bare",
     )

@@ -18,9 +18,10 @@ import nbformat
 import pytest
 
 from conftest import TOKEN as BOT_TOKEN
-from support.browser import record_dialogs, require_chromium
+from support.browser import logged_in_state, record_dialogs, require_chromium
 from support.fake_telegram import FakeTelegram, write_credentials
 from support.jupyter_server import BIN, TOKEN, JupyterServer, isolated_env
+from support.kernels import WATCHER
 from support.notebooks import save_notebook
 from support.readme import normal, sample
 from support.waiting import wait_until
@@ -71,12 +72,15 @@ def server(request: pytest.FixtureRequest, site: dict):
         yield running
 
 
+@pytest.fixture(scope="module")
+def login(browser, server: JupyterServer) -> dict:
+    """The login cookie, as a user's first visit sets it: once per server."""
+    return logged_in_state(browser, f"{server.url}tree?token={TOKEN}")
+
+
 @pytest.fixture
-def context(browser, server: JupyterServer):
-    context = browser.new_context(viewport={"width": 1280, "height": 800})
-    login = context.new_page()
-    login.goto(f"{server.url}tree?token={TOKEN}")  # the login cookie, as a user's first visit sets it
-    login.close()
+def context(browser, login: dict):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, storage_state=login)
     yield context
     context.close()
 
@@ -260,7 +264,12 @@ def test_only_logged_in_pages_carry_the_script(server) -> None:
 
 # -- the kernel decides: cells run from the page, in the kernel of the notebook it shows ---------
 
-LONG_CELL = "import time; time.sleep(3); 'slow result'"
+LONG_CELL = "import time; time.sleep(1.5); 'slow result'"  # over `-a 1` at any load: a sleep never ends early
+RUN_GAP = 0.3  # these notebooks' run gap (the default is 1 s): a run is over this long after its last cell
+WATCH_LONG = f"%autonotify -a 1\n%config AutoNotify.run_gap = {RUN_GAP}"
+# a cell that starts after the run gap (so the run before it is over) and waits, in the kernel, for
+# that run's decision: its message queued, or its held note ready to print under this cell
+CLOSED = f"print('runs closed:', {WATCHER}.wait_idle(30))"
 STDOUT = "application/vnd.jupyter.stdout"  # how the front ends mark normal output (stderr: the pink box)
 
 
@@ -299,18 +308,25 @@ def run_messages(fake: FakeTelegram, name: str, since: int) -> list[str]:
     return [text for text in fake.texts()[since:] if name in text and "marker-" not in text]
 
 
+def wait_run_gap() -> None:
+    """After a cell was seen finished, which the kernel saw first: the run is over once RUN_GAP
+    passes without a cell (a time the product defines, so a sleep of that time, not a guess)."""
+    time.sleep(RUN_GAP + 0.2)
+
+
 def assert_no_run_message(page, fake: FakeTelegram, name: str, since: int, marker: str) -> None:
-    """The decision is made when the run ends (plus the run gap, ~1 s): a %notify marker sent
-    well after that arrives after any message the run would have sent (one sender queue)."""
-    time.sleep(3)
-    run_cell(page, 2)  # the third cell: %notify marker-...
+    """The decision is made when the run ends (RUN_GAP after its last cell): a %notify marker
+    sent after that arrives after any message the run would have sent (one sender queue)."""
+    wait_run_gap()
+    run_cell(page, 2)  # the third cell: CLOSED, then %notify marker-...
+    assert "runs closed: True" in page.locator(".jp-Cell").nth(2).locator(".jp-OutputArea").inner_text()
     assert wait_until(lambda: any(marker in text for text in fake.texts()[since:]), timeout=30), fake.texts()[since:]
     assert run_messages(fake, name, since) == []
 
 
 def test_messages_go_out_only_when_nobody_is_looking(context, server, site, fake) -> None:
     name = f"watched-{server.front_end}.ipynb"
-    write_cells(site, f"alpha/{name}", ["%autonotify -a 1", LONG_CELL, f"%notify marker-{server.front_end}"])
+    write_cells(site, f"alpha/{name}", [WATCH_LONG, LONG_CELL, f"{CLOSED}\n%notify marker-{server.front_end}"])
     page = open_document(context, server, f"alpha/{name}")
     give_input(page)
     run_cell(page, 0)
@@ -320,11 +336,12 @@ def test_messages_go_out_only_when_nobody_is_looking(context, server, site, fake
     run_cell(page, 1)
     assert_no_run_message(page, fake, name, since, f"marker-{server.front_end}")
 
-    since = len(fake.texts())  # another tab in front while the cell runs: sent
-    before = start_cell(page, 1)
-    other = context.new_page()
+    other = context.new_page()  # loaded before the cell starts: bringing it to front is quick
     other.goto(server.url + "tree")
     real_focus(other)
+    page.bring_to_front()
+    since = len(fake.texts())  # another tab in front while the cell runs: sent
+    before = start_cell(page, 1)
     other.bring_to_front()
     assert len(wait_until(lambda: run_messages(fake, name, since), timeout=30)) == 1
     wait_cell(page, 1, before)
@@ -404,7 +421,7 @@ def test_the_first_held_message_is_explained_once_and_the_readme_shows_the_statu
     cell says so, once per kernel. The README's `%autonotify` sample is this page's output."""
     name = "first-try.ipynb"
     command, *shown = sample("autonotify").splitlines()
-    write_cells(site, f"alpha/{name}", [command, "%autonotify -a 1", LONG_CELL, "x = 1", LONG_CELL, "y = 2"])
+    write_cells(site, f"alpha/{name}", [command, WATCH_LONG, LONG_CELL, CLOSED, LONG_CELL, CLOSED])
     page = open_document(context, server, f"alpha/{name}")
     since = len(fake.texts())
     for index in (0, 1, 2):
@@ -413,22 +430,27 @@ def test_the_first_held_message_is_explained_once_and_the_readme_shows_the_statu
     printed = page.locator(".jp-Cell").nth(0).locator(".jp-OutputArea").inner_text()
     status = [line for line in printed.splitlines() if line.strip()]
     assert [normal(line, site["base"]) for line in status] == [normal(line, site["base"]) for line in shown]
-    time.sleep(3)  # the run is over after 1 s without a cell; held now
+    wait_run_gap()  # the run is over: held now
     give_input(page)
     run_cell(page, 3)
     notes = page.locator(".jp-Cell").nth(3).locator(".jp-OutputArea").inner_text()
+    assert "runs closed: True" in notes, notes
     assert notes.count("not sent to your phone, because you are looking at this notebook") == 1, notes
     normal_output = page.locator(".jp-Cell").nth(3).locator(f'[data-mime-type="{STDOUT}"]').all_inner_texts()
     assert "not sent to your phone" in "".join(normal_output), notes  # not in the pink box (stderr)
     # cells [1]–[3] as one run, or cell [3] alone when driving the page between cells took longer
-    # than the 1 s run gap (seen at load 27): either way the run's note
-    assert any(f"{name}: {run} finished after" in notes for run in ("cells [1]–[3]", "cell [3]")), notes
+    # than the run gap (usual with RUN_GAP; seen with the default 1 s at load 27): either way the run's note
+    assert any(f"{name}: {run} finished after" in notes for run in ("cells [1]–[3]", "cells [2]–[3]", "cell [3]")), (
+        notes
+    )
     assert "%autonotify --when always" in notes
     for index in (4, 5):  # held again: said once per kernel
         give_input(page)
         run_cell(page, index)
-        time.sleep(3 if index == 4 else 0)
-    assert "not sent to your phone" not in page.locator(".jp-Cell").nth(5).locator(".jp-OutputArea").inner_text()
+        if index == 4:
+            wait_run_gap()
+    last = page.locator(".jp-Cell").nth(5).locator(".jp-OutputArea").inner_text()
+    assert "runs closed: True" in last and "not sent to your phone" not in last, last
     assert run_messages(fake, name, since) == []
 
 

@@ -8,26 +8,43 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from conftest import run_cli
-from support.kernels import WATCHER, kernel_config, the_one, wall_time
+from support.kernels import MARKER, WATCHER, kernel_config, the_one, wall_time
 from support.notebooks import error_names, open_kernel, run_notebook, stream_text
+from support.waiting import wait_until
 
 
-def only_message(telegram, settle: float = 3.0) -> str:
-    """Exactly one message arrives, and no second one follows within `settle` seconds."""
-    texts = telegram.wait_for(1)
-    texts = telegram.wait_for(2, timeout=settle)
-    assert len(texts) == 1, texts
-    return texts[0]
+def run_all_alone(sources: list[str], workdir: Path, telegram) -> tuple[list[nbformat.NotebookNode], str]:
+    """Run All (each cell right after the previous one) in a kernel that stays open, and the one
+    message the run sends. Once that message is in, run_gap has passed without a cell: the run is
+    over, and a `%notify` marker goes through the same sender queue after anything the run sent,
+    so exactly one message before the marker means no second one (without waiting a fixed time)."""
+    with open_kernel(workdir) as execute:
+        cells = [execute(source) for source in sources]
+        telegram.wait_for(1)
+        execute(MARKER)
+        before = wait_until(lambda: before_marker(telegram.texts()))
+    assert before, f"the marker did not arrive: {telegram.texts()}"
+    assert len(before[0]) == 1, before[0]
+    return cells, before[0][0]
+
+
+def before_marker(texts: list[str]) -> tuple[list[str]] | None:
+    """The messages that arrived before the marker, once it is in (a tuple: true even when empty)."""
+    marked = [index for index, text in enumerate(texts) if "end-of-notebook" in text]
+    return (texts[: marked[0]],) if marked else None
 
 
 def test_run_all_of_long_cells_sends_one_message_with_project(kernel_home: Path, telegram, home: Path) -> None:
     run_cli("projects", "add", str(kernel_home.parent), "Project Alpha")
     kernel_config(home, "c.AutoNotify.after = 1\n")
-    run_notebook(["import time; time.sleep(0.6); 6 * 7", "time.sleep(0.9)", "time.sleep(0.3); 'done'"], kernel_home)
-    lines = only_message(telegram).splitlines()
+    _, text = run_all_alone(
+        ["import time; time.sleep(0.6); 6 * 7", "time.sleep(0.9)", "time.sleep(0.3); 'done'"], kernel_home, telegram
+    )
+    lines = text.splitlines()
     assert lines[0].startswith("✅ analysis.ipynb (Project Alpha): cells [1]–[3] finished after ")
     assert lines[1].startswith("Longest: cell [2], ")
     assert lines[2] == "Result: 'done'"
@@ -35,15 +52,16 @@ def test_run_all_of_long_cells_sends_one_message_with_project(kernel_home: Path,
 
 def test_short_cells_that_together_pass_the_threshold_send_one_message(kernel_home: Path, telegram, home: Path) -> None:
     kernel_config(home, "c.AutoNotify.after = 1\n")
-    run_notebook(["import time; time.sleep(0.15)"] + ["time.sleep(0.15)"] * 9, kernel_home)
-    assert only_message(telegram).startswith("✅ analysis.ipynb: cells [1]–[10] finished after ")
+    _, text = run_all_alone(["import time; time.sleep(0.15)"] + ["time.sleep(0.15)"] * 9, kernel_home, telegram)
+    assert text.startswith("✅ analysis.ipynb: cells [1]–[10] finished after ")
 
 
 def test_run_failing_at_cell_3_sends_one_failure(kernel_home: Path, telegram, home: Path) -> None:
     kernel_config(home, "c.AutoNotify.after = 1\n")
-    nb = run_notebook(["import time; time.sleep(0.6)", "time.sleep(0.6)", "raise ValueError('boom')"], kernel_home)
-    assert error_names(nb.cells[2]) == ["ValueError"]
-    text = only_message(telegram)
+    cells, text = run_all_alone(
+        ["import time; time.sleep(0.6)", "time.sleep(0.6)", "raise ValueError('boom')"], kernel_home, telegram
+    )
+    assert error_names(cells[2]) == ["ValueError"]
     assert text.startswith("❌ analysis.ipynb: cells [1]–[3] failed after ")
     assert "\nError in cell [3]: ValueError: boom\n" in text
 
@@ -147,8 +165,8 @@ def test_notebook_name_with_undecodable_bytes_still_sends(
     every send fail."""
     monkeypatch.setenv("JPY_SESSION_NAME", str(kernel_home / "r\udce9sultats.ipynb"))
     kernel_config(home, "c.AutoNotify.after = 0.5\n")
-    run_notebook(["import time; time.sleep(0.6); 'ok'"], kernel_home)
-    assert only_message(telegram).startswith("✅ r\ufffdsultats.ipynb: cell [1] finished after ")
+    _, text = run_all_alone(["import time; time.sleep(0.6); 'ok'"], kernel_home, telegram)
+    assert text.startswith("✅ r\ufffdsultats.ipynb: cell [1] finished after ")
 
 
 def test_one_sender_when_the_closing_thread_and_a_magic_ask_for_it_at_once() -> None:
@@ -220,6 +238,6 @@ def test_a_threshold_lowered_in_a_fresh_kernels_first_cell_warms_the_child_while
     """The README's try-it: `%autonotify -a 1` in a fresh kernel. The closing thread, started by
     the first cell, slept toward the default 60 s crossing and missed the new one: the warm child
     started only with the message, after the run (185 ms from its end to arrival, not ~20 ms)."""
-    nb = run_notebook(["%autonotify -a 1", WARM_BY_THE_CELLS_END], kernel_home)
-    assert stream_text(nb.cells[1]) == "warm\n"  # started during the run, at its crossing
-    assert only_message(telegram).startswith("✅ analysis.ipynb: cells [1]–[2] finished after ")
+    cells, text = run_all_alone(["%autonotify -a 1", WARM_BY_THE_CELLS_END], kernel_home, telegram)
+    assert stream_text(cells[1]) == "warm\n"  # started during the run, at its crossing
+    assert text.startswith("✅ analysis.ipynb: cells [1]–[2] finished after ")
