@@ -175,6 +175,21 @@ def test_disabled_drops_the_run() -> None:
     assert runs.run is None
 
 
+def test_turned_off_mid_run_its_live_message_still_ends_and_nothing_else_is_sent() -> None:
+    """`%autonotify --off` in a cell of a run that has a live message: the run is dropped, but the
+    live message is closed (ended), never left saying "running"."""
+    runs = book(after=600.0, live=5.0)
+    runs.cell_started(0.0)
+    run = runs.live_due(5.0)
+    assert run is not None
+    run.live = object()
+    runs.configure(False, 600.0, 1.0, "run", 5.0, 60.0)
+    assert runs.cell_ended(1, None, None, None, 10.0)  # wakes the closing thread
+    assert runs.run is None
+    closed = runs.due(10.0)
+    assert closed is run and not closed.pending and closed.closable
+
+
 def test_run_keeps_slots() -> None:
     assert not hasattr(Run(0.0), "__dict__") and not hasattr(RunBook(), "__dict__")
 

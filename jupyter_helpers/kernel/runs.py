@@ -144,7 +144,11 @@ class RunBook:
         run = self.run
         if not self.enabled:
             self.run = None
-            return False
+            if run is None or run.live is None:
+                return False
+            run.pending = False  # %autonotify --off mid-run: no message, but its live one must end
+            self.outbox.append(run)
+            return True
         if run is None:
             return False  # the extension was loaded during this cell
         run.cell_ended(number, self.cell_started_at, now)

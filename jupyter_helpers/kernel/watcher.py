@@ -211,13 +211,14 @@ class RunWatcher:
 
     def _send(self, run: Run) -> None:
         """Closes a run that is over: its message (when it reached the threshold), then the end
-        of its live message (after the message, so that the phone buzzes for the new one)."""
-        if not self._enabled and run.live is None:
+        of its live message (after the message, so that the phone buzzes for the new one). A run
+        was judged when it ended: an `%autonotify --off` since then does not take its message back."""
+        if not run.closable:
             return
         record = None
         try:
             record, image = self.record(run)
-            if run.pending and self._enabled:
+            if run.pending:
                 self.notify_run(record, image)
         except Exception as exc:  # never let a message end the closing thread
             self.settings.notices.append(
