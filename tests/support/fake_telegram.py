@@ -21,6 +21,7 @@ import select
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -98,6 +99,9 @@ class _BotApi(_QuietHandler):
             self._answer(200, {"ok": True, "result": bot})
             return
         fields = _fields(self.headers.get("Content-Type", ""), body)
+        if fake.take_loss(method, fields):  # Telegram never answers it, nor carries it out
+            fake.stopping.wait(60)
+            return
         if method == "getUpdates" and fake.mode == "webhook":  # what Telegram says while a webhook is set
             self._answer(409, {"ok": False, "error_code": 409, "description": WEBHOOK_CONFLICT})
             return
@@ -220,6 +224,8 @@ class FakeTelegram:
         self.current: dict[int, str] = {}  # what each sent message says now (gone once deleted)
         self.refusals: dict[str, int] = {}  # method -> retry_after of its next 429
         self.refused: list[tuple[str, float]] = []  # (method, time.time()) of every 429 answered
+        self.losses: dict[str, Callable[[dict], bool]] = {}  # method -> which next call of it is lost
+        self.lost: list[tuple[str, dict]] = []  # (method, fields) of every call lost
         self._next_id = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -286,6 +292,21 @@ class FakeTelegram:
         """The next call of `method` gets 429 Too Many Requests with `retry_after` seconds."""
         with self._lock:
             self.refusals[method] = retry_after
+
+    def lose_next(self, method: str, which: Callable[[dict], bool] = lambda fields: True) -> None:
+        """The next call of `method` whose fields `which` picks hangs unanswered and is not
+        carried out (a request lost on the way, or a Telegram slower than any time limit)."""
+        with self._lock:
+            self.losses[method] = which
+
+    def take_loss(self, method: str, fields: dict) -> bool:
+        with self._lock:
+            which = self.losses.get(method)
+            if which is None or not which(fields):
+                return False
+            del self.losses[method]
+            self.lost.append((method, fields))
+            return True
 
     def changes(self) -> list[dict]:
         """Every editMessageText and deleteMessage Telegram carried out, in order."""
