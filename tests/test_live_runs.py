@@ -259,3 +259,23 @@ def test_an_ending_held_by_a_429_still_goes_out_after_the_kernel_exits(kernel_ho
     [(_, refused_at)] = telegram.refused
     ending = telegram.changes()[-1]
     assert not ending["text"].startswith("⏳") and ending["at"] - refused_at >= 4 - 0.1, ending
+
+
+@pytest.mark.parametrize("late", [0, 13])
+def test_a_silent_send_answered_late_or_never_makes_no_second_live_message(
+    kernel_home: Path, telegram, home: Path, late: float
+) -> None:
+    """The silent send outlives an edit's time limit (13 s) or is lost: the run never gets a second
+    live message (a duplicate, the first left at "⏳"); one answered late still gets its ending."""
+    from support.waiting import wait_until
+
+    kernel_config(home, LIVE)
+    telegram.lose_next("sendMessage", lambda fields: fields.get("disable_notification") == "true", late)
+    run_notebook(["import time\nfor i in range(18):\n    print('step', i)\n    time.sleep(1)"], kernel_home)
+    assert wait_until(lambda: any(t.startswith("✅") for t in telegram.texts()), 30), telegram.texts()
+    assert telegram.lost
+    silent = [send for send in telegram.sends() if send["disable_notification"] == "true"]
+    assert len(silent) == (1 if late else 0), silent
+    if late:
+        wait_ended(telegram)
+    assert not any(t.startswith("⏳") for t in telegram.current.values()), telegram.current

@@ -42,6 +42,10 @@ HANDOFF_BUDGET = 1.5
 # An edit or delete of a live message may take at most this long (or send_timeout, if shorter): a
 # final message queued behind one never waits longer (regular messages go before queued edits).
 LIVE_LIMIT = 10.0
+# The silent send that starts a live message may take longer: its id cannot be learnt later, and a
+# send whose outcome is unknown is not repeated (kernel/live.py), so a slow Telegram would cost
+# the run its live message. It comes `live` seconds into a run, rarely just before its end.
+FIRST_LIVE_LIMIT = 20.0
 
 
 def usable_timeout(value: Any) -> float:
@@ -98,7 +102,7 @@ class _Message:
 
         image = base64.b64encode(self.image).decode() if self.image is not None else None
         if self.on_reply is not None:
-            limit = min(limit, LIVE_LIMIT)
+            limit = min(limit, FIRST_LIVE_LIMIT if self.verb == "send" else LIVE_LIMIT)
         wait = max(0.0, self.not_before - time.monotonic())
         return Request(
             self.verb, self.text, self.title, self.backend, image, limit, self.silent, self.message_id, wait

@@ -61,7 +61,10 @@ async def _call(request: Request) -> int | None:
     if request.verb in (EDIT, DELETE):
         await _change(bot, request.verb, settings.chat_id, message_id, text, usable_timeout(request.limit))
         return message_id
-    sent = await bot.send_message(settings.chat_id, text, disable_notification=True)
+    # the whole limit for Telegram's answer (python-telegram-bot's default is 5 s): a send whose
+    # answer is not awaited leaves a message whose id nobody knows, which stays "⏳"
+    wait = max(1.0, usable_timeout(request.limit) - 2.0)
+    sent = await bot.send_message(settings.chat_id, text, disable_notification=True, read_timeout=wait)
     return int(sent.message_id)
 
 

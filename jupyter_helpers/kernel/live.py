@@ -101,7 +101,12 @@ class LiveMessage:
             failed = reply is None or not (reply.ok or reply.gone or reply.cannot)
             if ending and failed and self._ending is None and self._ending_tries < ENDING_TRIES:
                 self._ending = text  # refused (429), lost or failed: again, or the chat keeps ⏳
-            if reply is None:  # the child failed or timed out: the next look tries again
+            unknown = reply is None or not (reply.ok or reply.retry_after or reply.cannot)
+            if self.id is None and not ending and unknown:
+                # the silent send failed or timed out, and Telegram may still have made it: a
+                # second one could be a duplicate, so this run's live message stops here
+                self.gone = True
+            elif reply is None:  # the child failed or timed out: the next look tries again
                 pass
             elif reply.cannot:
                 self.gone = True
