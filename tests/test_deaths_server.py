@@ -45,3 +45,19 @@ async def test_a_death_message_the_full_queue_drops_is_logged_as_dropped_naming_
     assert len(lines) == 3 and all(f"kernel {kernel_id} (burst/nb07.ipynb) died (" in line for line in lines), lines
     outcomes = [line.rsplit("; phone message ", 1)[1] for line in lines]
     assert outcomes[0] == "queued" and outcomes[-1] == "dropped (1 already waiting to be sent)", outcomes
+
+
+async def test_autonotify_enabled_false_sends_no_death(jp_fetch, jp_serverapp, caplog, tmp_path) -> None:
+    """docs/kernel-deaths.md: `c.AutoNotify.enabled = False` turns autonotify off; the server still
+    sent 💀 with it (hostile round). The server reads the profile's c.AutoNotify as kernels do."""
+    await jp_serverapp.extension_manager.start_all_extensions()
+    kernel_id = await open_session(jp_fetch, "off/nb.ipynb")
+    watcher = jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app.deaths
+    watcher.profile_dir = tmp_path / "profile_default"
+    watcher.profile_dir.mkdir()
+    (watcher.profile_dir / "ipython_kernel_config.py").write_text("c.AutoNotify.enabled = False\n")
+    watcher.sender = Sender([sys.executable, "-c", "import sys; sys.stdin.read()"], 30.0, limit=1)
+    await watcher.report(kernel_id, "SIGKILL: out of memory?", None, False, None, False)
+    lines = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING and " died (" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].endswith("; phone message not sent (c.AutoNotify.enabled = False)"), lines
+    assert watcher.sender.child_pid is None  # nothing was handed to a delivery child

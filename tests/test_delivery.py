@@ -219,3 +219,27 @@ def test_a_delivery_child_drops_the_signals_meant_for_its_kernel_and_obeys_its_o
         child.kill()
         child.wait()
     assert telegram.texts() == ["after the signals"]
+
+
+def test_a_429_is_waited_out_and_the_message_still_arrives(sender: Sender, telegram) -> None:
+    """ntfy's Telegram backend does not retry: a run's final ✅ refused with 429 was lost."""
+    sender.submit("warm up", "t")
+    assert finish(sender) == []
+    telegram.refuse_next("sendMessage", 2)
+    sender.submit("✅ finished", "t", report=True)
+    warnings = finish(sender)
+    assert telegram.texts() == ["warm up", "✅ finished"], (telegram.texts(), warnings)
+    (refused_at,) = [at for method, at in telegram.refused if method == "sendMessage"]
+    assert telegram.messages[-1]["at"] - refused_at >= 2  # waited as Telegram asked
+
+
+def test_a_429_longer_than_the_time_limit_fails_at_once_with_its_reason(telegram) -> None:
+    sender = Sender(COMMAND, timeout=6)
+    telegram.refuse_next("sendMessage", 60)
+    started = time.monotonic()
+    sender.submit("✅ finished", "t")
+    warnings = finish(sender)
+    assert time.monotonic() - started < 6, warnings  # answered, not killed at the limit
+    assert len(warnings) == 1 and "RetryAfter" in warnings[0], warnings
+    assert telegram.texts() == []
+    sender.close()

@@ -134,6 +134,16 @@ def test_non_utf8_telegram_ini_is_one_line(installed: Path) -> None:
     assert errors(lines) == [f"ERR  cannot parse {ini} (not UTF-8 text: byte 40); fix or remove it"]
 
 
+def test_a_fifo_at_telegram_ini_is_one_line_not_a_hang(installed: Path) -> None:
+    """A secrets tool's named pipe at telegram.ini: reading it waited forever (hostile round)."""
+    ini = installed / ".config/ntfy/telegram.ini"
+    ini.unlink()
+    os.mkfifo(ini)
+    code, lines = status_lines()
+    assert code == 1
+    assert errors(lines) == [f"ERR  cannot read {ini} (not a regular file); fix or remove it"]
+
+
 def test_two_profiles_one_uninstalled_the_other_stays_green(installed: Path) -> None:
     run_cli("install", "--profile", "work")
     assert status_lines("--profile", "work")[0] == 0
@@ -155,6 +165,16 @@ def test_status_says_whether_kernel_deaths_are_sent(installed: Path) -> None:
     config.write_text("c.KernelWatch.enabled = False\n")
     code, lines = status_lines()
     assert code == 0 and f"ok   kernel deaths: off on purpose (c.KernelWatch.enabled = False in {config})" in lines
+
+
+def test_status_says_autonotify_enabled_false_turns_kernel_deaths_off(installed: Path) -> None:
+    """The server honours c.AutoNotify.enabled = False (docs/kernel-deaths.md); status agrees."""
+    config = installed / ".ipython" / "profile_default" / "ipython_kernel_config.py"
+    config.write_text("c.AutoNotify.enabled = False\n")
+    code, lines = status_lines()
+    assert code == 0 and f"ok   kernel deaths: off on purpose (c.AutoNotify.enabled = False in {config})" in lines, (
+        lines
+    )
 
 
 def test_a_fresh_install_maps_no_project_and_says_what_titles_show(installed: Path) -> None:

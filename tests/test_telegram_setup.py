@@ -260,7 +260,7 @@ def test_a_file_it_cannot_edit_safely_is_one_line_before_anything_goes_to_telegr
     assert ini.read_bytes() == content and telegram.calls == []
 
 
-@pytest.mark.parametrize("shape", ["a folder", "a dangling link", "a read-only folder", "a read-only file"])
+@pytest.mark.parametrize("shape", ["a folder", "a dangling link", "a read-only folder", "a read-only file", "a FIFO"])
 def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(ini: Path, telegram, shape: str) -> None:
     """A read-only file too, even for root, who could replace it (hostile round: it was)."""
     ini.parent.mkdir(parents=True, exist_ok=True)
@@ -270,6 +270,8 @@ def test_a_place_it_cannot_write_is_one_line_before_anything_goes_to_telegram(in
         ini.symlink_to(ini.parent / "gone" / "telegram.ini")
     elif shape == "a read-only folder":
         ini.parent.chmod(0o555)
+    elif shape == "a FIFO":  # a secrets tool's named pipe: reading it waited forever (hostile round)
+        os.mkfifo(ini)
     else:
         ini.write_text("[telegram]\nchat_id = 1\n")
         ini.chmod(0o400)
@@ -347,6 +349,16 @@ def test_a_webhook_on_the_bot_is_named_with_telegrams_own_words(ini: Path, teleg
     assert done.returncode == 2 and done.stderr == (
         f"jupyter-helpers: error: Telegram answered getUpdates with HTTP 409: {WEBHOOK_CONFLICT}\n"
     )
+    assert not ini.exists()
+
+
+def test_an_answer_cut_short_is_one_line(ini: Path, telegram) -> None:
+    """A getUpdates answer that ends before its Content-Length (hostile round: a traceback)."""
+    telegram.mode = "cut-short"
+    done = cli("telegram", "--token", TOKEN, "--wait", "20", check=False)
+    assert done.returncode == 2 and done.stderr == (
+        "jupyter-helpers: error: Telegram's answer to getUpdates was cut short (IncompleteRead); try again\n"
+    ), done.stderr
     assert not ini.exists()
 
 

@@ -6,6 +6,7 @@ Standard library only: the CLI, the installer and the server all write through h
 
 from __future__ import annotations
 
+import errno
 import glob
 import hashlib
 import json
@@ -64,11 +65,20 @@ def sha256(data: bytes) -> str:
 
 
 def read(path: Path) -> bytes | None:
-    """The file's bytes (through a symlink), or None when there is no file."""
+    """The file's bytes (through a symlink), or None when there is no file. Anything but a regular
+    file raises OSError "not a regular file": reading a FIFO (a secrets tool's named pipe) would
+    wait for a writer forever, and a command that hangs says nothing."""
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # opening a FIFO without a writer would block too
     except (FileNotFoundError, NotADirectoryError):
         return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        with open(fd, "rb", closefd=False) as file:
+            return file.read()
+    finally:
+        os.close(fd)
 
 
 def file_mode(path: Path) -> int | None:

@@ -9,6 +9,7 @@ import configparser
 
 from ..common import paths
 from ..common.errors import UserError
+from ..common.files import read
 
 DEFAULT_BACKEND = "telegram"
 
@@ -109,13 +110,12 @@ def _telegram_settings() -> configparser.ConfigParser:
     path = paths.telegram_ini()
     parser = configparser.ConfigParser()
     try:
-        parser.read_string(path.read_bytes().decode("utf-8"), source=str(path))
-    except (FileNotFoundError, NotADirectoryError):
-        pass
+        parser.read_string((read(path) or b"").decode("utf-8"), source=str(path))
     except (configparser.Error, UnicodeDecodeError, RecursionError) as exc:
         raise ChannelError(f"cannot parse {path} ({_first_line(exc)}); fix or remove it") from exc
     except OSError as exc:
-        raise ChannelError(f"cannot read {path} ({exc.strerror}); fix its permissions") from exc
+        fix = "fix its permissions" if isinstance(exc, PermissionError) else "fix or remove it"
+        raise ChannelError(f"cannot read {path} ({exc.strerror}); {fix}") from exc
     return parser
 
 

@@ -46,6 +46,8 @@ CAPTION_LIMIT = 1024  # Telegram: photo captions (UTF-16 code units, like its 40
 ALARM_GRACE = 2.0  # the parent kills at `limit`; the child's own alarm is the backstop
 IDLE_EXIT = 30 * 60.0  # the parent closes an idle child after minutes; this covers a lost parent
 POLL = 5.0  # how often an idle child checks that its parent is still there
+RETRIES = 2  # 429s waited out per backend and message (Telegram's flood control)
+RETRY_MARGIN = 2.0  # seconds a retried send needs before the request's time limit
 
 
 class _LastError(logging.Handler):
@@ -111,9 +113,41 @@ class Undelivered(Exception):
     """The one-line reason a message did not go out (may still contain the token: redact it)."""
 
 
-def deliver(text: str, title: str, requested_backend: str, image: bytes | None = None) -> list[str]:
+def retry_after(record: logging.LogRecord | None) -> float | None:
+    """The seconds Telegram's 429 (python-telegram-bot's RetryAfter, logged by ntfy) asked to wait."""
+    error = record.exc_info[1] if record is not None and record.exc_info else None
+    seconds: Any = getattr(error, "retry_after", None)
+    if seconds is None:
+        return None
+    return float(seconds.total_seconds() if hasattr(seconds, "total_seconds") else seconds)
+
+
+def _notify(ntfy: Any, text: str, title: str, config: dict, errors: _LastError, deadline: float) -> str | None:
+    """One backend's send through ntfy: None when it went out, else why not. A 429 is waited out
+    (ntfy's Telegram backend does not retry: a run's final message was lost) while the wait and
+    another try fit before `deadline` (time.monotonic()), where the parent kills this child."""
+    waited = 0
+    while True:
+        errors.record = None
+        try:
+            if not ntfy.notify(text, title, config=config):
+                return None
+        except SystemExit:
+            return "ntfy stopped while reading its configuration"
+        except Exception as exc:
+            return f"ntfy failed: {type(exc).__name__}: {exc}"
+        wait = retry_after(errors.record)
+        if waited == RETRIES or wait is None or time.monotonic() + wait + RETRY_MARGIN > deadline:
+            return _reason(errors.record)
+        waited += 1
+        time.sleep(wait)
+
+
+def deliver(
+    text: str, title: str, requested_backend: str, image: bytes | None = None, limit: float | None = None
+) -> list[str]:
     """Sends through ntfy (and telegram-send for a photo); returns the backends used, or raises
-    Undelivered. Every backend is tried even when one fails.
+    Undelivered. Every backend is tried even when one fails; `limit` bounds the whole (seconds).
 
     Every message passes here, whoever composed it (a kernel, the server, `jupyter-helpers
     notify`): this is where its text gets its final clean and cut (common/text.py), so no sender
@@ -128,6 +162,7 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
         raise Undelivered(str(exc)) from None
     if image is not None and len(image) > PHOTO_LIMIT:  # kernels decide before sending; other senders may not
         text, image = with_note(text, left_out_note(len(image))), None
+    deadline = time.monotonic() + usable_timeout(limit)
     errors = _quiet_logging()
     import ntfy
 
@@ -143,14 +178,9 @@ def deliver(text: str, title: str, requested_backend: str, image: bytes | None =
                 follow_up = with_note(text, f"(picture left out: {refusal})")
         if follow_up is None:
             continue
-        errors.record = None
-        try:
-            if ntfy.notify(follow_up, title, config={**config, "backends": [backend]}):
-                failures.append(_reason(errors.record))
-        except SystemExit:
-            failures.append("ntfy stopped while reading its configuration")
-        except Exception as exc:
-            failures.append(f"ntfy failed: {type(exc).__name__}: {exc}")
+        failure = _notify(ntfy, follow_up, title, {**config, "backends": [backend]}, errors, deadline)
+        if failure is not None:
+            failures.append(failure)
     if failures:
         raise Undelivered("; ".join(failures))
     return chosen
@@ -174,7 +204,7 @@ def handle(line: bytes) -> Reply:
             failure = reply.reason
         else:
             image = base64.b64decode(request.image) if request.image else None
-            used = deliver(request.text, request.title, request.backend, image)
+            used = deliver(request.text, request.title, request.backend, image, request.limit)
             return Reply(True, via=", ".join(used))
     except Undelivered as exc:
         reply, failure = Reply(False), str(exc)

@@ -294,10 +294,11 @@ NOT_INSTALLED = (
 )
 
 
-def check_kernel_watch() -> Check:
+def check_kernel_watch(profile: str) -> Check:
     """Whether the server sends kernel deaths: only where jupyter-helpers is installed (for this
-    user or this environment), and `c.KernelWatch.enabled` in the server config the server merges
-    (the extension itself is checked by check_server_extension)."""
+    user or this environment), with `c.KernelWatch.enabled` in the server config the server merges
+    and `c.AutoNotify.enabled` in the profile, as the server reads them (the extension itself is
+    checked by check_server_extension)."""
     if installation.where_installed() is None:  # what uninstall is for: no error (the kernel lines say more)
         return Check(True, NOT_INSTALLED)
     try:
@@ -306,6 +307,10 @@ def check_kernel_watch() -> Check:
         return Check(False, str(exc))
     if enabled is False:
         return Check(True, f"kernel deaths: off on purpose (c.KernelWatch.enabled = False in {source})")
+    settings = autonotify_settings(profile)
+    if not settings.values["enabled"]:
+        where = settings.sources.get("enabled")
+        return Check(True, f"kernel deaths: off on purpose (c.AutoNotify.enabled = False in {where})")
     return Check(
         True, "kernel deaths: on, the Jupyter server sends them (c.KernelWatch.enabled = False turns them off)"
     )
@@ -347,7 +352,7 @@ def checks(profile: str) -> list[Callable[[], Check | list[Check]]]:
         lambda: check_channel(profile),
         lambda: check_settings(profile),
         check_server_extension,
-        check_kernel_watch,
+        lambda: check_kernel_watch(profile),
         lambda: check_memory(profile),
         lambda: Check(*projects.status()),
         lambda: Check(*wsl.status()),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import configparser
 import email.utils
+import http.client
 import json
 import re
 import secrets
@@ -118,6 +119,10 @@ class BotApi:
                 self._redact(
                     f"Telegram answered {method} with HTTP {exc.code}" + (f": {said}" if said else "; try again later")
                 )
+            ) from None
+        except http.client.HTTPException as exc:  # e.g. IncompleteRead: the connection dropped mid-answer
+            raise TelegramError(
+                f"Telegram's answer to {method} was cut short ({type(exc).__name__}); try again"
             ) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc

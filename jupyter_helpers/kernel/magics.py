@@ -31,6 +31,15 @@ def seconds(text: str) -> float:
     return value + 0.0  # -0 becomes 0
 
 
+def live_every(text: str) -> float:
+    """Seconds in live_every's own range: the default in its place would come with a line naming
+    c.AutoNotify.live_every, a config name the user did not type."""
+    value, setting = seconds(text), BY_NAME["live_every"]
+    if not setting.usable(value)[0]:
+        raise argparse.ArgumentTypeError(f"{setting.expected()}, got {text!r}")
+    return value
+
+
 def fraction(text: str) -> float:
     text = unquote(text)
     try:
@@ -92,7 +101,12 @@ def unquote(text: str) -> str:
     metavar="SECONDS",
     help="a run still going after this long gets a silent Telegram message, edited while it runs (0: never)",
 )
-@argument("--live-every", type=seconds, metavar="SECONDS", help="seconds between edits of the live message (1-3600)")
+@argument(
+    "--live-every",
+    type=live_every,
+    metavar="SECONDS",
+    help=f"seconds between edits of the live message ({BY_NAME['live_every'].low:g}-{BY_NAME['live_every'].high:g})",
+)
 @argument("-m", "--message", metavar="TEXT", help="text added to every notification")
 @argument("--backend", metavar="NAME", help="ntfy backend to send through (default: ntfy.yml, else telegram)")
 @argument("--off", action="store_true", help="stop notifying")
@@ -122,7 +136,7 @@ def autonotify(watcher: RunWatcher, line: str) -> None:
     if args.live is not None:
         settings.live = args.live
     if args.live_every is not None:
-        settings.live_every = args.live_every  # out of range: the default, and one line under this cell
+        settings.live_every = args.live_every
     if args.message is not None:
         settings.message = unquote(args.message)
     if args.backend is not None:

@@ -290,7 +290,10 @@ class KernelWatcher:
             self.log.exception("jupyter-helpers: could not report the death of kernel %s", kernel_id)
 
     def _send(self, kernel_id: str, message: str, title: str, settings: dict[str, Any]) -> str:
-        """With the kernels' own settings (common/autonotify.py): backend, time limit, presence."""
+        """With the kernels' own settings (common/autonotify.py): the off switch, backend, time
+        limit, presence."""
+        if not settings["enabled"]:
+            return "not sent (c.AutoNotify.enabled = False)"
         if settings["when"] == "away":
             verdict = decide(read_presence(presence_file(self.folder, kernel_id)), time.time(), settings["present_for"])
             if verdict.looking:

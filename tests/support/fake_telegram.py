@@ -7,7 +7,8 @@ It records every sendMessage and sendPhoto (the photo's bytes kept as they arriv
 editMessageText and deleteMessage with Telegram's 400s and can answer one call 429, answers getMe
 and getUpdates (long polling over `user_sends`'s messages: private chats, groups, channel posts,
 dated now or earlier; `allowed_updates` filters them as Telegram does), and can answer 401, hang,
-or hang on the next request only, or refuse getUpdates as while a webhook is set (`mode`).
+or hang on the next request only, or refuse getUpdates as while a webhook is set, or cut its
+answers to getUpdates short as a dropped connection does (`mode`).
 `read_start_code` finds the one-time code `jupyter-helpers telegram` shows, for `user_taps_start`.
 Every request can be answered late (`delay`, seconds), as Telegram does when it is slow.
 """
@@ -107,6 +108,10 @@ class _BotApi(_QuietHandler):
         if method == "getUpdates" and fake.mode == "webhook":  # what Telegram says while a webhook is set
             self._answer(409, {"ok": False, "error_code": 409, "description": WEBHOOK_CONFLICT})
             return
+        if method == "getUpdates" and fake.mode == "cut-short":  # the connection drops mid-answer
+            self._answer(200, {"ok": True, "result": []}, missing=50)
+            self.close_connection = True
+            return
         if method == "getUpdates":
             fake.polls += 1
             self._answer(
@@ -141,11 +146,12 @@ class _BotApi(_QuietHandler):
         message = {"message_id": message_id, "date": int(time.time()), "chat": chat, "text": fields.get("text", "")}
         self._answer(200, {"ok": True, "result": message})
 
-    def _answer(self, status: int, payload: dict) -> None:
+    def _answer(self, status: int, payload: dict, missing: int = 0) -> None:
+        """`missing`: bytes promised in Content-Length but never sent."""
         data = json.dumps(payload).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Content-Length", str(len(data) + missing))
         self.end_headers()
         self.wfile.write(data)
 
