@@ -5,6 +5,7 @@ which answers as Telegram does (400 "not modified", 400 "not found", 429)."""
 from __future__ import annotations
 
 import queue
+import time
 from pathlib import Path
 
 from jupyter_helpers.common.sender import Outcome, Sender
@@ -72,10 +73,32 @@ def test_a_final_message_goes_before_queued_live_steps_and_waits_for_a_hung_edit
     sender.submit_live("edit", "⏳ stuck", message_id, outcomes.put)
     assert wait_until(lambda: telegram.calls[-1:] == ["editMessageText"], 30)  # in flight, hung
     sender.submit_live("edit", "⏳ queued edit", message_id, outcomes.put)
+    submitted = time.time()
     sender.submit("✅ final", "t")
     assert sender.wait_idle(60)
-    assert not outcomes.get(timeout=1).ok  # the hung edit, abandoned at its limit
+    assert outcomes.get(timeout=1).ok  # the hung edit, tried again within its limit (delivery/live.py)
     assert telegram.texts()[-1] == "✅ final", sender.take_warnings()
-    [change] = telegram.changes()
-    assert change["text"] == "⏳ queued edit"
-    assert change["at"] > telegram.sends()[-1]["at"]  # after the final message
+    final = telegram.sends()[-1]
+    assert final["at"] - submitted < 6 + 5  # waited for the edit in flight at most its limit (and a margin)
+    assert [change["text"] for change in telegram.changes()] == ["⏳ stuck", "⏳ queued edit"]
+    assert telegram.changes()[-1]["at"] > final["at"]  # the queued edit after the final message
+
+
+def test_an_edit_lost_on_the_way_is_tried_again_within_its_limit(sender: Sender, telegram) -> None:
+    """Telegram never answers one edit: the child tries it again before its limit (the kernel may
+    have exited, so nobody else would), and a lost ending does not leave "⏳" in the chat."""
+    message_id = step(sender, "send", "⏳ first").reply.message_id
+    telegram.lose_next("editMessageText")
+    assert step(sender, "edit", "✅ done", message_id).ok
+    assert telegram.lost and telegram.current[message_id] == "✅ done"
+
+
+def test_a_held_live_step_waits_and_is_handed_on_at_exit(sender: Sender, telegram) -> None:
+    """A live step held by a 429 (`not_before`) waits in the sender, and at kernel exit goes to a
+    child of its own that waits out the rest (delivery_protocol `wait`)."""
+    message_id = step(sender, "send", "⏳ first").reply.message_id
+    held_at = time.time()
+    sender.submit_live("edit", "✅ done", message_id, lambda outcome: None, not_before=time.monotonic() + 3)
+    sender.hand_off_pending()
+    assert wait_until(lambda: telegram.current[message_id] == "✅ done", 30), telegram.current
+    assert telegram.changes()[-1]["at"] - held_at >= 3 - 0.1

@@ -218,3 +218,64 @@ def test_with_only_other_backends_there_is_no_live_message_and_the_status_says_w
         "live: none, live messages need Telegram (ntfy's other backends cannot edit a message); "
         "backends: recorder_backend"
     ], status
+
+
+def test_a_lost_ending_edit_is_tried_again(kernel_home: Path, telegram, home: Path) -> None:
+    """Telegram never answers the ending edit (it outlives the live steps' time limit): the
+    ending is tried again, so the chat does not keep "⏳" after the run."""
+    kernel_config(home, LIVE)
+    telegram.lose_next("editMessageText", lambda fields: not str(fields.get("text", "")).startswith("⏳"))
+    run_notebook(["import time\nfor i in range(5):\n    print('step', i)\n    time.sleep(1)"], kernel_home)
+    from support.waiting import wait_until
+
+    assert wait_until(lambda: telegram.lost and not any(t.startswith("⏳") for t in telegram.current.values()), 60), (
+        telegram.lost,
+        telegram.current,
+    )
+    assert len([send for send in telegram.sends() if send["disable_notification"] == "true"]) == 1
+
+
+def test_an_ending_held_by_a_429_still_goes_out_after_the_kernel_exits(kernel_home: Path, telegram, home: Path) -> None:
+    """A 429 on an edit near the run's end: the ending waits out `retry_after`, and a notebook run
+    whose kernel exits meanwhile (Run All, then shut down) hands it on like a queued message."""
+    import threading
+
+    from support.waiting import wait_until
+
+    kernel_config(home, LIVE)
+
+    def refuse_after_the_first_edit() -> None:
+        assert wait_until(lambda: telegram.changes(), 60)
+        telegram.refuse_next("editMessageText", 4)
+
+    threading.Thread(target=refuse_after_the_first_edit, daemon=True).start()
+    run_notebook(["import time\nfor i in range(4):\n    print(f'step {i}')\n    time.sleep(1)"], kernel_home)
+    assert wait_until(
+        lambda: telegram.refused and not any(t.startswith("⏳") for t in telegram.current.values()), 30
+    ), (
+        telegram.refused,
+        telegram.current,
+    )
+    [(_, refused_at)] = telegram.refused
+    ending = telegram.changes()[-1]
+    assert not ending["text"].startswith("⏳") and ending["at"] - refused_at >= 4 - 0.1, ending
+
+
+@pytest.mark.parametrize("late", [0, 13])
+def test_a_silent_send_answered_late_or_never_makes_no_second_live_message(
+    kernel_home: Path, telegram, home: Path, late: float
+) -> None:
+    """The silent send outlives an edit's time limit (13 s) or is lost: the run never gets a second
+    live message (a duplicate, the first left at "⏳"); one answered late still gets its ending."""
+    from support.waiting import wait_until
+
+    kernel_config(home, LIVE)
+    telegram.lose_next("sendMessage", lambda fields: fields.get("disable_notification") == "true", late)
+    run_notebook(["import time\nfor i in range(18):\n    print('step', i)\n    time.sleep(1)"], kernel_home)
+    assert wait_until(lambda: any(t.startswith("✅") for t in telegram.texts()), 30), telegram.texts()
+    assert telegram.lost
+    silent = [send for send in telegram.sends() if send["disable_notification"] == "true"]
+    assert len(silent) == (1 if late else 0), silent
+    if late:
+        wait_ended(telegram)
+    assert not any(t.startswith("⏳") for t in telegram.current.values()), telegram.current

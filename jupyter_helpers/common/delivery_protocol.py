@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 SEND, EDIT, DELETE = "send", "edit", "delete"
 VERBS = (SEND, EDIT, DELETE)
+WAIT_LIMIT = 60.0  # seconds a live step may wait before it is carried out (Request.wait)
 
 
 class Request(NamedTuple):
@@ -25,9 +26,14 @@ class Request(NamedTuple):
     limit: float = 30.0  # seconds the child may take before it ends itself
     silent: bool = False  # send: Telegram only, without a buzz, and the message id comes back
     message_id: int | None = None  # edit, delete: the id Telegram returned for the message
+    wait: float = 0.0  # edit, delete: seconds to wait first (a 429's retry_after, at kernel exit)
 
     def encode(self) -> bytes:
         return json.dumps(self._asdict()).encode()
+
+    def first_wait(self) -> float:
+        """`wait`, bounded: a detached child never lingers longer than WAIT_LIMIT for it."""
+        return min(max(self.wait, 0.0), WAIT_LIMIT)
 
 
 class Reply(NamedTuple):
@@ -64,6 +70,7 @@ def decode_request(line: bytes) -> Request:
         limit=_number(data.get("limit")) or 0.0,
         silent=data.get("silent") is True,
         message_id=message_id if isinstance(message_id, int) and not isinstance(message_id, bool) else None,
+        wait=_number(data.get("wait")) or 0.0,
     )
 
 

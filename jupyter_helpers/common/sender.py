@@ -42,6 +42,10 @@ HANDOFF_BUDGET = 1.5
 # An edit or delete of a live message may take at most this long (or send_timeout, if shorter): a
 # final message queued behind one never waits longer (regular messages go before queued edits).
 LIVE_LIMIT = 10.0
+# The silent send that starts a live message may take longer: its id cannot be learnt later, and a
+# send whose outcome is unknown is not repeated (kernel/live.py), so a slow Telegram would cost
+# the run its live message. It comes `live` seconds into a run, rarely just before its end.
+FIRST_LIVE_LIMIT = 20.0
 
 
 def usable_timeout(value: Any) -> float:
@@ -69,7 +73,19 @@ class Outcome(NamedTuple):
 class _Message:
     """One submitted message (a plain class: building dataclasses would cost kernels ~2 ms at start)."""
 
-    __slots__ = ("text", "title", "backend", "image", "report", "submitted", "verb", "message_id", "silent", "on_reply")
+    __slots__ = (
+        "text",
+        "title",
+        "backend",
+        "image",
+        "report",
+        "submitted",
+        "verb",
+        "message_id",
+        "silent",
+        "on_reply",
+        "not_before",
+    )
 
     def __init__(self, text: str, title: str, backend: str, image: bytes | None, report: bool) -> None:
         self.text, self.title, self.backend, self.image, self.report = text, title, backend, image, report
@@ -77,6 +93,7 @@ class _Message:
         self.verb, self.silent = "send", False
         self.message_id: int | None = None
         self.on_reply: Callable[[Outcome], None] | None = None  # a live message's: told every outcome
+        self.not_before = 0.0  # monotonic: a live step Telegram asked to hold (429) waits until then
 
     def request_line(self, limit: float) -> bytes:
         import base64
@@ -85,9 +102,10 @@ class _Message:
 
         image = base64.b64encode(self.image).decode() if self.image is not None else None
         if self.on_reply is not None:
-            limit = min(limit, LIVE_LIMIT)
+            limit = min(limit, FIRST_LIVE_LIMIT if self.verb == "send" else LIVE_LIMIT)
+        wait = max(0.0, self.not_before - time.monotonic())
         return Request(
-            self.verb, self.text, self.title, self.backend, image, limit, self.silent, self.message_id
+            self.verb, self.text, self.title, self.backend, image, limit, self.silent, self.message_id, wait
         ).encode()
 
 
@@ -118,6 +136,7 @@ class Sender:
         self.sent = 0
         self.last_outcome: Outcome | None = None
         self._pending: deque[_Message] = deque()
+        self._held: list[_Message] = []  # live steps waiting out a 429, queued once due (`_release_held`)
         self._unfinished = 0
         self._closed = False
         self._warm_wanted = False
@@ -164,17 +183,28 @@ class Sender:
         return True
 
     def submit_live(
-        self, verb: str, text: str, message_id: int | None, on_reply: Callable[[Outcome], None], backend: str = ""
+        self,
+        verb: str,
+        text: str,
+        message_id: int | None,
+        on_reply: Callable[[Outcome], None],
+        backend: str = "",
+        not_before: float = 0.0,
     ) -> None:
         """A live message's step (delivery_protocol: a silent "send", an "edit" or a "delete" of
         `message_id`): queued behind regular messages, bounded by LIVE_LIMIT, never reported
-        under a cell; `on_reply` gets its outcome on the worker thread."""
+        under a cell; `on_reply` gets its outcome on the worker thread. `not_before` (monotonic):
+        held until then (a 429), and still handed on at kernel exit, to wait in its own child."""
         message = _Message(text, "", backend, None, False)
         message.verb, message.message_id, message.silent, message.on_reply = verb, message_id, verb == "send", on_reply
+        message.not_before = not_before
         with self._changed:
-            if len(self._pending) >= self.limit:
+            if len(self._pending) + len(self._held) >= self.limit:
                 return  # a live step is worth less than any message waiting
-            self._pending.append(message)
+            if not_before > time.monotonic():
+                self._held.append(message)
+            else:
+                self._pending.append(message)
             self._unfinished += 1
             self._wake_worker()
 
@@ -230,8 +260,9 @@ class Sender:
         try:
             with self._changed:
                 self._closed = True
-                pending = list(self._pending)
+                pending = list(self._pending) + self._held
                 self._pending.clear()
+                self._held.clear()
                 if self._in_hand is not None:
                     # The worker took it but has not started writing it to the child (a busy
                     # machine: starting the child took long), and may die with the kernel: it is
@@ -276,9 +307,14 @@ class Sender:
     def _serve_next(self) -> bool:
         """Delivers one message; False once the sender is closed."""
         with self._changed:
-            busy = self._changed.wait_for(lambda: self._pending or self._closed or self._warm_wanted, self.idle)
+            busy = self._changed.wait_for(
+                lambda: self._release_held() or self._closed or self._warm_wanted, self._next_wake()
+            )
             warm_only = self._warm_wanted and not self._pending and not self._closed
             self._warm_wanted = False
+            holding = bool(self._held)
+        if not busy and holding:
+            return True  # a held live step comes due: look again (the idle clock starts anew)
         if not busy:
             self._drop_child(gently=True)
             return True
@@ -338,6 +374,21 @@ class Sender:
                     self._unfinished -= 1
                     self._changed.notify_all()
         return True
+
+    def _release_held(self) -> bool:
+        """Under `_changed`: held live steps that came due join the queue; True if it has any."""
+        now = time.monotonic()
+        due = [message for message in self._held if message.not_before <= now]
+        for message in due:
+            self._held.remove(message)
+            self._pending.append(message)
+        return bool(self._pending)
+
+    def _next_wake(self) -> float:
+        """Under `_changed`: how long the worker may sleep (the idle time, or until a held step is due)."""
+        if not self._held:
+            return self.idle
+        return max(0.01, min(self.idle, min(m.not_before for m in self._held) - time.monotonic()))
 
     def _exchange(self, message: _Message, step: Callable[[Any], Any], start: bool = False) -> Outcome | None:
         """One step with the warm child (started first if `start` and needed): None after a

@@ -13,9 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..common.delivery_protocol import DELETE, EDIT, Reply, Request
+from ..common.sender import usable_timeout
 from ..common.text import TELEGRAM_LIMIT, clean
 from .channel import ChannelError, backends, check_telegram_credentials, load_ntfy_config
 
+# An edit or delete Telegram does not answer in time is tried again within the request's limit
+# (the ending must not be lost, and the kernel may have exited: nobody else would try again).
+STEP_TRIES = 3
 CANNOT = "live messages need Telegram (ntfy's other backends cannot edit a message)"
 
 
@@ -54,14 +58,35 @@ async def _call(request: Request) -> int | None:
     message_id = int(request.message_id or 0)
     bot = telegram.Bot(settings.token)
     text = clean(request.text, TELEGRAM_LIMIT)
-    if request.verb == EDIT:
-        await bot.edit_message_text(text, chat_id=settings.chat_id, message_id=message_id)
+    if request.verb in (EDIT, DELETE):
+        await _change(bot, request.verb, settings.chat_id, message_id, text, usable_timeout(request.limit))
         return message_id
-    if request.verb == DELETE:
-        await bot.delete_message(chat_id=settings.chat_id, message_id=message_id)
-        return message_id
-    sent = await bot.send_message(settings.chat_id, text, disable_notification=True)
+    # the whole limit for Telegram's answer (python-telegram-bot's default is 5 s): a send whose
+    # answer is not awaited leaves a message whose id nobody knows, which stays "⏳"
+    wait = max(1.0, usable_timeout(request.limit) - 2.0)
+    sent = await bot.send_message(settings.chat_id, text, disable_notification=True, read_timeout=wait)
     return int(sent.message_id)
+
+
+async def _change(bot: Any, verb: str, chat_id: Any, message_id: int, text: str, limit: float) -> None:
+    """The edit or delete, tried STEP_TRIES times within `limit` while Telegram does not answer
+    (an edit carried out late and repeated is "not modified": a success)."""
+    import asyncio
+
+    from telegram.error import TimedOut
+
+    each = max(1.0, (limit - 1.0) / STEP_TRIES)
+    for attempt in range(STEP_TRIES):
+        if verb == EDIT:
+            step = bot.edit_message_text(text, chat_id=chat_id, message_id=message_id)
+        else:
+            step = bot.delete_message(chat_id=chat_id, message_id=message_id)
+        try:
+            await asyncio.wait_for(step, each)
+            return
+        except (TimeoutError, TimedOut):
+            if attempt == STEP_TRIES - 1:
+                raise
 
 
 def _answer(error: Exception) -> Reply:

@@ -190,9 +190,12 @@ def handle(line: bytes) -> Reply:
     """One request line → one reply, under an alarm that ends this process if the send hangs."""
     try:
         request = decode_request(line)
-        signal.setitimer(signal.ITIMER_REAL, usable_timeout(request.limit) + ALARM_GRACE)
+        wait = request.first_wait()
+        signal.setitimer(signal.ITIMER_REAL, usable_timeout(request.limit) + wait + ALARM_GRACE)
         if request.verb != SEND or request.silent:
             from .live import live_step
+
+            time.sleep(wait)  # Telegram asked to wait (429) and the kernel has exited meanwhile
 
             _quiet_logging()  # httpx logs request URLs, bot token included
             reply = live_step(request)

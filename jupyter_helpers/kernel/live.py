@@ -5,8 +5,9 @@ The closing thread (kernel/watcher.py) composes the text every `live_every` seco
 `update`; the delivery child does the talking (common/sender.py `submit_live`), and its replies
 come back on the sender's worker thread (`_replied`). Telegram's answers: "not modified" is a
 success; "message to edit not found" (the user deleted it) stops this run's edits; 429 holds the
-next step until `retry_after` has passed (a timer sends the ending then: the final message is
-never held by it). While the message exists its id and text are in the live record
+next step until `retry_after` has passed (the sender holds the ending until then, and hands it
+on at kernel exit: the final message is never held by it); an ending refused or lost is tried
+again, at most ENDING_TRIES times. While the message exists its id and text are in the live record
 (common/live_record.py), so that the server can end it if the kernel dies.
 """
 
@@ -18,11 +19,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..common.delivery_protocol import EDIT, SEND
+from ..common.delivery_protocol import DELETE, EDIT, SEND
 from ..common.live_record import LiveRecord, live_file, remove_live, write_live
 from .presence import own_kernel
 
-ENDING_TRIES = 3  # a 429 on the ending edit: try again after the wait, at most this often
+ENDING_TRIES = 3  # an ending refused (429) or lost (no answer in time): tried at most this often, the last as a delete
 
 
 class LiveMessage:
@@ -65,11 +66,11 @@ class LiveMessage:
             self.closed, self._ending = True, text
         self._finish()
 
-    def _submit(self, verb: str, text: str, ending: bool) -> None:
+    def _submit(self, verb: str, text: str, ending: bool, not_before: float = 0.0) -> None:
         def replied(outcome: Any) -> None:
             self._replied(outcome, text, ending)
 
-        self.sender.submit_live(verb, text, self.id, replied, self.backend)
+        self.sender.submit_live(verb, text, self.id, replied, self.backend, not_before)
 
     def _finish(self) -> None:
         with self._lock:
@@ -83,23 +84,29 @@ class LiveMessage:
                 done = False
                 self._in_flight += 1
                 self._ending_tries += 1
-                wait = self._not_before - time.monotonic()
+                verb = DELETE if self._ending_tries == ENDING_TRIES else EDIT
+                not_before = self._not_before
         if done:
             self._forget()
         elif self.id is not None and not self.gone:
-            if wait > 0:  # Telegram asked to wait: the final message went out already
-                timer = threading.Timer(wait, self._submit, (EDIT, text, True))
-                timer.daemon = True
-                timer.start()
-            else:
-                self._submit(EDIT, text, True)
+            # held by the sender while Telegram asked to wait (the final message went out already),
+            # and handed on with the queue at kernel exit
+            self._submit(verb, text, True, not_before)
 
     def _replied(self, outcome: Any, text: str, ending: bool) -> None:
         """The outcome of one step (the sender's worker thread)."""
         reply = outcome.reply
         with self._lock:
             self._in_flight -= 1
-            if reply is None:  # the child failed or timed out: the next look tries again
+            failed = reply is None or not (reply.ok or reply.gone or reply.cannot)
+            if ending and failed and self._ending is None and self._ending_tries < ENDING_TRIES:
+                self._ending = text  # refused (429), lost or failed: again, or the chat keeps ⏳
+            unknown = reply is None or not (reply.ok or reply.retry_after or reply.cannot)
+            if self.id is None and not ending and unknown:
+                # the silent send failed or timed out, and Telegram may still have made it: a
+                # second one could be a duplicate, so this run's live message stops here
+                self.gone = True
+            elif reply is None:  # the child failed or timed out: the next look tries again
                 pass
             elif reply.cannot:
                 self.gone = True
@@ -112,8 +119,6 @@ class LiveMessage:
                 self.gone = True
             elif reply.retry_after is not None:
                 self._not_before = time.monotonic() + reply.retry_after
-                if ending and self._ending is None and self._ending_tries < ENDING_TRIES:
-                    self._ending = text  # the ending itself was refused: again after the wait
             closed, idle = self.closed, not self._in_flight and self._ending is None
             record = self._current_record()
         if closed:

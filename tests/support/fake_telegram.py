@@ -22,6 +22,7 @@ import select
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -99,6 +100,11 @@ class _BotApi(_QuietHandler):
             self._answer(200, {"ok": True, "result": bot})
             return
         fields = _fields(self.headers.get("Content-Type", ""), body)
+        late = fake.take_loss(method, fields)
+        if late is not None:
+            fake.stopping.wait(late or 60)
+            if not late:  # lost: Telegram never answers it, nor carries it out
+                return
         if method == "getUpdates" and fake.mode == "webhook":  # what Telegram says while a webhook is set
             self._answer(409, {"ok": False, "error_code": 409, "description": WEBHOOK_CONFLICT})
             return
@@ -226,6 +232,9 @@ class FakeTelegram:
         self.current: dict[int, str] = {}  # what each sent message says now (gone once deleted)
         self.refusals: dict[str, int] = {}  # method -> retry_after of its next 429
         self.refused: list[tuple[str, float]] = []  # (method, time.time()) of every 429 answered
+        # method -> (which next call of it is lost, or answered late: after how many seconds)
+        self.losses: dict[str, tuple[Callable[[dict], bool], float]] = {}
+        self.lost: list[tuple[str, dict]] = []  # (method, fields) of every call lost
         self._next_id = 0
         self.stopping = threading.Event()
         self._lock = threading.Lock()
@@ -292,6 +301,23 @@ class FakeTelegram:
         """The next call of `method` gets 429 Too Many Requests with `retry_after` seconds."""
         with self._lock:
             self.refusals[method] = retry_after
+
+    def lose_next(self, method: str, which: Callable[[dict], bool] = lambda fields: True, late: float = 0) -> None:
+        """The next call of `method` whose fields `which` picks hangs unanswered and is not
+        carried out (a request lost on the way, or a Telegram slower than any time limit); with
+        `late`, it is carried out and answered after that many seconds (a slow Telegram)."""
+        with self._lock:
+            self.losses[method] = (which, late)
+
+    def take_loss(self, method: str, fields: dict) -> float | None:
+        """None for a call answered as usual, else its `late` (0: lost), recorded in `lost`."""
+        with self._lock:
+            which, late = self.losses.get(method, (None, 0))
+            if which is None or not which(fields):
+                return None
+            del self.losses[method]
+            self.lost.append((method, fields))
+            return late
 
     def changes(self) -> list[dict]:
         """Every editMessageText and deleteMessage Telegram carried out, in order."""
