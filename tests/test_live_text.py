@@ -56,3 +56,25 @@ def test_the_last_printed_line_is_cleaned_and_cut() -> None:
     assert tail.line(200) == "loss 0.2"
     tail.last = "x" * 500
     assert tail.line(10) == "x" * 9 + "…"
+
+
+def test_the_last_line_is_whole_when_print_writes_it_in_pieces() -> None:
+    """print("epoch", 3, "loss", 0.25) writes each argument and separator on its own: the live
+    message shows the whole line, not its last piece; a 1 MB write keeps only its tail."""
+
+    class Stream:  # stands for ipykernel's OutStream (only its module name matters here)
+        written: list[str] = []
+
+        def write(self, text: str) -> int:
+            self.written.append(text)
+            return len(text)
+
+    Stream.__module__ = "ipykernel.iostream"
+    stream, tail = Stream(), PrintedTail()
+    tail.attach(stream)
+    print("epoch", 3, "loss", 0.25, file=stream)
+    assert tail.line(200) == "epoch 3 loss 0.25"
+    stream.write("y" * 1_000_000 + "\nlast line\n")
+    assert tail.line(200) == "last line" and len(tail.last or "") == PrintedTail.KEEP
+    assert "".join(Stream.written).startswith("epoch 3 loss 0.25\n")  # the stream still gets every byte
+    tail.detach()

@@ -94,11 +94,13 @@ def image_bytes(payload: object) -> bytes | None:
 
 class PrintedTail:
     """The last text a cell printed to standard output, for a live message when no progress bar
-    runs. ipykernel's output stream (a Python object) gets a `write` wrapper that keeps a
-    reference to the last chunk with content: a few instructions per write, nothing per cell. A
-    terminal IPython's real file cannot be wrapped, and has no live message to show it in."""
+    runs. ipykernel's output stream (a Python object) gets a `write` wrapper that keeps the last
+    few KB written (`print("epoch", i, "loss", x)` writes each argument and separator on its own,
+    so the last chunk alone is not the last line): a slice and a join per write, nothing per
+    cell. A terminal IPython's real file cannot be wrapped, and has no live message to show it in."""
 
     __slots__ = ("last", "_stream")
+    KEEP = 4096  # characters: the last line of any sane output, at a bounded cost per write
 
     def __init__(self) -> None:
         self.last: str | None = None
@@ -108,10 +110,11 @@ class PrintedTail:
         if not type(stream).__module__.startswith("ipykernel"):
             return
         original = stream.write
+        keep = self.KEEP
 
         def write(text: Any) -> Any:
-            if text and text != "\n":
-                self.last = text
+            if text and isinstance(text, str):
+                self.last = ((self.last or "") + text[-keep:])[-keep:]
             return original(text)
 
         try:
