@@ -279,3 +279,46 @@ def test_a_silent_send_answered_late_or_never_makes_no_second_live_message(
     if late:
         wait_ended(telegram)
     assert not any(t.startswith("⏳") for t in telegram.current.values()), telegram.current
+
+
+def test_turned_off_during_a_run_its_live_message_ends_at_once_saying_so(
+    kernel_home: Path, telegram, home: Path
+) -> None:
+    """`%autonotify --off` inside a running cell whose run has a live message: the message is
+    ended at once (not edited on until the cell ends), says when notifications were turned off,
+    and the run gets no final message."""
+    import threading
+
+    from support.notebooks import open_kernel, stream_text
+    from support.waiting import wait_until
+
+    kernel_config(home, LIVE)
+    go = home / "live-message-seen"
+
+    def once_live() -> None:
+        if wait_until(lambda: telegram.sends(), 60):
+            go.touch()
+
+    threading.Thread(target=once_live, daemon=True).start()
+    with open_kernel(kernel_home) as execute:
+        cell = execute(
+            "import os, time\n"
+            f"while not os.path.exists({str(go)!r}):\n    time.sleep(0.1)\n"
+            "print('off at', time.time())\n"
+            "get_ipython().run_line_magic('autonotify', '--off')\n"
+            "for i in range(12):\n    print(f'step {i}')\n    time.sleep(0.5)\n"
+            "print('end at', time.time())"
+        )
+    out = stream_text(cell)
+    assert go.exists(), telegram.messages
+    off_at = float(out.split("off at ")[1].split()[0])
+    end_at = float(out.split("end at ")[1].split()[0])
+    wait_ended(telegram)
+    [silent] = telegram.sends()  # no final message
+    assert silent["disable_notification"] == "true"
+    ending = [change for change in telegram.changes() if not change["text"].startswith("⏳")]
+    assert len(ending) == 1 and telegram.changes()[-1] is ending[-1], telegram.changes()
+    assert off_at <= ending[0]["at"] < end_at, (off_at, ending[0]["at"], end_at)  # while the cell still ran
+    assert ending[0]["text"].startswith("🔕 analysis.ipynb: notifications turned off after "), ending[0]["text"]
+    assert ending[0]["text"].endswith(" s of this run")
+    assert " 0.0 s " not in ending[0]["text"]

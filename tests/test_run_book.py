@@ -10,7 +10,7 @@ from jupyter_helpers.kernel.runs import NEVER, Run, RunBook
 
 def book(after: float = 10.0, run_gap: float = 1.0, per: str = "run", live: float = 0.0, every: float = 60.0):
     runs = RunBook()
-    runs.configure(True, after, run_gap, per, live, every)
+    runs.configure(True, after, run_gap, per, live, every, 0.0)
     return runs
 
 
@@ -169,25 +169,52 @@ def test_a_continued_run_wakes_a_closing_thread_that_sleeps_untimed() -> None:
 
 def test_disabled_drops_the_run() -> None:
     runs = RunBook()
-    runs.configure(False, 1.0, 1.0, "run", 0.0, 60.0)
+    runs.configure(False, 1.0, 1.0, "run", 0.0, 60.0, 0.0)
     runs.cell_started(0.0)
     assert not runs.cell_ended(1, None, None, None, 5.0)
     assert runs.run is None
 
 
-def test_turned_off_mid_run_its_live_message_still_ends_and_nothing_else_is_sent() -> None:
-    """`%autonotify --off` in a cell of a run that has a live message: the run is dropped, but the
-    live message is closed (ended), never left saying "running"."""
-    runs = book(after=600.0, live=5.0)
-    runs.cell_started(0.0)
+def test_turned_off_mid_run_its_live_message_is_ended_at_once_and_nothing_else_is_sent() -> None:
+    """`%autonotify --off` run inside the running cell of a run that has a live message (and has
+    crossed its threshold in an earlier cell): the run is closed at once, with the time it was
+    turned off, not edited on until the cell ends and then ended with a 0 s duration."""
+    runs = book(after=3.0, live=5.0)
+    cell(runs, 0.0, 4.0, 1)  # past the threshold: it would get a message
+    runs.cell_started(4.01)
     run = runs.live_due(5.0)
-    assert run is not None
+    assert run is not None and run.pending
     run.live = object()
-    runs.configure(False, 600.0, 1.0, "run", 5.0, 60.0)
-    assert runs.cell_ended(1, None, None, None, 10.0)  # wakes the closing thread
-    assert runs.run is None
-    closed = runs.due(10.0)
-    assert closed is run and not closed.pending and closed.closable
+    runs.configure(False, 3.0, 1.0, "run", 5.0, 60.0, 12.5)
+    assert runs.run is None and runs.live_due(20.0) is None  # no more edits
+    closed = runs.due(12.5)
+    assert closed is run and closed.off == pytest.approx(12.5)
+    assert not closed.pending and closed.closable  # no message; its live message ends
+    assert not runs.cell_ended(2, None, None, None, 30.0)  # the cell's end changes nothing
+    assert runs.due(100.0) is None and runs.wait_time(30.0) is None
+
+
+def test_turned_off_before_the_live_message_the_run_never_gets_one() -> None:
+    """Off in a run's first cell, before its live message was due: no live message, no message,
+    and the closing thread is not kept waking for it (a run started while off gets none either)."""
+    runs = book(after=3.0, live=5.0)
+    runs.cell_started(0.0)
+    runs.configure(False, 3.0, 1.0, "run", 5.0, 60.0, 1.0)
+    assert runs.live_due(10.0) is None and runs.run is not None and runs.run.live_next == NEVER
+    assert not runs.cell_ended(1, None, None, None, 10.0) and runs.due(100.0) is None
+    runs.cell_started(200.0)
+    assert runs.run is not None and runs.run.live_next == NEVER and runs.live_due(300.0) is None
+
+
+def test_turned_off_and_on_again_within_a_run_it_is_judged_as_usual() -> None:
+    runs = book(after=3.0, live=5.0)
+    runs.cell_started(0.0)
+    runs.configure(False, 3.0, 1.0, "run", 5.0, 60.0, 1.0)
+    runs.configure(True, 3.0, 1.0, "run", 5.0, 60.0, 2.0)  # `%autonotify -a 3` in the same cell
+    assert runs.live_due(5.0) is runs.run
+    runs.cell_ended(1, None, None, None, 10.0)
+    run = runs.due(11.0)
+    assert run is not None and run.pending and run.off is None
 
 
 def test_run_keeps_slots() -> None:
@@ -197,7 +224,7 @@ def test_run_keeps_slots() -> None:
 def test_changing_live_during_a_run_re_times_its_live_message() -> None:
     runs = book(live=300.0)
     runs.cell_started(0.0)
-    runs.configure(True, 10.0, 1.0, "run", 2.0, 60.0)  # `%autonotify --live 2` in the run's first cell
+    runs.configure(True, 10.0, 1.0, "run", 2.0, 60.0, 0.0)  # `%autonotify --live 2` in the run's first cell
     assert runs.live_due(2.0) is runs.run
-    runs.configure(True, 10.0, 1.0, "run", 0.0, 60.0)
+    runs.configure(True, 10.0, 1.0, "run", 0.0, 60.0, 1.0)
     assert runs.live_due(1e6) is None

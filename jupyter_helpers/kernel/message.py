@@ -209,3 +209,11 @@ def live_end(record: RunRecord) -> str:
     """The live message's last text once its run is over: the final message's first line (the
     final message itself went out just before, as a new message)."""
     return f"{_mark(record)} {title(record)}"
+
+
+def live_off(notebook: str | None, project: str | None, seconds: float) -> str:
+    """The live message's last text when `%autonotify --off` was run during its run, which then
+    gets no final message: `🔕 train.ipynb (Project Alpha): notifications turned off after 6 min 10 s
+    of this run` (whole seconds, as the live message counted them)."""
+    what = f"notifications turned off after {human_duration(round(seconds))} of this run"
+    return "🔕 " + headline(notebook, project, what)

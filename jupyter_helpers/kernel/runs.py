@@ -45,6 +45,7 @@ class Run:
         "warmed",
         "live_next",
         "live",
+        "off",
     )
 
     def __init__(self, start: float, live_next: float = NEVER) -> None:
@@ -65,6 +66,7 @@ class Run:
         self.warmed = False  # the warm delivery child was asked for when it crossed the threshold
         self.live_next = live_next  # when the live message is next looked at (NEVER: no live message)
         self.live: Any = None  # its kernel/live.py LiveMessage, once one was sent
+        self.off: float | None = None  # seconds into it when notifications were turned off (None: not)
 
     def cell_ended(self, number: int | None, started: float, now: float) -> None:
         """Counts a cell that ran from `started` to `now`: finished, or stopped with the kernel."""
@@ -111,13 +113,32 @@ class RunBook:
         self.untimed = True  # the closing thread sleeps until woken: a new run must wake it
         self.cell_started_at = 0.0
 
-    def configure(self, enabled: bool, after: float, run_gap: float, per: str, live: float, live_every: float) -> None:
+    def configure(
+        self, enabled: bool, after: float, run_gap: float, per: str, live: float, live_every: float, now: float
+    ) -> None:
         self.enabled, self.after, self.per_cell = enabled, after, per == "cell"
         self.gap = 0.0 if per == "cell" else run_gap
         self.live, self.live_every = live, live_every
         run = self.run
-        if run is not None and (run.live is None or live <= 0):  # `%autonotify --live` in a run: re-timed
+        if run is None:
+            return
+        if not enabled:
+            self._turn_off(run, now)
+            return
+        run.off = None  # turned on again within the run: it is judged as usual
+        if run.live is None or live <= 0:  # `%autonotify --live` in a run: re-timed
             run.live_next = run.start + live if live > 0 else NEVER
+
+    def _turn_off(self, run: Run, now: float) -> None:
+        """`%autonotify --off` while a run goes on: the run gets no message and no more live
+        edits, and a live message it has is ended now (saying when notifications were turned
+        off), not edited on until the run ends."""
+        if run.off is None:
+            run.off = (now if run.running else run.end) - run.start
+        run.pending, run.live_next = False, NEVER
+        if run.live is not None:
+            self.outbox.append(run)
+            self.run = None
 
     # -- the hooks (kernel thread) --------------------------------------------------------------
 
@@ -133,7 +154,7 @@ class RunBook:
             self.outbox.append(run)
             wake = True
         live = self.live
-        self.run = Run(now, now + live if live > 0 else NEVER)
+        self.run = Run(now, now + live if live > 0 and self.enabled else NEVER)
         return wake or (self.untimed and self.enabled)
 
     def cell_ended(
@@ -146,7 +167,8 @@ class RunBook:
             self.run = None
             if run is None or run.live is None:
                 return False
-            run.pending = False  # %autonotify --off mid-run: no message, but its live one must end
+            # the closing thread gave it its live message as notifications were turned off
+            # (`_turn_off` ends one it already had): that one is ended too
             self.outbox.append(run)
             return True
         if run is None:

@@ -61,7 +61,13 @@ class RunWatcher:
         with self._lock:
             self._enabled = settings.enabled
             self._book.configure(
-                settings.enabled, settings.after, settings.run_gap, settings.per, settings.live, settings.live_every
+                settings.enabled,
+                settings.after,
+                settings.run_gap,
+                settings.per,
+                settings.live,
+                settings.live_every,
+                perf_counter(),
             )
             self._cond.notify_all()  # a lowered threshold or a new `live` may bring a wake-up nearer
         if self._sender is not None:
@@ -212,22 +218,27 @@ class RunWatcher:
     def _send(self, run: Run) -> None:
         """Closes a run that is over: its message (when it reached the threshold), then the end
         of its live message (after the message, so that the phone buzzes for the new one). A run
-        was judged when it ended: an `%autonotify --off` since then does not take its message back."""
+        was judged when it ended: an `%autonotify --off` since then does not take its message back.
+        One turned off while it went on (`run.off`) gets no message, and its live message says so."""
         if not run.closable:
             return
-        record = None
+        from .message import live_end, live_off
+
+        ending = None
         try:
-            record, image = self.record(run)
-            if run.pending:
-                self.notify_run(record, image)
+            if run.off is not None:
+                ending = live_off(*self.place(), run.off)
+            else:
+                record, image = self.record(run)
+                ending = live_end(record)
+                if run.pending:
+                    self.notify_run(record, image)
         except Exception as exc:  # never let a message end the closing thread
             self.settings.notices.append(
                 f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})"
             )
         if run.live is not None:
-            from .message import live_end
-
-            run.live.end(live_end(record) if record is not None else None)
+            run.live.end(ending)
 
     def _live(self, run: Run) -> None:
         """A run in progress whose live message is due: sent the first time, then edited when its
