@@ -39,3 +39,23 @@ def test_odd_field_types_are_not_trusted() -> None:
     assert (request.message_id, request.silent, request.image, request.limit) == (None, False, None, 0.0)
     reply = decode_reply(b'{"ok": 1, "message_id": "5", "retry_after": true}')
     assert (reply.ok, reply.message_id, reply.retry_after) == (False, None, None)
+
+
+def test_a_silent_send_whose_reply_cannot_reach_its_kernel_is_ended_by_the_child() -> None:
+    """delivery/send.py: the reply's pipe is broken (the kernel is gone): the child alone knows
+    the new message's id, so a silent send that made one becomes the edit to its `orphaned` text;
+    nothing else does (a regular message, an edit, a send that failed, one without that text)."""
+    from jupyter_helpers.delivery.send import orphaned_ending
+
+    orphaned = "⏹ train.ipynb: the kernel ended during this run"
+    silent = Request("send", "⏳ train.ipynb: cell [1] running", "", "telegram", None, 20.0, True, orphaned=orphaned)
+    assert decode_request(silent.encode()) == silent
+    made = Reply(True, via="telegram", message_id=7)
+    ending = orphaned_ending(silent.encode(), made)
+    assert ending is not None
+    assert decode_request(ending) == Request("edit", orphaned, "", "telegram", None, 10.0, False, 7)
+    assert orphaned_ending(silent.encode(), Reply(False, reason="Telegram did not take it")) is None
+    assert orphaned_ending(silent._replace(orphaned="").encode(), made) is None
+    assert orphaned_ending(silent._replace(silent=False).encode(), made) is None
+    assert orphaned_ending(silent._replace(verb="edit", message_id=7).encode(), made) is None
+    assert orphaned_ending(b"not json", made) is None

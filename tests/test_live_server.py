@@ -80,3 +80,32 @@ def test_while_you_watch_the_live_message_is_sent_and_the_final_message_held(sit
     assert ended, fake.messages
     assert [send["disable_notification"] for send in fake.sends()] == ["true"], fake.sends()  # final held
     assert ended[-1]["text"].startswith("✅ train.ipynb (Project Alpha): cell [1] finished after "), ended
+
+
+def test_a_kernel_killed_while_its_first_live_send_is_in_flight_gets_that_message_ended(site: dict) -> None:
+    """`kill -9` while Telegram has not yet answered the silent send: the kernel never learnt the
+    message's id, so it wrote no live record and the server cannot end it; the delivery child,
+    which outlives the kernel, gets the id, finds the kernel gone and ends the message itself."""
+    fake: FakeTelegram = site["fake"]
+    fake.lose_next("sendMessage", lambda fields: fields.get("disable_notification") == "true", late=6)
+    record = site["runtime"] / "jupyter-helpers-live"
+    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as server:
+        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+        try:
+            pid = kernel.pid()
+            kernel.run("import time\nfor epoch in range(100):\n    print(f'epoch {epoch}')\n    time.sleep(0.5)")
+            assert wait_until(lambda: fake.lost, 60), fake.messages  # the silent send, not answered yet
+            os.kill(pid, signal.SIGKILL)
+            ended = wait_until(lambda: [c for c in fake.changes() if not c["text"].startswith("⏳")], 40)
+            assert ended, (fake.messages, fake.current)
+            assert wait_until(lambda: [s for s in fake.sends() if s["text"].startswith("💀")], 30), fake.sends()
+        finally:
+            kernel.close()
+    [edit] = ended
+    [live] = [send for send in fake.sends() if send["disable_notification"] == "true"]
+    assert live["text"].startswith("⏳ train.ipynb (Project Alpha): cell [1] running, 0 cells done, ")
+    assert edit["text"] == "⏹ train.ipynb (Project Alpha): the kernel ended during this run", edit["text"]
+    assert edit["at"] >= live["at"] and fake.current[int(edit["message_id"])] == edit["text"]
+    assert not any(text.startswith("⏳") for text in fake.current.values()), fake.current
+    assert not [c for c in fake.changes() if c["at"] > edit["at"]]  # nothing edits it after
+    assert not record.exists() or not list(record.glob("*.json"))  # no record was left behind

@@ -4,7 +4,9 @@ or server, delivery/send.py in the child). Standard library only: kernels import
 
 Verbs: "send" a message through the chosen ntfy backends (with `silent`: a silent Telegram message
 whose id comes back, the start of a live message); "edit" or "delete" the Telegram message
-`message_id`. Backends other than Telegram cannot edit: the reply says `cannot`.
+`message_id`. Backends other than Telegram cannot edit: the reply says `cannot`. A silent send
+carries `orphaned`, the text the child edits its message to when the reply cannot reach the
+sender (the kernel is gone): nobody else will ever know the id, so nobody else can end it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ class Request(NamedTuple):
     silent: bool = False  # send: Telegram only, without a buzz, and the message id comes back
     message_id: int | None = None  # edit, delete: the id Telegram returned for the message
     wait: float = 0.0  # edit, delete: seconds to wait first (a 429's retry_after, at kernel exit)
+    orphaned: str = ""  # silent send: its message's text if the reply finds its sender gone ('': left as is)
 
     def encode(self) -> bytes:
         return json.dumps(self._asdict()).encode()
@@ -71,6 +74,7 @@ def decode_request(line: bytes) -> Request:
         silent=data.get("silent") is True,
         message_id=message_id if isinstance(message_id, int) and not isinstance(message_id, bool) else None,
         wait=_number(data.get("wait")) or 0.0,
+        orphaned=str(data.get("orphaned") or ""),
     )
 
 

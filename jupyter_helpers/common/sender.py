@@ -85,6 +85,7 @@ class _Message:
         "silent",
         "on_reply",
         "not_before",
+        "orphaned",
     )
 
     def __init__(self, text: str, title: str, backend: str, image: bytes | None, report: bool) -> None:
@@ -94,6 +95,7 @@ class _Message:
         self.message_id: int | None = None
         self.on_reply: Callable[[Outcome], None] | None = None  # a live message's: told every outcome
         self.not_before = 0.0  # monotonic: a live step Telegram asked to hold (429) waits until then
+        self.orphaned = ""  # a silent send: its text if the kernel is gone when Telegram answers
 
     def request_line(self, limit: float) -> bytes:
         import base64
@@ -105,7 +107,16 @@ class _Message:
             limit = min(limit, FIRST_LIVE_LIMIT if self.verb == "send" else LIVE_LIMIT)
         wait = max(0.0, self.not_before - time.monotonic())
         return Request(
-            self.verb, self.text, self.title, self.backend, image, limit, self.silent, self.message_id, wait
+            self.verb,
+            self.text,
+            self.title,
+            self.backend,
+            image,
+            limit,
+            self.silent,
+            self.message_id,
+            wait,
+            self.orphaned,
         ).encode()
 
 
@@ -190,14 +201,16 @@ class Sender:
         on_reply: Callable[[Outcome], None],
         backend: str = "",
         not_before: float = 0.0,
+        orphaned: str = "",
     ) -> None:
         """A live message's step (delivery_protocol: a silent "send", an "edit" or a "delete" of
         `message_id`): queued behind regular messages, bounded by LIVE_LIMIT, never reported
         under a cell; `on_reply` gets its outcome on the worker thread. `not_before` (monotonic):
-        held until then (a 429), and still handed on at kernel exit, to wait in its own child."""
+        held until then (a 429), and still handed on at kernel exit, to wait in its own child.
+        `orphaned`: a silent send's text for when the kernel is gone by the time Telegram answers."""
         message = _Message(text, "", backend, None, False)
         message.verb, message.message_id, message.silent, message.on_reply = verb, message_id, verb == "send", on_reply
-        message.not_before = not_before
+        message.not_before, message.orphaned = not_before, orphaned
         with self._changed:
             if len(self._pending) + len(self._held) >= self.limit:
                 return  # a live step is worth less than any message waiting

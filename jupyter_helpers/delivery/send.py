@@ -6,7 +6,8 @@ kernel keeps one such child warm (ntfy imported, ~10 ms CPU per message instead 
 fresh Python); at kernel exit, queued messages each go to a detached child of their own.
 
 Requests and replies are common/delivery_protocol.py's records: "send" goes through ntfy (a photo
-through telegram-send); a silent send, "edit" and "delete" are a live message's steps (live.py).
+through telegram-send); a silent send, "edit" and "delete" are a live message's steps (live.py). A
+silent send whose reply finds the kernel gone is ended here, to its `orphaned` text.
 
 The pipes are moved off fds 0/1 at start, which are pointed at /dev/null: ntfy's Telegram setup
 calls input() and libraries print, and neither may read a message or corrupt a reply. Every
@@ -26,8 +27,8 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from ..common.delivery_protocol import SEND, Reply, decode_request
-from ..common.sender import usable_timeout
+from ..common.delivery_protocol import EDIT, SEND, Reply, Request, decode_request
+from ..common.sender import LIVE_LIMIT, usable_timeout
 from ..common.text import (
     PHOTO_LIMIT,
     TELEGRAM_LIMIT,
@@ -273,14 +274,31 @@ def _preload() -> None:
             pass  # the request that needs it reports what is wrong
 
 
+def orphaned_ending(line: bytes, reply: Reply) -> bytes | None:
+    """The edit that ends a live message whose silent send's reply (its id) could not reach the
+    kernel, or None. The kernel is gone (killed, or shut down while Telegram was slow to answer),
+    so it never wrote the live record the server ends a dead kernel's message by, and the message
+    would keep its ⏳ text: this child alone knows the id, so it ends the message itself."""
+    try:
+        request = decode_request(line)
+    except ValueError:
+        return None
+    if not (request.verb == SEND and request.silent and request.orphaned and reply.ok and reply.message_id is not None):
+        return None
+    limit = min(usable_timeout(request.limit), LIVE_LIMIT)
+    return Request(EDIT, request.orphaned, backend=request.backend, limit=limit, message_id=reply.message_id).encode()
+
+
 def serve() -> int:
     parent = os.getppid()
     requests, replies = _claim_pipes()
     _preload()
     for line in _requests(requests, parent):
-        reply = handle(line).encode() + b"\n"
+        reply = handle(line)
         try:
-            replies.write(reply)
-        except BrokenPipeError:
-            pass  # the kernel is gone (handed-off messages): keep delivering what is queued
+            replies.write(reply.encode() + b"\n")
+        except BrokenPipeError:  # the kernel is gone (handed-off messages): keep delivering what is queued
+            ending = orphaned_ending(line, reply)
+            if ending is not None:
+                handle(ending)
     return 0

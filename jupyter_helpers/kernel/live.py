@@ -8,7 +8,9 @@ success; "message to edit not found" (the user deleted it) stops this run's edit
 next step until `retry_after` has passed (the sender holds the ending until then, and hands it
 on at kernel exit: the final message is never held by it); an ending refused or lost is tried
 again, at most ENDING_TRIES times. While the message exists its id and text are in the live record
-(common/live_record.py), so that the server can end it if the kernel dies.
+(common/live_record.py), so that the server can end it if the kernel dies. Before that, while the
+silent send is in flight, only the delivery child can learn the id: if the kernel is gone when
+Telegram answers, the child ends the message itself (the send carries that text, `live_orphaned`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from typing import Any
 
 from ..common.delivery_protocol import DELETE, EDIT, SEND
 from ..common.live_record import LiveRecord, live_file, remove_live, write_live
+from .message import live_orphaned
 from .presence import own_kernel
 
 ENDING_TRIES = 3  # an ending refused (429) or lost (no answer in time): tried at most this often, the last as a delete
@@ -70,7 +73,8 @@ class LiveMessage:
         def replied(outcome: Any) -> None:
             self._replied(outcome, text, ending)
 
-        self.sender.submit_live(verb, text, self.id, replied, self.backend, not_before)
+        orphaned = live_orphaned(self.notebook, self.project) if verb == SEND else ""
+        self.sender.submit_live(verb, text, self.id, replied, self.backend, not_before, orphaned)
 
     def _finish(self) -> None:
         with self._lock:

@@ -211,6 +211,13 @@ def live_end(record: RunRecord) -> str:
     return f"{_mark(record)} {title(record)}"
 
 
+def live_orphaned(notebook: str | None, project: str | None) -> str:
+    """The live message's text when its kernel ended (killed, or shut down) while the silent send
+    that made it was in flight: the delivery child edits it to this once Telegram answers, as
+    nobody else will ever know its id. `⏹ train.ipynb (Project Alpha): the kernel ended during this run`."""
+    return "⏹ " + headline(notebook, project, "the kernel ended during this run")
+
+
 def live_off(notebook: str | None, project: str | None, seconds: float) -> str:
     """The live message's last text when `%autonotify --off` was run during its run, which then
     gets no final message: `🔕 train.ipynb (Project Alpha): notifications turned off after 6 min 10 s
