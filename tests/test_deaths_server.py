@@ -4,7 +4,6 @@ out of memory, crashing) are in test_kernel_deaths.py."""
 
 from __future__ import annotations
 
-import json
 import logging
 import sys
 
@@ -12,7 +11,7 @@ import pytest
 
 from jupyter_helpers.common.sender import Sender
 
-from support.jupyter_server import in_process_config
+from support.jupyter_server import in_process_config, open_session, start_extensions
 
 
 @pytest.fixture
@@ -20,22 +19,12 @@ def jp_server_config() -> dict:
     return in_process_config()
 
 
-async def open_session(jp_fetch, path: str) -> str:
-    response = await jp_fetch(
-        "api",
-        "sessions",
-        method="POST",
-        body=json.dumps({"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}),
-    )
-    return json.loads(response.body)["kernel"]["id"]
-
-
 async def test_a_death_message_the_full_queue_drops_is_logged_as_dropped_naming_its_notebook(
     jp_fetch, jp_serverapp, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Issue 24: a dropped message's line said "phone message queued". A delivery child that never
     answers and a queue of one: of three deaths, the worker holds one, one waits, one or more drop."""
-    await jp_serverapp.extension_manager.start_all_extensions()
+    await start_extensions(jp_serverapp)
     kernel_id = await open_session(jp_fetch, "burst/nb07.ipynb")
     watcher = jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app.deaths
     watcher.sender = Sender([sys.executable, "-c", "import sys; sys.stdin.read()"], 30.0, limit=1)
@@ -50,7 +39,7 @@ async def test_a_death_message_the_full_queue_drops_is_logged_as_dropped_naming_
 async def test_autonotify_enabled_false_sends_no_death(jp_fetch, jp_serverapp, caplog, tmp_path) -> None:
     """docs/kernel-deaths.md: `c.AutoNotify.enabled = False` turns autonotify off; the server still
     sent 💀 with it (hostile round). The server reads the profile's c.AutoNotify as kernels do."""
-    await jp_serverapp.extension_manager.start_all_extensions()
+    await start_extensions(jp_serverapp)
     kernel_id = await open_session(jp_fetch, "off/nb.ipynb")
     watcher = jp_serverapp.extension_manager.extension_points["jupyter_helpers"].app.deaths
     watcher.profile_dir = tmp_path / "profile_default"

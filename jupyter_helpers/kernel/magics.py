@@ -7,6 +7,7 @@ that call in here), so a kernel start does not pay for it.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from IPython.core.error import UsageError
@@ -31,24 +32,32 @@ def seconds(text: str) -> float:
     return value + 0.0  # -0 becomes 0
 
 
-def live_every(text: str) -> float:
-    """Seconds in live_every's own range: the default in its place would come with a line naming
-    c.AutoNotify.live_every, a config name the user did not type."""
-    value, setting = seconds(text), BY_NAME["live_every"]
+def in_range(name: str, value: float, text: str) -> float:
+    """`value` when the setting `name` (common/autonotify.py) takes it, else the one-line refusal
+    naming its range: the default in its place would come with a line naming c.AutoNotify.<name>,
+    a config name the user did not type."""
+    setting = BY_NAME[name]
     if not setting.usable(value)[0]:
         raise argparse.ArgumentTypeError(f"{setting.expected()}, got {text!r}")
-    return value
+    return value + 0.0  # -0 becomes 0
 
 
-def fraction(text: str) -> float:
-    text = unquote(text)
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a fraction, got {text!r} (e.g. 0.9)") from None
-    if not BY_NAME["memory_warn"].usable(value)[0]:
-        raise argparse.ArgumentTypeError(f"{BY_NAME['memory_warn'].expected()}, got {text!r}")
-    return value + 0.0
+def live_every(text: str) -> float:
+    return in_range("live_every", seconds(text), text)
+
+
+def fraction(name: str) -> Callable[[str], float]:
+    """The argument type of a flag setting the fraction `name` (--memory-warn, --memory-interrupt)."""
+
+    def parse(text: str) -> float:
+        text = unquote(text)
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a fraction, got {text!r} (e.g. 0.9)") from None
+        return in_range(name, value, text)
+
+    return parse
 
 
 def unquote(text: str) -> str:
@@ -84,13 +93,13 @@ def unquote(text: str) -> str:
 )
 @argument(
     "--memory-warn",
-    type=fraction,
+    type=fraction("memory_warn"),
     metavar="F",
     help="one message per run whose memory use passes this fraction of the limit (default 0.9; 0: never)",
 )
 @argument(
     "--memory-interrupt",
-    type=fraction,
+    type=fraction("memory_interrupt"),
     metavar="F",
     help="interrupt the cell at this fraction of the memory limit, before the OOM killer ends the kernel "
     "(above --memory-warn; default 0: never)",
