@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from jupyter_helpers.kernel.capture import PrintedTail
-from jupyter_helpers.kernel.message import RunRecord, compose, compose_live, live_end
+from jupyter_helpers.kernel.message import RunRecord, compose, compose_live, live_end, live_off, live_orphaned
 from jupyter_helpers.kernel.progress import bar_line, describe
 
 
@@ -23,6 +23,14 @@ def test_the_ending_is_the_final_message_first_line_and_never_starts_with_the_ho
     assert live_end(record).startswith("✅ a.ipynb: cells [1]–[3] finished after ")
     stopped = RunRecord(notebook="a.ipynb", first_cell=1, last_cell=3, seconds=4.0, host="h", stopped="by SIGTERM")
     assert live_end(stopped).startswith("🛑 ")
+
+
+def test_a_run_turned_off_or_whose_kernel_ended_before_its_id_came_says_so() -> None:
+    assert (
+        live_off("train.ipynb", "Vision", 370.4)
+        == "🔕 train.ipynb (Vision): notifications turned off after 6 min 10 s of this run"
+    )
+    assert live_orphaned("train.ipynb", None) == "⏹ train.ipynb: the kernel ended during this run"
 
 
 def test_a_bar_is_described_with_percent_count_rate_and_time_left() -> None:
