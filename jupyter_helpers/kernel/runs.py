@@ -8,7 +8,9 @@ All, nbconvert, quick Shift-Enter). A run whose wall time reaches `after` is `pe
 message once `gap` passes with no new cell (or at kernel exit). With `per_cell` every cell is a
 run. A run still running `live` seconds after its start gets a live message (kernel/live.py),
 looked at again every `live_every` seconds while it runs; a run that had one is closed even when
-it stays under `after`, so that its live message is ended.
+it stays under `after`, so that its live message is ended. Notifications turned off during a run
+(`%autonotify --off`) close it at once when it has a live message (ended saying when they were
+turned off, and no message), and drop it otherwise.
 
 The hooks' methods (`cell_started`, `cell_ended`) only compare times and set attributes: they run
 around every cell and must cost microseconds (no traitlets reads, no allocation beyond a Run).
