@@ -1,0 +1,103 @@
+"""A Jupyter server stopped while a cell runs (SIGTERM, Ctrl-C twice in its terminal): Jupyter
+interrupts its kernels and shuts them down, and the phone must hear that the server stopped the
+cell (not that the cell failed with KeyboardInterrupt), the live message must end, and no record of
+the server's kernels may stay in the runtime dir, while another server's kernels keep theirs.
+Real servers, real kernels, the fake Bot API; reuses the kernel-death tests' site and kernel."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_kernel_deaths import Kernel, make_site
+
+from support.fake_telegram import FakeTelegram
+from support.jupyter_server import JupyterServer
+from support.waiting import wait_until
+
+LIVE = "c.AutoNotify.after = 1\nc.AutoNotify.live = 1\nc.AutoNotify.live_every = 1\n"
+EPOCHS = "import time\nfor epoch in range(1000):\n    print(f'epoch {epoch}')\n    time.sleep(0.2)"
+RECORDS = ("jupyter-helpers-live", "jupyter-helpers-memory", "jupyter-helpers-presence", "jupyter-helpers-shutdown")
+HEAD = "🛑 train.ipynb (Project Alpha): cell [1] stopped as the Jupyter server shut down after "
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[dict]:
+    with FakeTelegram(tmp_path) as fake:
+        made = make_site(tmp_path / "site", fake)
+        (made["base"] / "home" / ".ipython" / "profile_default" / "ipython_kernel_config.py").write_text(LIVE)
+        made["fake"] = fake
+        yield made
+
+
+def records(runtime: Path, kernel_id: str) -> list[str]:
+    """The folders holding a record of the kernel."""
+    return [folder for folder in RECORDS if (runtime / folder / f"{kernel_id}.json").exists()]
+
+
+def running_live(kernel: Kernel, fake: FakeTelegram, runtime: Path) -> None:
+    """Starts a long cell and returns once its live message was edited and its records exist."""
+    kernel.run(EPOCHS)
+    assert wait_until(
+        lambda: {"jupyter-helpers-live", "jupyter-helpers-memory"} <= set(records(runtime, kernel.id)), 60
+    ), (records(runtime, kernel.id), fake.messages)
+
+
+def test_a_server_stopped_with_sigterm_mid_run_says_so_and_ends_the_live_message(site: dict) -> None:
+    fake: FakeTelegram = site["fake"]
+    runtime = site["runtime"]
+    server = JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log")
+    try:
+        idle = Kernel(server, runtime, "beta/idle.ipynb")  # its cell ended: nothing to say at shutdown
+        idle.execute("x = 1")
+        kernel = Kernel(server, runtime, "alpha/train.ipynb")
+        running_live(kernel, fake, runtime)
+        for each in (idle, kernel):
+            each.client.stop_channels()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=60)
+    finally:
+        server.stop()
+    final = stopped_message(fake)
+    assert "Stopped in cell [1]" in final and "KeyboardInterrupt" not in final, final
+    ended = wait_until(lambda: [c["text"] for c in fake.changes() if not c["text"].startswith("⏳")], 30)
+    assert ended and ended[-1].startswith(HEAD) and "\n" not in ended[-1], fake.changes()
+    assert fake.changes()[-1]["text"] == ended[-1]  # nothing edits it after
+    assert records(runtime, kernel.id) == records(runtime, idle.id) == []
+
+
+def stopped_message(fake: FakeTelegram) -> str:
+    """The one message (not a silent live one) that arrived: the stopped run's."""
+    final = wait_until(lambda: [s["text"] for s in fake.sends() if s["disable_notification"] != "true"], 30)
+    assert len(final) == 1 and final[0].startswith(HEAD), fake.messages
+    return final[0]
+
+
+def test_a_server_stopped_leaves_no_records_of_its_kernels_and_another_servers_stay(site: dict) -> None:
+    """Two servers of one user share the runtime dir: Ctrl-C twice in one's terminal stops it with
+    a live run; the other's kernel, running its own, keeps its records."""
+    fake: FakeTelegram = site["fake"]
+    runtime = site["runtime"]
+    other = JupyterServer("notebook", site["work"], site["env"], site["base"] / "other.log")
+    try:
+        kept = Kernel(other, runtime, "alpha/other.ipynb")
+        running_live(kept, fake, runtime)
+        server = JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log", terminal=True)
+        try:
+            kernel = Kernel(server, runtime, "alpha/train.ipynb")
+            running_live(kernel, fake, runtime)
+            report = {"page": "pStop00001", "seq": 1, "path": "alpha/train.ipynb", "focused": False, "visible": True}
+            assert server.api("jupyter-helpers/presence", "POST", report)[0] == 204
+            kernel.client.stop_channels()
+            server.interrupt()
+        finally:
+            server.stop()
+        stopped_message(fake)
+        assert records(runtime, kernel.id) == []
+        assert set(records(runtime, kept.id)) >= {"jupyter-helpers-live", "jupyter-helpers-memory"}
+        assert (runtime / f"kernel-{kept.id}.json").exists()
+        kept.close()
+    finally:
+        other.stop()
