@@ -115,10 +115,10 @@ def test_a_server_stopped_leaves_no_records_of_its_kernels_and_another_servers_s
                 server.interrupt()
             finally:
                 server.stop()
-        stopped_message(fake)
         assert records(runtime, kernel.id) == []
         assert records(runtime, kept.id) == ["jupyter-helpers-live", "jupyter-helpers-presence"]
         assert (runtime / f"kernel-{kept.id}.json").exists()
+        stopped_message(fake)  # Ctrl-C twice, as SIGTERM
         kept.close()
     finally:
         other.stop()
