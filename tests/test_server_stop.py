@@ -38,10 +38,10 @@ def records(runtime: Path, kernel_id: str) -> list[str]:
     return [folder for folder in RECORDS if (runtime / folder / f"{kernel_id}.json").exists()]
 
 
-def running_live(kernel: Kernel, fake: FakeTelegram, runtime: Path, *kept: str) -> None:
+def running_live(kernel: Kernel, fake: FakeTelegram, runtime: Path, *kept: str, code: str = EPOCHS) -> None:
     """Starts a long cell and returns once its live message was sent and its live record (and
     the records named in `kept`) exist."""
-    kernel.run(EPOCHS)
+    kernel.run(code)
     expected = {"jupyter-helpers-live", *kept}
     assert wait_until(lambda: expected <= set(records(runtime, kernel.id)), 60), (
         records(runtime, kernel.id),
@@ -49,7 +49,13 @@ def running_live(kernel: Kernel, fake: FakeTelegram, runtime: Path, *kept: str) 
     )
 
 
-def test_a_server_stopped_with_sigterm_mid_run_says_so_and_ends_the_live_message(site: dict) -> None:
+# a cell that ignores the interrupt: Jupyter sends the kernel SIGTERM when it has not ended 2.5 s
+# after being asked to (jupyter_client's shutdown_wait_time), and the kernel's handler says the same
+DEAF = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+
+
+@pytest.mark.parametrize("cell", ["interrupted", "ignoring the interrupt"])
+def test_a_server_stopped_with_sigterm_mid_run_says_so_and_ends_the_live_message(site: dict, cell: str) -> None:
     fake: FakeTelegram = site["fake"]
     runtime = site["runtime"]
     server = JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log")
@@ -57,7 +63,7 @@ def test_a_server_stopped_with_sigterm_mid_run_says_so_and_ends_the_live_message
         idle = Kernel(server, runtime, "beta/idle.ipynb")  # its cell ended: nothing to say at shutdown
         idle.execute("x = 1")
         kernel = Kernel(server, runtime, "alpha/train.ipynb")
-        running_live(kernel, fake, runtime)
+        running_live(kernel, fake, runtime, code=(DEAF if cell.startswith("ignoring") else "") + EPOCHS)
         # no memory cgroup limit here: the machine's use is every process's, so no peak is kept
         assert records(runtime, kernel.id) == ["jupyter-helpers-live"]
         for each in (idle, kernel):
