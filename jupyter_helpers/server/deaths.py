@@ -242,7 +242,9 @@ class KernelWatcher:
         busy = None if activity.busy_since is None else time.monotonic() - activity.busy_since
         # jupyter_server's own view (it follows IOPub too, from earlier on): busy, since when unknown
         busy_seen = busy is not None or getattr(watched.manager, "execution_state", None) == "busy"
-        how = cause(returncode, out_of_memory, peak, watched.limited)
+        # a peak is recorded only under a limit (kernel/memory.py): a kernel that moved itself into
+        # a cgroup after the server looked (a kernelspec's wrapper) still counts as limited
+        how = cause(returncode, out_of_memory, peak, watched.limited or peak is not None)
         return Dying(how, busy, busy_seen, activity.cell, time.monotonic(), kills)
 
     async def report(
