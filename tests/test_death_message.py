@@ -7,6 +7,8 @@ import pytest
 from jupyter_helpers.common.memory import Reading
 from jupyter_helpers.server.death_message import Death, cause, compose_death, what_happened
 
+GB = 1024**3
+
 
 @pytest.mark.parametrize(
     "returncode, oom, expected",
@@ -21,9 +23,27 @@ from jupyter_helpers.server.death_message import Death, cause, compose_death, wh
         (0, False, None),
     ],
 )
-def test_the_cause_in_words(returncode: int | None, oom: bool | str, expected: str | None) -> None:
-    peak = Reading(int(7.0 * 1024**3), int(7.1 * 1024**3)) if oom == "peak" else None
-    assert cause(returncode, bool(oom), peak) == expected
+def test_the_cause_in_words_under_a_memory_limit(returncode: int | None, oom: bool | str, expected: str | None) -> None:
+    peak = Reading(int(7.0 * GB), int(7.1 * GB)) if oom == "peak" else None
+    assert cause(returncode, bool(oom), peak, limited=True) == expected
+
+
+@pytest.mark.parametrize(
+    "oom, peak, expected",
+    [
+        (False, None, "SIGKILL"),
+        # what the kernel would have seen: the machine's use (every process's), not its own
+        (False, Reading(int(2.1 * GB), int(23.5 * GB)), "SIGKILL"),
+        (True, Reading(int(2.1 * GB), int(23.5 * GB)), "SIGKILL: out of memory"),  # its cgroup counted one
+    ],
+)
+def test_without_a_memory_limit_a_sigkill_says_only_what_is_known(
+    oom: bool, peak: Reading | None, expected: str
+) -> None:
+    """No memory cgroup limit: `out of memory?; peak 2.1 GB of 23.5 GB` read as if the kernel had
+    used 2.1 GB of 23.5 GB (hostile round): no question about memory, no machine-wide figure."""
+    assert cause(-9, oom, peak, limited=False) == expected
+    assert cause(-9, oom, peak) == expected  # no limit known: the same
 
 
 @pytest.mark.parametrize(

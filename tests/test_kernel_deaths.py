@@ -189,12 +189,12 @@ def test_a_kernel_killed_mid_cell_sends_one_message_naming_notebook_project_and_
     finally:
         kernel.close()
     first, second, host = texts[0].splitlines()
-    # the peak is the machine's here (no memory cgroup limit): the kernel saw it while the cell ran
-    assert re.match(rf"💀 train\.ipynb \(Project Alpha\): kernel died \(SIGKILL: out of memory\?{PEAK}\) after ", first)
+    # no memory cgroup limit here: nothing known ties the kill to the kernel's memory (no machine-wide figure)
+    assert first.startswith("💀 train.ipynb (Project Alpha): kernel died (SIGKILL) after "), first
     assert first.endswith(" busy in cell [2]"), first
     assert second == "Jupyter restarts it; its variables are gone." and host.startswith("Host: ")
     line = log_lines(server, " died (")[-1]
-    assert re.search(rf"kernel {kernel.id} \(alpha/train\.ipynb\) died \(SIGKILL: out of memory\?{PEAK}\) after ", line)
+    assert f"kernel {kernel.id} (alpha/train.ipynb) died (SIGKILL) after " in line, line
     assert line.endswith(" busy in cell [2]; phone message queued"), line
 
 
@@ -220,7 +220,7 @@ def test_an_idle_kernel_killed_sends_one_message(server: JupyterServer, site: di
     finally:
         kernel.close()
     assert len(texts) == 1, texts
-    assert texts[0].splitlines()[0] == "💀 idle.ipynb: kernel died (SIGKILL: out of memory?) while idle", texts[0]
+    assert texts[0].splitlines()[0] == "💀 idle.ipynb: kernel died (SIGKILL) while idle", texts[0]
 
 
 def test_restarts_and_shutdowns_asked_for_send_nothing(
@@ -521,7 +521,7 @@ def test_a_crash_loop_past_the_restart_limit_says_jupyter_gave_up(
             kernel.close()
     assert len(texts) == 2, texts
     assert texts[0].splitlines()[1] == "Jupyter restarts it; its variables are gone.", texts[0]
-    assert texts[1].startswith("💀 idle.ipynb: kernel died (SIGKILL: out of memory?) while idle\n"), texts[1]
+    assert texts[1].startswith("💀 idle.ipynb: kernel died (SIGKILL) while idle\n"), texts[1]
     assert texts[1].splitlines()[1].startswith("It kept dying as Jupyter restarted it, and Jupyter gave up"), texts[1]
     lines = [line.split(") died (", 1)[1] for line in log_lines(server, " died (")]
     assert [line.split("; ", 1)[1] for line in lines] == [
@@ -529,4 +529,4 @@ def test_a_crash_loop_past_the_restart_limit_says_jupyter_gave_up(
         "phone message not sent again (it died again while restarting)",
         "phone message queued",
     ], lines
-    assert lines[-1].startswith("SIGKILL: out of memory?) while idle and Jupyter gave up restarting it;"), lines
+    assert lines[-1].startswith("SIGKILL) while idle and Jupyter gave up restarting it;"), lines

@@ -92,7 +92,7 @@ def test_sigterm_mid_run_closes_it_as_stopped_in_the_running_cell() -> None:
     runs = book(after=5.0)
     cell(runs, 0.0, 4.0, 1)
     runs.cell_started(4.0)
-    runs.stop("by SIGTERM", 2, 8.0)
+    assert runs.stop("by SIGTERM", 2, 8.0)
     runs.closing = True
     run = runs.due(8.0)
     assert run is not None and run.pending and run.stopped == "by SIGTERM"
@@ -102,7 +102,7 @@ def test_sigterm_mid_run_closes_it_as_stopped_in_the_running_cell() -> None:
 def test_sigterm_before_the_threshold_sends_nothing() -> None:
     runs = book(after=5.0)
     runs.cell_started(0.0)
-    runs.stop("by SIGTERM", 1, 3.0)
+    assert not runs.stop("by SIGTERM", 1, 3.0)  # the cell goes on to its own end
     runs.closing = True
     assert runs.due(3.0) is None
 

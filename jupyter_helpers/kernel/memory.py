@@ -2,8 +2,8 @@
 (common/memory.py: the cgroup's working set against its limit, else the machine's) every 0.25 s,
 and every 0.1 s near a level (`next_look`). Past `memory_warn`: one 🧠 message per run; past
 `memory_interrupt`: SIGINT to the kernel itself (the Interrupt button's signal), so the cell ends
-with KeyboardInterrupt before the OOM killer ends the kernel and every variable with it. It also
-records the peak for the server's death message.
+with KeyboardInterrupt before the OOM killer ends the kernel and every variable with it. Under a
+memory cgroup's limit it also records the peak for the server's death message.
 
 While no cell runs the thread is blocked on a lock the kernel thread holds: no sampling, no
 wake-ups. The hooks only flip a flag and that lock (and read the clock, to tell runs apart as the
@@ -140,7 +140,10 @@ class MemoryWatch:
                 peak_path = _own_peak_file()
             if last > peak:
                 peak = last
-                if isinstance(peak_path, Path) and peak >= written + reading.limit / 100:
+                # under a memory cgroup's limit only: the machine's use is every process's, and
+                # says nothing about this kernel at its death (server/death_message.py)
+                limited = sampler.source.folder is not None
+                if limited and isinstance(peak_path, Path) and peak >= written + reading.limit / 100:
                     written = peak
                     self._record_peak(peak_path, Reading(peak, reading.limit))
             settings = self.settings

@@ -198,16 +198,18 @@ class RunBook:
             return True
         return False
 
-    def stop(self, how: str, cell: int | None, now: float) -> None:
+    def stop(self, how: str, cell: int | None, now: float) -> bool:
         """The kernel is being ended (`how`: `by SIGTERM`, ...) while a cell runs: a run past its
-        threshold or with a live message is over now, marked as stopped."""
+        threshold or with a live message is over now, marked as stopped (True)."""
         run = self.run
         if not self.enabled or run is None or not run.running:
-            return
+            return False
         if now - run.start >= self.after or run.live is not None:
             run.cell_ended(cell, self.cell_started_at, now)
             run.stopped = how
             run.pending = now - run.start >= self.after
+            return True
+        return False
 
     # -- the closing thread -----------------------------------------------------------------------
 

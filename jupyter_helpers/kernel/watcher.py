@@ -103,8 +103,12 @@ class RunWatcher:
         if text is not None or image is not None:
             capture.text = capture.image = None
         error = result.error_in_exec or result.error_before_exec
+        # Jupyter interrupts the cells of a server that shuts down: stopped, not failed
+        stopped = server_shutdown() if error is not None and isinstance(error, KeyboardInterrupt) else None
         with self._lock:
-            if self._book.cell_ended(result.execution_count, error, text, image, now):
+            if stopped is not None and self._book.stop(stopped, result.execution_count, now):
+                self._wake()
+            elif self._book.cell_ended(result.execution_count, error, text, image, now):
                 self._wake()
 
     def _print_notices(self) -> None:
@@ -211,6 +215,7 @@ class RunWatcher:
         and that has passed the threshold goes out now, marked as stopped, with everything
         already waiting; then the sender hands its queue to children that outlive the kernel."""
         now = perf_counter()
+        how = server_shutdown() or how  # SIGTERM from a server shutting down: the cell ignored its interrupt
         with self._lock:
             self._book.stop(how, self._running_cell(), now)
         self.close()
@@ -373,6 +378,16 @@ class RunWatcher:
             self.settings.notices.append(
                 f"jupyter-helpers: could not prepare a notification ({type(exc).__name__}: {exc})"
             )
+
+
+def server_shutdown() -> str | None:
+    """How the run was stopped when the Jupyter server that started this kernel said it is
+    shutting it down, else None (common/shutdown.py: one small file, read only when a cell is
+    interrupted or the kernel gets SIGTERM)."""
+    from ..common.shutdown import HOW, announced, shutdown_file
+    from .presence import own_kernel_file
+
+    return HOW if announced(own_kernel_file(shutdown_file)) else None
 
 
 def time_started(start: float) -> float:

@@ -4,14 +4,17 @@ through its constructor, starts them once the server runs, and ends them when it
 An `ExtensionApp`, as jupyter_server_terminals is, because only an ExtensionApp gets a stop hook:
 the server awaits `stop_extension` on its way out (Ctrl-C in its terminal, SIGTERM, `jupyter
 server stop`), before it shuts its kernels down. So no presence file, timer, IOPub subscription or
-queued death message outlives the server. `atexit` covers only the exit jupyter_server makes
-without its shutdown (SIGINT when its standard input is no terminal).
+queued death message outlives the server; its kernels' records (server/records.py) go at its exit,
+once the kernels are gone. Otherwise `atexit` covers only the exit jupyter_server makes without its
+shutdown (SIGINT when its standard input is no terminal).
 
     load  (initialize_settings)  config, the project map, PresenceStore -> Heartbeats, KernelWatcher
           (initialize_handlers)  the presence endpoint, given its store
     start (the start hook)       page scripts into every front end's Jinja environment (they exist
                                  only now: FIELD-NOTES), the presence watch, the heartbeat timer
-    stop  (stop_extension)       heartbeats, presence files, kernel watch (queued messages handed off)
+    stop  (stop_extension)       the shutdown notice to every kernel (a cell the server stops says
+                                 so), heartbeats, presence files, kernel watch (queued messages
+                                 handed off); at exit, once the kernels are gone, their records
 
 The pieces keep the configuration names users already set (`c.ProjectTitles`, `c.PagePresence`,
 `c.ActivityWatch`, `c.KernelWatch`): each is a Configurable whose parent is the server.
@@ -29,7 +32,7 @@ from jupyter_server.extension.application import ExtensionApp
 from ..common.errors import UserError
 from ..common.hub import server_owner
 from ..common.installation import where_installed
-from . import deaths, heartbeats, owner, presence, titles
+from . import deaths, heartbeats, owner, presence, records, titles
 from .pages import install_script, jinja_environments, render_script
 
 
@@ -52,6 +55,7 @@ class JupyterHelpersApp(ExtensionApp):
         self.heartbeats: heartbeats.Heartbeats | None = None
         self.presence: presence.PresenceStore | None = None
         self.deaths: deaths.KernelWatcher | None = None
+        self.records: Path | None = None  # where the kernels' records are (server/records.py)
         if where_installed() is None:  # uninstalled, pip's package left: window titles only, nothing sent anywhere
             log.info(
                 "jupyter-helpers: not installed for you or for this environment: window titles only; "
@@ -59,6 +63,8 @@ class JupyterHelpersApp(ExtensionApp):
                 "turns them on)"
             )
             return
+        self.records = folder
+        records.sweep(folder)
         if presence.PagePresence(parent=serverapp).enabled:
             settings = heartbeats.read_settings(serverapp)
             if settings is not None:
@@ -66,7 +72,6 @@ class JupyterHelpersApp(ExtensionApp):
                     serverapp.root_dir, self.title_setup.projects, heartbeats.kernel_languages(serverapp)
                 )
                 self.heartbeats = heartbeats.Heartbeats(settings, documents, log)
-            presence.sweep_orphans(folder)
             self.presence = presence.PresenceStore(
                 folder, serverapp.session_manager, serverapp.kernel_manager, log, listener=self.heartbeats
             )
@@ -142,11 +147,16 @@ class JupyterHelpersApp(ExtensionApp):
 
     async def stop_extension(self) -> None:
         atexit.unregister(self._exit_unstopped)
+        assert self.serverapp is not None
+        if self.records is not None:
+            # the server interrupts and shuts down its kernels after this hook: told first, so that
+            # a cell it stops says so; their records go once they are gone, at the server's exit
+            records.announce_shutdown(self.records, self.serverapp.kernel_manager.list_kernel_ids(), self.serverapp.log)
+            atexit.register(records.sweep, self.records)
         if self.heartbeats is not None:
             self.heartbeats.stop()
         if self.presence is not None:
             self.presence.close()
         if self.deaths is not None:
             await self.deaths.stop()
-        assert self.serverapp is not None
         self.serverapp.log.info("jupyter-helpers: stopped (presence files removed, kernel watch ended)")

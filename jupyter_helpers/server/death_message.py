@@ -11,10 +11,15 @@ from ..common.memory import Reading, amount
 from ..common.text import TELEGRAM_LIMIT, clean, headline, human_duration
 
 
-def cause(returncode: int | None, out_of_memory: bool, peak: Reading | None = None) -> str | None:
+def cause(
+    returncode: int | None, out_of_memory: bool, peak: Reading | None = None, limited: bool = False
+) -> str | None:
     """How the kernel ended, in words; None for exit code 0 (the kernel ended itself on purpose,
-    e.g. `exit()` in a cell). A SIGKILL says the peak memory the kernel saw, when it recorded one
-    (kernel/memory.py): `SIGKILL: out of memory; peak 7.0 GB of 7.1 GB`."""
+    e.g. `exit()` in a cell). A SIGKILL of a kernel whose memory cgroup has a limit (`limited`)
+    names memory and the peak the kernel saw against that limit, when it recorded one
+    (kernel/memory.py): `SIGKILL: out of memory; peak 7.0 GB of 7.1 GB`. Without a limit nothing
+    known ties it to the kernel's memory (the machine's use is every process's): plain `SIGKILL`,
+    or `SIGKILL: out of memory` when its cgroup counted an OOM kill all the same."""
     if returncode is None:
         return "exit status unknown"
     if returncode == 0:
@@ -25,8 +30,8 @@ def cause(returncode: int | None, out_of_memory: bool, peak: Reading | None = No
         name = signal.Signals(-returncode).name
     except ValueError:
         name = f"signal {-returncode}"
-    if -returncode == signal.SIGKILL:
-        peak_seen = f"; peak {amount(peak)}" if peak is not None else ""
+    if -returncode == signal.SIGKILL and (limited or out_of_memory):
+        peak_seen = f"; peak {amount(peak)}" if peak is not None and limited else ""
         return f"{name}: out of memory" + ("" if out_of_memory else "?") + peak_seen
     return name
 

@@ -31,7 +31,7 @@ from traitlets.config import Configurable
 from traitlets.config import loader as config_loaders
 
 from ..common import autonotify, paths
-from ..common.memory import oom_counter, oom_kills, peak_file, take_peak
+from ..common.memory import find_source, oom_counter, oom_kills, peak_file, take_peak
 from ..common.presence import decide, presence_file, read_presence
 from ..common.projects import project_of
 from ..common.text import clean_name
@@ -70,7 +70,8 @@ class KernelWatch(Configurable):
 
 @dataclass
 class Watched:
-    """One kernel: its manager, what its IOPub said, and its cgroup's OOM count at its start."""
+    """One kernel: its manager, what its IOPub said, its cgroup's OOM count at its start and
+    whether that cgroup limits its memory."""
 
     manager: Any
     callback: Any  # the restarter's `restart`: a death, Jupyter restarts the kernel
@@ -78,7 +79,8 @@ class Watched:
     activity: KernelActivity
     oom_counter: Path | None = None
     oom_baseline: int | None = None
-    pid: int | None = None  # the process the OOM baseline was taken for
+    limited: bool = False  # its memory cgroup has a limit below the machine's memory
+    pid: int | None = None  # the process the OOM baseline and limit were taken for
     last_death: float = field(default=-AGAIN_WITHIN)
     confirming: asyncio.Future | None = None
     path: str = ""  # the notebook, as the last death found it
@@ -240,7 +242,10 @@ class KernelWatcher:
         busy = None if activity.busy_since is None else time.monotonic() - activity.busy_since
         # jupyter_server's own view (it follows IOPub too, from earlier on): busy, since when unknown
         busy_seen = busy is not None or getattr(watched.manager, "execution_state", None) == "busy"
-        return Dying(cause(returncode, out_of_memory, peak), busy, busy_seen, activity.cell, time.monotonic(), kills)
+        # a peak is recorded only under a limit (kernel/memory.py): a kernel that moved itself into
+        # a cgroup after the server looked (a kernelspec's wrapper) still counts as limited
+        how = cause(returncode, out_of_memory, peak, watched.limited or peak is not None)
+        return Dying(how, busy, busy_seen, activity.cell, time.monotonic(), kills)
 
     async def report(
         self,
@@ -324,12 +329,15 @@ class KernelWatcher:
 
 def _count_ooms_from_now(watched: Watched) -> None:
     """The OOM baseline for the kernel's current process (once per process: an OOM kill counted
-    since then is its death's)."""
+    since then is its death's), and whether a memory limit binds it (common/memory.py's judgement,
+    as the kernel's memory watch makes it)."""
     pid = _pid(watched.manager)
     if pid is not None and pid != watched.pid:
         watched.pid = pid
         watched.oom_counter = oom_counter(pid)
         watched.oom_baseline = oom_kills(watched.oom_counter)
+        source, _ = find_source(pid)
+        watched.limited = source is not None and source.folder is not None
 
 
 def _pid(km: Any) -> int | None:

@@ -32,9 +32,7 @@ from traitlets.config import Configurable
 
 from ..common.presence import (
     HEARTBEAT_SECONDS,
-    PRESENCE_DIR,
     PageRecord,
-    check_private_folder,
     presence_file,
     write_private_json,
 )
@@ -299,19 +297,6 @@ class PresenceStore:
 
 def _with_idle(report: Report, idle: float) -> Report:
     return dataclasses.replace(report, idle=idle)
-
-
-def sweep_orphans(folder: Path) -> None:
-    """Removes presence files of kernels gone without this server seeing it (a server killed
-    outright): a kernel's connection file (`kernel-<id>.json`, same folder) goes when it stops."""
-    try:
-        check_private_folder(folder / PRESENCE_DIR)
-        entries = list((folder / PRESENCE_DIR).glob("*.json"))
-    except OSError:
-        return
-    for path in entries:
-        if not (folder / f"kernel-{path.stem}.json").exists():
-            path.unlink(missing_ok=True)
 
 
 class PresenceHandler(APIHandler):
