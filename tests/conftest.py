@@ -8,7 +8,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +19,7 @@ from jupyter_helpers.common import installation
 
 from support.browser import chromium
 from support.fake_telegram import FakeTelegram, write_credentials
+from support.pythons import ipykernel_environment
 from support.slow import Reach, guard, reaches_real_parts
 
 # jupyter_server's test plugin (jp_serverapp, jp_fetch, jp_server_config): a real server inside the
@@ -204,3 +205,12 @@ def browser():
     tests of later modules run pytest_jupyter's)."""
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture(scope="session")
+def ipykernel_venv(request: pytest.FixtureRequest) -> Callable[[Path], Path]:
+    """A venv of a given Python with only ipykernel, as a user makes one for a kernel of another
+    environment; returns its python. Kept in pytest's cache folder (support/pythons.py), built with
+    the environment as it was before any test moved HOME."""
+    cache, env = request.config.cache.mkdir("kernel-pythons"), dict(os.environ)
+    return lambda base: ipykernel_environment(base, cache, env)

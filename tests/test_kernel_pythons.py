@@ -6,13 +6,14 @@ the profile, runs a long cell and its message reaches the fake Bot API with the 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from support.kernels import kernel_config
 from support.notebooks import run_notebook, stream_text
-from support.pythons import OLDEST, ipykernel_environment, kernel_pythons, pyenv_versions, register_kernel
+from support.pythons import OLDEST, kernel_pythons, pyenv_versions, register_kernel
 
 PYTHONS = kernel_pythons()
 NONE_HERE = (
@@ -21,19 +22,11 @@ NONE_HERE = (
 )
 
 
-@pytest.fixture(scope="session")
-def environments(request: pytest.FixtureRequest) -> tuple[Path, dict[str, str]]:
-    """Where the venvs are kept (pytest's cache folder) and the environment pip runs in: the real
-    one, taken before any test moves HOME."""
-    return request.config.cache.mkdir("kernel-pythons"), dict(os.environ)
-
-
 @pytest.mark.parametrize("version", sorted(PYTHONS) or [pytest.param(None, marks=pytest.mark.skip(reason=NONE_HERE))])
 def test_a_kernel_of_every_python_sends_with_the_notebook_name(
-    version: str, environments: tuple[Path, dict[str, str]], kernel_home: Path, telegram, home: Path
+    version: str, ipykernel_venv: Callable[[Path], Path], kernel_home: Path, telegram, home: Path
 ) -> None:
-    cache, env = environments
-    python = ipykernel_environment(PYTHONS[version], cache, env)
+    python = ipykernel_venv(PYTHONS[version])
     kernel = register_kernel(python, f"python-{version}", Path(os.environ["JUPYTER_DATA_DIR"]))
     kernel_config(home, "c.AutoNotify.after = 0.5\nc.AutoNotify.per = 'cell'\n")
     nb = run_notebook(["import sys, time; time.sleep(1); print(sys.version.split()[0])"], kernel_home, kernel)

@@ -7,7 +7,8 @@ import os
 import re
 import socket
 import subprocess
-import venv
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -161,13 +162,9 @@ def test_missing_credentials_warn_how_to_fix_without_prompting(kernel_home: Path
 
 
 @pytest.fixture(scope="session")
-def bare_kernel_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A second virtual environment with only ipykernel: no jupyter-helpers, no ntfy."""
-    target = tmp_path_factory.mktemp("bare-venv") / "venv"
-    venv.EnvBuilder(with_pip=True).create(target)
-    python = target / "bin" / "python"
-    subprocess.run([str(python), "-m", "pip", "install", "-q", "ipykernel"], check=True, timeout=600)
-    return python
+def bare_kernel_python(ipykernel_venv: Callable[[Path], Path]) -> Path:
+    """A second virtual environment of this Python with only ipykernel: no jupyter-helpers, no ntfy."""
+    return ipykernel_venv(Path(sys.base_prefix) / "bin" / "python3")
 
 
 def test_kernel_from_another_venv_without_ntfy_still_delivers(
