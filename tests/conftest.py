@@ -214,3 +214,10 @@ def ipykernel_venv(request: pytest.FixtureRequest) -> Callable[[Path], Path]:
     the environment as it was before any test moved HOME."""
     cache, env = request.config.cache.mkdir("kernel-pythons"), dict(os.environ)
     return lambda base: ipykernel_environment(base, cache, env)
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto` (pyproject's addopts): one worker more than the machine has cores, as most of the
+    suite's time is waiting (cells that sleep past a threshold, live edits a second apart, focus
+    held for seconds, Telegram's delays) while the rest wants a core."""
+    return (os.cpu_count() or 1) + 1

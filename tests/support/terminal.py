@@ -24,16 +24,16 @@ def pair_on_a_terminal(command: Path, token: str, telegram: FakeTelegram, **chat
     os.close(follower)
     seen = b""
 
-    def read_until(marker: bytes, timeout: float = 90) -> None:
+    def read_until(marker: bytes, timeout: float = 90, after: int = 0) -> None:
         nonlocal seen
         deadline = time.monotonic() + timeout
-        while marker not in seen and time.monotonic() < deadline:
+        while marker not in seen[after:] and time.monotonic() < deadline:
             if select.select([leader], [], [], 0.5)[0]:
                 try:
                     seen += os.read(leader, 4096)
                 except OSError:  # the command ended and closed the terminal
                     break
-        assert marker in seen, seen
+        assert marker in seen[after:], seen
 
     try:
         read_until(b"Bot token from @BotFather (input hidden): ")
@@ -44,6 +44,7 @@ def pair_on_a_terminal(command: Path, token: str, telegram: FakeTelegram, **chat
         telegram.user_taps_start(code, **chat)
         read_until(b"check Telegram")
         assert process.wait(timeout=30) == 0, seen
+        read_until(b"\n", after=seen.rindex(b"check Telegram"))  # the line's end may come in a later read
     finally:
         if process.poll() is None:
             process.kill()
