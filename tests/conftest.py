@@ -216,6 +216,21 @@ def ipykernel_venv(request: pytest.FixtureRequest) -> Callable[[Path], Path]:
     return lambda base: ipykernel_environment(base, cache, env)
 
 
+@pytest.fixture
+def live_site(tmp_path: Path) -> Iterator[dict]:
+    """A kernel-death test's site (test_kernel_deaths.make_site) whose kernels send live messages,
+    a second into a run and every second after, to a fake Bot API of its own (`["fake"]`)."""
+    from test_kernel_deaths import make_site
+
+    with FakeTelegram(tmp_path) as fake:
+        made = make_site(tmp_path / "site", fake)
+        (made["base"] / "home" / ".ipython" / "profile_default" / "ipython_kernel_config.py").write_text(
+            "c.AutoNotify.after = 1\nc.AutoNotify.live = 1\nc.AutoNotify.live_every = 1\n"
+        )
+        made["fake"] = fake
+        yield made
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto` (pyproject's addopts): one worker more than the machine has cores, as most of the
     suite's time is waiting (cells that sleep past a threshold, live edits a second apart, focus

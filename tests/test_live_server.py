@@ -1,42 +1,29 @@
 """A live message outlives no kernel: a kernel killed (`kill -9`) mid-run inside a real Jupyter
 server, whose live message the server ends within 15 s, through the delivery child and the real
-Telegram chain to the fake Bot API. Reuses the kernel-death tests' site and kernel helpers."""
+Telegram chain to the fake Bot API. Reuses the kernel-death tests' kernel helper
+(and their site, as conftest's live_site)."""
 
 from __future__ import annotations
 
 import os
 import signal
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
-from test_kernel_deaths import Kernel, make_site
+from test_kernel_deaths import Kernel
 
 from support.fake_telegram import FakeTelegram
 from support.jupyter_server import JupyterServer
 from support.waiting import wait_until
 
-LIVE = "c.AutoNotify.after = 1\nc.AutoNotify.live = 1\nc.AutoNotify.live_every = 1\n"
 
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[dict]:
-    with FakeTelegram(tmp_path) as fake:
-        made = make_site(tmp_path / "site", fake)
-        (made["base"] / "home" / ".ipython" / "profile_default" / "ipython_kernel_config.py").write_text(LIVE)
-        made["fake"] = fake
-        yield made
-
-
-def test_a_kernel_killed_mid_run_gets_its_live_message_ended_by_the_server(site: dict) -> None:
-    fake: FakeTelegram = site["fake"]
-    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as server:
-        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+def test_a_kernel_killed_mid_run_gets_its_live_message_ended_by_the_server(live_site: dict) -> None:
+    fake: FakeTelegram = live_site["fake"]
+    with JupyterServer("notebook", live_site["work"], live_site["env"], live_site["base"] / "server.log") as server:
+        kernel = Kernel(server, live_site["runtime"], "alpha/train.ipynb")
         try:
             pid = kernel.pid()
             kernel.run("import time\nfor epoch in range(100):\n    print(f'epoch {epoch}')\n    time.sleep(0.5)")
-            record = site["runtime"] / "jupyter-helpers-live" / f"{kernel.id}.json"
+            record = live_site["runtime"] / "jupyter-helpers-live" / f"{kernel.id}.json"
             assert wait_until(lambda: fake.changes() and record.exists(), 60), fake.messages  # edited at least once
             [live] = fake.sends()
             live_id = next(message_id for message_id, text in fake.current.items() if text.startswith("⏳"))
@@ -58,19 +45,19 @@ def test_a_kernel_killed_mid_run_gets_its_live_message_ended_by_the_server(site:
     assert not [c for c in fake.changes() if c["at"] > edit["at"]]  # nothing edits it after
 
 
-def test_while_you_watch_the_live_message_is_sent_and_the_final_message_held(site: dict) -> None:
+def test_while_you_watch_the_live_message_is_sent_and_the_final_message_held(live_site: dict) -> None:
     """The presence record says a focused page had input just now (written here as the server
     writes it for a page that reports): the silent live message goes anyway, the final message is
     held, and the live message still gets its last edit."""
     from jupyter_helpers.common.presence import presence_file, write_private_json
 
-    fake: FakeTelegram = site["fake"]
-    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as server:
-        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+    fake: FakeTelegram = live_site["fake"]
+    with JupyterServer("notebook", live_site["work"], live_site["env"], live_site["base"] / "server.log") as server:
+        kernel = Kernel(server, live_site["runtime"], "alpha/train.ipynb")
         try:
             now = time.time()
             page = {"page": "p", "focused": True, "visible": True, "closed": False, "reported": now, "last_input": now}
-            write_private_json(presence_file(site["runtime"], kernel.id), {"kernel": kernel.id, "pages": [page]})
+            write_private_json(presence_file(live_site["runtime"], kernel.id), {"kernel": kernel.id, "pages": [page]})
             kernel.client.execute_interactive(
                 "import time\nfor i in range(6):\n    print(f'step {i}')\n    time.sleep(0.5)", timeout=60
             )
@@ -82,15 +69,15 @@ def test_while_you_watch_the_live_message_is_sent_and_the_final_message_held(sit
     assert ended[-1]["text"].startswith("✅ train.ipynb (Project Alpha): cell [1] finished after "), ended
 
 
-def test_a_kernel_killed_while_its_first_live_send_is_in_flight_gets_that_message_ended(site: dict) -> None:
+def test_a_kernel_killed_while_its_first_live_send_is_in_flight_gets_that_message_ended(live_site: dict) -> None:
     """`kill -9` while Telegram has not yet answered the silent send: the kernel never learnt the
     message's id, so it wrote no live record and the server cannot end it; the delivery child,
     which outlives the kernel, gets the id, finds the kernel gone and ends the message itself."""
-    fake: FakeTelegram = site["fake"]
+    fake: FakeTelegram = live_site["fake"]
     fake.lose_next("sendMessage", lambda fields: fields.get("disable_notification") == "true", late=6)
-    record = site["runtime"] / "jupyter-helpers-live"
-    with JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log") as server:
-        kernel = Kernel(server, site["runtime"], "alpha/train.ipynb")
+    record = live_site["runtime"] / "jupyter-helpers-live"
+    with JupyterServer("notebook", live_site["work"], live_site["env"], live_site["base"] / "server.log") as server:
+        kernel = Kernel(server, live_site["runtime"], "alpha/train.ipynb")
         try:
             pid = kernel.pid()
             kernel.run("import time\nfor epoch in range(100):\n    print(f'epoch {epoch}')\n    time.sleep(0.5)")

@@ -2,35 +2,25 @@
 interrupts its kernels and shuts them down, and the phone must hear that the server stopped the
 cell (not that the cell failed with KeyboardInterrupt), the live message must end, and no record of
 the server's kernels may stay in the runtime dir, while another server's kernels keep theirs.
-Real servers, real kernels, the fake Bot API; reuses the kernel-death tests' site and kernel."""
+Real servers, real kernels, the fake Bot API; conftest's live_site and the kernel-death tests'
+kernel."""
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_kernel_deaths import Kernel, make_site
+from test_kernel_deaths import Kernel
 
 from support.cgroups import memory_limited_cgroup
 from support.fake_telegram import FakeTelegram
 from support.jupyter_server import JupyterServer
 from support.waiting import wait_until
 
-LIVE = "c.AutoNotify.after = 1\nc.AutoNotify.live = 1\nc.AutoNotify.live_every = 1\n"
 EPOCHS = "import time\nfor epoch in range(1000):\n    print(f'epoch {epoch}')\n    time.sleep(0.2)"
 RECORDS = ("jupyter-helpers-live", "jupyter-helpers-memory", "jupyter-helpers-presence", "jupyter-helpers-shutdown")
 HEAD = "🛑 train.ipynb (Project Alpha): cell [1] stopped as the Jupyter server shut down after "
-
-
-@pytest.fixture
-def site(tmp_path: Path) -> Iterator[dict]:
-    with FakeTelegram(tmp_path) as fake:
-        made = make_site(tmp_path / "site", fake)
-        (made["base"] / "home" / ".ipython" / "profile_default" / "ipython_kernel_config.py").write_text(LIVE)
-        made["fake"] = fake
-        yield made
 
 
 def records(runtime: Path, kernel_id: str) -> list[str]:
@@ -55,10 +45,10 @@ DEAF = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\n"
 
 
 @pytest.mark.parametrize("cell", ["interrupted", "ignoring the interrupt"])
-def test_a_server_stopped_with_sigterm_mid_run_says_so_and_ends_the_live_message(site: dict, cell: str) -> None:
-    fake: FakeTelegram = site["fake"]
-    runtime = site["runtime"]
-    server = JupyterServer("notebook", site["work"], site["env"], site["base"] / "server.log")
+def test_a_server_stopped_with_sigterm_mid_run_says_so_and_ends_the_live_message(live_site: dict, cell: str) -> None:
+    fake: FakeTelegram = live_site["fake"]
+    runtime = live_site["runtime"]
+    server = JupyterServer("notebook", live_site["work"], live_site["env"], live_site["base"] / "server.log")
     try:
         idle = Kernel(server, runtime, "beta/idle.ipynb")  # its cell ended: nothing to say at shutdown
         idle.execute("x = 1")
@@ -93,13 +83,13 @@ def report_page(server: JupyterServer, path: str, page: str) -> None:
     assert server.api("jupyter-helpers/presence", "POST", report)[0] == 204
 
 
-def test_a_server_stopped_leaves_no_records_of_its_kernels_and_another_servers_stay(site: dict) -> None:
+def test_a_server_stopped_leaves_no_records_of_its_kernels_and_another_servers_stay(live_site: dict) -> None:
     """Two servers of one user share the runtime dir. One runs in a memory cgroup with a limit
     (as on a hub or in a container), so its kernel records its memory peak too; Ctrl-C twice in its
     terminal stops it with a live run. The other's kernel, running its own, keeps its records."""
-    fake: FakeTelegram = site["fake"]
-    runtime = site["runtime"]
-    other = JupyterServer("notebook", site["work"], site["env"], site["base"] / "other.log")
+    fake: FakeTelegram = live_site["fake"]
+    runtime = live_site["runtime"]
+    other = JupyterServer("notebook", live_site["work"], live_site["env"], live_site["base"] / "other.log")
     try:
         kept = Kernel(other, runtime, "alpha/other.ipynb")
         running_live(kept, fake, runtime)
@@ -107,9 +97,9 @@ def test_a_server_stopped_leaves_no_records_of_its_kernels_and_another_servers_s
         with memory_limited_cgroup(2 * 1024**3) as cgroup:
             server = JupyterServer(
                 "notebook",
-                site["work"],
-                site["env"],
-                site["base"] / "server.log",
+                live_site["work"],
+                live_site["env"],
+                live_site["base"] / "server.log",
                 wrapper=cgroup.joining(),
                 terminal=True,
             )

@@ -20,12 +20,17 @@ from .presence import status_line
 from .watcher import RunWatcher, _host
 
 
+def number(text: str, what: str, example: str) -> float:
+    """The number `text` spells, else the one-line refusal saying what was expected, with an example."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r} (e.g. {example})") from None
+
+
 def seconds(text: str) -> float:
     text = unquote(text)
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r} (e.g. -a 120)") from None
+    value = number(text, "a number of seconds", "-a 120")
     high = AFTER_MAX  # beyond it the setting would fall back to the default
     if not 0 <= value <= high:
         raise argparse.ArgumentTypeError(f"seconds must be a number from 0 to {high:g}, got {text!r}")
@@ -51,11 +56,7 @@ def fraction(name: str) -> Callable[[str], float]:
 
     def parse(text: str) -> float:
         text = unquote(text)
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a fraction, got {text!r} (e.g. 0.9)") from None
-        return in_range(name, value, text)
+        return in_range(name, number(text, "a fraction", "0.9"), text)
 
     return parse
 
