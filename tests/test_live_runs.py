@@ -322,3 +322,19 @@ def test_turned_off_during_a_run_its_live_message_ends_at_once_saying_so(
     assert ending[0]["text"].startswith("🔕 analysis.ipynb: notifications turned off after "), ending[0]["text"]
     assert ending[0]["text"].endswith(" s of this run")
     assert " 0.0 s " not in ending[0]["text"]
+
+
+def test_a_live_message_still_queued_when_the_kernel_exits_is_not_sent(kernel_home: Path, telegram, home: Path) -> None:
+    """Telegram slow (4 s an answer): the first cell's message holds the sender, the second cell's
+    silent send waits behind it, and the notebook ends. The run's final message goes out from a child
+    of its own; its live message, which only a running kernel could end, is not sent at all (it was:
+    a ⏳ message after the ✅, never edited)."""
+    from support.waiting import wait_until
+
+    kernel_config(home, LIVE + "c.AutoNotify.per = 'cell'\n")
+    telegram.delay = 4.0
+    run_notebook(["import time; time.sleep(1.2)", "import time; time.sleep(2.5)"], kernel_home)
+    assert wait_until(lambda: len([t for t in telegram.texts() if t.startswith("✅")]) == 2, 60), telegram.texts()
+    time.sleep(6)  # (anything the detached child still had would be answered by now)
+    assert not any(t.startswith("⏳") for t in telegram.current.values()), telegram.current
+    assert [send for send in telegram.sends() if send["disable_notification"] == "true"] == []

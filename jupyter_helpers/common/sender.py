@@ -268,7 +268,9 @@ class Sender:
 
     def hand_off_pending(self) -> None:
         """At kernel exit: every message still queued goes to a detached child of its own, which
-        enforces its own time limit; the warm child finishes the message it has and exits."""
+        enforces its own time limit; the warm child finishes the message it has and exits. A live
+        message not sent yet stays unsent: its edits and ending needed this kernel, so it would
+        stay at ⏳ after the run's final message."""
         got = self._handing.acquire(timeout=HANDOFF_WAIT)
         try:
             with self._changed:
@@ -287,6 +289,8 @@ class Sender:
                 self._child.close()
             lines: list[bytes] = []
             for message in pending:
+                if message.silent and message.verb == "send":
+                    continue  # a live message not sent yet: no one is left to end it (see the docstring)
                 try:
                     line = message.request_line(self.timeout)
                 except Exception:
