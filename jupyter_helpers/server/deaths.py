@@ -328,16 +328,20 @@ class KernelWatcher:
 
 
 def _count_ooms_from_now(watched: Watched) -> None:
-    """The OOM baseline for the kernel's current process (once per process: an OOM kill counted
-    since then is its death's), and whether a memory limit binds it (common/memory.py's judgement,
-    as the kernel's memory watch makes it)."""
+    """The OOM baseline for the kernel's current process and cgroup (once for each: an OOM kill
+    counted since then is its death's), and whether a memory limit binds it (common/memory.py's
+    judgement, as the kernel's memory watch makes it). A kernelspec's wrapper may move the process
+    into its cgroup after the start (`echo $$ > cgroup.procs; exec python`): the follow loop's
+    calls see the move."""
     pid = _pid(watched.manager)
-    if pid is not None and pid != watched.pid:
-        watched.pid = pid
-        watched.oom_counter = oom_counter(pid)
-        watched.oom_baseline = oom_kills(watched.oom_counter)
-        source, _ = find_source(pid)
-        watched.limited = source is not None and source.folder is not None
+    if pid is None:
+        return
+    counter = oom_counter(pid)
+    if pid == watched.pid and counter in (None, watched.oom_counter):  # (None: it has just died)
+        return
+    watched.pid, watched.oom_counter, watched.oom_baseline = pid, counter, oom_kills(counter)
+    source, _ = find_source(pid)
+    watched.limited = source is not None and source.folder is not None
 
 
 def _pid(km: Any) -> int | None:
