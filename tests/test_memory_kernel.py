@@ -83,6 +83,36 @@ def test_a_cell_growing_past_memory_warn_sends_one_message_with_figures_and_rate
     assert cgroup.oom_kills() == 0
 
 
+def test_a_cell_nearing_memory_warn_has_the_delivery_child_started_before_the_message(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
+) -> None:
+    """A 🧠 message must not wait for a child to start near the limit: one still loading when the OOM
+    killer took its kernel was the next process taken (a loaded CI run lost the message so). The
+    cell stops at half the limit, near a warning at 0.8 but under it, long before its threshold."""
+    cgroup, kernel = limited
+    kernel_config(home, "c.AutoNotify.memory_warn = 0.8\n")
+    children = (
+        "import os, time\n"
+        "time.sleep(0.5)\n"
+        "def delivery_children():\n"
+        "    found = []\n"
+        "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+        "        try:\n"
+        "            stat = open(f'/proc/{pid}/stat').read()\n"
+        "            command = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        if int(stat.rsplit(')', 1)[1].split()[1]) == os.getpid() and b'jupyter_helpers.delivery' in command:\n"
+        "            found.append(pid)\n"
+        "    return found\n"
+        "len(delivery_children())"
+    )
+    nb = run_notebook([growing(cgroup, until=0.5), children], kernel_home, kernel_name=kernel)
+    assert error_names(nb.cells[0]) == [] and error_names(nb.cells[1]) == []
+    assert nb.cells[1].outputs[0]["data"]["text/plain"] == "1"
+    assert brain(telegram.texts()) == [] and cgroup.oom_kills() == 0
+
+
 def test_memory_interrupt_ends_the_cell_and_the_kernel_keeps_its_variables(
     limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
 ) -> None:

@@ -1,9 +1,10 @@
 """The memory watch: while a cell runs, a thread of its own samples the memory the kernel may use
 (common/memory.py: the cgroup's working set against its limit, else the machine's) every 0.25 s,
-and every 0.1 s near a level (`next_look`). Past `memory_warn`: one 🧠 message per run; past
-`memory_interrupt`: SIGINT to the kernel itself (the Interrupt button's signal), so the cell ends
-with KeyboardInterrupt before the OOM killer ends the kernel and every variable with it. Under a
-memory cgroup's limit it also records the peak for the server's death message.
+and every 0.1 s near a level (`next_look`), where the delivery child is started too. Past
+`memory_warn`: one 🧠 message per run; past `memory_interrupt`: SIGINT to the kernel itself (the
+Interrupt button's signal), so the cell ends with KeyboardInterrupt before the OOM killer ends
+the kernel and every variable with it. Under a memory cgroup's limit it also records the peak for
+the server's death message.
 
 While no cell runs the thread is blocked on a lock the kernel thread holds: no sampling, no
 wake-ups. The hooks only flip a flag and that lock (and read the clock, to tell runs apart as the
@@ -110,7 +111,7 @@ class MemoryWatch:
         peak_path: Path | None | bool = False  # False: not looked for yet (at the first look, not at start)
         sampler: Any = None
         run, last, peak, written = 0, 0, 0, -1
-        warned = interrupted = False
+        warned = interrupted = warming = False
         first: tuple[float, int] = (0.0, 0)
         floor, delay, before = 0, FAST, (0.0, 0)
         while True:
@@ -123,6 +124,7 @@ class MemoryWatch:
                 continue
             if self._runs != run:  # a new run: look for the limit again (it may have changed)
                 run, warned, interrupted, floor, first, delay = self._runs, False, False, last, (0.0, -1), FAST
+                warming = False
                 sampler = self._sampler(sampler)
             if sampler is None or interrupted:
                 continue
@@ -158,6 +160,12 @@ class MemoryWatch:
             before = (now, last)
             levels = (settings.memory_interrupt,) if warned else (settings.memory_warn, settings.memory_interrupt)
             delay = next_look(last, reading.limit, rate, levels)
+            if delay == FAST and not warming and settings.enabled:
+                # A 🧠 message may be a moment away: the delivery child starts now, while the memory
+                # is there. Started with the message, a child still loading when the OOM killer
+                # took the kernel was the next one taken (the cgroup was still at its limit).
+                warming = True
+                self.watcher.warm_sender()
         if sampler is not None:
             sampler.close()
 

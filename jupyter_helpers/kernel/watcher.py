@@ -153,7 +153,7 @@ class RunWatcher:
                     live = None if run is not None else book.live_due(now)
                 self._busy = run is not None
             if crossed:
-                self._warm()
+                self.warm_sender()
             if live is not None:
                 self._live(live)
             if run is None:
@@ -165,8 +165,9 @@ class RunWatcher:
                     self._busy = False
                     self._cond.notify_all()
 
-    def _warm(self) -> None:
-        """Asks the sender for its warm child now (on the closing thread, never the kernel's)."""
+    def warm_sender(self) -> None:
+        """Asks the sender for its warm child now, when a message is near (the closing thread, when
+        a run crossed its threshold; the memory watch, near a memory level). Never the kernel's thread."""
         try:
             self.sender.warm()
         except Exception:
