@@ -289,7 +289,7 @@ class Sender:
                 self._child.close()
             lines: list[bytes] = []
             for message in pending:
-                if message.silent and message.verb == "send":
+                if message.silent:
                     continue  # a live message not sent yet: no one is left to end it (see the docstring)
                 try:
                     line = message.request_line(self.timeout)
