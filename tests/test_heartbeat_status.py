@@ -15,7 +15,7 @@ from jupyter_helpers.common.editor_bucket import BUCKET_TYPE, bucket_id
 from jupyter_helpers.installer.heartbeat_status import check_heartbeats
 
 from support.aw_server import ActivityWatch
-from support.processes import free_port
+from support.processes import RefusingPort
 
 BUCKET = bucket_id(socket.gethostname())
 
@@ -50,7 +50,8 @@ def test_the_bucket_and_its_last_beat(home: Path, aw: ActivityWatch) -> None:
 
 
 def test_nothing_listening_is_no_error(home: Path) -> None:
-    url = f"http://127.0.0.1:{free_port()}"
+    closed = RefusingPort()
+    url = closed.url
     configure(home, f"c.ActivityWatch.url = {url!r}\n")
     ok, text = check_heartbeats()
     assert ok and text.startswith(f"ActivityWatch heartbeats: nothing answers at {url} (")

@@ -24,7 +24,7 @@ from jupyter_helpers.server.presence import Report
 
 from support.aw_server import ActivityWatch
 from support.jupyter_server import in_process_config, open_session, start_extensions
-from support.processes import free_port
+from support.processes import RefusingPort
 
 BUCKET = bucket_id(socket.gethostname())
 INTERVAL = 0.3
@@ -172,7 +172,10 @@ async def test_closing_the_page_ends_its_time_at_once(jp_fetch, jp_serverapp, aw
     assert abs(seconds_per(aw, "language")["python"] - 1.5) < 0.5
 
 
-@pytest.mark.parametrize("aw_config", [{"url": f"http://127.0.0.1:{free_port()}"}])  # nothing listens there yet
+DOWN = RefusingPort()  # aw-server starts there halfway through the test
+
+
+@pytest.mark.parametrize("aw_config", [{"url": DOWN.url}])
 async def test_aw_server_down_then_up_loses_nothing_and_says_so_once(
     jp_fetch, jp_serverapp, aw_config, tmp_path, caplog
 ) -> None:
@@ -185,7 +188,7 @@ async def test_aw_server_down_then_up_loses_nothing_and_says_so_once(
         r.getMessage() for r in caplog.records if "ActivityWatch" in r.getMessage() and r.levelno >= logging.WARNING
     ]
     assert len(down) == 1 and "cannot be reached" in down[0] and down_url in down[0], down
-    aw = ActivityWatch(tmp_path, port=int(down_url.rsplit(":", 1)[1]))  # (the page counts as in use meanwhile)
+    aw = ActivityWatch(tmp_path, port=DOWN.release())  # (the page counts as in use meanwhile)
     try:
         await page.use("alpha/train.py", 2)
         await page.report("alpha/train.py", focused=False)
@@ -211,14 +214,14 @@ class Recorder(web.RequestHandler):
         self.finish("{}")
 
 
-RECORDER_PORT = free_port()
+RECORDER = RefusingPort()
 
 
-@pytest.mark.parametrize("aw_config", [{"url": f"http://127.0.0.1:{RECORDER_PORT}", "api_key": "k3y-for-tests"}])
+@pytest.mark.parametrize("aw_config", [{"url": RECORDER.url, "api_key": "k3y-for-tests"}])
 async def test_an_api_key_goes_as_a_bearer_token(jp_fetch, jp_serverapp) -> None:
     seen: list[tuple[str, str | None]] = []
     recorder = HTTPServer(web.Application([(r"/api/0/(.*)", Recorder)], seen=seen))
-    recorder.listen(RECORDER_PORT, "127.0.0.1")
+    recorder.listen(RECORDER.release(), "127.0.0.1")
     try:
         await start_extensions(jp_serverapp)
         await Page(jp_fetch, "pApiKey0001").use("alpha/train.py", 1)
@@ -274,7 +277,8 @@ async def test_a_long_outage_keeps_a_bounded_queue_and_says_what_it_dropped(
     """No Jupyter server needed: the heartbeats alone, an injected clock, nothing listening."""
     monkeypatch.setattr(activity, "MAX_QUEUED", 5)
     now = [0.0]
-    settings = ActivityWatchSettings(url=f"http://127.0.0.1:{free_port()}")
+    closed = RefusingPort()
+    settings = ActivityWatchSettings(url=closed.url)
     documents = Documents(str(jp_root_dir), ProjectMap(), lambda kernel_id: None)
     heartbeats = Heartbeats(settings, documents, logging.getLogger("test-heartbeats"), clock=lambda: now[0])
     for second in range(20):  # a tab switch every second: 19 stretches end, 14 more than are kept
@@ -300,7 +304,8 @@ async def test_a_fault_after_aw_server_went_away_is_still_logged(
     """Issue 24: once aw-server had been unreachable, every exception in a round became a silent
     backoff that looked like "aw-server is down". An injected clock, nothing listening, then a fault."""
     now = [0.0]
-    settings = ActivityWatchSettings(url=f"http://127.0.0.1:{free_port()}")
+    closed = RefusingPort()
+    settings = ActivityWatchSettings(url=closed.url)
     documents = Documents(str(jp_root_dir), ProjectMap(), lambda kernel_id: None)
     heartbeats = Heartbeats(settings, documents, logging.getLogger("test-heartbeats"), clock=lambda: now[0])
     await heartbeats.page_reported(Report("pFault0001", 1, "alpha/train.py", True, True, 0.0, False), (), 0.0)

@@ -20,7 +20,7 @@ from jupyter_helpers.installer.telegram import carries_code, set_ini_keys
 
 from conftest import BIN, TOKEN, cli, run_cli
 from support.fake_telegram import WEBHOOK_CONFLICT, read_start_code
-from support.processes import free_port
+from support.processes import RefusingPort
 from support.terminal import pair_on_a_terminal
 
 OTHER_TOKEN = "987654321:BBAnotherFakeTokenForTests_zyxwvut"
@@ -207,9 +207,9 @@ def test_no_code_within_the_wait_is_one_line_that_counts_the_others_and_writes_n
 
 
 def test_no_network_is_one_line(ini: Path, telegram, monkeypatch: pytest.MonkeyPatch) -> None:
-    closed = f"http://127.0.0.1:{free_port()}"
-    monkeypatch.setenv("HTTPS_PROXY", closed)
-    monkeypatch.setenv("https_proxy", closed)
+    closed = RefusingPort()
+    monkeypatch.setenv("HTTPS_PROXY", closed.url)
+    monkeypatch.setenv("https_proxy", closed.url)
     done = cli("telegram", "--token", TOKEN, check=False)
     assert done.returncode == 2 and done.stderr.count("\n") == 1
     assert done.stderr.startswith("jupyter-helpers: error: cannot reach api.telegram.org (")

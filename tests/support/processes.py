@@ -19,6 +19,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class RefusingPort:
+    """A loopback port where nothing listens, kept so: bound in this process but not listening, so
+    connections are refused at once and no other process can take it until `release()`. A port
+    that was merely free at collection time could be a kernel's by the time the test ran (a loaded
+    CI run: requests to it hung until their time limit instead of being refused)."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self.port: int = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def release(self) -> int:
+        """The port, for a server of the test's own to listen on from now."""
+        self._socket.close()
+        return self.port
+
+
 def stop_process(process: subprocess.Popen, grace: float) -> None:
     """SIGTERM, then SIGKILL after `grace` seconds: no test leaves a server behind."""
     if process.poll() is None:
