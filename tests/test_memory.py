@@ -14,6 +14,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from traitlets.config import Config
 
 from jupyter_helpers.common.memory import (
+    LimitChanged,
     Reading,
     Sampler,
     find_source,
@@ -24,7 +25,7 @@ from jupyter_helpers.common.memory import (
     take_peak,
     write_peak,
 )
-from jupyter_helpers.kernel.memory import FAST, SLOW, MemoryWatch, judge, next_look
+from jupyter_helpers.kernel.memory import FAST, SLOW, MemoryWatch, judge, next_look, warm_now
 from jupyter_helpers.kernel.message import MemoryRecord, compose_memory
 from jupyter_helpers.kernel.settings import AutoNotify
 
@@ -82,6 +83,22 @@ def test_v2_the_lowest_limit_up_the_tree_and_its_working_set(tmp_path: Path) -> 
     (source.folder / "memory.current").write_text(str(int(7.5 * GB)))  # read afresh each time
     assert sampler.read().used == int(7.5 * GB) - GB // 2
     sampler.close()
+
+
+def test_a_limit_changed_after_the_sampler_was_made_is_noticed_at_the_next_read(tmp_path: Path) -> None:
+    """FAKE v2 tree: the pod resized in place while a cell runs; the sampler says so, and the
+    source found again has the new limit."""
+    root = v2_pod(tmp_path)
+    source, _ = find_source("self", root)
+    assert source is not None
+    sampler = Sampler(source, root)
+    assert sampler.read().limit == 8 * GB
+    (source.folder / "memory.max").write_text(str(7 * GB + GB // 2) + "\n")
+    with pytest.raises(LimitChanged):
+        sampler.read()
+    sampler.close()
+    again, _ = find_source("self", root)
+    assert again is not None and again.limit == 7 * GB + GB // 2
 
 
 def test_v2_a_container_limit_below_the_pods_wins(tmp_path: Path) -> None:
@@ -282,7 +299,8 @@ def test_an_interrupt_not_above_the_warning_is_off_with_one_line(order: tuple[st
     settings = AutoNotify(config=config)
     assert (settings.memory_warn, settings.memory_interrupt) == (0.9, 0.0)
     assert list(settings.notices) == [
-        "jupyter-helpers: c.AutoNotify.memory_interrupt = 0.8 is not above memory_warn (0.9); using 0.0 (off)"
+        "jupyter-helpers: c.AutoNotify.memory_interrupt = 0.8 is not above memory_warn (0.9); using 0.0 (off); "
+        "set memory_warn below it, or raise it above memory_warn"
     ]
     config.AutoNotify.memory_interrupt = 0.95
     assert AutoNotify(config=config).memory_interrupt == 0.95
@@ -337,3 +355,14 @@ def test_looks_come_faster_near_a_level() -> None:
     assert next_look(750 * MB, LIMIT, rate, (0.0, 0.0)) == SLOW  # both off: only the peak is kept
     assert next_look(300 * MB, LIMIT, 2000 * MB, (0.9, 0.0)) == FAST  # growing 2 GB/s: 600 MB is near
     assert next_look(960 * MB, LIMIT, 0.0, (0.0, 0.95)) == FAST  # above it (a run after an interrupt)
+
+
+def test_the_delivery_child_starts_for_memory_heading_for_a_level() -> None:
+    rate = 200 * MB  # bytes/s
+    assert warm_now(700 * MB, LIMIT, rate, (0.9, 0.0))  # 0.9 GB two seconds away at 200 MB/s
+    assert not warm_now(300 * MB, LIMIT, rate, (0.9, 0.0))  # three seconds away
+    assert not warm_now(850 * MB, LIMIT, 0.0, (0.9, 0.0))  # near but not growing: the child would carry it past
+    assert not warm_now(850 * MB, LIMIT, -rate, (0.9, 0.0))  # freeing memory
+    assert not warm_now(950 * MB, LIMIT, rate, (0.9, 0.0))  # past the level: its message starts the child
+    assert warm_now(920 * MB, LIMIT, rate, (0.9, 0.95))  # the interrupt ahead
+    assert not warm_now(700 * MB, LIMIT, rate, (0.0, 0.0))  # both off

@@ -52,6 +52,23 @@ def limited(kernel_home: Path, home: Path):
         yield cgroup, install_kernel_in(cgroup, home / ".local/share/jupyter")
 
 
+# A cell's function listing the kernel's delivery children (its own, by parent pid).
+DELIVERY_CHILDREN = (
+    "import os\n"
+    "def delivery_children():\n"
+    "    found = []\n"
+    "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "        try:\n"
+    "            stat = open(f'/proc/{pid}/stat').read()\n"
+    "            command = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
+    "        except OSError:\n"
+    "            continue\n"
+    "        if int(stat.rsplit(')', 1)[1].split()[1]) == os.getpid() and b'jupyter_helpers.delivery' in command:\n"
+    "            found.append(pid)\n"
+    "    return found\n"
+)
+
+
 def brain(texts: list[str]) -> list[str]:
     return [text for text in texts if text.startswith("🧠")]
 
@@ -91,25 +108,23 @@ def test_a_cell_nearing_memory_warn_has_the_delivery_child_started_before_the_me
     cell stops at half the limit, near a warning at 0.8 but under it, long before its threshold."""
     cgroup, kernel = limited
     kernel_config(home, "c.AutoNotify.memory_warn = 0.8\n")
-    children = (
-        "import os, time\n"
-        "time.sleep(0.5)\n"
-        "def delivery_children():\n"
-        "    found = []\n"
-        "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
-        "        try:\n"
-        "            stat = open(f'/proc/{pid}/stat').read()\n"
-        "            command = open(f'/proc/{pid}/cmdline', 'rb').read()\n"
-        "        except OSError:\n"
-        "            continue\n"
-        "        if int(stat.rsplit(')', 1)[1].split()[1]) == os.getpid() and b'jupyter_helpers.delivery' in command:\n"
-        "            found.append(pid)\n"
-        "    return found\n"
-        "len(delivery_children())"
-    )
+    children = "import time\ntime.sleep(0.5)\n" + DELIVERY_CHILDREN + "len(delivery_children())"
     nb = run_notebook([growing(cgroup, until=0.5), children], kernel_home, kernel_name=kernel)
     assert error_names(nb.cells[0]) == [] and error_names(nb.cells[1]) == []
     assert nb.cells[1].outputs[0]["data"]["text/plain"] == "1"
+    assert brain(telegram.texts()) == [] and cgroup.oom_kills() == 0
+
+
+def test_a_quiet_cell_near_a_level_starts_no_delivery_child(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
+) -> None:
+    """The child counts toward the cgroup's limit: it starts for memory heading for a level, not for
+    a cell that merely sits near one (380 MB of 600 MB, memory_warn 0.9)."""
+    cgroup, kernel = limited
+    with open_kernel(kernel_home, kernel_name=kernel) as execute:
+        execute(DELIVERY_CHILDREN + f"data = b'x' * (340 * {MB})")
+        cell = execute("import time\ntime.sleep(1.5)\nlen(delivery_children())")
+    assert error_names(cell) == [] and cell.outputs[0]["data"]["text/plain"] == "0"
     assert brain(telegram.texts()) == [] and cgroup.oom_kills() == 0
 
 
@@ -144,6 +159,48 @@ def test_memory_interrupt_ends_the_cell_and_the_kernel_keeps_its_variables(
     assert first.startswith("🧠 analysis.ipynb: cell [1] interrupted at 8"), first
     assert first.endswith(" MB of 600 MB; its variables are kept"), first
     assert "`%autonotify --memory-interrupt F` (0 turns it off) or c.AutoNotify.memory_interrupt." in stopped
+
+
+def test_a_limit_lowered_while_the_cell_runs_moves_the_interrupt_before_the_oom_killer(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
+) -> None:
+    """The limit was read once per run: lowered from 600 to 400 MB while a cell grew (an in-place
+    pod resize), the cell went on to the OOM killer, judged against 600 MB."""
+    cgroup, kernel = limited
+    kernel_config(home, "c.AutoNotify.memory_interrupt = 0.95\n")
+    lower = f"open({str(cgroup.folder / 'memory.limit_in_bytes')!r}, 'w').write(str(400 * {MB}))\n"
+    with open_kernel(kernel_home, kernel_name=kernel) as execute:
+        grown = execute("import time\ntime.sleep(0.5)\n" + lower + growing(cgroup, until=None))
+        assert error_names(grown) == ["KeyboardInterrupt"]
+        assert "jupyter-helpers: interrupted cell [1] at 9" in stream_text(grown, "stderr")
+        assert " MB of 400 MB) before the OOM killer" in stream_text(grown, "stderr")
+    assert cgroup.oom_kills() == 0
+
+
+def test_a_cell_that_catches_the_interrupt_and_grows_on_is_interrupted_again(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
+) -> None:
+    """A training loop that saves on Ctrl-C: it catches the memory interrupt and goes on growing.
+    The watch stopped looking after its first interrupt, and the OOM killer took the kernel whose
+    🧠 message had said its variables were kept."""
+    cgroup, kernel = limited
+    kernel_config(home, "c.AutoNotify.memory_warn = 0.6\nc.AutoNotify.memory_interrupt = 0.8\n")
+    caught = (
+        "try:\n"
+        + "".join(f"    {line}\n" for line in growing(cgroup, until=None).splitlines())
+        + "except KeyboardInterrupt:\n"  # saves a checkpoint, say, and goes on
+        + "    del chunks[-8:]\n"
+        + f"    while True:\n        chunks.append(bytearray(20 * {MB}))\n        time.sleep(0.1)\n"
+    )
+    with open_kernel(kernel_home, kernel_name=kernel) as execute:
+        cell = execute(caught)
+        assert error_names(cell) == ["KeyboardInterrupt"]
+        assert stream_text(cell, "stderr").count("jupyter-helpers: interrupted cell [1] at 8") == 2
+    assert cgroup.oom_kills() == 0
+    texts = brain(telegram.wait_for(2))
+    time.sleep(1)  # and no third: one interrupt message per run
+    assert len(brain(telegram.texts())) == 2, telegram.texts()
+    assert sum(" interrupted at " in text for text in texts) == 1, texts
 
 
 def test_a_large_file_read_once_is_page_cache_not_the_kernels_memory(

@@ -349,7 +349,7 @@ def test_status_shows_the_memory_limit_kernels_see_and_both_levels(
     code, lines = status_lines()
     assert code == 1 and errors(lines) == [
         "ERR  c.AutoNotify.memory_interrupt = 0.85 is not above memory_warn (0.9); using 0.0 (off); "
-        "raise it above memory_warn, or set it to 0"
+        "set memory_warn below it, or raise it above memory_warn"
     ]
     config.unlink()
     monkeypatch.delenv("JUPYTER_HELPERS_SYSROOT")

@@ -183,7 +183,10 @@ def memory_interrupt_problem(warn: float, interrupt: float) -> str | None:
     """An interrupt at or below the warning would come before it: the line saying it is off
     (kernels then use 0), or None when the pair is usable."""
     if interrupt and interrupt <= warn:
-        return f"c.{SECTION}.memory_interrupt = {interrupt!r} is not above memory_warn ({warn!r}); using 0.0 (off)"
+        return (
+            f"c.{SECTION}.memory_interrupt = {interrupt!r} is not above memory_warn ({warn!r}); using 0.0 (off); "
+            "set memory_warn below it, or raise it above memory_warn"
+        )
     return None
 
 

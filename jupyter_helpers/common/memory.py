@@ -180,15 +180,21 @@ def read_cgroup(source: Source) -> Reading:
     return Reading(max(usage - inactive, 0), source.limit)
 
 
+class LimitChanged(ValueError):
+    """The cgroup's limit is not the one the sampler was made for (lowered or raised while a cell
+    ran: an in-place pod resize, `systemctl set-property`): find the source again."""
+
+
 class Sampler:
     """Reads one source again and again at a few microseconds each: the cgroup files are kept open
-    and read with `pread` (a cgroup file is generated afresh at every read from offset 0)."""
+    and read with `pread` (a cgroup file is generated afresh at every read from offset 0). The
+    limit is read each time too: one lowered mid-run must move the levels before the OOM killer acts."""
 
     def __init__(self, source: Source, root: Path = Path("/")) -> None:
         self.source = source
         if source.folder is not None:
             names = _V1 if source.kind == "cgroup v1" else _V2
-            paths = [source.folder / names[1], source.folder / "memory.stat"]
+            paths = [source.folder / names[1], source.folder / "memory.stat", source.folder / names[0]]
             self._inactive = ("\n" + names[2] + " ").encode()
         else:
             paths = [root / "proc/meminfo"]
@@ -200,6 +206,8 @@ class Sampler:
             text = os.pread(self._fds[0], 1024, 0)  # both come first in /proc/meminfo
             total, available = _kb(text, b"MemTotal:"), _kb(text, b"MemAvailable:")
             return Reading(total - available, total)
+        if os.pread(self._fds[2], 64, 0).strip() != b"%d" % self.source.limit:
+            raise LimitChanged(f"the memory limit of {self.source.folder} changed")
         usage = int(os.pread(self._fds[0], 64, 0))
         stat = b"\n" + os.pread(self._fds[1], 16384, 0)
         at = stat.index(self._inactive) + len(self._inactive)

@@ -328,7 +328,7 @@ def check_memory(profile: str) -> Check:
     warn, interrupt = values["memory_warn"], values["memory_interrupt"]
     problem = memory_interrupt_problem(warn, interrupt)
     if problem:
-        return Check(False, f"{problem}; raise it above memory_warn, or set it to 0")
+        return Check(False, problem)
     source, unreadable = find_source("self", root())
     found = (
         "no memory figures on this system" if source is None else f"kernels started from here see {source.describe()}"

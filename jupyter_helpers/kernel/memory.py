@@ -1,10 +1,11 @@
 """The memory watch: while a cell runs, a thread of its own samples the memory the kernel may use
 (common/memory.py: the cgroup's working set against its limit, else the machine's) every 0.25 s,
-and every 0.1 s near a level (`next_look`), where the delivery child is started too. Past
-`memory_warn`: one 🧠 message per run; past `memory_interrupt`: SIGINT to the kernel itself (the
-Interrupt button's signal), so the cell ends with KeyboardInterrupt before the OOM killer ends
-the kernel and every variable with it. Under a memory cgroup's limit it also records the peak for
-the server's death message.
+and every 0.1 s near a level (`next_look`); memory heading for a level has the delivery child
+started (`warm_now`). Past `memory_warn`: one 🧠 message per run; past `memory_interrupt`: SIGINT
+to the kernel itself (the Interrupt button's signal), so the cell ends with KeyboardInterrupt
+before the OOM killer ends the kernel and every variable with it; looks go on, and a cell that
+catches it and grows on is interrupted again. Under a memory cgroup's limit it also records the
+peak for the server's death message.
 
 While no cell runs the thread is blocked on a lock the kernel thread holds: no sampling, no
 wake-ups. The hooks only flip a flag and that lock (and read the clock, to tell runs apart as the
@@ -23,6 +24,8 @@ from typing import Any
 
 SLOW, FAST = 0.25, 0.1  # seconds between looks: far from every level, and near one
 ASSUMED_RATE = 400 * 1024**2  # bytes/s: at least this fast is how memory may grow until the next look
+WARM_LEAD = 2.0  # seconds: a level this close at the growth seen has the delivery child started
+WARM_EVERY = 1.0  # seconds between asks while memory keeps heading for a level (the sender lets an idle child go)
 
 
 def judge(used: int, limit: int, floor: int, warn: float, interrupt: float, warned: bool) -> tuple[bool, bool]:
@@ -45,6 +48,16 @@ def next_look(used: int, limit: int, rate: float, levels: tuple[float, ...]) -> 
     seen at most 20 MB past a level."""
     reach = 2 * SLOW * max(rate, ASSUMED_RATE)
     return FAST if any(level and level * limit - used < reach for level in levels) else SLOW
+
+
+def warm_now(used: int, limit: int, rate: float, levels: tuple[float, ...]) -> bool:
+    """Whether to start the delivery child before a level is passed: memory is growing (`rate`,
+    bytes/s) and reaches a level still ahead within WARM_LEAD. Started only with its message, a
+    child still loading when the OOM killer took the kernel was the next process taken, and the
+    message with it; in a small cgroup its memory, taken at once, also leapt over the interrupt
+    level. Started early, its memory (~35 MB, in the kernel's cgroup) is counted before the levels
+    are. Not for nearness alone: it would carry a quiet cell sitting near a level past it."""
+    return rate > 0 and any(level and 0 < level * limit - used < WARM_LEAD * rate for level in levels)
 
 
 class MemoryWatch:
@@ -105,13 +118,14 @@ class MemoryWatch:
             self.settings.notices.append(f"jupyter-helpers: memory watch stopped ({type(exc).__name__}: {exc})")
 
     def _sample_runs(self) -> None:
-        from ..common.memory import Reading
+        from ..common.memory import LimitChanged, Reading
 
         gate = self._gate
         peak_path: Path | None | bool = False  # False: not looked for yet (at the first look, not at start)
         sampler: Any = None
         run, last, peak, written = 0, 0, 0, -1
-        warned = interrupted = warming = False
+        warned = interrupted = False
+        warmed = float("-inf")  # when this run last asked for the delivery child
         first: tuple[float, int] = (0.0, 0)
         floor, delay, before = 0, FAST, (0.0, 0)
         while True:
@@ -124,12 +138,15 @@ class MemoryWatch:
                 continue
             if self._runs != run:  # a new run: look for the limit again (it may have changed)
                 run, warned, interrupted, floor, first, delay = self._runs, False, False, last, (0.0, -1), FAST
-                warming = False
+                warmed = float("-inf")
                 sampler = self._sampler(sampler)
-            if sampler is None or interrupted:
+            if sampler is None:
                 continue
             try:
                 reading = sampler.read()
+            except LimitChanged:
+                sampler = self._sampler(sampler)  # the new limit, within this run
+                continue
             except (OSError, ValueError):
                 sampler.close()
                 sampler = None  # found again with the next run
@@ -151,8 +168,12 @@ class MemoryWatch:
             settings = self.settings
             warn, interrupt = judge(last, reading.limit, floor, settings.memory_warn, settings.memory_interrupt, warned)
             if interrupt:
+                # Looks go on: a cell that catches KeyboardInterrupt and grows on, or the next cell
+                # of the run, is interrupted again once it grows another 1% (`judge`'s floor), else
+                # the OOM killer took the kernel whose variables the first message said were kept.
+                self._interrupt(reading, now - first[0], last - first[1], tell=not interrupted)
                 interrupted = warned = True
-                self._interrupt(reading, now - first[0], last - first[1])
+                floor = last
             elif warn:
                 warned = True
                 self._tell(reading, now - first[0], last - first[1], interrupted=False)
@@ -160,11 +181,8 @@ class MemoryWatch:
             before = (now, last)
             levels = (settings.memory_interrupt,) if warned else (settings.memory_warn, settings.memory_interrupt)
             delay = next_look(last, reading.limit, rate, levels)
-            if delay == FAST and not warming and settings.enabled:
-                # A 🧠 message may be a moment away: the delivery child starts now, while the memory
-                # is there. Started with the message, a child still loading when the OOM killer
-                # took the kernel was the next one taken (the cgroup was still at its limit).
-                warming = True
+            if settings.enabled and now - warmed >= WARM_EVERY and warm_now(last, reading.limit, rate, levels):
+                warmed = now
                 self.watcher.warm_sender()
         if sampler is not None:
             sampler.close()
@@ -208,9 +226,10 @@ class MemoryWatch:
 
             atexit.register(_remove, path)
 
-    def _interrupt(self, reading: Any, seconds: float, grew: int) -> None:
+    def _interrupt(self, reading: Any, seconds: float, grew: int, tell: bool) -> None:
         """SIGINT to this process, as the Interrupt button sends it: the running cell ends with
-        KeyboardInterrupt, the kernel and its variables stay. The notice shows under that cell."""
+        KeyboardInterrupt, the kernel and its variables stay. The notice shows under that cell;
+        the 🧠 message goes with a run's first interrupt only (`tell`)."""
         from ..common.memory import amount, percent
 
         cell = self.watcher._running_cell()
@@ -220,7 +239,8 @@ class MemoryWatch:
             "`%autonotify --memory-interrupt 0` turns this off"
         )
         os.kill(os.getpid(), signal.SIGINT)
-        self._tell(reading, seconds, grew, interrupted=True, cell=cell)
+        if tell:
+            self._tell(reading, seconds, grew, interrupted=True, cell=cell)
 
     def _tell(self, reading: Any, seconds: float, grew: int, interrupted: bool, cell: Any = None) -> None:
         """One 🧠 message, through the watcher's own way out (presence holds it like any other)."""
