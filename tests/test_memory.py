@@ -215,6 +215,13 @@ def test_judge(used: int, floor: int, warned: bool, expected: tuple[bool, bool])
     assert tuple(judge(used, LIMIT, floor, 0.9, 0.95, warned)) == expected
 
 
+def test_after_an_interrupt_the_next_one_waits_for_half_the_room_left() -> None:
+    step = (LIMIT - 960 * MB) / 2  # interrupted at 960 MB: the next at 980 MB, not at 1% more
+    assert tuple(judge(975 * MB, LIMIT, 960 * MB, 0.9, 0.95, True, step)) == (False, False)
+    assert tuple(judge(980 * MB, LIMIT, 960 * MB, 0.9, 0.95, True, step)) == (False, True)
+    assert tuple(judge(951 * MB, LIMIT, 940 * MB, 0.9, 0.95, True, step)) == (False, True)  # fell below, passed again
+
+
 def test_judge_with_levels_off() -> None:
     assert tuple(judge(LIMIT - 1, LIMIT, 0, 0.0, 0.0, False)) == (False, False)
     assert tuple(judge(960 * MB, LIMIT, 0, 0.0, 0.95, False)) == (False, True)

@@ -203,6 +203,28 @@ def test_a_cell_that_catches_the_interrupt_and_grows_on_is_interrupted_again(
     assert sum(" interrupted at " in text for text in texts) == 1, texts
 
 
+def test_a_handler_saving_on_the_interrupt_gets_half_the_room_left(
+    limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path
+) -> None:
+    """A loop that saves a checkpoint on Ctrl-C: the save needs memory too. Interrupted again at 1%
+    more growth, the save itself was interrupted; now a second interrupt waits until half the room
+    between the first one and the limit is used."""
+    cgroup, kernel = limited
+    kernel_config(home, "c.AutoNotify.memory_warn = 0.6\nc.AutoNotify.memory_interrupt = 0.75\n")
+    saving = (
+        "try:\n"
+        + "".join(f"    {line}\n" for line in growing(cgroup, until=None).splitlines())
+        + "except KeyboardInterrupt:\n"
+        + f"    for _ in range(2):\n        chunks.append(bytearray(10 * {MB}))\n        time.sleep(0.3)\n"
+        + "    print('saved')\n"
+    )
+    with open_kernel(kernel_home, kernel_name=kernel) as execute:
+        cell = execute(saving)
+    assert error_names(cell) == [] and stream_text(cell, "stdout") == "saved\n"
+    assert stream_text(cell, "stderr").count("jupyter-helpers: interrupted cell [1]") == 1
+    assert cgroup.oom_kills() == 0
+
+
 def test_a_large_file_read_once_is_page_cache_not_the_kernels_memory(
     limited: tuple[Cgroup, str], kernel_home: Path, telegram, home: Path, tmp_path: Path
 ) -> None:

@@ -4,8 +4,8 @@ and every 0.1 s near a level (`next_look`); memory heading for a level has the d
 started (`warm_now`). Past `memory_warn`: one 🧠 message per run; past `memory_interrupt`: SIGINT
 to the kernel itself (the Interrupt button's signal), so the cell ends with KeyboardInterrupt
 before the OOM killer ends the kernel and every variable with it; looks go on, and a cell that
-catches it and grows on is interrupted again. Under a memory cgroup's limit it also records the
-peak for the server's death message.
+catches it and grows on is interrupted again, halfway to the limit. Under a memory cgroup's limit
+it also records the peak for the server's death message.
 
 While no cell runs the thread is blocked on a lock the kernel thread holds: no sampling, no
 wake-ups. The hooks only flip a flag and that lock (and read the clock, to tell runs apart as the
@@ -28,14 +28,17 @@ WARM_LEAD = 2.0  # seconds: a level this close at the growth seen has the delive
 WARM_EVERY = 1.0  # seconds between asks while memory keeps heading for a level (the sender lets an idle child go)
 
 
-def judge(used: int, limit: int, floor: int, warn: float, interrupt: float, warned: bool) -> tuple[bool, bool]:
+def judge(
+    used: int, limit: int, floor: int, warn: float, interrupt: float, warned: bool, step: float = 0.0
+) -> tuple[bool, bool]:
     """What one reading calls for: (warn, interrupt). A level counts as passed when the run brought memory past it
     (`floor`: the lowest use seen since the run began, or just before): a run that starts above a
     level, such as the next one after an interrupt whose variables were kept, passes it only by
-    growing another 1% of the limit. One warning per run; an interrupt says it all."""
+    growing another `step` bytes (1% of the limit unless given). One warning per run; an interrupt says it all."""
+    grown = step or limit / 100
 
     def passed(level: float) -> bool:
-        return bool(level) and used >= level * limit and (floor < level * limit or used - floor >= limit / 100)
+        return bool(level) and used >= level * limit and (floor < level * limit or used - floor >= grown)
 
     hit = passed(interrupt)
     return not warned and not hit and passed(warn), hit
@@ -127,7 +130,7 @@ class MemoryWatch:
         warned = interrupted = False
         warmed = float("-inf")  # when this run last asked for the delivery child
         first: tuple[float, int] = (0.0, 0)
-        floor, delay, before = 0, FAST, (0.0, 0)
+        floor, delay, before, step = 0, FAST, (0.0, 0), 0.0
         while True:
             gate.acquire()  # blocks while no cell runs
             gate.release()
@@ -138,6 +141,7 @@ class MemoryWatch:
                 continue
             if self._runs != run:  # a new run: look for the limit again (it may have changed)
                 run, warned, interrupted, floor, first, delay = self._runs, False, False, last, (0.0, -1), FAST
+                step = 0.0
                 warmed = float("-inf")
                 sampler = self._sampler(sampler)
             if sampler is None:
@@ -166,14 +170,17 @@ class MemoryWatch:
                     written = peak
                     self._record_peak(peak_path, Reading(peak, reading.limit))
             settings = self.settings
-            warn, interrupt = judge(last, reading.limit, floor, settings.memory_warn, settings.memory_interrupt, warned)
+            warn, interrupt = judge(
+                last, reading.limit, floor, settings.memory_warn, settings.memory_interrupt, warned, step
+            )
             if interrupt:
                 # Looks go on: a cell that catches KeyboardInterrupt and grows on, or the next cell
-                # of the run, is interrupted again once it grows another 1% (`judge`'s floor), else
-                # the OOM killer took the kernel whose variables the first message said were kept.
+                # of the run, is interrupted again once it has grown half the room left (else the
+                # OOM killer took the kernel whose variables the first message said were kept),
+                # and not before: a handler saving a checkpoint needs memory too.
                 self._interrupt(reading, now - first[0], last - first[1], tell=not interrupted)
                 interrupted = warned = True
-                floor = last
+                floor, step = last, (reading.limit - last) / 2
             elif warn:
                 warned = True
                 self._tell(reading, now - first[0], last - first[1], interrupted=False)
