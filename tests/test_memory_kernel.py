@@ -45,6 +45,13 @@ def growing(cgroup: Cgroup, until: float | None) -> str:
     )
 
 
+def growing_until_interrupted(cgroup: Cgroup, handler: str) -> str:
+    """`growing(cgroup, None)` inside `try`, and `handler` (a block of 4-space indented lines)
+    run on its KeyboardInterrupt: a loop that saves a checkpoint on Ctrl-C."""
+    body = "".join(f"    {line}\n" for line in growing(cgroup, until=None).splitlines())
+    return "try:\n" + body + "except KeyboardInterrupt:\n" + handler
+
+
 @pytest.fixture
 def limited(kernel_home: Path, home: Path):
     """(cgroup, kernel name): a 600 MB cgroup and a kernelspec whose kernels start in it."""
@@ -185,12 +192,10 @@ def test_a_cell_that_catches_the_interrupt_and_grows_on_is_interrupted_again(
     🧠 message had said its variables were kept."""
     cgroup, kernel = limited
     kernel_config(home, "c.AutoNotify.memory_warn = 0.6\nc.AutoNotify.memory_interrupt = 0.8\n")
-    caught = (
-        "try:\n"
-        + "".join(f"    {line}\n" for line in growing(cgroup, until=None).splitlines())
-        + "except KeyboardInterrupt:\n"  # saves a checkpoint, say, and goes on
-        + "    del chunks[-8:]\n"
-        + f"    while True:\n        chunks.append(bytearray(20 * {MB}))\n        time.sleep(0.1)\n"
+    caught = growing_until_interrupted(  # saves a checkpoint, say, and goes on
+        cgroup,
+        "    del chunks[-8:]\n"
+        + f"    while True:\n        chunks.append(bytearray(20 * {MB}))\n        time.sleep(0.1)\n",
     )
     with open_kernel(kernel_home, kernel_name=kernel) as execute:
         cell = execute(caught)
@@ -211,12 +216,10 @@ def test_a_handler_saving_on_the_interrupt_gets_half_the_room_left(
     between the first one and the limit is used."""
     cgroup, kernel = limited
     kernel_config(home, "c.AutoNotify.memory_warn = 0.6\nc.AutoNotify.memory_interrupt = 0.75\n")
-    saving = (
-        "try:\n"
-        + "".join(f"    {line}\n" for line in growing(cgroup, until=None).splitlines())
-        + "except KeyboardInterrupt:\n"
-        + f"    for _ in range(2):\n        chunks.append(bytearray(10 * {MB}))\n        time.sleep(0.3)\n"
-        + "    print('saved')\n"
+    saving = growing_until_interrupted(
+        cgroup,
+        f"    for _ in range(2):\n        chunks.append(bytearray(10 * {MB}))\n        time.sleep(0.3)\n"
+        "    print('saved')\n",
     )
     with open_kernel(kernel_home, kernel_name=kernel) as execute:
         cell = execute(saving)
